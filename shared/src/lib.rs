@@ -1,1 +1,11 @@
-//! placeholder
+//! Werktafel's domain, shared by the server and the tests: pure values in, values out, no I/O.
+//!
+//! - [`event`]: the event definition (programme, development teams, work tables), read from
+//!   TOML; [`Event::builtin`] is the Atelierdag 2022.
+
+pub mod event;
+
+pub use event::{
+    BUILTIN_EVENT_TOML, Case, Cluster, Event, EventError, ProgrammeItem, ProgrammeKind, TableDef,
+    TableId, Team,
+};
