@@ -2,10 +2,13 @@
 //!
 //! - [`event`]: the event definition (programme, development teams, work tables), read from
 //!   TOML; [`Event::builtin`] is the Atelierdag 2022.
+//! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
 
 pub mod event;
+pub mod schema;
 
 pub use event::{
     BUILTIN_EVENT_TOML, Case, Cluster, Event, EventError, ProgrammeItem, ProgrammeKind, TableDef,
     TableId, Team,
 };
+pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
