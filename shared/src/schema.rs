@@ -96,7 +96,8 @@ pub struct TableMeta {
 /// Writes `meta` from the event definition unless it already has a `schemaVersion`.
 ///
 /// Returns whether it wrote. When `meta` is already there nothing is written, so no update is
-/// produced and reopening a table costs its clients nothing.
+/// produced and reopening a table costs its clients nothing. The check and the write share one
+/// transaction, so two callers racing on a cold table cannot both write.
 pub fn ensure_meta(doc: &Doc, event: &Event, table: &TableDef) -> bool {
     let mut txn = doc.transact_mut();
     let meta = txn.get_or_insert_map(META);
