@@ -1,1 +1,9 @@
-//! placeholder
+//! Werktafel's cross-component tests: the real server binary on port 0, with
+//! WebSocket clients holding their own yrs documents. One binary, one module
+//! per concern; the harness lives in `support/`.
+
+mod bad_input;
+mod http;
+mod notes;
+mod persistence;
+mod sync;

@@ -1,0 +1,242 @@
+//! One client's WebSocket: a reader loop that decodes and hands messages to
+//! the room, and a writer task that drains the client's bounded outbox.
+//!
+//! The writer also keeps idle connections alive at the protocol level and
+//! turns an overflowed outbox into a resync instead of unbounded memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Limits;
+use crate::protocol::{self, ProtocolError};
+use crate::room::{PeerId, PeerLink, Room, RoomError};
+
+/// Normal closure.
+pub const CLOSE_NORMAL: u16 = 1000;
+/// The server is shutting down.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// The frame is not valid y-protocol.
+pub const CLOSE_PROTOCOL: u16 = 1002;
+/// A text frame: the sync protocol is binary.
+pub const CLOSE_UNSUPPORTED: u16 = 1003;
+/// The message decoded but its update or awareness content was refused.
+pub const CLOSE_INVALID: u16 = 1007;
+/// The message exceeds the size limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// The table failed on the server side (storage, reload).
+pub const CLOSE_INTERNAL: u16 = 1011;
+/// The table is reloading; reconnect shortly.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
+/// Nothing was received from the client for [`Limits::idle_timeout`].
+pub const CLOSE_IDLE: u16 = 4408;
+/// The client did not read for [`Limits::write_timeout`].
+pub const CLOSE_STALLED: u16 = 4409;
+
+/// How many queued messages the writer sends before it flushes the socket.
+const WRITE_BATCH: usize = 64;
+
+/// Serves one upgraded socket that has already joined `room` as `peer`.
+pub async fn serve(
+    socket: WebSocket,
+    room: Arc<Room>,
+    peer: PeerId,
+    link: Arc<PeerLink>,
+    outbox: mpsc::Receiver<Bytes>,
+    limits: Limits,
+    shutdown: CancellationToken,
+) {
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn(write_loop(
+        sink,
+        outbox,
+        link.clone(),
+        room.clone(),
+        peer,
+        limits.clone(),
+    ));
+    read_loop(stream, &room, peer, &link, &limits, &shutdown).await;
+    room.leave(peer);
+    // Wakes the writer if nobody asked for a close yet; the first reason wins.
+    link.close(CLOSE_NORMAL, "");
+    let _ = writer.await;
+}
+
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    room: &Room,
+    peer: PeerId,
+    link: &PeerLink,
+    limits: &Limits,
+    shutdown: &CancellationToken,
+) {
+    let table = room.key();
+    loop {
+        let next = tokio::select! {
+            _ = link.closed().cancelled() => return,
+            _ = shutdown.cancelled() => {
+                link.close(CLOSE_GOING_AWAY, "server shutting down");
+                return;
+            }
+            next = tokio::time::timeout(limits.idle_timeout, stream.next()) => next,
+        };
+        let message = match next {
+            Err(_) => {
+                tracing::info!(%table, peer, "closing a connection that sent nothing");
+                link.close(CLOSE_IDLE, "idle timeout");
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some(Err(error))) => {
+                let text = error.to_string();
+                if text.to_ascii_lowercase().contains("too long") || text.contains("Space limit") {
+                    tracing::warn!(%table, peer, %error, "message over the size limit");
+                    link.close(CLOSE_TOO_BIG, "message too big");
+                } else {
+                    tracing::debug!(%table, peer, %error, "socket error");
+                }
+                return;
+            }
+            Ok(Some(Ok(message))) => message,
+        };
+        match message {
+            Message::Binary(frame) => {
+                if let Err((code, reason)) = handle_frame(room, peer, &frame, limits) {
+                    tracing::warn!(%table, peer, code, %reason, bytes = frame.len(), "closing a connection over bad input");
+                    link.close(code, reason);
+                    return;
+                }
+            }
+            Message::Text(_) => {
+                tracing::warn!(%table, peer, "text frame refused");
+                link.close(CLOSE_UNSUPPORTED, "binary y-protocol messages only");
+                return;
+            }
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+}
+
+fn handle_frame(
+    room: &Room,
+    peer: PeerId,
+    frame: &Bytes,
+    limits: &Limits,
+) -> Result<(), (u16, String)> {
+    let messages = protocol::decode_frame(frame, limits.max_message_bytes).map_err(|e| {
+        let code = match e {
+            ProtocolError::TooLarge { .. } => CLOSE_TOO_BIG,
+            _ => CLOSE_PROTOCOL,
+        };
+        (code, e.to_string())
+    })?;
+    room.handle(peer, frame, messages).map_err(|e| {
+        let code = match e {
+            RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
+            RoomError::Unavailable => CLOSE_TRY_AGAIN,
+        };
+        (code, e.to_string())
+    })
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut outbox: mpsc::Receiver<Bytes>,
+    link: Arc<PeerLink>,
+    room: Arc<Room>,
+    peer: PeerId,
+    limits: Limits,
+) {
+    let mut keepalive = tokio::time::interval(limits.keepalive_interval);
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    keepalive.reset();
+    loop {
+        let sent = tokio::select! {
+            biased;
+            _ = link.closed().cancelled() => break,
+            first = outbox.recv() => {
+                let Some(first) = first else { break };
+                keepalive.reset();
+                write_batch(&mut sink, first, &mut outbox, limits.write_timeout).await
+            }
+            _ = keepalive.tick() => {
+                // Browsers answer pings invisibly, so the stock client needs a
+                // real message to know the server is alive; the ping's pong
+                // tells us the client is.
+                let batch = async {
+                    sink.feed(Message::Binary(Bytes::from_static(protocol::KEEPALIVE))).await?;
+                    sink.feed(Message::Ping(Bytes::new())).await?;
+                    sink.flush().await
+                };
+                match tokio::time::timeout(limits.write_timeout, batch).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(_)) => Err(WriteFailure::Socket),
+                    Err(_) => Err(WriteFailure::Stalled),
+                }
+            }
+        };
+        match sent {
+            Ok(()) => {}
+            Err(WriteFailure::Socket) => {
+                link.close(CLOSE_NORMAL, "");
+                return;
+            }
+            Err(WriteFailure::Stalled) => {
+                tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
+                link.close(CLOSE_STALLED, "not reading");
+                return;
+            }
+        }
+        if link.take_lagging() {
+            // Whatever is still queued is covered by the resync.
+            while outbox.try_recv().is_ok() {}
+            room.resync(peer);
+        }
+    }
+    let (code, reason) = link.close_frame().unwrap_or((CLOSE_NORMAL, String::new()));
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        sink.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
+
+enum WriteFailure {
+    Socket,
+    Stalled,
+}
+
+/// Sends `first` and whatever else is already queued, then flushes once.
+async fn write_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    first: Bytes,
+    outbox: &mut mpsc::Receiver<Bytes>,
+    timeout: Duration,
+) -> Result<(), WriteFailure> {
+    let batch = async {
+        sink.feed(Message::Binary(first)).await?;
+        for _ in 1..WRITE_BATCH {
+            match outbox.try_recv() {
+                Ok(next) => sink.feed(Message::Binary(next)).await?,
+                Err(_) => break,
+            }
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(timeout, batch).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(WriteFailure::Socket),
+        Err(_) => Err(WriteFailure::Stalled),
+    }
+}

@@ -1,0 +1,117 @@
+//! The Werktafel server: one Yjs document per work table, synced to browsers
+//! over WebSockets and committed to embedded SQLite before anyone sees it.
+//!
+//! - [`run`] serves on a bound listener until a shutdown future resolves.
+//! - [`app`]: routes and handlers · [`assets`]: the embedded web client
+//! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
+//! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
+//! - [`persist`]: the group-committing worker · [`store`]: the `Store` trait and SQLite
+//! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
+
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod persist;
+pub mod protocol;
+pub mod room;
+pub mod rooms;
+pub mod store;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::{Config, Limits};
+
+use crate::app::AppState;
+use crate::persist::Persister;
+use crate::rooms::Rooms;
+use crate::store::{SqliteStore, StoreError};
+
+/// How often the janitor expires stale presence and evicts idle rooms.
+const JANITOR_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("loading table {table}: {source}")]
+    Table {
+        table: String,
+        source: crate::error::AppError,
+    },
+    #[error("serving HTTP: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves Werktafel on `listener` until `shutdown` resolves, then closes
+/// every socket with 1001, commits what is pending and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let store = SqliteStore::open(&config.data_dir)?;
+    let (persister, worker) = Persister::start(store);
+    let rooms = Rooms::new(persister.clone());
+    let tracker = TaskTracker::new();
+    let token = CancellationToken::new();
+    let state = AppState::new(config, rooms.clone(), tracker.clone(), token.clone());
+
+    // Every table gets its meta written on first start, so clients need
+    // nothing but the document.
+    for table in &state.event().tables {
+        state
+            .room(table)
+            .await
+            .map_err(|source| ServerError::Table {
+                table: table.id.to_string(),
+                source,
+            })?;
+    }
+
+    tracker.spawn(janitor(rooms.clone(), state.clone(), token.clone()));
+
+    let app = app::router(state);
+    let stop = token.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = stop.cancelled() => {}
+            }
+            tracing::info!("shutting down");
+            stop.cancel();
+        })
+        .await?;
+    token.cancel();
+    tracker.close();
+    tracker.wait().await;
+    persister.stop();
+    drop(rooms);
+    tokio::task::spawn_blocking(move || worker.join())
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
+    let grace = state.limits().room_idle_grace;
+    let mut tick = tokio::time::interval(JANITOR_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        for room in rooms.loaded() {
+            room.expire_awareness();
+        }
+        rooms.evict_idle(grace);
+    }
+}

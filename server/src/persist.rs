@@ -1,0 +1,249 @@
+//! The persistence worker: one dedicated thread that owns the [`Store`] and
+//! commits updates in groups, then tells each room which of its updates are
+//! durable so the room may deliver them.
+//!
+//! Every store operation goes through this one ordered queue, so a load that
+//! is queued after an append always sees it. A burst of edits costs one
+//! wake-up and one commit (one fsync), not one per edit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
+
+/// Most updates committed in one transaction; bounds commit latency under a
+/// flood while still amortising the fsync across everything queued.
+pub const MAX_BATCH: usize = 2048;
+
+/// A room's log is folded into a snapshot after this many appended updates,
+/// so loading a table replays a short log.
+pub const COMPACT_EVERY: u64 = 1000;
+
+/// Told by the worker what became of a room's updates.
+pub trait DurableSink: Send + Sync {
+    /// Every update of this room with a sequence number up to `seq` is durable.
+    fn durable(&self, seq: u64);
+    /// A commit containing updates of this room failed; they are not durable.
+    fn failed(&self, error: &StoreError);
+}
+
+/// Handle to the persistence worker; cheap to clone.
+#[derive(Clone)]
+pub struct Persister {
+    tx: mpsc::UnboundedSender<Job>,
+}
+
+/// The worker thread; join it after every [`Persister`] is dropped to make
+/// sure everything queued is committed.
+pub struct PersistWorker {
+    thread: JoinHandle<()>,
+}
+
+enum Job {
+    Append {
+        record: AppendRecord,
+        seq: u64,
+        sink: Arc<dyn DurableSink>,
+    },
+    Load {
+        room: RoomKey,
+        reply: oneshot::Sender<Result<StoredDoc, StoreError>>,
+    },
+    Compact {
+        room: RoomKey,
+    },
+    Flush {
+        reply: oneshot::Sender<()>,
+    },
+    Stop,
+}
+
+impl Persister {
+    /// Starts the worker thread around `store`.
+    pub fn start(store: impl Store) -> (Persister, PersistWorker) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("werktafel-persist".into())
+            .spawn(move || Worker::new(store).run(rx))
+            .expect("spawning the persistence thread");
+        (Persister { tx }, PersistWorker { thread })
+    }
+
+    /// Queues `update` of `room`, numbered `seq`; `sink` hears when it is durable.
+    ///
+    /// Never blocks: it is called while a room's lock is held, which also
+    /// keeps each room's updates in sequence order in the queue.
+    pub fn append(&self, room: RoomKey, seq: u64, update: Bytes, sink: Arc<dyn DurableSink>) {
+        let job = Job::Append {
+            record: AppendRecord { room, update },
+            seq,
+            sink,
+        };
+        if let Err(mpsc::error::SendError(Job::Append { sink, .. })) = self.tx.send(job) {
+            sink.failed(&StoreError::Stopped);
+        }
+    }
+
+    /// Loads everything stored for `room`, after every append queued before.
+    pub async fn load(&self, room: RoomKey) -> Result<StoredDoc, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Load { room, reply })
+            .map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Asks for `room`'s log to be folded into its snapshot.
+    pub fn compact(&self, room: RoomKey) {
+        // A stopped worker has nothing left to compact; ignoring is right.
+        let _ = self.tx.send(Job::Compact { room });
+    }
+
+    /// Waits until everything queued before this call is committed.
+    pub async fn flush(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Job::Flush { reply }).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+impl Persister {
+    /// Commits everything queued before this call, then stops the worker.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Job::Stop);
+    }
+}
+
+impl PersistWorker {
+    /// Waits for the worker to commit everything and stop (after
+    /// [`Persister::stop`], or once every handle has been dropped).
+    pub fn join(self) {
+        if self.thread.join().is_err() {
+            tracing::error!("the persistence thread panicked");
+        }
+    }
+}
+
+struct Worker<S> {
+    store: S,
+    /// Appends per room since its last compaction, counted by this process.
+    since_compaction: HashMap<RoomKey, u64>,
+}
+
+impl<S: Store> Worker<S> {
+    fn new(store: S) -> Self {
+        Self {
+            store,
+            since_compaction: HashMap::new(),
+        }
+    }
+
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        let mut appends: Vec<(AppendRecord, u64, Arc<dyn DurableSink>)> = Vec::new();
+        while let Some(job) = rx.blocking_recv() {
+            let mut next = Some(job);
+            // Gather every append already queued into one commit; any other
+            // job ends the group so that it runs in queue order.
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Append { record, seq, sink } => {
+                        appends.push((record, seq, sink));
+                        if appends.len() < MAX_BATCH {
+                            next = rx.try_recv().ok();
+                        }
+                    }
+                    Job::Stop => {
+                        self.commit(&mut appends);
+                        tracing::debug!("persistence worker stopped");
+                        return;
+                    }
+                    other => {
+                        self.commit(&mut appends);
+                        self.run_other(other);
+                    }
+                }
+            }
+            self.commit(&mut appends);
+        }
+        tracing::debug!("persistence worker stopped");
+    }
+
+    fn commit(&mut self, appends: &mut Vec<(AppendRecord, u64, Arc<dyn DurableSink>)>) {
+        if appends.is_empty() {
+            return;
+        }
+        let records: Vec<AppendRecord> = appends.iter().map(|(r, _, _)| r.clone()).collect();
+        let result = self.store.append(&records);
+        // One notification per room per commit, with its highest sequence.
+        let mut last: HashMap<&RoomKey, (u64, &Arc<dyn DurableSink>)> = HashMap::new();
+        for (record, seq, sink) in appends.iter() {
+            last.insert(&record.room, (*seq, sink));
+        }
+        match &result {
+            Ok(()) => {
+                for (_, (seq, sink)) in last.iter() {
+                    sink.durable(*seq);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, updates = records.len(), "commit failed");
+                for (_, (_, sink)) in last.iter() {
+                    sink.failed(error);
+                }
+            }
+        }
+        let mut to_compact = Vec::new();
+        if result.is_ok() {
+            for record in &records {
+                let n = self
+                    .since_compaction
+                    .entry(record.room.clone())
+                    .or_insert(0);
+                *n += 1;
+                if *n >= COMPACT_EVERY && !to_compact.contains(&record.room) {
+                    to_compact.push(record.room.clone());
+                }
+            }
+        }
+        appends.clear();
+        for room in to_compact {
+            self.compact(&room);
+        }
+    }
+
+    fn run_other(&mut self, job: Job) {
+        match job {
+            Job::Append { .. } | Job::Stop => unreachable!("handled by run()"),
+            Job::Load { room, reply } => {
+                let result = self.store.load(&room);
+                // A long log left by an earlier run is folded right after loading.
+                let long_log =
+                    matches!(&result, Ok(doc) if doc.updates.len() as u64 > COMPACT_EVERY);
+                let _ = reply.send(result);
+                if long_log {
+                    self.compact(&room);
+                }
+            }
+            Job::Compact { room } => self.compact(&room),
+            Job::Flush { reply } => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn compact(&mut self, room: &RoomKey) {
+        match self.store.compact(room) {
+            Ok(()) => {
+                self.since_compaction.insert(room.clone(), 0);
+            }
+            Err(error) => {
+                tracing::warn!(%error, room = %room, "compaction failed; the log is kept");
+            }
+        }
+    }
+}

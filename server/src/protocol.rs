@@ -1,0 +1,202 @@
+//! The y-protocols wire format: untrusted WebSocket frames decoded into typed
+//! [`Incoming`] messages, and the few messages the server encodes itself.
+//!
+//! A frame may carry several y-protocol messages back to back (y-protocols
+//! allows it; the stock clients send one). Decoding checks every length
+//! against what is left of the frame before it allocates, never panics, and
+//! keeps update payloads as zero-copy slices of the frame.
+
+use bytes::Bytes;
+use yrs::StateVector;
+use yrs::encoding::read::{Cursor, Read};
+use yrs::encoding::write::Write;
+use yrs::sync::awareness::AwarenessUpdate;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
+
+/// Top-level message type: document sync.
+pub const MSG_SYNC: u8 = 0;
+/// Top-level message type: awareness (presence).
+pub const MSG_AWARENESS: u8 = 1;
+/// Top-level message type: auth (only ever sent by servers; refused from clients).
+pub const MSG_AUTH: u8 = 2;
+/// Top-level message type: a request for the full awareness state.
+pub const MSG_QUERY_AWARENESS: u8 = 3;
+
+/// Sync sub-type: a state vector, asking for what the sender lacks.
+pub const SYNC_STEP_1: u8 = 0;
+/// Sync sub-type: the answer to step 1, an update.
+pub const SYNC_STEP_2: u8 = 1;
+/// Sync sub-type: an incremental update.
+pub const SYNC_UPDATE: u8 = 2;
+
+/// An awareness message with no entries. Clients apply it as a no-op, but
+/// receiving it resets the stock y-websocket client's 30-second
+/// "no message received, reconnect" timer, which browsers' invisible
+/// WebSocket pings do not.
+pub const KEEPALIVE: &[u8] = &[MSG_AWARENESS, 1, 0];
+
+/// One decoded message from a client.
+#[derive(Debug)]
+pub enum Incoming {
+    /// The client's state vector; it wants what it lacks (answered with step 2).
+    SyncStep1(StateVector),
+    /// The client's answer to our step 1: an update (v1 encoding).
+    SyncStep2(Bytes),
+    /// An incremental update (v1 encoding).
+    Update(Bytes),
+    /// An awareness update.
+    Awareness(AwarenessUpdate),
+    /// The client asks for every known awareness state.
+    QueryAwareness,
+}
+
+/// Why a frame was refused. Each maps to one WebSocket close code.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProtocolError {
+    #[error("frame is empty")]
+    Empty,
+    #[error("frame of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("unknown message type {0}")]
+    UnknownMessageType(u64),
+    #[error("unknown sync message type {0}")]
+    UnknownSyncType(u64),
+    #[error("clients may not send auth messages")]
+    AuthFromClient,
+    #[error("malformed {what}: {reason}")]
+    Malformed { what: &'static str, reason: String },
+}
+
+/// Decodes every message in one binary frame, or refuses the whole frame.
+///
+/// A frame is all-or-nothing: the connection closes on any error, so a
+/// partial result would never be acted upon.
+pub fn decode_frame(frame: &Bytes, limit: usize) -> Result<Vec<Incoming>, ProtocolError> {
+    if frame.is_empty() {
+        return Err(ProtocolError::Empty);
+    }
+    if frame.len() > limit {
+        return Err(ProtocolError::TooLarge {
+            size: frame.len(),
+            limit,
+        });
+    }
+    let mut cursor = Cursor::new(frame);
+    let mut out = Vec::with_capacity(1);
+    while cursor.next < frame.len() {
+        out.push(decode_message(frame, &mut cursor)?);
+    }
+    Ok(out)
+}
+
+/// Whether `frame` is exactly one sync update message, so that it can be
+/// fanned out to other clients byte for byte without re-encoding.
+pub fn is_single_update(frame: &[u8], messages: &[Incoming]) -> bool {
+    messages.len() == 1
+        && matches!(messages[0], Incoming::Update(_))
+        && frame.starts_with(&[MSG_SYNC, SYNC_UPDATE])
+}
+
+/// `[sync, step 1, state vector]`.
+pub fn encode_sync_step1(sv: &StateVector) -> Bytes {
+    let mut enc = EncoderV1::new();
+    enc.write_var(MSG_SYNC);
+    enc.write_var(SYNC_STEP_1);
+    enc.write_buf(sv.encode_v1());
+    Bytes::from(enc.to_vec())
+}
+
+/// `[sync, step 2, update]`.
+pub fn encode_sync_step2(update: &[u8]) -> Bytes {
+    encode_sync(SYNC_STEP_2, update)
+}
+
+/// `[sync, update, update]`.
+pub fn encode_update(update: &[u8]) -> Bytes {
+    encode_sync(SYNC_UPDATE, update)
+}
+
+/// `[awareness, update]`.
+pub fn encode_awareness(update: &AwarenessUpdate) -> Bytes {
+    let mut enc = EncoderV1::new();
+    enc.write_var(MSG_AWARENESS);
+    enc.write_buf(update.encode_v1());
+    Bytes::from(enc.to_vec())
+}
+
+fn encode_sync(kind: u8, update: &[u8]) -> Bytes {
+    let mut enc = EncoderV1::new();
+    enc.write_var(MSG_SYNC);
+    enc.write_var(kind);
+    enc.write_buf(update);
+    Bytes::from(enc.to_vec())
+}
+
+fn decode_message(frame: &Bytes, cursor: &mut Cursor<'_>) -> Result<Incoming, ProtocolError> {
+    let kind: u64 = read_var(cursor, "message type")?;
+    match kind {
+        k if k == u64::from(MSG_SYNC) => {
+            let sub: u64 = read_var(cursor, "sync message type")?;
+            match sub {
+                s if s == u64::from(SYNC_STEP_1) => {
+                    let buf = read_slice(frame, cursor, "state vector")?;
+                    let sv =
+                        StateVector::decode_v1(&buf).map_err(|e| malformed("state vector", e))?;
+                    Ok(Incoming::SyncStep1(sv))
+                }
+                s if s == u64::from(SYNC_STEP_2) => {
+                    Ok(Incoming::SyncStep2(read_slice(frame, cursor, "update")?))
+                }
+                s if s == u64::from(SYNC_UPDATE) => {
+                    Ok(Incoming::Update(read_slice(frame, cursor, "update")?))
+                }
+                other => Err(ProtocolError::UnknownSyncType(other)),
+            }
+        }
+        k if k == u64::from(MSG_AWARENESS) => {
+            let buf = read_slice(frame, cursor, "awareness update")?;
+            let update =
+                AwarenessUpdate::decode_v1(&buf).map_err(|e| malformed("awareness update", e))?;
+            Ok(Incoming::Awareness(update))
+        }
+        k if k == u64::from(MSG_QUERY_AWARENESS) => Ok(Incoming::QueryAwareness),
+        k if k == u64::from(MSG_AUTH) => Err(ProtocolError::AuthFromClient),
+        other => Err(ProtocolError::UnknownMessageType(other)),
+    }
+}
+
+fn read_var(cursor: &mut Cursor<'_>, what: &'static str) -> Result<u64, ProtocolError> {
+    cursor.read_var().map_err(|e| malformed(what, e))
+}
+
+/// Reads a length-prefixed buffer as a zero-copy slice of the frame.
+fn read_slice(
+    frame: &Bytes,
+    cursor: &mut Cursor<'_>,
+    what: &'static str,
+) -> Result<Bytes, ProtocolError> {
+    let start_of_len = cursor.next;
+    let len: u64 = cursor.read_var().map_err(|e| malformed(what, e))?;
+    let remaining = (frame.len() - cursor.next) as u64;
+    if len > remaining {
+        return Err(ProtocolError::Malformed {
+            what,
+            reason: format!(
+                "length {len} at byte {start_of_len} runs past the end of the frame ({remaining} bytes left)"
+            ),
+        });
+    }
+    let start = cursor.next;
+    // Bounded by the check above, so the cast and the addition cannot overflow.
+    let end = start + len as usize;
+    cursor.next = end;
+    Ok(frame.slice(start..end))
+}
+
+fn malformed(what: &'static str, err: impl std::fmt::Display) -> ProtocolError {
+    ProtocolError::Malformed {
+        what,
+        reason: err.to_string(),
+    }
+}

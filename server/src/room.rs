@@ -1,0 +1,584 @@
+//! One work table in memory: its yrs document with awareness, the connected
+//! peers, and the rule that nothing reaches a peer before it is durable.
+//!
+//! Every update is applied once, persisted once and encoded once; the same
+//! `Bytes` go to every other peer. Deliveries that carry document content wait
+//! in `held` until the persistence worker reports their sequence number
+//! durable, so no client ever sees an edit that a crash could take back.
+//! The room lock is a std mutex: it guards only in-memory work and is never
+//! held across an `.await`.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use yrs::sync::awareness::{Awareness, AwarenessUpdate};
+use yrs::updates::decoder::Decode;
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+
+use crate::persist::{DurableSink, Persister};
+use crate::protocol::{self, Incoming};
+use crate::store::{RoomKey, StoreError, build_doc};
+
+/// Identifies one connection within the server.
+pub type PeerId = u64;
+
+/// An awareness state that is not renewed within this time is removed, as
+/// y-protocols clients do (they renew every 15 seconds).
+pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The shared half of a peer: what the room and the connection's tasks both see.
+#[derive(Debug, Default)]
+pub struct PeerLink {
+    /// Set when a delivery found the outbox full and was dropped; the writer
+    /// then drops what is queued and asks the room for a resync.
+    lagging: AtomicBool,
+    /// Cancelled to close the connection; `close` says with what.
+    closed: CancellationToken,
+    close: Mutex<Option<(u16, String)>>,
+}
+
+impl PeerLink {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Asks the connection to close with `code`; the first reason wins.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        let mut slot = lock(&self.close);
+        if slot.is_none() {
+            *slot = Some((code, reason.into()));
+        }
+        drop(slot);
+        self.closed.cancel();
+    }
+
+    pub fn closed(&self) -> &CancellationToken {
+        &self.closed
+    }
+
+    pub fn close_frame(&self) -> Option<(u16, String)> {
+        lock(&self.close).clone()
+    }
+
+    /// Takes the lagging flag, clearing it.
+    pub fn take_lagging(&self) -> bool {
+        self.lagging.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// Why a client's message was refused; the connection closes with the code.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("invalid update: {0}")]
+    InvalidUpdate(String),
+    #[error("invalid awareness update: {0}")]
+    InvalidAwareness(String),
+    #[error("the table is being reloaded")]
+    Unavailable,
+}
+
+/// Returned by [`Room::join`] when the room left the registry in the
+/// meantime; the caller looks the table up again.
+#[derive(Debug)]
+pub struct Evicted;
+
+pub struct Room {
+    key: RoomKey,
+    persister: Persister,
+    me: Weak<Room>,
+    inner: Mutex<RoomInner>,
+}
+
+struct RoomInner {
+    awareness: Awareness,
+    peers: HashMap<PeerId, Peer>,
+    /// Sequence number of the last update applied to `doc`.
+    applied_seq: u64,
+    /// Every update up to this sequence number is committed.
+    durable_seq: u64,
+    /// Deliveries waiting for their sequence number to become durable.
+    held: VecDeque<(u64, Delivery)>,
+    /// Removed from the registry; joins must look the table up again.
+    evicted: bool,
+    /// When the last peer left.
+    empty_since: Option<Instant>,
+    /// Updates applied while a reload from storage is under way.
+    reload_backlog: Option<Vec<Bytes>>,
+}
+
+struct Peer {
+    outbox: mpsc::Sender<Bytes>,
+    link: Arc<PeerLink>,
+    /// What the peer said it had in its last sync step 1. Resyncs are
+    /// computed from here: never advanced on our own say-so, because a
+    /// delivery we count as sent may be one that was dropped.
+    known_sv: StateVector,
+    /// Awareness client ids this peer announced, removed when it leaves.
+    awareness_ids: Vec<ClientID>,
+}
+
+enum Delivery {
+    All {
+        bytes: Bytes,
+        except: Option<PeerId>,
+    },
+    One {
+        peer: PeerId,
+        bytes: Bytes,
+    },
+}
+
+impl Room {
+    /// Builds a room from what is stored, writing the table's meta if it is new.
+    pub async fn load(
+        key: RoomKey,
+        persister: Persister,
+        init: impl FnOnce(&Doc) -> bool + Send + 'static,
+    ) -> Result<Arc<Room>, StoreError> {
+        let stored = persister.load(key.clone()).await?;
+        let build_key = key.clone();
+        // Replaying a large log is CPU work; keep it off the async workers.
+        let (doc, meta_update) = tokio::task::spawn_blocking(move || {
+            let doc = build_doc(&build_key, stored.updates.iter().map(Vec::as_slice))?;
+            let before = doc.transact().state_vector();
+            let wrote = init(&doc);
+            let update = wrote.then(|| doc.transact().encode_state_as_update_v1(&before));
+            Ok::<_, StoreError>((doc, update))
+        })
+        .await
+        .map_err(|_| StoreError::Stopped)??;
+
+        let room = Arc::new_cyclic(|me| Room {
+            key,
+            persister,
+            me: me.clone(),
+            inner: Mutex::new(RoomInner {
+                awareness: Awareness::new(doc),
+                peers: HashMap::new(),
+                applied_seq: 0,
+                durable_seq: 0,
+                held: VecDeque::new(),
+                evicted: false,
+                empty_since: Some(Instant::now()),
+                reload_backlog: None,
+            }),
+        });
+        if let Some(update) = meta_update {
+            let mut inner = room.lock();
+            room.persist(&mut inner, Bytes::from(update));
+        }
+        Ok(room)
+    }
+
+    pub fn key(&self) -> &RoomKey {
+        &self.key
+    }
+
+    /// Adds a peer and queues the opening messages: our sync step 1 and
+    /// everyone's presence.
+    pub fn join(
+        &self,
+        id: PeerId,
+        outbox: mpsc::Sender<Bytes>,
+        link: Arc<PeerLink>,
+    ) -> Result<(), Evicted> {
+        let mut inner = self.lock();
+        if inner.evicted {
+            return Err(Evicted);
+        }
+        let sv = inner.awareness.doc().transact().state_vector();
+        let _ = outbox.try_send(protocol::encode_sync_step1(&sv));
+        if let Ok(update) = inner.awareness.update()
+            && !update.clients.is_empty()
+        {
+            let _ = outbox.try_send(protocol::encode_awareness(&update));
+        }
+        inner.peers.insert(
+            id,
+            Peer {
+                outbox,
+                link,
+                known_sv: StateVector::default(),
+                awareness_ids: Vec::new(),
+            },
+        );
+        inner.empty_since = None;
+        Ok(())
+    }
+
+    /// Removes a peer and its presence, telling the others.
+    pub fn leave(&self, id: PeerId) {
+        let mut inner = self.lock();
+        let Some(peer) = inner.peers.remove(&id) else {
+            return;
+        };
+        if inner.peers.is_empty() {
+            inner.empty_since = Some(Instant::now());
+        }
+        let mut gone = Vec::new();
+        for client in peer.awareness_ids {
+            if inner.awareness.meta(client).is_some() {
+                inner.awareness.remove_state(client);
+                gone.push(client);
+            }
+        }
+        if !gone.is_empty()
+            && let Ok(update) = inner.awareness.update_with_clients(gone)
+        {
+            send_all(&inner.peers, &protocol::encode_awareness(&update), None);
+        }
+    }
+
+    /// Acts on the messages of one frame from `peer`.
+    pub fn handle(
+        &self,
+        peer: PeerId,
+        frame: &Bytes,
+        messages: Vec<Incoming>,
+    ) -> Result<(), RoomError> {
+        let forward_as_is = protocol::is_single_update(frame, &messages);
+        let single = messages.len() == 1;
+        let mut inner = self.lock();
+        for message in messages {
+            match message {
+                Incoming::SyncStep1(sv) => {
+                    let diff = inner
+                        .awareness
+                        .doc()
+                        .transact()
+                        .encode_state_as_update_v1(&sv);
+                    if let Some(p) = inner.peers.get_mut(&peer) {
+                        p.known_sv = sv;
+                    }
+                    let seq = inner.applied_seq;
+                    self.deliver(
+                        &mut inner,
+                        seq,
+                        Delivery::One {
+                            peer,
+                            bytes: protocol::encode_sync_step2(&diff),
+                        },
+                    );
+                }
+                Incoming::SyncStep2(update) => self.apply_update(&mut inner, peer, update, None)?,
+                Incoming::Update(update) => {
+                    let as_is = forward_as_is.then(|| frame.clone());
+                    self.apply_update(&mut inner, peer, update, as_is)?;
+                }
+                Incoming::Awareness(update) => {
+                    let as_is = single.then(|| frame.clone());
+                    apply_awareness(&mut inner, peer, update, as_is)?;
+                }
+                Incoming::QueryAwareness => {
+                    if let (Ok(update), Some(p)) =
+                        (inner.awareness.update(), inner.peers.get(&peer))
+                    {
+                        let bytes = protocol::encode_awareness(&update);
+                        send(p, bytes);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings a lagging peer up to date from the document itself, against
+    /// the state vector it last declared.
+    pub fn resync(&self, peer: PeerId) {
+        let mut inner = self.lock();
+        let Some(p) = inner.peers.get(&peer) else {
+            return;
+        };
+        let diff = inner
+            .awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&p.known_sv);
+        let seq = inner.applied_seq;
+        tracing::debug!(room = %self.key, peer, bytes = diff.len(), "resyncing a lagging peer");
+        self.deliver(
+            &mut inner,
+            seq,
+            Delivery::One {
+                peer,
+                bytes: protocol::encode_update(&diff),
+            },
+        );
+    }
+
+    /// Removes presence that was not renewed in time.
+    pub fn expire_awareness(&self) {
+        let mut inner = self.lock();
+        let now = now_ms();
+        let timeout = AWARENESS_TIMEOUT.as_millis() as u64;
+        let stale: Vec<ClientID> = inner
+            .awareness
+            .iter()
+            .filter(|(_, state)| {
+                state.data.is_some() && now.saturating_sub(state.last_updated) > timeout
+            })
+            .map(|(client, _)| client)
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        for client in &stale {
+            inner.awareness.remove_state(*client);
+        }
+        if let Ok(update) = inner.awareness.update_with_clients(stale) {
+            send_all(&inner.peers, &protocol::encode_awareness(&update), None);
+        }
+    }
+
+    /// Marks the room evicted if it has had no peers for `grace` and has
+    /// nothing waiting to be committed. Called under the registry's shard lock.
+    pub fn try_evict(&self, grace: Duration) -> bool {
+        let mut inner = self.lock();
+        let idle = inner.empty_since.is_some_and(|t| t.elapsed() >= grace);
+        if idle && inner.peers.is_empty() && inner.durable_seq >= inner.applied_seq {
+            inner.evicted = true;
+        }
+        inner.evicted
+    }
+
+    pub fn is_evicted(&self) -> bool {
+        self.lock().evicted
+    }
+
+    /// Closes every peer's connection, e.g. on shutdown.
+    pub fn close_all(&self, code: u16, reason: &str) {
+        let inner = self.lock();
+        for peer in inner.peers.values() {
+            peer.link.close(code, reason);
+        }
+    }
+
+    pub fn peer_count(&self) -> usize {
+        self.lock().peers.len()
+    }
+
+    /// Runs `f` on the document under the room lock.
+    pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
+        f(self.lock().awareness.doc())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RoomInner> {
+        lock(&self.inner)
+    }
+
+    fn apply_update(
+        &self,
+        inner: &mut RoomInner,
+        peer: PeerId,
+        update: Bytes,
+        as_is: Option<Bytes>,
+    ) -> Result<(), RoomError> {
+        if inner.reload_backlog.is_some() {
+            return Err(RoomError::Unavailable);
+        }
+        let decoded =
+            Update::decode_v1(&update).map_err(|e| RoomError::InvalidUpdate(e.to_string()))?;
+        if decoded.is_empty() {
+            return Ok(());
+        }
+        let doc = inner.awareness.doc();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            doc.transact_mut().apply_update(decoded)
+        }));
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                // yrs may have integrated part of the update before refusing
+                // it; only storage is known to be clean now.
+                self.reload(inner);
+                return Err(RoomError::InvalidUpdate(error.to_string()));
+            }
+            Err(_) => {
+                tracing::error!(room = %self.key, peer, "yrs panicked applying an update; reloading the table");
+                self.reload(inner);
+                return Err(RoomError::InvalidUpdate(
+                    "the update could not be applied".into(),
+                ));
+            }
+        }
+        let seq = self.persist(inner, update.clone());
+        let bytes = as_is.unwrap_or_else(|| protocol::encode_update(&update));
+        self.deliver(
+            inner,
+            seq,
+            Delivery::All {
+                bytes,
+                except: Some(peer),
+            },
+        );
+        Ok(())
+    }
+
+    /// Queues an update for commit and returns its sequence number.
+    fn persist(&self, inner: &mut RoomInner, update: Bytes) -> u64 {
+        inner.applied_seq += 1;
+        let seq = inner.applied_seq;
+        let sink: Arc<dyn DurableSink> = match self.me.upgrade() {
+            Some(room) => room,
+            None => return seq,
+        };
+        self.persister.append(self.key.clone(), seq, update, sink);
+        seq
+    }
+
+    /// Delivers now if `seq` is durable, else holds the delivery until it is.
+    fn deliver(&self, inner: &mut RoomInner, seq: u64, delivery: Delivery) {
+        if seq <= inner.durable_seq {
+            dispatch(&inner.peers, delivery);
+        } else {
+            inner.held.push_back((seq, delivery));
+        }
+    }
+
+    /// Replaces the in-memory document with what storage holds, after every
+    /// update already queued for commit, then asks every peer for what the
+    /// server may be missing.
+    fn reload(&self, inner: &mut RoomInner) {
+        if inner.reload_backlog.is_some() {
+            return;
+        }
+        inner.reload_backlog = Some(Vec::new());
+        let Some(room) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let stored = room.persister.load(room.key.clone()).await;
+            let doc =
+                stored.and_then(|s| build_doc(&room.key, s.updates.iter().map(Vec::as_slice)));
+            let mut inner = room.lock();
+            inner.reload_backlog = None;
+            match doc {
+                Ok(doc) => {
+                    *inner.awareness.doc_mut() = doc;
+                    let sv = inner.awareness.doc().transact().state_vector();
+                    send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);
+                    tracing::info!(room = %room.key, "table reloaded from storage");
+                }
+                Err(error) => {
+                    tracing::error!(room = %room.key, %error, "reloading the table failed; closing it");
+                    inner.evicted = true;
+                    for peer in inner.peers.values() {
+                        peer.link
+                            .close(crate::connection::CLOSE_INTERNAL, "table unavailable");
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl DurableSink for Room {
+    fn durable(&self, seq: u64) {
+        let mut inner = self.lock();
+        inner.durable_seq = inner.durable_seq.max(seq);
+        while inner
+            .held
+            .front()
+            .is_some_and(|(s, _)| *s <= inner.durable_seq)
+        {
+            if let Some((_, delivery)) = inner.held.pop_front() {
+                dispatch(&inner.peers, delivery);
+            }
+        }
+    }
+
+    fn failed(&self, error: &StoreError) {
+        // The in-memory document is now ahead of storage. Close the table:
+        // clients reconnect to a fresh load and re-send what is missing.
+        let mut inner = self.lock();
+        tracing::error!(room = %self.key, %error, "updates could not be stored; closing the table");
+        inner.evicted = true;
+        inner.held.clear();
+        for peer in inner.peers.values() {
+            peer.link
+                .close(crate::connection::CLOSE_INTERNAL, "storage failure");
+        }
+    }
+}
+
+fn apply_awareness(
+    inner: &mut RoomInner,
+    peer: PeerId,
+    update: AwarenessUpdate,
+    as_is: Option<Bytes>,
+) -> Result<(), RoomError> {
+    let announced: Vec<ClientID> = update
+        .clients
+        .iter()
+        .filter(|(_, entry)| entry.json.as_ref() != "null")
+        .map(|(client, _)| *client)
+        .collect();
+    let bytes = as_is.unwrap_or_else(|| protocol::encode_awareness(&update));
+    let summary = inner
+        .awareness
+        .apply_update_summary(update)
+        .map_err(|e| RoomError::InvalidAwareness(e.to_string()))?;
+    if let Some(p) = inner.peers.get_mut(&peer) {
+        for client in announced {
+            if !p.awareness_ids.contains(&client) {
+                p.awareness_ids.push(client);
+            }
+        }
+    }
+    if summary.is_some() {
+        send_all(&inner.peers, &bytes, Some(peer));
+    }
+    Ok(())
+}
+
+fn dispatch(peers: &HashMap<PeerId, Peer>, delivery: Delivery) {
+    match delivery {
+        Delivery::All { bytes, except } => send_all(peers, &bytes, except),
+        Delivery::One { peer, bytes } => {
+            if let Some(p) = peers.get(&peer) {
+                send(p, bytes);
+            }
+        }
+    }
+}
+
+/// The room's one fan-out point: every message to more than one peer leaves here.
+fn send_all(peers: &HashMap<PeerId, Peer>, bytes: &Bytes, except: Option<PeerId>) {
+    for (id, peer) in peers {
+        if Some(*id) != except {
+            send(peer, bytes.clone());
+        }
+    }
+}
+
+fn send(peer: &Peer, bytes: Bytes) {
+    match peer.outbox.try_send(bytes) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            peer.link.lagging.store(true, Ordering::Release);
+        }
+        // The connection is going away and will leave the room.
+        Err(mpsc::error::TrySendError::Closed(_)) => {}
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a room lock leaves in-memory state that storage
+    // can rebuild; refusing all further work on the room would be worse.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

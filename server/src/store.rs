@@ -1,0 +1,268 @@
+//! Durable storage of table documents behind the [`Store`] trait, and its
+//! embedded implementation on SQLite ([`SqliteStore`]).
+//!
+//! A room's document is an append-only log of Yjs updates plus, from time to
+//! time, a snapshot that replaces the log entries it covers. Nothing here
+//! assumes that this process is the only writer of a room: appends are plain
+//! inserts, and compaction deletes exactly the log entries it merged, so a
+//! second server node appending at the same time loses nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+/// Names one table document: the event slug and the table id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomKey {
+    pub event: String,
+    pub table: String,
+}
+
+impl std::fmt::Display for RoomKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.event, self.table)
+    }
+}
+
+/// One update to append to a room's log.
+#[derive(Debug, Clone)]
+pub struct AppendRecord {
+    pub room: RoomKey,
+    pub update: bytes::Bytes,
+}
+
+/// What is stored for one room: its snapshot (if any) followed by the log,
+/// in the order they were written. Applying all of them rebuilds the doc.
+#[derive(Debug, Default)]
+pub struct StoredDoc {
+    pub updates: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the persistence worker has stopped")]
+    Stopped,
+    #[error("stored update for {room} is corrupt: {reason}")]
+    Corrupt { room: RoomKey, reason: String },
+}
+
+/// Durable storage for table documents.
+///
+/// The trait is synchronous on purpose: the persistence worker
+/// ([`crate::persist`]) drives one store from one dedicated thread, which is
+/// the natural shape for SQLite and keeps blocking I/O off the async runtime.
+pub trait Store: Send + 'static {
+    /// Everything stored for `room`; empty for a room never written.
+    fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError>;
+    /// Appends all records in one atomic, durable commit.
+    fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError>;
+    /// Number of log entries not yet folded into the snapshot.
+    fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError>;
+    /// Merges the snapshot and the log into a new snapshot.
+    fn compact(&mut self, room: &RoomKey) -> Result<(), StoreError>;
+    /// Every room that has anything stored, for exports and listings.
+    fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError>;
+}
+
+/// The embedded store: one SQLite database file in the data directory.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "werktafel.db";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let conn = Connection::open(data_dir.join(DB_FILE))?;
+        // WAL lets exports read while the server writes; synchronous=FULL makes
+        // every commit durable against power loss, not only against a killed
+        // process. Group commit in the persistence worker pays for the fsync.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS updates (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 event TEXT NOT NULL,
+                 table_id TEXT NOT NULL,
+                 data BLOB NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS updates_by_room ON updates (event, table_id, id);
+             CREATE TABLE IF NOT EXISTS snapshots (
+                 event TEXT NOT NULL,
+                 table_id TEXT NOT NULL,
+                 data BLOB NOT NULL,
+                 PRIMARY KEY (event, table_id)
+             );",
+        )?;
+        Ok(Self { conn })
+    }
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut updates = Vec::new();
+        let snapshot: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
+                params![room.event, room.table],
+                |row| row.get(0),
+            )
+            .optional()?;
+        updates.extend(snapshot);
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![room.event, room.table], |row| row.get(0))?;
+            for row in rows {
+                updates.push(row?);
+            }
+        }
+        tx.commit()?;
+        Ok(StoredDoc { updates })
+    }
+
+    fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO updates (event, table_id, data) VALUES (?1, ?2, ?3)",
+            )?;
+            for record in batch {
+                stmt.execute(params![
+                    record.room.event,
+                    record.room.table,
+                    record.update.as_ref()
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM updates WHERE event = ?1 AND table_id = ?2",
+            params![room.event, room.table],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn compact(&mut self, room: &RoomKey) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let snapshot: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
+                params![room.event, room.table],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let mut log: Vec<(i64, Vec<u8>)> = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![room.event, room.table], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            for row in rows {
+                log.push(row?);
+            }
+        }
+        let Some(&(upto, _)) = log.last() else {
+            return Ok(());
+        };
+        let merged = merge(
+            room,
+            snapshot
+                .iter()
+                .map(Vec::as_slice)
+                .chain(log.iter().map(|(_, d)| d.as_slice())),
+        )?;
+        let Some(merged) = merged else {
+            // Some update still waits for one it depends on; a snapshot would
+            // drop it, so the log stays as it is until the gap is filled.
+            return Ok(());
+        };
+        tx.execute(
+            "INSERT INTO snapshots (event, table_id, data) VALUES (?1, ?2, ?3)
+             ON CONFLICT (event, table_id) DO UPDATE SET data = excluded.data",
+            params![room.event, room.table, merged],
+        )?;
+        tx.execute(
+            "DELETE FROM updates WHERE event = ?1 AND table_id = ?2 AND id <= ?3",
+            params![room.event, room.table, upto],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event, table_id FROM snapshots UNION SELECT DISTINCT event, table_id FROM updates ORDER BY 1, 2",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(RoomKey {
+                event: row.get(0)?,
+                table: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Applies stored updates, in order, to a fresh document.
+pub fn build_doc<'a>(
+    room: &RoomKey,
+    updates: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Doc, StoreError> {
+    let doc = Doc::new();
+    {
+        let mut txn = doc.transact_mut();
+        for data in updates {
+            let update = Update::decode_v1(data).map_err(|e| StoreError::Corrupt {
+                room: room.clone(),
+                reason: e.to_string(),
+            })?;
+            txn.apply_update(update).map_err(|e| StoreError::Corrupt {
+                room: room.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    Ok(doc)
+}
+
+/// Merges updates into one, or `None` while some update has unmet dependencies.
+fn merge<'a>(
+    room: &RoomKey,
+    updates: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let doc = build_doc(room, updates)?;
+    let txn = doc.transact();
+    if txn.has_missing_updates() {
+        return Ok(None);
+    }
+    Ok(Some(txn.encode_state_as_update_v1(&StateVector::default())))
+}

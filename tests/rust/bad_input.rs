@@ -1,0 +1,153 @@
+//! Hostile and broken input: each bad frame closes only the connection that
+//! sent it, with a documented close code, and leaves the document and every
+//! other client untouched.
+
+use werktafel_shared::schema::Lane;
+use werktafel_tests::{Client, Server};
+
+use crate::notes;
+
+struct Case {
+    name: &'static str,
+    frame: Vec<u8>,
+    code: u16,
+}
+
+fn cases() -> Vec<Case> {
+    // A structurally valid update message whose update bytes are garbage.
+    let garbage_update = vec![0, 2, 6, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa];
+    // An update claiming a million structs for a client, with nothing behind it.
+    let truncated_update = vec![0, 2, 5, 1, 0xc0, 0x84, 0x3d, 7];
+    vec![
+        Case {
+            name: "empty frame",
+            frame: vec![],
+            code: 1002,
+        },
+        Case {
+            name: "unknown message type",
+            frame: vec![9, 0],
+            code: 1002,
+        },
+        Case {
+            name: "truncated varint",
+            frame: vec![0x80],
+            code: 1002,
+        },
+        Case {
+            name: "unknown sync type",
+            frame: vec![0, 7, 0],
+            code: 1002,
+        },
+        Case {
+            name: "length past the end",
+            frame: vec![0, 2, 50, 1, 2, 3],
+            code: 1002,
+        },
+        Case {
+            name: "huge length",
+            frame: vec![0, 2, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            code: 1002,
+        },
+        Case {
+            name: "bad state vector",
+            frame: vec![0, 0, 3, 0xff, 0xff, 0xff],
+            code: 1002,
+        },
+        Case {
+            name: "auth from a client",
+            frame: vec![2, 0, 0],
+            code: 1002,
+        },
+        Case {
+            name: "garbage awareness",
+            frame: vec![1, 4, 1, 0xff, 0xff, 0xff],
+            code: 1002,
+        },
+        Case {
+            name: "garbage update",
+            frame: garbage_update,
+            code: 1007,
+        },
+        Case {
+            name: "truncated update",
+            frame: truncated_update,
+            code: 1007,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn each_bad_frame_closes_only_its_connection_and_leaves_the_doc_intact() -> anyhow::Result<()>
+{
+    let server = Server::start().await?;
+    let bystander = Client::connect(&server, "a").await?;
+    bystander.synced().await?;
+    notes::add(&bystander, "keep", "Blijft staan", Lane::Goed);
+
+    for case in cases() {
+        let attacker = Client::connect(&server, "a").await?;
+        attacker.synced().await?;
+        attacker.send_raw(case.frame.clone());
+        let closed = attacker.closed().await?;
+        assert!(
+            closed.code == Some(case.code),
+            "{}: sent {:?}, expected close {}, got {closed:?}; server log: {}",
+            case.name,
+            case.frame,
+            case.code,
+            server.log.display()
+        );
+        assert!(
+            !bystander.is_closed(),
+            "{}: the bystander was disconnected",
+            case.name
+        );
+    }
+
+    // The bystander still edits, and a newcomer sees exactly the intact doc.
+    notes::type_into(&bystander, "keep", 0, "Nog steeds: ");
+    let newcomer = Client::connect(&server, "a").await?;
+    newcomer
+        .wait_for("the intact note", |_| {
+            notes::text_of(&newcomer, "keep").as_deref() == Some("Nog steeds: Blijft staan")
+        })
+        .await?;
+    assert_eq!(newcomer.notes(), bystander.notes());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_text_frame_is_refused_with_1003() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let client = Client::connect(&server, "b").await?;
+    client.synced().await?;
+    client.send_text("hello");
+    assert_eq!(client.closed().await?.code, Some(1003));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_refused_with_1009() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--max-message-bytes", "4096"]).await?;
+    let bystander = Client::connect(&server, "c").await?;
+    bystander.synced().await?;
+    let client = Client::connect(&server, "c").await?;
+    client.synced().await?;
+    // A valid note whose text is over the limit.
+    notes::add(&client, "big", &"x".repeat(10_000), Lane::Goed);
+    let closed = client.closed().await?;
+    assert_eq!(
+        closed.code,
+        Some(1009),
+        "{closed:?}; log: {}",
+        server.log.display()
+    );
+    assert!(!bystander.is_closed());
+    // Nothing of it reached the document.
+    let newcomer = Client::connect(&server, "c").await?;
+    newcomer.synced().await?;
+    assert!(!notes::has_note(&newcomer, "big"));
+    Ok(())
+}

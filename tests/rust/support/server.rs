@@ -1,0 +1,218 @@
+//! The real `werktafel` binary, started on `127.0.0.1:0` with its own data
+//! directory; its stderr goes to a log file that failures point to.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Server {
+    child: Option<Child>,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    /// Keeps a temporary data directory alive as long as the server value.
+    _tmp: Option<std::sync::Arc<tempfile::TempDir>>,
+}
+
+/// The server binary: `$WERKTAFEL_BIN`, else `werktafel` beside the test
+/// executable's target directory (`target/<profile>/werktafel`).
+pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("WERKTAFEL_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test> or target/<profile>/<bin>
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join("werktafel");
+    assert!(
+        bin.exists(),
+        "server binary {} not found: build it first with `cargo build -p werktafel-server` (./test.sh does), or set WERKTAFEL_BIN",
+        bin.display()
+    );
+    bin
+}
+
+impl Server {
+    /// Starts a server on a fresh temporary data directory.
+    pub async fn start() -> anyhow::Result<Server> {
+        let tmp = std::sync::Arc::new(tempfile::tempdir()?);
+        let mut server = Self::start_in(tmp.path(), &[]).await?;
+        server._tmp = Some(tmp);
+        Ok(server)
+    }
+
+    /// Starts a server on `data_dir` with extra `serve` arguments.
+    pub async fn start_in(data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        let log = data_dir.join(format!("server-{}.log", unique()));
+        let log_file = std::fs::File::create(&log)?;
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env("WERKTAFEL_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .context("spawning the werktafel binary")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let Some(line) = tokio::time::timeout(crate::WAIT, lines.next_line())
+                .await
+                .with_context(|| {
+                    format!("server did not print its address; log: {}", log.display())
+                })??
+            else {
+                bail!(
+                    "server exited before listening; log: {}\n{}",
+                    log.display(),
+                    read(&log)
+                );
+            };
+            if let Some(url) = line.strip_prefix("listening on http://") {
+                break url.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Server {
+            child: Some(child),
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            log,
+            _tmp: None,
+        })
+    }
+
+    /// Restarts on the same data directory (after [`Server::kill`] or [`Server::terminate`]).
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        let tmp = self._tmp.take();
+        let mut next = Self::start_in(&self.data_dir, &[]).await?;
+        next._tmp = tmp;
+        *self = next;
+        Ok(())
+    }
+
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+    }
+
+    /// SIGTERM and wait; returns the exit code.
+    pub async fn terminate(&mut self) -> anyhow::Result<Option<i32>> {
+        let mut child = self.child.take().context("server not running")?;
+        let pid = child.id().context("no pid")?;
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -TERM failed");
+        let status = tokio::time::timeout(crate::WAIT, child.wait())
+            .await
+            .with_context(|| {
+                format!(
+                    "server did not exit after SIGTERM; log: {}",
+                    self.log.display()
+                )
+            })??;
+        Ok(status.code())
+    }
+
+    /// The server's log so far, for failure messages.
+    pub fn log_text(&self) -> String {
+        read(&self.log)
+    }
+
+    /// `GET path`, returning status and body.
+    pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        http_get(&self.addr, path).await
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket (the tests need nothing more).
+pub async fn http_get(addr: &str, path: &str) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("bad HTTP response: {text}"))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(&body)
+    } else {
+        body
+    };
+    Ok((status, body))
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
