@@ -48,6 +48,9 @@ struct ServeArgs {
     /// Seconds without any message from a client before it is disconnected.
     #[arg(long, env = "WERKTAFEL_IDLE_TIMEOUT_SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
     idle_timeout_secs: u64,
+    /// Milliseconds of silence after which a connection gets a keepalive and a ping.
+    #[arg(long, env = "WERKTAFEL_KEEPALIVE_MS", default_value_t = Limits::default().keepalive_interval.as_millis() as u64)]
+    keepalive_ms: u64,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -82,6 +85,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         outbox_capacity: args.outbox_capacity.max(1),
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
         room_idle_grace: Duration::from_secs(args.room_idle_secs),
+        keepalive_interval: Duration::from_millis(args.keepalive_ms.max(10)),
         ..Limits::default()
     };
     let config = Config {

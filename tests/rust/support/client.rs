@@ -46,6 +46,8 @@ struct Shared {
     /// Binary frames received.
     frames: AtomicU64,
     changed: watch::Sender<u64>,
+    /// While true the client stops reading its socket, like a frozen tab.
+    paused: watch::Sender<bool>,
 }
 
 impl Shared {
@@ -69,12 +71,14 @@ impl Client {
         let doc = Doc::new();
         let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
         let (changed_tx, changed) = watch::channel(0);
+        let (paused, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             synced: AtomicBool::new(false),
             closed: Mutex::new(None),
             awareness: Mutex::new(HashMap::new()),
             frames: AtomicU64::new(0),
             changed: changed_tx,
+            paused,
         });
         tokio::spawn(async move {
             while let Some(message) = out_rx.recv().await {
@@ -93,7 +97,14 @@ impl Client {
                     code: None,
                     reason: "stream ended".into(),
                 };
-                while let Some(message) = stream.next().await {
+                let mut paused = shared.paused.subscribe();
+                loop {
+                    if paused.wait_for(|p| !*p).await.is_err() {
+                        break;
+                    }
+                    let Some(message) = stream.next().await else {
+                        break;
+                    };
                     match message {
                         Ok(Message::Binary(frame)) => {
                             shared.frames.fetch_add(1, Ordering::Relaxed);
@@ -233,6 +244,15 @@ impl Client {
             .filter(|(_, (_, json))| json != "null")
             .map(|(id, (_, json))| (*id, json.clone()))
             .collect()
+    }
+
+    /// Stops reading the socket (the server's writes back up) until [`Client::resume`].
+    pub fn pause(&self) {
+        self.shared.paused.send_replace(true);
+    }
+
+    pub fn resume(&self) {
+        self.shared.paused.send_replace(false);
     }
 
     pub fn frames_received(&self) -> u64 {
