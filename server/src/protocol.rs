@@ -200,3 +200,102 @@ fn malformed(what: &'static str, err: impl std::fmt::Display) -> ProtocolError {
         reason: err.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> Result<Vec<Incoming>, ProtocolError> {
+        decode_frame(&Bytes::copy_from_slice(bytes), 1024)
+    }
+
+    #[test]
+    fn decodes_each_message_kind() {
+        let sv = encode_sync_step1(&StateVector::default());
+        assert!(matches!(decode(&sv).unwrap()[..], [Incoming::SyncStep1(_)]));
+        let step2 = encode_sync_step2(&[0, 0]);
+        assert!(
+            matches!(&decode(&step2).unwrap()[..], [Incoming::SyncStep2(u)] if u.as_ref() == [0, 0])
+        );
+        let update = encode_update(&[0, 0]);
+        let messages = decode(&update).unwrap();
+        assert!(is_single_update(&update, &messages));
+        assert!(matches!(
+            decode(KEEPALIVE).unwrap()[..],
+            [Incoming::Awareness(_)]
+        ));
+        assert!(matches!(
+            decode(&[MSG_QUERY_AWARENESS]).unwrap()[..],
+            [Incoming::QueryAwareness]
+        ));
+    }
+
+    #[test]
+    fn decodes_several_messages_in_one_frame() {
+        let mut frame = encode_update(&[0, 0]).to_vec();
+        frame.extend_from_slice(KEEPALIVE);
+        let messages = decode(&frame).unwrap();
+        assert_eq!(messages.len(), 2);
+        assert!(
+            !is_single_update(&frame, &messages),
+            "two messages are never forwarded as one"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_frames_without_panicking() {
+        let cases: &[(&str, &[u8], fn(&ProtocolError) -> bool)] = &[
+            ("empty", &[], |e| *e == ProtocolError::Empty),
+            ("truncated varint", &[0x80], |e| {
+                matches!(e, ProtocolError::Malformed { .. })
+            }),
+            ("overlong varint", &[0xff; 12], |e| {
+                matches!(e, ProtocolError::Malformed { .. })
+            }),
+            ("unknown type", &[42], |e| {
+                *e == ProtocolError::UnknownMessageType(42)
+            }),
+            ("unknown sync type", &[0, 3, 0], |e| {
+                *e == ProtocolError::UnknownSyncType(3)
+            }),
+            ("auth", &[2, 0], |e| *e == ProtocolError::AuthFromClient),
+            ("length past end", &[0, 2, 9, 1], |e| {
+                matches!(e, ProtocolError::Malformed { .. })
+            }),
+            ("sync without subtype", &[0], |e| {
+                matches!(e, ProtocolError::Malformed { .. })
+            }),
+            ("awareness garbage", &[1, 2, 5, 5], |e| {
+                matches!(e, ProtocolError::Malformed { .. })
+            }),
+        ];
+        for (name, bytes, expected) in cases {
+            let err = decode(bytes)
+                .err()
+                .unwrap_or_else(|| panic!("{name}: accepted"));
+            assert!(expected(&err), "{name}: unexpected error {err:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_oversized_frames_before_decoding() {
+        let frame = Bytes::from(vec![0u8; 2000]);
+        assert_eq!(
+            decode_frame(&frame, 1024).err(),
+            Some(ProtocolError::TooLarge {
+                size: 2000,
+                limit: 1024
+            })
+        );
+    }
+
+    #[test]
+    fn update_payloads_are_slices_of_the_frame() {
+        let frame = encode_update(&[7, 7, 7]);
+        let messages = decode_frame(&frame, 1024).unwrap();
+        let Incoming::Update(payload) = &messages[0] else {
+            panic!()
+        };
+        assert_eq!(payload.as_ptr(), frame[3..].as_ptr(), "no copy");
+    }
+}

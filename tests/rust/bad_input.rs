@@ -151,3 +151,74 @@ async fn an_oversized_message_is_refused_with_1009() -> anyhow::Result<()> {
     assert!(!notes::has_note(&newcomer, "big"));
     Ok(())
 }
+
+/// Two updates that are each well-formed but contradict each other: the
+/// second hangs an item under an id that the first made a plain string.
+/// yrs refuses it part-way through integrating, so the server must reload
+/// the table from storage rather than trust its in-memory document.
+fn contradicting_updates() -> (Vec<u8>, Vec<u8>) {
+    use yrs::{Doc, Map, MapPrelim, Options, Transact};
+    let options = || Options {
+        client_id: yrs::ClientID::new(999),
+        ..Options::default()
+    };
+    let as_string = Doc::with_options(options());
+    let first = {
+        let map = as_string.get_or_insert_map("scratch");
+        let mut txn = as_string.transact_mut();
+        map.insert(&mut txn, "k", "just a string");
+        txn.encode_update_v1()
+    };
+    let as_type = Doc::with_options(options());
+    let map = as_type.get_or_insert_map("scratch");
+    let nested = {
+        let mut txn = as_type.transact_mut();
+        map.insert(&mut txn, "k", MapPrelim::default())
+    };
+    let second = {
+        let mut txn = as_type.transact_mut();
+        nested.insert(&mut txn, "child", 1.0);
+        txn.encode_update_v1()
+    };
+    (first, second)
+}
+
+#[tokio::test]
+async fn an_update_yrs_refuses_midway_reloads_the_table_from_storage() -> anyhow::Result<()> {
+    use yrs::sync::{Message, SyncMessage};
+    let server = Server::start().await?;
+    let bystander = Client::connect(&server, "d").await?;
+    bystander.synced().await?;
+    notes::add(&bystander, "keep", "Blijft staan", Lane::Goed);
+
+    let (first, second) = contradicting_updates();
+    let attacker = Client::connect(&server, "d").await?;
+    attacker.synced().await?;
+    attacker.send_y(Message::Sync(SyncMessage::Update(first)));
+    attacker.send_y(Message::Sync(SyncMessage::Update(second)));
+    let closed = attacker.closed().await?;
+    assert_eq!(
+        closed.code,
+        Some(1007),
+        "{closed:?}; log: {}",
+        server.log.display()
+    );
+
+    // After the reload the server asks everyone for what it may lack.
+    bystander
+        .wait_until("the server's second sync step 1", |c| {
+            c.step1s_received() >= 2
+        })
+        .await?;
+    // The bystander is not disconnected; a newcomer sees the intact document.
+    let newcomer = Client::connect(&server, "d").await?;
+    newcomer.synced().await?;
+    assert!(notes::has_note(&newcomer, "keep"));
+    assert!(!bystander.is_closed());
+    assert!(
+        server.log_text().contains("table reloaded from storage"),
+        "log: {}",
+        server.log.display()
+    );
+    Ok(())
+}

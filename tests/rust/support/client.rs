@@ -45,6 +45,9 @@ struct Shared {
     awareness: Mutex<HashMap<u64, (u32, String)>>,
     /// Binary frames received.
     frames: AtomicU64,
+    /// Sync step 1 messages received: one on connect, one more each time
+    /// the server asks again (after reloading the table).
+    step1s: AtomicU64,
     changed: watch::Sender<u64>,
     /// While true the client stops reading its socket, like a frozen tab.
     paused: watch::Sender<bool>,
@@ -77,6 +80,7 @@ impl Client {
             closed: Mutex::new(None),
             awareness: Mutex::new(HashMap::new()),
             frames: AtomicU64::new(0),
+            step1s: AtomicU64::new(0),
             changed: changed_tx,
             paused,
         });
@@ -255,6 +259,10 @@ impl Client {
         self.shared.paused.send_replace(false);
     }
 
+    pub fn step1s_received(&self) -> u64 {
+        self.shared.step1s.load(Ordering::Relaxed)
+    }
+
     pub fn frames_received(&self) -> u64 {
         self.shared.frames.load(Ordering::Relaxed)
     }
@@ -296,6 +304,7 @@ fn handle(
     for message in MessageReader::new(&mut decoder) {
         match message? {
             YMessage::Sync(SyncMessage::SyncStep1(sv)) => {
+                shared.step1s.fetch_add(1, Ordering::Relaxed);
                 let update = doc.transact().encode_state_as_update_v1(&sv);
                 let reply = YMessage::Sync(SyncMessage::SyncStep2(update)).encode_v1();
                 let _ = out.send(Message::Binary(Bytes::from(reply)));
