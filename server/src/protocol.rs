@@ -244,7 +244,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_frames_without_panicking() {
-        let cases: &[(&str, &[u8], fn(&ProtocolError) -> bool)] = &[
+        type Check = fn(&ProtocolError) -> bool;
+        let cases: &[(&str, &[u8], Check)] = &[
             ("empty", &[], |e| *e == ProtocolError::Empty),
             ("truncated varint", &[0x80], |e| {
                 matches!(e, ProtocolError::Malformed { .. })
