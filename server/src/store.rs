@@ -266,3 +266,108 @@ fn merge<'a>(
     }
     Ok(Some(txn.encode_state_as_update_v1(&StateVector::default())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{GetString, Text};
+
+    fn key(table: &str) -> RoomKey {
+        RoomKey {
+            event: "e".into(),
+            table: table.into(),
+        }
+    }
+
+    /// Types `n` characters into a text, one update each, as clients do.
+    fn typing(doc: &Doc, n: usize) -> Vec<Vec<u8>> {
+        let text = doc.get_or_insert_text("t");
+        (0..n)
+            .map(|i| {
+                let mut txn = doc.transact_mut();
+                text.insert(&mut txn, i as u32, "x");
+                txn.encode_update_v1()
+            })
+            .collect()
+    }
+
+    fn append(store: &mut SqliteStore, room: &RoomKey, updates: &[Vec<u8>]) {
+        let batch: Vec<_> = updates
+            .iter()
+            .map(|u| AppendRecord {
+                room: room.clone(),
+                update: bytes::Bytes::from(u.clone()),
+            })
+            .collect();
+        store.append(&batch).unwrap();
+    }
+
+    fn text_of(room: &RoomKey, stored: &StoredDoc) -> String {
+        let doc = build_doc(room, stored.updates.iter().map(Vec::as_slice)).unwrap();
+        let text = doc.get_or_insert_text("t");
+        text.get_string(&doc.transact())
+    }
+
+    #[test]
+    fn compaction_keeps_the_document_and_shortens_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let room = key("a");
+        let updates = typing(&Doc::new(), 301);
+        append(&mut store, &room, &updates[..300]);
+        assert_eq!(store.log_len(&room).unwrap(), 300);
+
+        store.compact(&room).unwrap();
+        assert_eq!(store.log_len(&room).unwrap(), 0);
+        let loaded = store.load(&room).unwrap();
+        assert_eq!(loaded.updates.len(), 1, "one snapshot");
+        assert_eq!(text_of(&room, &loaded), "x".repeat(300));
+
+        // Appends after a compaction land on top of the snapshot.
+        append(&mut store, &room, &updates[300..]);
+        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(301));
+    }
+
+    #[test]
+    fn compaction_keeps_rows_another_writer_appends_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let room = key("b");
+        let source = Doc::new();
+        let updates = typing(&source, 20);
+        let mut mine = SqliteStore::open(dir.path()).unwrap();
+        let mut other = SqliteStore::open(dir.path()).unwrap();
+        append(&mut mine, &room, &updates[..10]);
+        mine.compact(&room).unwrap();
+        append(&mut other, &room, &updates[10..]);
+        mine.compact(&room).unwrap();
+        assert_eq!(text_of(&room, &mine.load(&room).unwrap()), "x".repeat(20));
+    }
+
+    #[test]
+    fn an_update_waiting_for_its_dependency_is_not_compacted_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let room = key("c");
+        let source = Doc::new();
+        let updates = typing(&source, 3);
+        // The second keystroke arrives without the first.
+        append(&mut store, &room, &updates[1..2]);
+        store.compact(&room).unwrap();
+        assert_eq!(store.log_len(&room).unwrap(), 1, "kept as a log entry");
+        append(&mut store, &room, &updates[0..1]);
+        append(&mut store, &room, &updates[2..3]);
+        store.compact(&room).unwrap();
+        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "xxx");
+    }
+
+    #[test]
+    fn rooms_lists_what_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let source = Doc::new();
+        append(&mut store, &key("b"), &typing(&source, 1));
+        append(&mut store, &key("a"), &typing(&Doc::new(), 1));
+        store.compact(&key("a")).unwrap();
+        assert_eq!(store.rooms().unwrap(), vec![key("a"), key("b")]);
+    }
+}
