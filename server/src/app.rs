@@ -71,10 +71,7 @@ impl AppState {
     pub async fn room(&self, table: &TableDef) -> Result<Arc<Room>, AppError> {
         let event = self.inner.config.event.clone();
         let table_def = table.clone();
-        let key = RoomKey {
-            event: event.slug.clone(),
-            table: table.id.to_string(),
-        };
+        let key = RoomKey::new(&event.slug, table.id.as_str());
         let room = self
             .inner
             .rooms

@@ -14,11 +14,21 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
-/// Names one table document: the event slug and the table id.
+/// Names one table document: the event slug and the table id. Cloned for
+/// every update queued for commit, so both parts are shared, not copied.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoomKey {
-    pub event: String,
-    pub table: String,
+    pub event: std::sync::Arc<str>,
+    pub table: std::sync::Arc<str>,
+}
+
+impl RoomKey {
+    pub fn new(event: &str, table: &str) -> Self {
+        Self {
+            event: event.into(),
+            table: table.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for RoomKey {
@@ -122,7 +132,7 @@ impl Store for SqliteStore {
         let snapshot: Option<Vec<u8>> = tx
             .query_row(
                 "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
-                params![room.event, room.table],
+                params![&*room.event, &*room.table],
                 |row| row.get(0),
             )
             .optional()?;
@@ -131,7 +141,7 @@ impl Store for SqliteStore {
             let mut stmt = tx.prepare_cached(
                 "SELECT data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
             )?;
-            let rows = stmt.query_map(params![room.event, room.table], |row| row.get(0))?;
+            let rows = stmt.query_map(params![&*room.event, &*room.table], |row| row.get(0))?;
             for row in rows {
                 updates.push(row?);
             }
@@ -148,8 +158,8 @@ impl Store for SqliteStore {
             )?;
             for record in batch {
                 stmt.execute(params![
-                    record.room.event,
-                    record.room.table,
+                    &*record.room.event,
+                    &*record.room.table,
                     record.update.as_ref()
                 ])?;
             }
@@ -161,7 +171,7 @@ impl Store for SqliteStore {
     fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM updates WHERE event = ?1 AND table_id = ?2",
-            params![room.event, room.table],
+            params![&*room.event, &*room.table],
             |row| row.get(0),
         )?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -174,7 +184,7 @@ impl Store for SqliteStore {
         let snapshot: Option<Vec<u8>> = tx
             .query_row(
                 "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
-                params![room.event, room.table],
+                params![&*room.event, &*room.table],
                 |row| row.get(0),
             )
             .optional()?;
@@ -183,7 +193,7 @@ impl Store for SqliteStore {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
             )?;
-            let rows = stmt.query_map(params![room.event, room.table], |row| {
+            let rows = stmt.query_map(params![&*room.event, &*room.table], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })?;
             for row in rows {
@@ -208,11 +218,11 @@ impl Store for SqliteStore {
         tx.execute(
             "INSERT INTO snapshots (event, table_id, data) VALUES (?1, ?2, ?3)
              ON CONFLICT (event, table_id) DO UPDATE SET data = excluded.data",
-            params![room.event, room.table, merged],
+            params![&*room.event, &*room.table, merged],
         )?;
         tx.execute(
             "DELETE FROM updates WHERE event = ?1 AND table_id = ?2 AND id <= ?3",
-            params![room.event, room.table, upto],
+            params![&*room.event, &*room.table, upto],
         )?;
         tx.commit()?;
         Ok(())
@@ -223,10 +233,9 @@ impl Store for SqliteStore {
             "SELECT event, table_id FROM snapshots UNION SELECT DISTINCT event, table_id FROM updates ORDER BY 1, 2",
         )?;
         let rows = stmt.query_map([], |row| {
-            Ok(RoomKey {
-                event: row.get(0)?,
-                table: row.get(1)?,
-            })
+            let event: String = row.get(0)?;
+            let table: String = row.get(1)?;
+            Ok(RoomKey::new(&event, &table))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -273,10 +282,7 @@ mod tests {
     use yrs::{GetString, Text};
 
     fn key(table: &str) -> RoomKey {
-        RoomKey {
-            event: "e".into(),
-            table: table.into(),
-        }
+        RoomKey::new("e", table)
     }
 
     /// Types `n` characters into a text, one update each, as clients do.
