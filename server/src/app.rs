@@ -104,10 +104,21 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/api/events/{event}", get(event_api))
         .route("/sync/{event}/{table}", get(sync))
         .fallback(crate::assets::serve)
         .with_state(state)
+}
+
+async fn metrics() -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        crate::metrics::METRICS.render(),
+    )
 }
 
 async fn root(State(state): State<AppState>) -> Redirect {

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
+use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
 use crate::room::{PeerId, PeerLink, Room, RoomError};
 
@@ -52,6 +53,8 @@ pub async fn serve(
     limits: Limits,
     shutdown: CancellationToken,
 ) {
+    METRICS.connections.inc();
+    METRICS.connections_opened.inc();
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(write_loop(
         sink,
@@ -66,6 +69,7 @@ pub async fn serve(
     // Wakes the writer if nobody asked for a close yet; the first reason wins.
     link.close(CLOSE_NORMAL, "");
     let _ = writer.await;
+    METRICS.connections.dec();
 }
 
 async fn read_loop(
@@ -201,6 +205,7 @@ async fn write_loop(
         }
     }
     let (code, reason) = link.close_frame().unwrap_or((CLOSE_NORMAL, String::new()));
+    METRICS.closed(code);
     let frame = CloseFrame {
         code,
         reason: reason.into(),

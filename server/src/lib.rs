@@ -7,12 +7,14 @@
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`persist`]: the group-committing worker · [`store`]: the `Store` trait and SQLite
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
+//! - [`metrics`]: counters for `GET /metrics`
 
 pub mod app;
 pub mod assets;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod metrics;
 pub mod persist;
 pub mod protocol;
 pub mod room;
@@ -113,5 +115,6 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
             room.expire_awareness();
         }
         rooms.evict_idle(grace);
+        crate::metrics::METRICS.rooms_loaded.set(rooms.len() as i64);
     }
 }

@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::metrics::METRICS;
 use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
 
 /// Most updates committed in one transaction; bounds commit latency under a
@@ -178,7 +179,12 @@ impl<S: Store> Worker<S> {
             return;
         }
         let records: Vec<AppendRecord> = appends.iter().map(|(r, _, _)| r.clone()).collect();
+        let started = std::time::Instant::now();
         let result = self.store.append(&records);
+        METRICS
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        METRICS.commit_batch_updates.observe(records.len() as f64);
         // One notification per room per commit, with its highest sequence.
         let mut last: HashMap<&RoomKey, (u64, &Arc<dyn DurableSink>)> = HashMap::new();
         for (record, seq, sink) in appends.iter() {
@@ -191,6 +197,7 @@ impl<S: Store> Worker<S> {
                 }
             }
             Err(error) => {
+                METRICS.commit_failures.inc();
                 tracing::error!(%error, updates = records.len(), "commit failed");
                 for (_, (_, sink)) in last.iter() {
                     sink.failed(error);

@@ -15,12 +15,13 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
+use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
 use crate::store::{RoomKey, StoreError, build_doc};
@@ -91,6 +92,9 @@ pub struct Evicted;
 pub struct Room {
     key: RoomKey,
     persister: Persister,
+    /// Bumped whenever this room's durable content or its peers change;
+    /// shared by every room of the registry (see [`crate::rooms::Rooms::changes`]).
+    changes: watch::Sender<u64>,
     me: Weak<Room>,
     inner: Mutex<RoomInner>,
 }
@@ -139,6 +143,7 @@ impl Room {
     pub async fn load(
         key: RoomKey,
         persister: Persister,
+        changes: watch::Sender<u64>,
         init: impl FnOnce(&Doc) -> bool + Send + 'static,
     ) -> Result<Arc<Room>, StoreError> {
         let stored = persister.load(key.clone()).await?;
@@ -157,6 +162,7 @@ impl Room {
         let room = Arc::new_cyclic(|me| Room {
             key,
             persister,
+            changes,
             me: me.clone(),
             inner: Mutex::new(RoomInner {
                 awareness: Awareness::new(doc),
@@ -209,6 +215,8 @@ impl Room {
             },
         );
         inner.empty_since = None;
+        drop(inner);
+        self.changed();
         Ok(())
     }
 
@@ -221,6 +229,7 @@ impl Room {
         if inner.peers.is_empty() {
             inner.empty_since = Some(Instant::now());
         }
+        self.changed();
         let mut gone = Vec::new();
         for client in peer.awareness_ids {
             if inner.awareness.meta(client).is_some() {
@@ -243,6 +252,7 @@ impl Room {
         messages: Vec<Incoming>,
     ) -> Result<(), RoomError> {
         let forward_as_is = protocol::is_single_update(frame, &messages);
+        METRICS.update_bytes_received.inc_by(frame.len() as u64);
         let single = messages.len() == 1;
         let mut inner = self.lock();
         for message in messages {
@@ -266,12 +276,17 @@ impl Room {
                         },
                     );
                 }
-                Incoming::SyncStep2(update) => self.apply_update(&mut inner, peer, update, None)?,
+                Incoming::SyncStep2(update) => {
+                    METRICS.updates_received.inc();
+                    self.apply_update(&mut inner, peer, update, None)?;
+                }
                 Incoming::Update(update) => {
+                    METRICS.updates_received.inc();
                     let as_is = forward_as_is.then(|| frame.clone());
                     self.apply_update(&mut inner, peer, update, as_is)?;
                 }
                 Incoming::Awareness(update) => {
+                    METRICS.awareness_received.inc();
                     let as_is = single.then(|| frame.clone());
                     apply_awareness(&mut inner, peer, update, as_is)?;
                 }
@@ -301,6 +316,7 @@ impl Room {
             .transact()
             .encode_state_as_update_v1(&p.known_sv);
         let seq = inner.applied_seq;
+        METRICS.resyncs.inc();
         tracing::debug!(room = %self.key, peer, bytes = diff.len(), "resyncing a lagging peer");
         self.deliver(
             &mut inner,
@@ -366,6 +382,10 @@ impl Room {
     /// Runs `f` on the document under the room lock.
     pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
         f(self.lock().awareness.doc())
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     fn lock(&self) -> MutexGuard<'_, RoomInner> {
@@ -550,17 +570,22 @@ fn dispatch(peers: &HashMap<PeerId, Peer>, delivery: Delivery) {
 
 /// The room's one fan-out point: every message to more than one peer leaves here.
 fn send_all(peers: &HashMap<PeerId, Peer>, bytes: &Bytes, except: Option<PeerId>) {
+    let mut sent = 0u64;
     for (id, peer) in peers {
         if Some(*id) != except {
             send(peer, bytes.clone());
+            sent += 1;
         }
     }
+    METRICS.deliveries.inc_by(sent);
+    METRICS.delivery_bytes.inc_by(sent * bytes.len() as u64);
 }
 
 fn send(peer: &Peer, bytes: Bytes) {
     match peer.outbox.try_send(bytes) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(_)) => {
+            METRICS.outbox_overflows.inc();
             peer.link.lagging.store(true, Ordering::Release);
         }
         // The connection is going away and will leave the room.

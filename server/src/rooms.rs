@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, watch};
 use yrs::Doc;
 
 use crate::persist::Persister;
@@ -22,6 +22,7 @@ type Slot = Arc<OnceCell<Arc<Room>>>;
 pub struct Rooms {
     map: Arc<DashMap<RoomKey, Slot>>,
     persister: Persister,
+    changes: watch::Sender<u64>,
 }
 
 impl Rooms {
@@ -29,7 +30,14 @@ impl Rooms {
         Self {
             map: Arc::new(DashMap::new()),
             persister,
+            changes: watch::Sender::new(0),
         }
+    }
+
+    /// A counter bumped whenever any room's durable content or peers change:
+    /// what the plenary and the start page's counts listen to.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The loaded room for `key`, loading it (and running `init` on a fresh
@@ -43,7 +51,14 @@ impl Rooms {
             // any await.
             let slot: Slot = self.map.entry(key.clone()).or_default().clone();
             let room = slot
-                .get_or_try_init(|| Room::load(key.clone(), self.persister.clone(), init.clone()))
+                .get_or_try_init(|| {
+                    Room::load(
+                        key.clone(),
+                        self.persister.clone(),
+                        self.changes.clone(),
+                        init.clone(),
+                    )
+                })
                 .await?
                 .clone();
             if !room.is_evicted() {

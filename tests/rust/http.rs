@@ -77,3 +77,28 @@ async fn the_root_redirects_to_the_event() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn metrics_count_connections_updates_and_commits() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let client = Client::connect(&server, "b").await?;
+    client.synced().await?;
+    notes::add(&client, "n1", "Gemeten", Lane::Goed);
+    let witness = Client::connect(&server, "b").await?;
+    witness.wait_for("the note", |_| notes::has_note(&witness, "n1")).await?;
+
+    let (status, body) = server.get("/metrics").await?;
+    assert_eq!(status, 200);
+    let value = |name: &str| -> f64 {
+        body.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in:\n{body}"))
+    };
+    assert_eq!(value("werktafel_connections"), 2.0);
+    assert!(value("werktafel_updates_received_total") >= 1.0);
+    assert!(value("werktafel_deliveries_total") >= 1.0);
+    assert!(value("werktafel_commit_seconds_count") >= 1.0);
+    Ok(())
+}
