@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Werktafel test: formatting and lints, Rust unit and integration
-# tests against the real server binary, the Yjs interop tests (stock
-# y-websocket in Node) and the browser tests (Playwright driving Chromium).
+# tests against the real server binary (among them the Yjs interop tests,
+# which drive stock y-websocket clients in Node) and the browser tests
+# (Playwright driving Chromium).
 #
 # Builds once: the debug binary that `cargo build` makes is the one every
 # test suite starts (WERKTAFEL_BIN).
@@ -21,16 +22,20 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 export WERKTAFEL_BIN="$PWD/target/debug/werktafel"
 
-step "Rust tests (unit + integration)"
+# The Rust interop tests spawn stock Yjs clients from tests/node_modules, so
+# the Node dependencies are installed before `cargo test`, not after.
+if [ -f tests/package.json ]; then
+  step "npm ci (tests/: yjs, y-websocket, ws, playwright-core)"
+  (cd tests && npm ci --no-audit --no-fund)
+fi
+
+step "Rust tests (unit + integration, including Yjs interop)"
 cargo test --workspace --locked
 
 step "web client type check"
 if [ -f web/package.json ]; then (cd web && npm run --silent check); fi
 
 if [ -f tests/package.json ]; then
-  step "JS tests (interop + browser)"
-  if [ ! -d tests/node_modules ]; then
-    (cd tests && npm ci --no-audit --no-fund)
-  fi
-  (cd tests && npm test)
+  step "browser tests"
+  (cd tests && npm run --if-present e2e)
 fi

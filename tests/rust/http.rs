@@ -85,7 +85,9 @@ async fn metrics_count_connections_updates_and_commits() -> anyhow::Result<()> {
     client.synced().await?;
     notes::add(&client, "n1", "Gemeten", Lane::Goed);
     let witness = Client::connect(&server, "b").await?;
-    witness.wait_for("the note", |_| notes::has_note(&witness, "n1")).await?;
+    witness
+        .wait_for("the note", |_| notes::has_note(&witness, "n1"))
+        .await?;
 
     let (status, body) = server.get("/metrics").await?;
     assert_eq!(status, 200);

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod http;
+mod interop;
 mod liveness;
 mod notes;
 mod persistence;

@@ -140,6 +140,11 @@ impl Server {
         Ok(status.code())
     }
 
+    /// The server process id while it runs (the load bench reads its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     /// The server's log so far, for failure messages.
     pub fn log_text(&self) -> String {
         read(&self.log)

@@ -1,0 +1,261 @@
+//! What a load run measured, summed over its peers, and the CPU time the
+//! generator and the server used during the window.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::Plan;
+use crate::peer::PeerStats;
+
+/// The generator counts as CPU-bound above this share of the cores it may use:
+/// its latencies then include its own queueing, not only the server's.
+const CPU_BOUND_SHARE: f64 = 0.9;
+/// `/proc/*/stat` counts CPU time in USER_HZ ticks, fixed at 100 on Linux.
+const USER_HZ: f64 = 100.0;
+
+pub struct Report {
+    plan: Plan,
+    addr: String,
+    connect_time: Duration,
+    cpu: CpuUse,
+    clients: usize,
+    connect_failures: usize,
+    first_connect_error: Option<String>,
+    not_synced: usize,
+    closed_early: usize,
+    first_close: Option<String>,
+    apply_errors: u64,
+    frames: u64,
+    edits: u64,
+    expected_deliveries: u64,
+    latencies_us: Vec<u32>,
+}
+
+/// CPU seconds used by this process and (if known) the server at one instant.
+pub struct CpuClock {
+    at: std::time::Instant,
+    generator: Option<f64>,
+    server: Option<f64>,
+    server_pid: Option<u32>,
+}
+
+/// CPU use over an interval, as a fraction of one core.
+pub struct CpuUse {
+    generator: Option<f64>,
+    server: Option<f64>,
+    /// Cores the generator may run on (its affinity mask).
+    generator_cores: usize,
+}
+
+impl Report {
+    /// `stats` holds every peer with the index of its table.
+    pub fn new(
+        plan: &Plan,
+        addr: &str,
+        connect_time: Duration,
+        cpu: CpuUse,
+        stats: Vec<(usize, PeerStats)>,
+    ) -> Report {
+        let mut edits_per_table = vec![0u64; plan.tables];
+        let mut alive_per_table = vec![0u64; plan.tables];
+        let mut report = Report {
+            plan: plan.clone(),
+            addr: addr.to_string(),
+            connect_time,
+            cpu,
+            clients: stats.len(),
+            connect_failures: 0,
+            first_connect_error: None,
+            not_synced: 0,
+            closed_early: 0,
+            first_close: None,
+            apply_errors: 0,
+            frames: 0,
+            edits: 0,
+            expected_deliveries: 0,
+            latencies_us: Vec::new(),
+        };
+        for (table, peer) in stats {
+            if let Some(e) = peer.connect_error {
+                report.connect_failures += 1;
+                report.first_connect_error.get_or_insert(e);
+                continue;
+            }
+            if !peer.synced {
+                report.not_synced += 1;
+            }
+            if let Some(why) = peer.closed_early {
+                report.closed_early += 1;
+                report.first_close.get_or_insert(why);
+            } else {
+                alive_per_table[table] += 1;
+            }
+            report.apply_errors += peer.apply_errors;
+            report.frames += peer.frames_received;
+            edits_per_table[table] += peer.edits_in_window;
+            report.latencies_us.extend(peer.latencies_us);
+        }
+        report.edits = edits_per_table.iter().sum();
+        // Every edit should reach every other peer of its table that stayed connected.
+        report.expected_deliveries = edits_per_table
+            .iter()
+            .zip(&alive_per_table)
+            .map(|(edits, alive)| edits * alive.saturating_sub(1))
+            .sum();
+        report.latencies_us.sort_unstable();
+        report
+    }
+
+    fn held(&self) -> usize {
+        self.clients - self.connect_failures - self.closed_early
+    }
+
+    fn percentile(&self, p: f64) -> Option<f64> {
+        let n = self.latencies_us.len();
+        if n == 0 {
+            return None;
+        }
+        let rank = ((p / 100.0) * n as f64).ceil() as usize;
+        Some(f64::from(self.latencies_us[rank.clamp(1, n) - 1]) / 1000.0)
+    }
+
+    fn errors(&self) -> u64 {
+        (self.connect_failures + self.not_synced + self.closed_early) as u64 + self.apply_errors
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.plan.duration.as_secs_f64();
+        let delivered = self.latencies_us.len() as u64;
+        let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1} ms"));
+        writeln!(f, "werktafel-load  {}", self.plan.describe())?;
+        writeln!(
+            f,
+            "server          {}   window {secs:.0} s after {} s warm-up",
+            self.addr,
+            self.plan.warmup.as_secs()
+        )?;
+        writeln!(
+            f,
+            "connections     held {} of {}   connect failures {}   all synced in {:.2} s",
+            self.held(),
+            self.clients,
+            self.connect_failures,
+            self.connect_time.as_secs_f64()
+        )?;
+        writeln!(
+            f,
+            "edits sent      {:.1}/s   ({} in the window)",
+            self.edits as f64 / secs,
+            self.edits
+        )?;
+        let share = if self.expected_deliveries == 0 {
+            100.0
+        } else {
+            100.0 * delivered as f64 / self.expected_deliveries as f64
+        };
+        writeln!(
+            f,
+            "deliveries      {:.1}/s   ({delivered} of {} expected, {share:.2} %; {} frames received in all)",
+            delivered as f64 / secs,
+            self.expected_deliveries,
+            self.frames
+        )?;
+        writeln!(
+            f,
+            "latency         p50 {}   p99 {}   max {}   (writer send → receiver apply)",
+            ms(self.percentile(50.0)),
+            ms(self.percentile(99.0)),
+            ms(self.latencies_us.last().map(|&v| f64::from(v) / 1000.0))
+        )?;
+        writeln!(
+            f,
+            "errors          {}   (connect {}, never synced {}, closed early {}, refused updates {})",
+            self.errors(),
+            self.connect_failures,
+            self.not_synced,
+            self.closed_early,
+            self.apply_errors
+        )?;
+        if let Some(e) = &self.first_connect_error {
+            writeln!(f, "  first connect failure: {e}")?;
+        }
+        if let Some(e) = &self.first_close {
+            writeln!(f, "  first early close: {e}")?;
+        }
+        let pct = |v: Option<f64>| v.map_or("?".into(), |v| format!("{:.0} %", v * 100.0));
+        writeln!(
+            f,
+            "cpu             generator {} of one core ({} core(s) allowed)   server {}",
+            pct(self.cpu.generator),
+            self.cpu.generator_cores,
+            pct(self.cpu.server)
+        )?;
+        if self.cpu.generator_bound() {
+            writeln!(
+                f,
+                "WARNING         the generator was CPU-bound: latencies include its own queueing"
+            )?;
+        }
+        write!(
+            f,
+            "summary | {} | {}×{} | {} w/t @ {}/s | held {}/{} | edits/s {:.1} | deliveries/s {:.1} | p50 {} | p99 {} | max {} | errors {} | cpu gen {} srv {}",
+            self.plan.scenario,
+            self.plan.tables,
+            self.plan.clients,
+            self.plan.writers,
+            self.plan.rate,
+            self.held(),
+            self.clients,
+            self.edits as f64 / secs,
+            delivered as f64 / secs,
+            ms(self.percentile(50.0)),
+            ms(self.percentile(99.0)),
+            ms(self.latencies_us.last().map(|&v| f64::from(v) / 1000.0)),
+            self.errors(),
+            pct(self.cpu.generator),
+            pct(self.cpu.server)
+        )
+    }
+}
+
+impl CpuClock {
+    pub fn now(server_pid: Option<u32>) -> CpuClock {
+        CpuClock {
+            at: std::time::Instant::now(),
+            generator: cpu_seconds("self"),
+            server: server_pid.and_then(|pid| cpu_seconds(&pid.to_string())),
+            server_pid,
+        }
+    }
+
+    /// CPU use between `start` and this reading.
+    pub fn since(&self, start: &CpuClock) -> CpuUse {
+        let wall = self.at.duration_since(start.at).as_secs_f64();
+        let share = |end: Option<f64>, begin: Option<f64>| Some((end? - begin?) / wall);
+        debug_assert_eq!(self.server_pid, start.server_pid);
+        CpuUse {
+            generator: share(self.generator, start.generator),
+            server: share(self.server, start.server),
+            generator_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+impl CpuUse {
+    fn generator_bound(&self) -> bool {
+        self.generator
+            .is_some_and(|g| g >= CPU_BOUND_SHARE * self.generator_cores as f64)
+    }
+}
+
+/// utime + stime of a process from `/proc/{pid}/stat`, in seconds.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; fields after its ')' are plain.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15, i.e. 12 and 13 after the name.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / USER_HZ)
+}
