@@ -61,10 +61,19 @@ export class StartPage {
     const venue = el('p', 'start__venue', info.venue)
     const description = el('p', 'start__description', info.description)
     const you = el('div', 'start__you')
-    const renderYou = (): void => {
-      you.replaceChildren(namePrompt(() => renderYou(), true))
+    const renderYou = (editing = false): void => {
       const name = savedName()
-      if (name) you.prepend(el('p', 'start__name', t('youAre', { name })))
+      if (name && !editing) {
+        const change = el('button', 'link-button', t('nameChange'))
+        change.type = 'button'
+        change.addEventListener('click', () => {
+          renderYou(true)
+          you.querySelector('input')?.focus()
+        })
+        you.replaceChildren(el('p', 'start__name', t('youAre', { name })), change)
+      } else {
+        you.replaceChildren(namePrompt(() => renderYou(), true))
+      }
     }
     renderYou()
     const programme = el('details', 'programme')
@@ -94,19 +103,25 @@ export class StartPage {
     const counts = el('p', 'table-card__counts')
     counts.append(people, ' · ', el('span', '', t('notesCount', { n: table.noteCount })))
     const question = el('p', 'table-card__question', table.question)
-    const more = el('details', 'table-card__more')
-    more.append(el('summary', '', `${t('cluster')} ${table.cluster.id} · ${t('cases')} (${table.cases.length}) · ${t('teams')}`))
-    more.append(el('p', 'table-card__cluster', `${t('cluster')} ${table.cluster.id}: ${table.cluster.title}`))
+    const about = el('div', 'table-card__about')
+    about.append(el('p', 'table-card__cluster', `${t('cluster')} ${table.cluster.id} · ${table.cluster.title}`))
     const cases = el('ul', 'table-card__cases')
-    for (const c of table.cases) cases.append(el('li', '', `${c.name} — ${c.city}`))
+    cases.setAttribute('aria-label', t('cases'))
+    for (const c of table.cases) {
+      const item = el('li', '', c.name)
+      item.append(' ', el('span', 'table-card__city', c.city))
+      cases.append(item)
+    }
     const linked = el('ul', 'table-card__teams')
+    linked.setAttribute('aria-label', t('teams'))
     for (const n of table.teams) {
       const team = teams.get(n)
-      const item = el('li', '', `${t('team')} ${n}${team ? `: ${team.name}` : ''}`)
-      if (team?.focus.length) item.title = team.focus.join('\n')
+      const item = el('li', 'team')
+      item.append(el('span', 'team__number', `OT ${n}`), el('span', 'team__name', team?.name ?? `${t('team')} ${n}`))
+      if (team?.focus.length) item.append(el('span', 'team__focus', team.focus.join(' · ')))
       linked.append(item)
     }
-    more.append(el('h4', '', t('cases')), cases, el('h4', '', t('teams')), linked)
+    about.append(el('h4', '', t('cases')), cases, el('h4', '', t('teams')), linked)
     const join = el('a', 'table-card__join primary', t('joinTable', { id: table.id.toUpperCase() }))
     join.href = `/e/${encodeURIComponent(this.event)}/t/${encodeURIComponent(table.id)}`
     join.addEventListener('click', e => {
@@ -114,7 +129,7 @@ export class StartPage {
       e.preventDefault()
       this.navigate(join.pathname)
     })
-    li.append(head, counts, question, more, join)
+    li.append(head, counts, question, join, about)
     return li
   }
 }
