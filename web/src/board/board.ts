@@ -114,6 +114,8 @@ export class Board {
     textEdited: id => this.table.touch(id),
     focusChanged: (id, focused) => {
       if (focused) this.lastLane = this.table.readNote(id)?.lane ?? this.lastLane
+      // Each visit to a note is its own undo step, however quickly it follows the last.
+      this.undo.boundary()
       this.presence.setEditing(focused ? id : null)
     },
     startDrag: (id, e) => {
