@@ -1,0 +1,33 @@
+//! The server's HTTP API as typed fetches.
+import type { Case, Cluster } from './schema'
+
+export interface ProgrammeItem { start: string; end: string; title: string; kind: string; description: string }
+export interface EventTeam { number: number; name: string; focus: string[] }
+export interface EventTable {
+  id: string
+  title: string
+  question: string
+  cluster: Cluster
+  cases: Case[]
+  teams: number[]
+  noteCount: number
+  people: number
+}
+export interface EventInfo {
+  slug: string
+  title: string
+  venue: string
+  description: string
+  programme: ProgrammeItem[]
+  teams: EventTeam[]
+  tables: EventTable[]
+}
+
+export class NotFound extends Error {}
+
+export async function fetchEvent (slug: string, signal?: AbortSignal): Promise<EventInfo> {
+  const res = await fetch(`/api/events/${encodeURIComponent(slug)}`, { signal, headers: { accept: 'application/json' } })
+  if (res.status === 404) throw new NotFound(slug)
+  if (!res.ok) throw new Error(`GET /api/events/${slug}: ${res.status}`)
+  return await res.json() as EventInfo
+}

@@ -1,0 +1,77 @@
+//! Dragging a note with pointer events (mouse, pen and touch alike), within a
+//! lane and across lanes. The note follows the pointer with a CSS transform
+//! and is written to the document once, on release.
+import type { Lane } from '../schema'
+import type { LaneView } from './lane'
+
+/** Pointer travel (px) before a press on the grip becomes a drag. */
+const DRAG_THRESHOLD = 4
+
+export interface Drop { lane: Lane; x: number; y: number }
+
+export function startDrag (
+  e: PointerEvent,
+  note: HTMLElement,
+  lanes: LaneView[],
+  narrow: () => boolean,
+  onDrop: (drop: Drop) => void,
+): void {
+  if (e.button !== 0) return
+  const handle = e.currentTarget as HTMLElement
+  handle.setPointerCapture(e.pointerId)
+  const start = { x: e.clientX, y: e.clientY }
+  const origin = note.getBoundingClientRect()
+  let dragging = false
+  let target: LaneView | undefined
+
+  const move = (ev: PointerEvent): void => {
+    const dx = ev.clientX - start.x
+    const dy = ev.clientY - start.y
+    if (!dragging && Math.hypot(dx, dy) < DRAG_THRESHOLD) return
+    if (!dragging) {
+      dragging = true
+      note.classList.add('note--dragging')
+    }
+    note.style.transform = `translate(${dx}px, ${dy}px) rotate(1.5deg)`
+    const over = laneAt(lanes, ev.clientX, ev.clientY, narrow())
+    if (over !== target) {
+      target?.element.classList.remove('lane--drop')
+      over?.element.classList.add('lane--drop')
+      target = over
+    }
+  }
+
+  const finish = (ev: PointerEvent, cancelled: boolean): void => {
+    handle.removeEventListener('pointermove', move)
+    handle.removeEventListener('pointerup', up)
+    handle.removeEventListener('pointercancel', cancel)
+    note.classList.remove('note--dragging')
+    note.style.transform = ''
+    target?.element.classList.remove('lane--drop')
+    if (!dragging || cancelled || !target) return
+    const body = target.body.getBoundingClientRect()
+    const scale = target.scale()
+    const left = origin.left + ev.clientX - start.x
+    const top = origin.top + ev.clientY - start.y
+    onDrop({ lane: target.lane, x: (left - body.left) / scale, y: (top - body.top) / scale })
+  }
+  const up = (ev: PointerEvent): void => finish(ev, false)
+  const cancel = (ev: PointerEvent): void => finish(ev, true)
+  handle.addEventListener('pointermove', move)
+  handle.addEventListener('pointerup', up)
+  handle.addEventListener('pointercancel', cancel)
+}
+
+/** The lane under the pointer: by column on wide screens, by row when stacked. */
+function laneAt (lanes: LaneView[], x: number, y: number, narrow: boolean): LaneView | undefined {
+  let best: LaneView | undefined
+  let bestDistance = Infinity
+  for (const lane of lanes) {
+    const r = lane.element.getBoundingClientRect()
+    const d = narrow
+      ? (y < r.top ? r.top - y : y > r.bottom ? y - r.bottom : 0)
+      : (x < r.left ? r.left - x : x > r.right ? x - r.right : 0)
+    if (d < bestDistance) { bestDistance = d; best = lane }
+  }
+  return best
+}

@@ -1,0 +1,102 @@
+//! One lane of the board: its heading, its add button and the notes placed in it.
+import { LANE_WIDTH, NOTE_WIDTH, type Lane } from '../schema'
+import { t } from '../i18n'
+import type { NoteElement } from './note'
+
+/** Free space kept below the lowest note so there is room to drop another. */
+const LANE_TAIL = 140
+/** Gap between notes stacked by "add note", in board units. */
+const GAP = 12
+
+export class LaneView {
+  readonly element = document.createElement('section')
+  readonly body = document.createElement('div')
+  private readonly count = document.createElement('span')
+  private readonly heading = document.createElement('h2')
+  private readonly add = document.createElement('button')
+  private readonly empty = document.createElement('p')
+
+  constructor (readonly lane: Lane, onAdd: (lane: Lane) => void) {
+    const el = this.element
+    el.className = `lane lane--${lane}`
+    el.dataset.lane = lane
+    const headingId = `lane-title-${lane}`
+    el.setAttribute('aria-labelledby', headingId)
+    const header = document.createElement('header')
+    header.className = 'lane__header'
+    this.heading.id = headingId
+    this.heading.className = 'lane__title'
+    this.count.className = 'lane__count'
+    this.add.type = 'button'
+    this.add.className = 'lane__add'
+    this.add.addEventListener('click', () => onAdd(lane))
+    header.append(this.heading, this.count, this.add)
+    this.body.className = 'lane__body'
+    this.empty.className = 'lane__empty'
+    el.append(header, this.body)
+    this.relabel()
+  }
+
+  relabel (): void {
+    this.heading.textContent = t(`lane_${this.lane}`)
+    this.add.textContent = '+'
+    this.add.setAttribute('aria-label', t('addNoteTo', { lane: t(`lane_${this.lane}`) }))
+    this.add.title = t('addNoteTo', { lane: t(`lane_${this.lane}`) })
+    this.empty.textContent = t('emptyLane')
+  }
+
+  /** CSS px per board unit at the lane's current width. */
+  scale (): number {
+    const w = this.body.clientWidth
+    return w > 0 ? w / LANE_WIDTH : 1
+  }
+
+  /**
+   * Positions the lane's notes and orders them in reading order (y, then x):
+   * the DOM order gives keyboard users the same order the eye sees, and on
+   * narrow screens, where notes flow as a list, the CSS order does the same.
+   */
+  layout (notes: NoteElement[]): void {
+    const scale = this.scale()
+    const sorted = [...notes].sort((a, b) => a.view.y - b.view.y || a.view.x - b.view.x)
+    let bottom = 0
+    sorted.forEach((n, i) => {
+      n.place(scale, i)
+      bottom = Math.max(bottom, n.view.y * scale + n.element.offsetHeight)
+    })
+    this.reorder(sorted)
+    this.body.style.setProperty('--min-height', `${Math.ceil(bottom + LANE_TAIL)}px`)
+    this.count.textContent = String(notes.length)
+    if (notes.length === 0) this.body.append(this.empty)
+    else this.empty.remove()
+  }
+
+  /** A free spot for a new note: the lower end of the emptier column. */
+  freeSpot (notes: NoteElement[]): { x: number; y: number } {
+    const scale = this.scale()
+    const columns = [GAP, LANE_WIDTH - NOTE_WIDTH - GAP]
+    const bottoms = columns.map(x => {
+      let b = GAP
+      for (const n of notes) {
+        const overlaps = n.view.x < x + NOTE_WIDTH && n.view.x + NOTE_WIDTH > x
+        if (overlaps) b = Math.max(b, n.view.y + n.element.offsetHeight / scale + GAP)
+      }
+      return b
+    })
+    const i = bottoms[0] <= bottoms[1] ? 0 : 1
+    return { x: columns[i], y: Math.round(bottoms[i]) }
+  }
+
+  private reorder (sorted: NoteElement[]): void {
+    const active = document.activeElement
+    let prev: Element | null = null
+    for (const n of sorted) {
+      const el = n.element
+      const wanted: ChildNode | null = prev ? prev.nextSibling : this.body.firstChild
+      // Moving the element that holds the focus would blur it mid-typing;
+      // leave it where it is and let the others flow around it.
+      if (el !== wanted && !el.contains(active)) this.body.insertBefore(el, wanted)
+      prev = el
+    }
+  }
+}

@@ -1,0 +1,194 @@
+//! One sticky note as real HTML: a textarea bound to the note's Y.Text, a grip
+//! to drag it, buttons to move it between lanes, recolour and delete it, and
+//! the names of whoever else is typing in it.
+import * as Y from 'yjs'
+import { COLORS, LANES, NOTE_WIDTH, type Color, type Lane, type NoteView } from '../schema'
+import { t } from '../i18n'
+import { TextBinding } from './textBinding'
+import type { Editor } from './presence'
+
+/** What a note asks of the board; the board owns the document writes. */
+export interface NoteActions {
+  moveToLane (id: string, lane: Lane): void
+  nudge (id: string, dx: number, dy: number): void
+  setColor (id: string, color: Color): void
+  remove (id: string): void
+  textEdited (id: string): void
+  focusChanged (id: string, focused: boolean): void
+  startDrag (id: string, e: PointerEvent): void
+}
+
+/** Board units a note moves per arrow key press on its grip. */
+const NUDGE = 24
+
+export class NoteElement {
+  readonly element = document.createElement('article')
+  readonly textarea = document.createElement('textarea')
+  private readonly author = document.createElement('span')
+  private readonly grip = document.createElement('button')
+  private readonly left = iconButton('←')
+  private readonly right = iconButton('→')
+  private readonly remove = iconButton('✕')
+  private readonly swatches = new Map<Color, HTMLButtonElement>()
+  private readonly editors = document.createElement('div')
+  private readonly binding: TextBinding
+  view: NoteView
+
+  constructor (view: NoteView, ytext: Y.Text, origin: unknown, private readonly actions: NoteActions) {
+    this.view = view
+    const el = this.element
+    el.className = 'note'
+    el.dataset.noteId = view.id
+    el.setAttribute('role', 'group')
+
+    this.textarea.className = 'note__text'
+    this.textarea.rows = 3
+    this.textarea.placeholder = t('notePlaceholder')
+    this.textarea.spellcheck = true
+    this.binding = new TextBinding(this.textarea, ytext, origin, () => actions.textEdited(view.id))
+    this.textarea.addEventListener('input', () => this.autosize())
+    this.textarea.addEventListener('remote-change', () => this.autosize())
+    this.textarea.addEventListener('focus', () => actions.focusChanged(view.id, true))
+    this.textarea.addEventListener('blur', () => actions.focusChanged(view.id, false))
+    this.textarea.addEventListener('keydown', e => this.onTextKey(e))
+
+    const bar = document.createElement('div')
+    bar.className = 'note__bar'
+    this.grip.type = 'button'
+    this.grip.className = 'note__grip'
+    this.grip.textContent = '⠿'
+    this.grip.addEventListener('pointerdown', e => actions.startDrag(view.id, e))
+    this.grip.addEventListener('keydown', e => this.onGripKey(e))
+    this.author.className = 'note__author'
+    bar.append(this.grip, this.author)
+
+    const tools = document.createElement('div')
+    tools.className = 'note__tools'
+    this.left.addEventListener('click', () => this.shiftLane(-1))
+    this.right.addEventListener('click', () => this.shiftLane(1))
+    const palette = document.createElement('div')
+    palette.className = 'note__palette'
+    palette.setAttribute('role', 'radiogroup')
+    for (const color of COLORS) {
+      const b = document.createElement('button')
+      b.type = 'button'
+      b.className = `swatch swatch--${color}`
+      b.setAttribute('role', 'radio')
+      b.addEventListener('click', () => actions.setColor(view.id, color))
+      this.swatches.set(color, b)
+      palette.append(b)
+    }
+    this.remove.classList.add('note__delete')
+    this.remove.addEventListener('click', () => actions.remove(view.id))
+    tools.append(this.left, this.right, palette, this.remove)
+
+    this.editors.className = 'note__editors'
+    this.editors.setAttribute('aria-live', 'polite')
+
+    // DOM order is the tab order: the text first, then the note's tools.
+    el.append(this.textarea, bar, tools, this.editors)
+    this.update(view)
+  }
+
+  update (view: NoteView): void {
+    this.view = view
+    const el = this.element
+    for (const c of COLORS) el.classList.toggle(`note--${c}`, c === view.color)
+    const laneName = t(`lane_${view.lane}`)
+    el.setAttribute('aria-label', t('noteLabel', { author: view.author || '?', lane: laneName }))
+    this.textarea.setAttribute('aria-label', t('noteLabel', { author: view.author || '?', lane: laneName }))
+    this.author.textContent = view.author
+    this.grip.setAttribute('aria-label', t('dragHandle'))
+    this.grip.title = t('dragHandle')
+    const i = LANES.indexOf(view.lane)
+    label(this.left, t('moveLeft'))
+    label(this.right, t('moveRight'))
+    this.left.disabled = i === 0
+    this.right.disabled = i === LANES.length - 1
+    label(this.remove, t('delete'))
+    for (const [color, b] of this.swatches) {
+      label(b, `${t('color')}: ${t(`color_${color}`)}`)
+      b.setAttribute('aria-checked', String(color === view.color))
+    }
+  }
+
+  /** Places the note at its board position; `scale` is CSS px per board unit. */
+  place (scale: number, order: number): void {
+    const s = this.element.style
+    s.setProperty('--x', `${this.view.x * scale}px`)
+    s.setProperty('--y', `${this.view.y * scale}px`)
+    s.setProperty('--w', `${NOTE_WIDTH * scale}px`)
+    s.order = String(order)
+  }
+
+  setEditors (editors: Editor[]): void {
+    const el = this.element
+    el.classList.toggle('note--edited', editors.length > 0)
+    el.style.setProperty('--editor', editors[0]?.color ?? 'transparent')
+    this.editors.replaceChildren(...editors.map(ed => {
+      const tag = document.createElement('span')
+      tag.className = 'note__editor'
+      tag.style.background = ed.color
+      tag.textContent = t('editing', { name: ed.name })
+      return tag
+    }))
+  }
+
+  autosize (): void {
+    const ta = this.textarea
+    ta.style.height = 'auto'
+    ta.style.height = `${ta.scrollHeight}px`
+  }
+
+  focusText (): void {
+    this.textarea.focus()
+    this.textarea.setSelectionRange(this.textarea.value.length, this.textarea.value.length)
+  }
+
+  destroy (): void {
+    this.binding.destroy()
+    this.element.remove()
+  }
+
+  private shiftLane (step: number): void {
+    const next = LANES[LANES.indexOf(this.view.lane) + step]
+    if (next) this.actions.moveToLane(this.view.id, next)
+  }
+
+  private onTextKey (e: KeyboardEvent): void {
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      this.grip.focus()
+    } else if (e.altKey && e.shiftKey && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) {
+      e.preventDefault()
+      this.shiftLane(e.key === 'ArrowLeft' ? -1 : 1)
+    }
+  }
+
+  private onGripKey (e: KeyboardEvent): void {
+    const arrows: Record<string, [number, number]> = {
+      ArrowLeft: [-NUDGE, 0], ArrowRight: [NUDGE, 0], ArrowUp: [0, -NUDGE], ArrowDown: [0, NUDGE],
+    }
+    const d = arrows[e.key]
+    if (!d) {
+      if (e.key === 'Enter') { e.preventDefault(); this.focusText() }
+      return
+    }
+    e.preventDefault()
+    if (e.altKey && d[0] !== 0) this.shiftLane(Math.sign(d[0]))
+    else this.actions.nudge(this.view.id, d[0], d[1])
+  }
+}
+
+function iconButton (glyph: string): HTMLButtonElement {
+  const b = document.createElement('button')
+  b.type = 'button'
+  b.className = 'note__tool'
+  b.textContent = glyph
+  return b
+}
+
+function label (b: HTMLButtonElement, text: string): void {
+  b.setAttribute('aria-label', text)
+  b.title = text
+}

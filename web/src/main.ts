@@ -1,0 +1,67 @@
+//! Entry point and client-side router: /e/{event} is the start page,
+//! /e/{event}/t/{table} a table board (asking for a name first if needed).
+import './styles/app.css'
+import { identity } from './identity'
+import { t } from './i18n'
+import { Board } from './board/board'
+import { StartPage } from './start/startPage'
+import { namePrompt } from './start/namePrompt'
+import { idleHook, setHook } from './testHook'
+
+type Route =
+  | { kind: 'start'; event: string }
+  | { kind: 'board'; event: string; table: string }
+  | { kind: 'unknown' }
+
+interface View { element: HTMLElement; destroy (): void }
+
+const app = document.getElementById('app') as HTMLElement
+let current: View | null = null
+
+export function parseRoute (path: string): Route {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent)
+  if (parts[0] !== 'e' || !parts[1]) return { kind: 'unknown' }
+  if (parts.length === 2) return { kind: 'start', event: parts[1] }
+  if (parts.length === 4 && parts[2] === 't' && /^[a-z0-9-]{1,32}$/.test(parts[3])) {
+    return { kind: 'board', event: parts[1], table: parts[3] }
+  }
+  return { kind: 'unknown' }
+}
+
+function navigate (path: string): void {
+  history.pushState(null, '', path)
+  render()
+}
+
+function render (): void {
+  current?.destroy()
+  current = null
+  const route = parseRoute(location.pathname)
+  if (route.kind === 'start') {
+    current = new StartPage(route.event, navigate)
+  } else if (route.kind === 'board') {
+    const me = identity()
+    current = me ? new Board(route.event, route.table, me) : nameView(route.event)
+  } else {
+    const p = document.createElement('p')
+    p.className = 'not-found'
+    p.textContent = t('eventNotFound')
+    current = { element: p, destroy: () => p.remove() }
+    setHook(idleHook('error', ''))
+  }
+  app.replaceChildren(current.element)
+}
+
+function nameView (event: string): View {
+  const wrap = document.createElement('div')
+  wrap.className = 'name-page'
+  const form = namePrompt(() => render())
+  wrap.append(form)
+  setHook(idleHook('name', event))
+  queueMicrotask(() => form.querySelector('input')?.focus())
+  return { element: wrap, destroy: () => wrap.remove() }
+}
+
+window.addEventListener('popstate', render)
+window.addEventListener('werktafel:language', render)
+render()

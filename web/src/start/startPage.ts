@@ -1,0 +1,142 @@
+//! The event's start page: title, venue, programme and the four tables with
+//! their question, cluster, cases, linked teams and how many people sit there.
+import { fetchEvent, NotFound, type EventInfo, type EventTable } from '../api'
+import { savedName } from '../identity'
+import { t } from '../i18n'
+import { languageSwitch } from '../languageSwitch'
+import { idleHook, setHook, type WerktafelHook } from '../testHook'
+import { namePrompt } from './namePrompt'
+
+/** How often the table counts are refreshed (a cheap GET). */
+const REFRESH_MS = 10_000
+
+export class StartPage {
+  readonly element = document.createElement('div')
+  private readonly tables = document.createElement('ol')
+  private readonly intro = document.createElement('header')
+  private readonly hook: WerktafelHook
+  private timer: number | undefined
+  private abort = new AbortController()
+
+  constructor (readonly event: string, private readonly navigate: (path: string) => void) {
+    this.element.className = 'start'
+    this.tables.className = 'tables'
+    this.intro.className = 'start__intro'
+    this.intro.textContent = t('loading')
+    this.element.append(this.intro, this.tables)
+    this.hook = idleHook('start', event)
+    setHook(this.hook)
+    void this.refresh(true)
+  }
+
+  destroy (): void {
+    window.clearTimeout(this.timer)
+    this.abort.abort()
+    this.element.remove()
+  }
+
+  private async refresh (first: boolean): Promise<void> {
+    try {
+      const info = await fetchEvent(this.event, this.abort.signal)
+      if (first) this.renderIntro(info)
+      this.renderTables(info)
+      this.hook.ready = true
+    } catch (err) {
+      if (this.abort.signal.aborted) return
+      if (err instanceof NotFound) {
+        this.hook.page = 'error'
+        this.intro.textContent = t('eventNotFound')
+        return
+      }
+      if (first) this.intro.textContent = t('loadFailed')
+    }
+    this.timer = window.setTimeout(() => void this.refresh(!this.hook.ready), REFRESH_MS)
+  }
+
+  private renderIntro (info: EventInfo): void {
+    document.title = `${info.title} — Werktafel`
+    const bar = el('div', 'start__bar')
+    bar.append(el('span', 'brand', 'Werktafel'), el('span', 'spacer'), languageSwitch())
+    const h1 = el('h1', '', info.title)
+    const venue = el('p', 'start__venue', info.venue)
+    const description = el('p', 'start__description', info.description)
+    const you = el('div', 'start__you')
+    const renderYou = (editing = false): void => {
+      const name = savedName()
+      if (name && !editing) {
+        const change = el('button', 'link-button', t('nameChange'))
+        change.type = 'button'
+        change.addEventListener('click', () => {
+          renderYou(true)
+          you.querySelector('input')?.focus()
+        })
+        you.replaceChildren(el('p', 'start__name', t('youAre', { name })), change)
+      } else {
+        you.replaceChildren(namePrompt(() => renderYou(), true))
+      }
+    }
+    renderYou()
+    const programme = el('details', 'programme')
+    programme.append(el('summary', '', t('programme')))
+    const list = el('ul', 'programme__list')
+    for (const p of info.programme) {
+      const item = el('li', `programme__item programme__item--${p.kind}`)
+      item.append(el('span', 'programme__time', `${p.start}–${p.end}`), el('span', 'programme__title', p.title))
+      list.append(item)
+    }
+    programme.append(list)
+    this.intro.replaceChildren(bar, h1, venue, description, you, programme, el('h2', 'tables__title', t('tables')))
+  }
+
+  private renderTables (info: EventInfo): void {
+    const teams = new Map(info.teams.map(team => [team.number, team]))
+    this.tables.replaceChildren(...info.tables.map(table => this.card(table, teams)))
+  }
+
+  private card (table: EventTable, teams: Map<number, EventInfo['teams'][number]>): HTMLLIElement {
+    const li = el('li', `table-card table-card--${table.id}`)
+    li.dataset.table = table.id
+    const head = el('div', 'table-card__head')
+    head.append(el('span', 'table-card__id', table.id.toUpperCase()), el('h3', 'table-card__title', table.title))
+    const people = el('span', 'table-card__people', t('peopleAtTable', { n: table.people }))
+    people.dataset.people = String(table.people)
+    const counts = el('p', 'table-card__counts')
+    counts.append(people, ' · ', el('span', '', t('notesCount', { n: table.noteCount })))
+    const question = el('p', 'table-card__question', table.question)
+    const about = el('div', 'table-card__about')
+    about.append(el('p', 'table-card__cluster', `${t('cluster')} ${table.cluster.id} · ${table.cluster.title}`))
+    const cases = el('ul', 'table-card__cases')
+    cases.setAttribute('aria-label', t('cases'))
+    for (const c of table.cases) {
+      const item = el('li', '', c.name)
+      item.append(' ', el('span', 'table-card__city', c.city))
+      cases.append(item)
+    }
+    const linked = el('ul', 'table-card__teams')
+    linked.setAttribute('aria-label', t('teams'))
+    for (const n of table.teams) {
+      const team = teams.get(n)
+      const item = el('li', 'team')
+      item.append(el('span', 'team__number', `OT ${n}`), el('span', 'team__name', team?.name ?? `${t('team')} ${n}`))
+      if (team?.focus.length) item.append(el('span', 'team__focus', team.focus.join(' · ')))
+      linked.append(item)
+    }
+    about.append(el('h4', '', t('cases')), cases, el('h4', '', t('teams')), linked)
+    const join = el('a', 'table-card__join primary', t('joinTable', { id: table.id.toUpperCase() }))
+    join.href = `/e/${encodeURIComponent(this.event)}/t/${encodeURIComponent(table.id)}`
+    join.addEventListener('click', e => {
+      if (e.metaKey || e.ctrlKey || e.shiftKey) return
+      e.preventDefault()
+      this.navigate(join.pathname)
+    })
+    li.append(head, counts, question, join, about)
+    return li
+  }
+}
+
+function el<K extends keyof HTMLElementTagNameMap> (tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag)
+  if (className) e.className = className
+  if (text !== undefined) e.textContent = text
+  return e
+}
