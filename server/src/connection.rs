@@ -33,8 +33,6 @@ pub const CLOSE_INVALID: u16 = 1007;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The table failed on the server side (storage, reload).
 pub const CLOSE_INTERNAL: u16 = 1011;
-/// The table is reloading; reconnect shortly.
-pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// Nothing was received from the client for [`Limits::idle_timeout`].
 pub const CLOSE_IDLE: u16 = 4408;
 /// The client did not read for [`Limits::write_timeout`].
@@ -144,7 +142,6 @@ fn handle_frame(
     room.handle(peer, frame, messages).map_err(|e| {
         let code = match e {
             RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
-            RoomError::Unavailable => CLOSE_TRY_AGAIN,
         };
         (code, e.to_string())
     })

@@ -80,8 +80,6 @@ pub enum RoomError {
     InvalidUpdate(String),
     #[error("invalid awareness update: {0}")]
     InvalidAwareness(String),
-    #[error("the table is being reloaded")]
-    Unavailable,
 }
 
 /// Returned by [`Room::join`] when the room left the registry in the
@@ -112,7 +110,8 @@ struct RoomInner {
     evicted: bool,
     /// When the last peer left.
     empty_since: Option<Instant>,
-    /// Updates applied while a reload from storage is under way.
+    /// While a reload from storage is under way: the updates received
+    /// meanwhile, stored and delivered, to apply to the rebuilt document.
     reload_backlog: Option<Vec<Bytes>>,
 }
 
@@ -399,12 +398,26 @@ impl Room {
         update: Bytes,
         as_is: Option<Bytes>,
     ) -> Result<(), RoomError> {
-        if inner.reload_backlog.is_some() {
-            return Err(RoomError::Unavailable);
-        }
         let decoded =
             Update::decode_v1(&update).map_err(|e| RoomError::InvalidUpdate(e.to_string()))?;
         if decoded.is_empty() {
+            return Ok(());
+        }
+        if let Some(backlog) = inner.reload_backlog.as_mut() {
+            // The document is being rebuilt from storage: the update is
+            // stored and delivered as usual, and applied once the rebuilt
+            // document is in place.
+            backlog.push(update.clone());
+            let seq = self.persist(inner, update.clone());
+            let bytes = as_is.unwrap_or_else(|| protocol::encode_update(&update));
+            self.deliver(
+                inner,
+                seq,
+                Delivery::All {
+                    bytes,
+                    except: Some(peer),
+                },
+            );
             return Ok(());
         }
         let doc = inner.awareness.doc();
@@ -477,9 +490,17 @@ impl Room {
             let doc =
                 stored.and_then(|s| build_doc(&room.key, s.updates.iter().map(Vec::as_slice)));
             let mut inner = room.lock();
-            inner.reload_backlog = None;
+            let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
                 Ok(doc) => {
+                    for update in &backlog {
+                        let applied = Update::decode_v1(update).ok().map(|u| {
+                            catch_unwind(AssertUnwindSafe(|| doc.transact_mut().apply_update(u)))
+                        });
+                        if !matches!(applied, Some(Ok(Ok(())))) {
+                            tracing::warn!(room = %room.key, "an update received during the reload did not apply");
+                        }
+                    }
                     *inner.awareness.doc_mut() = doc;
                     let sv = inner.awareness.doc().transact().state_vector();
                     send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);

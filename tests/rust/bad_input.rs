@@ -190,6 +190,10 @@ async fn an_update_yrs_refuses_midway_reloads_the_table_from_storage() -> anyhow
     let bystander = Client::connect(&server, "d").await?;
     bystander.synced().await?;
     notes::add(&bystander, "keep", "Blijft staan", Lane::Goed);
+    let witness = Client::connect(&server, "d").await?;
+    witness
+        .wait_for("the note", |_| notes::has_note(&witness, "keep"))
+        .await?;
 
     let (first, second) = contradicting_updates();
     let attacker = Client::connect(&server, "d").await?;
