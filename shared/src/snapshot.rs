@@ -98,12 +98,6 @@ impl TableState {
         Ok(doc)
     }
 
-    /// This state re-encoded from a fresh document: the form an import produces, so that an
-    /// archive written from it and one written after an import are byte for byte the same.
-    pub fn canonical(&self) -> Result<TableState, StateError> {
-        Ok(TableState::encode(self.table_id.clone(), &self.to_doc()?))
-    }
-
     /// This state with every note's `author` and `authorId` overwritten with the empty string.
     ///
     /// The overwritten values are deleted in the document and, because yrs garbage-collects

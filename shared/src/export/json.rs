@@ -5,9 +5,12 @@
 //!   "event": { …the Event… }, "tables": [ { "id": "a", "state": "<base64 of a Yjs v1 update>" } ] }
 //! ```
 //!
-//! Writing is deterministic: each state is re-encoded from a fresh document first (the form
-//! an import produces), tables are in the event's order (others after, by id), and the time
-//! is an input. So export → [`read_archive`] → restore → export gives the same bytes.
+//! Writing is deterministic: states are written as given, tables in the event's order (others
+//! after, by id), and the time is an input. So export → [`read_archive`] → export gives the
+//! same bytes. A document *rebuilt* from a state restores every note and the meta exactly,
+//! but re-encoding it need not give the same bytes: yrs stores a plain map value (`meta.cluster`,
+//! `meta.cases`, `meta.teams`) in a `HashMap` with a random seed and encodes its keys in that
+//! order.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -51,8 +54,8 @@ pub fn write_archive(
     let mut tables = Vec::with_capacity(ordered.len());
     for state in ordered {
         let state = match options.authors {
-            Authors::Named => state.canonical()?,
-            Authors::Anonymous => state.anonymized()?.canonical()?,
+            Authors::Named => state.clone(),
+            Authors::Anonymous => state.anonymized()?,
         };
         tables.push(ArchivedTable {
             id: state.table_id.to_string(),
