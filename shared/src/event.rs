@@ -164,7 +164,8 @@ impl Event {
         self.teams.iter().find(|team| team.number == number)
     }
 
-    fn validate(&self) -> Result<(), EventError> {
+    /// Checks what [`Event::from_toml`] checks, for an event that arrived another way (an archive).
+    pub fn validate(&self) -> Result<(), EventError> {
         if !is_slug(&self.slug, 64) {
             return Err(EventError::InvalidSlug {
                 slug: self.slug.clone(),

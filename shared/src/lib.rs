@@ -3,12 +3,23 @@
 //! - [`event`]: the event definition (programme, development teams, work tables), read from
 //!   TOML; [`Event::builtin`] is the Atelierdag 2022.
 //! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
+//! - [`snapshot`]: read-only copies of tables (notes as values, full state as bytes) that
+//!   the summary and the exports work from.
+//! - [`export`]: Markdown, CSV, JSON archive, HTML report, XLSX, SVG boards and the ZIP
+//!   package of them all, from an [`EventSnapshot`].
+//! - [`summary`]: [`summarize`] merges every table into one [`Summary`] for the plenary.
 
 pub mod event;
+pub mod export;
 pub mod schema;
+pub mod snapshot;
+pub mod summary;
 
 pub use event::{
     BUILTIN_EVENT_TOML, Case, Cluster, Event, EventError, ProgrammeItem, ProgrammeKind, TableDef,
     TableId, Team,
 };
+pub use export::{Authors, CsvDelimiter, ExportError, ExportOptions};
 pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
+pub use snapshot::{EventSnapshot, StateError, TableSnapshot, TableState};
+pub use summary::{Summary, summarize};

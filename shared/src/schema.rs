@@ -306,7 +306,7 @@ impl TableMeta {
 }
 
 /// Key names inside `meta` and inside a note, exactly as in `docs/schema.md`.
-mod key {
+pub mod key {
     pub const SCHEMA_VERSION: &str = "schemaVersion";
     pub const TABLE_ID: &str = "tableId";
     pub const TITLE: &str = "title";

@@ -1,0 +1,52 @@
+//! The notes as CSV: one row per note, UTF-8 with a byte order mark so that Excel reads the encoding, `,` or `;` between fields.
+
+use super::{ExportError, ExportOptions, iso8601, prepare};
+use crate::snapshot::EventSnapshot;
+
+/// The header row, in column order.
+pub const COLUMNS: [&str; 9] = [
+    "event",
+    "table",
+    "tableTitle",
+    "lane",
+    "text",
+    "author",
+    "colour",
+    "createdAt",
+    "updatedAt",
+];
+
+/// The byte order mark that starts the file: without it Excel reads UTF-8 as Windows-1252.
+pub const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// Writes `notities.csv`: the header, then every note in summary order. Fields with the
+/// delimiter, a quote or a line break are quoted (quotes doubled), so every text survives.
+/// Times are ISO 8601 in UTC (see [`iso8601`]).
+pub fn notes_csv(
+    snapshot: &EventSnapshot,
+    options: &ExportOptions,
+) -> Result<Vec<u8>, ExportError> {
+    let (snapshot, summary) = prepare(snapshot, options);
+    let mut writer = ::csv::WriterBuilder::new()
+        .delimiter(options.csv_delimiter.byte())
+        .from_writer(BOM.to_vec());
+    writer.write_record(COLUMNS)?;
+    for table in &summary.tables {
+        for note in table.lanes.all() {
+            writer.write_record([
+                snapshot.event.slug.as_str(),
+                table.id.as_str(),
+                table.title.as_str(),
+                note.lane.as_str(),
+                note.text.as_str(),
+                note.author.as_str(),
+                note.color.as_str(),
+                &iso8601(note.created_at),
+                &iso8601(note.updated_at),
+            ])?;
+        }
+    }
+    writer
+        .into_inner()
+        .map_err(|err| ExportError::Csv(err.into_error().into()))
+}

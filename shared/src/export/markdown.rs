@@ -1,0 +1,193 @@
+//! The Markdown workbook: a chapter per table (question, cluster, cases, teams, notes per lane), then the merged next steps and the shared themes.
+
+use std::fmt::Write;
+
+use super::{Authors, ExportOptions, iso8601, prepare, table_def, table_label};
+use crate::schema::Lane;
+use crate::snapshot::EventSnapshot;
+use crate::summary::{NoteView, Summary, TableSummary};
+
+/// Writes the workbook (`werkboek.md`), headings in Dutch.
+pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
+    let (snapshot, summary) = prepare(snapshot, options);
+    let event = snapshot.event;
+    let mut out = String::new();
+    // `write!` into a String cannot fail; the results are ignored for that reason only.
+    let _ = writeln!(out, "# {}\n", escape(&event.title));
+    let _ = writeln!(out, "{}  ", escape(&event.venue));
+    let _ = writeln!(
+        out,
+        "Werkboek, geëxporteerd op {}.\n",
+        iso8601(options.exported_at_ms)
+    );
+    let totals = &summary.totals;
+    let _ = writeln!(
+        out,
+        "{} tafels · {} deelnemers · {} notities · {} vervolgstappen\n",
+        totals.tables, totals.participants, totals.notes, totals.next_steps
+    );
+
+    for table in &summary.tables {
+        chapter(&mut out, &snapshot, table, options.authors);
+    }
+
+    let _ = writeln!(out, "## Alle vervolgstappen\n");
+    if summary.next_steps.is_empty() {
+        let _ = writeln!(out, "_Nog geen vervolgstappen._\n");
+    }
+    for step in &summary.next_steps {
+        let by = by_author(&step.author, options.authors);
+        let _ = writeln!(
+            out,
+            "- **{}** ({}): {}{by}",
+            table_label(&step.table),
+            escape(&step.table_title),
+            item_text(&step.text),
+        );
+    }
+    if !summary.next_steps.is_empty() {
+        out.push('\n');
+    }
+
+    themes(&mut out, &summary);
+    out
+}
+
+fn chapter(out: &mut String, snapshot: &EventSnapshot, table: &TableSummary, authors: Authors) {
+    let _ = writeln!(
+        out,
+        "## {}: {}\n",
+        table_label(&table.id),
+        escape(&table.title)
+    );
+    if !table.question.is_empty() {
+        let _ = writeln!(out, "**Centrale vraag:** {}\n", escape(&table.question));
+    }
+    if let Some(def) = table_def(snapshot, &table.id) {
+        let cluster = &def.cluster;
+        let _ = writeln!(
+            out,
+            "**Cluster {}:** {}  \n_{}_\n",
+            escape(&cluster.id),
+            escape(&cluster.title),
+            escape(&cluster.question)
+        );
+        if !def.cases.is_empty() {
+            let _ = writeln!(out, "**Cases**\n");
+            for case in &def.cases {
+                let _ = writeln!(out, "- {} ({})", escape(&case.name), escape(&case.city));
+            }
+            out.push('\n');
+        }
+        let teams: Vec<_> = def
+            .teams
+            .iter()
+            .filter_map(|&n| snapshot.event.team(n))
+            .collect();
+        if !teams.is_empty() {
+            let _ = writeln!(out, "**Verbonden ontwikkelteams**\n");
+            for team in teams {
+                let _ = writeln!(out, "- OT {}: {}", team.number, escape(&team.name));
+            }
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} deelnemers · {} notities\n",
+        table.participants, table.note_count
+    );
+    for lane in Lane::ALL {
+        let _ = writeln!(out, "### {}\n", lane.title());
+        let notes = table.lanes.lane(lane);
+        if notes.is_empty() {
+            let _ = writeln!(out, "_Geen notities._\n");
+            continue;
+        }
+        for note in notes {
+            note_item(out, note, authors);
+        }
+        out.push('\n');
+    }
+}
+
+fn themes(out: &mut String, summary: &Summary) {
+    let _ = writeln!(out, "## Gedeelde thema's\n");
+    if summary.themes.is_empty() {
+        let _ = writeln!(
+            out,
+            "_Geen woorden of zinsdelen die aan twee of meer tafels terugkomen._"
+        );
+        return;
+    }
+    for theme in &summary.themes {
+        let tables: Vec<String> = theme.tables.iter().map(table_label).collect();
+        let _ = writeln!(
+            out,
+            "- **{}**: {} ({} notities)",
+            escape(&theme.term),
+            tables.join(", "),
+            theme.count
+        );
+    }
+}
+
+fn note_item(out: &mut String, note: &NoteView, authors: Authors) {
+    let _ = writeln!(
+        out,
+        "- {}{}",
+        item_text(&note.text),
+        by_author(&note.author, authors)
+    );
+}
+
+fn by_author(author: &str, authors: Authors) -> String {
+    match authors {
+        Authors::Named if !author.trim().is_empty() => format!(" — _{}_", escape(author.trim())),
+        _ => String::new(),
+    }
+}
+
+/// A note's text as the body of a list item: escaped, each line break kept as a hard break
+/// (two spaces) with the next line indented under the item, blank lines dropped so that the
+/// item does not end early.
+fn item_text(text: &str) -> String {
+    let lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(escape_line_start)
+        .collect();
+    if lines.is_empty() {
+        return "_(leeg)_".to_owned();
+    }
+    lines.join("  \n  ")
+}
+
+/// Escapes a line, including a start that would make it a list item or a numbered one.
+fn escape_line_start(line: &str) -> String {
+    let escaped = escape(line);
+    if line.starts_with(['-', '+']) {
+        return format!("\\{escaped}");
+    }
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    if digits > 0 && line[digits..].starts_with(['.', ')']) {
+        return format!("{}\\{}", &escaped[..digits], &escaped[digits..]);
+    }
+    escaped
+}
+
+/// Escapes the characters that would start Markdown or HTML markup inside running text.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

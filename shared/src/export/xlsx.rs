@@ -1,0 +1,180 @@
+//! The Excel workbook: a sheet per table, one sheet of all notes ("Alle notities") and one of the next steps ("Vervolgstappen").
+//!
+//! Every sheet has a bold, frozen header row with an autofilter and set column widths.
+//! Texts are written as strings, never as formulas, so a note that starts with `=` stays text.
+
+use std::collections::HashSet;
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
+
+use super::{ExportError, ExportOptions, iso8601, prepare, table_label};
+use crate::snapshot::EventSnapshot;
+use crate::summary::{NoteView, TableSummary};
+
+/// The name of the sheet with every note.
+pub const ALL_NOTES_SHEET: &str = "Alle notities";
+/// The name of the sheet with every next step.
+pub const NEXT_STEPS_SHEET: &str = "Vervolgstappen";
+/// Excel's limit on the characters in a cell; longer texts are cut and end in "…".
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+const TABLE_COLUMNS: [(&str, f64); 6] = [
+    ("Baan", 14.0),
+    ("Tekst", 60.0),
+    ("Auteur", 18.0),
+    ("Kleur", 9.0),
+    ("Gemaakt", 25.0),
+    ("Bijgewerkt", 25.0),
+];
+const ALL_COLUMNS: [(&str, f64); 8] = [
+    ("Tafel", 8.0),
+    ("Tafelnaam", 28.0),
+    ("Baan", 14.0),
+    ("Tekst", 60.0),
+    ("Auteur", 18.0),
+    ("Kleur", 9.0),
+    ("Gemaakt", 25.0),
+    ("Bijgewerkt", 25.0),
+];
+const STEP_COLUMNS: [(&str, f64); 4] = [
+    ("Tafel", 8.0),
+    ("Tafelnaam", 28.0),
+    ("Vervolgstap", 70.0),
+    ("Auteur", 18.0),
+];
+
+/// Writes `werkboek.xlsx`. The creation time in its properties is the export time, so the
+/// same snapshot gives the same workbook.
+pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec<u8>, ExportError> {
+    let (snapshot, summary) = prepare(snapshot, options);
+    let mut book = Workbook::new();
+    let created = ExcelDateTime::from_timestamp(options.exported_at_ms.div_euclid(1000))?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_title(snapshot.event.title.as_str())
+            .set_creation_datetime(&created),
+    );
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    let mut used_names = HashSet::from([
+        ALL_NOTES_SHEET.to_lowercase(),
+        NEXT_STEPS_SHEET.to_lowercase(),
+    ]);
+
+    for table in &summary.tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(table, &mut used_names))?;
+        header(sheet, &TABLE_COLUMNS, &bold)?;
+        let mut row = 0;
+        for note in table.lanes.all() {
+            row += 1;
+            let [lane, text, author, color, created, updated] = note_cells(note);
+            sheet.write_string(row, 0, lane)?;
+            sheet.write_string_with_format(row, 1, text, &wrap)?;
+            sheet.write_string(row, 2, author)?;
+            sheet.write_string(row, 3, color)?;
+            sheet.write_string(row, 4, created)?;
+            sheet.write_string(row, 5, updated)?;
+        }
+        sheet.autofilter(0, 0, row, TABLE_COLUMNS.len() as u16 - 1)?;
+    }
+
+    let sheet = book.add_worksheet();
+    sheet.set_name(ALL_NOTES_SHEET)?;
+    header(sheet, &ALL_COLUMNS, &bold)?;
+    let mut row = 0;
+    for table in &summary.tables {
+        for note in table.lanes.all() {
+            row += 1;
+            let [lane, text, author, color, created, updated] = note_cells(note);
+            sheet.write_string(row, 0, table_label(&table.id))?;
+            sheet.write_string(row, 1, &table.title)?;
+            sheet.write_string(row, 2, lane)?;
+            sheet.write_string_with_format(row, 3, text, &wrap)?;
+            sheet.write_string(row, 4, author)?;
+            sheet.write_string(row, 5, color)?;
+            sheet.write_string(row, 6, created)?;
+            sheet.write_string(row, 7, updated)?;
+        }
+    }
+    sheet.autofilter(0, 0, row, ALL_COLUMNS.len() as u16 - 1)?;
+
+    let sheet = book.add_worksheet();
+    sheet.set_name(NEXT_STEPS_SHEET)?;
+    header(sheet, &STEP_COLUMNS, &bold)?;
+    let mut row = 0;
+    for step in &summary.next_steps {
+        row += 1;
+        sheet.write_string(row, 0, table_label(&step.table))?;
+        sheet.write_string(row, 1, &step.table_title)?;
+        sheet.write_string_with_format(row, 2, cell_text(&step.text), &wrap)?;
+        sheet.write_string(row, 3, &step.author)?;
+    }
+    sheet.autofilter(0, 0, row, STEP_COLUMNS.len() as u16 - 1)?;
+
+    Ok(book.save_to_buffer()?)
+}
+
+/// The sheet name of a table: "A Vitale systemen", without the characters Excel forbids,
+/// at most 31 characters, unique among the workbook's sheets (Excel compares names without
+/// regard to case).
+fn sheet_name(table: &TableSummary, used: &mut HashSet<String>) -> String {
+    let raw = format!("{} {}", table.id.as_str().to_uppercase(), table.title);
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let base: String = cleaned.trim().trim_matches('\'').chars().take(31).collect();
+    let base = base.trim().to_owned();
+    let mut name = base.clone();
+    let mut n = 2;
+    while name.is_empty()
+        || used.contains(&name.to_lowercase())
+        || name.eq_ignore_ascii_case("history")
+    {
+        let prefix: String = base.chars().take(26).collect();
+        name = format!("{} ({n})", prefix.trim_end());
+        n += 1;
+    }
+    used.insert(name.to_lowercase());
+    name
+}
+
+fn header(
+    sheet: &mut Worksheet,
+    columns: &[(&str, f64)],
+    bold: &Format,
+) -> Result<(), ExportError> {
+    for (col, (title, width)) in (0u16..).zip(columns) {
+        sheet.write_string_with_format(0, col, *title, bold)?;
+        sheet.set_column_width(col, *width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn note_cells(note: &NoteView) -> [String; 6] {
+    [
+        note.lane.as_str().to_owned(),
+        cell_text(&note.text),
+        note.author.clone(),
+        note.color.as_str().to_owned(),
+        iso8601(note.created_at),
+        iso8601(note.updated_at),
+    ]
+}
+
+fn cell_text(text: &str) -> String {
+    if text.chars().count() <= MAX_CELL_CHARS {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(MAX_CELL_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}

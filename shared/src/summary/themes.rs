@@ -1,0 +1,309 @@
+//! Shared themes: words and two-word phrases that recur in the notes of two or more tables.
+//!
+//! A note's text is cut into words (Unicode letters and digits, so `één` and `café` stay
+//! whole), lowercased, and stripped of Dutch and English stop words, words shorter than
+//! three characters and pure numbers. Words are then grouped under a *merge key* that folds
+//! common plural and inflected forms together (see [`merge_key`]); a theme is shown in the
+//! spelling its notes use most. Two adjacent remaining words form a phrase, unless a stop
+//! word, a dropped word or punctuation stood between them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+use super::NoteView;
+use crate::event::TableId;
+
+/// How many themes a summary lists at most.
+pub const THEME_LIMIT: usize = 20;
+
+/// A word or phrase that notes of at least two tables mention.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Theme {
+    /// The word or phrase, lowercased, in the spelling its notes use most.
+    pub term: String,
+    /// The tables whose notes mention it, in summary order.
+    pub tables: Vec<TableId>,
+    /// Every note that mentions it, in summary order.
+    pub notes: Vec<NoteRef>,
+    /// The number of notes that mention it (`notes.len()`).
+    pub count: usize,
+}
+
+/// A note of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteRef {
+    pub table: TableId,
+    pub note_id: String,
+}
+
+/// Finds the themes in `notes` (each with its table), ranked by the number of tables that
+/// mention them, then the number of notes, then phrases before single words, then
+/// alphabetically; at most [`THEME_LIMIT`].
+///
+/// A single word is left out when a listed phrase containing it is mentioned by exactly the
+/// same notes: "openbare ruimte" then says all that "ruimte" would.
+pub fn find_themes<'a>(notes: impl IntoIterator<Item = (&'a TableId, &'a NoteView)>) -> Vec<Theme> {
+    let mut terms: BTreeMap<Vec<String>, TermStats> = BTreeMap::new();
+    for (table, note) in notes {
+        let mut seen = HashSet::new();
+        for term in note_terms(&note.text) {
+            if !seen.insert(term.keys.clone()) {
+                // Counted for this note already; still let its spelling count.
+                if let Some(stats) = terms.get_mut(&term.keys) {
+                    *stats.spellings.entry(term.spelling).or_default() += 1;
+                }
+                continue;
+            }
+            let stats = terms.entry(term.keys).or_default();
+            *stats.spellings.entry(term.spelling).or_default() += 1;
+            if !stats.tables.contains(table) {
+                stats.tables.push(table.clone());
+            }
+            stats.notes.push(NoteRef {
+                table: table.clone(),
+                note_id: note.id.clone(),
+            });
+        }
+    }
+
+    let mut shared: Vec<(Vec<String>, TermStats)> = terms
+        .into_iter()
+        .filter(|(_, stats)| stats.tables.len() >= 2)
+        .collect();
+    let phrases: Vec<(Vec<String>, Vec<NoteRef>)> = shared
+        .iter()
+        .filter(|(keys, _)| keys.len() > 1)
+        .map(|(keys, stats)| (keys.clone(), stats.notes.clone()))
+        .collect();
+    shared.retain(|(keys, stats)| {
+        keys.len() > 1
+            || !phrases
+                .iter()
+                .any(|(phrase, notes)| phrase.contains(&keys[0]) && *notes == stats.notes)
+    });
+    shared.sort_by(|(a_keys, a), (b_keys, b)| {
+        b.tables
+            .len()
+            .cmp(&a.tables.len())
+            .then(b.notes.len().cmp(&a.notes.len()))
+            .then(b_keys.len().cmp(&a_keys.len()))
+            .then_with(|| a.spelling().cmp(&b.spelling()))
+    });
+    shared.truncate(THEME_LIMIT);
+    shared
+        .into_iter()
+        .map(|(_, stats)| Theme {
+            term: stats.spelling(),
+            count: stats.notes.len(),
+            tables: stats.tables,
+            notes: stats.notes,
+        })
+        .collect()
+}
+
+/// The key under which a lowercased word is grouped, so that singular and plural (and some
+/// inflected adjectives) meet. The rules, in order:
+///
+/// 1. `'s` / `’s` is dropped (`auto's` → `auto`); otherwise
+/// 2. `-en` is dropped, then a final `v` becomes `f` and `z` becomes `s`
+///    (`kansen` → `kans`, `initiatieven` → `initiatief`, `huizen` → `huis`); otherwise
+/// 3. `-s` after `e`, `r`, `l` or `m` is dropped (`ruimtes`, `bewoners`, `doels`, `systems`).
+/// 4. A final `e` is dropped (`gemeente` and `gemeenten` both become `gemeent`).
+/// 5. A final doubled consonant is made single (`plannen` → `plann` → `plan`).
+/// 6. A doubled vowel before the last consonant is made single (`straat` and `straten`
+///    both become `strat`, `groot` and `grote` both `grot`).
+///
+/// Every step keeps at least three characters. The key is never shown; a theme shows the
+/// spelling its notes use most.
+///
+/// Limits, knowingly accepted for a rule without a dictionary: irregular plurals do not
+/// meet (`stad`/`steden`, `idee`/`ideeën`, English `-ies`); a verb and a noun can meet
+/// (`wet` and `weten`); English `-s` after other consonants is kept (`steps` ≠ `step`), as is
+/// Dutch `-s` after `n` because `kans` is not a plural.
+pub fn merge_key(word: &str) -> String {
+    let mut key: Vec<char> = word.chars().collect();
+    let ends_with = |key: &[char], suffix: &str| {
+        let suffix: Vec<char> = suffix.chars().collect();
+        key.len() >= suffix.len() + 3 && key.ends_with(&suffix)
+    };
+
+    if ends_with(&key, "'s") || ends_with(&key, "’s") {
+        key.truncate(key.len() - 2);
+    } else if ends_with(&key, "en") {
+        key.truncate(key.len() - 2);
+        match key.last() {
+            Some('v') => *key.last_mut().expect("not empty") = 'f',
+            Some('z') => *key.last_mut().expect("not empty") = 's',
+            _ => {}
+        }
+    } else if ends_with(&key, "s") && matches!(key[key.len() - 2], 'e' | 'r' | 'l' | 'm') {
+        key.pop();
+    }
+    if ends_with(&key, "e") {
+        key.pop();
+    }
+    let n = key.len();
+    if n >= 4 && key[n - 1] == key[n - 2] && is_consonant(key[n - 1]) {
+        key.pop();
+    }
+    let n = key.len();
+    if n >= 4
+        && is_consonant(key[n - 1])
+        && key[n - 2] == key[n - 3]
+        && matches!(key[n - 2], 'a' | 'e' | 'o' | 'u')
+    {
+        key.remove(n - 2);
+    }
+    key.into_iter().collect()
+}
+
+/// Whether a lowercased word is a Dutch or English stop word.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.contains(word)
+}
+
+/// Dutch stop words: the Snowball list plus pronouns, auxiliaries and fillers that notes
+/// of a workshop use without saying anything ("we moeten goed kijken").
+const DUTCH_STOP_WORDS: &[&str] = &[
+    "aan", "al", "alle", "alles", "als", "altijd", "ander", "andere", "anders", "ben", "bij",
+    "blijft", "blijven", "daar", "dan", "dat", "de", "deze", "die", "dit", "doch", "doen", "door",
+    "dus", "echt", "een", "eens", "elk", "elke", "en", "er", "erg", "ge", "gaan", "gaat", "geen",
+    "geweest", "goed", "haar", "had", "heb", "hebben", "heeft", "heel", "hem", "het", "hier",
+    "hij", "hoe", "hun", "iemand", "iets", "ik", "in", "is", "ja", "je", "jij", "jou", "jouw",
+    "jullie", "kan", "komen", "komt", "kon", "kunnen", "laten", "maakt", "maar", "maken", "me",
+    "meer", "meest", "men", "met", "mij", "mijn", "moet", "moeten", "na", "naar", "nee", "niet",
+    "niets", "nog", "nu", "of", "om", "omdat", "onder", "ons", "onze", "ook", "op", "over",
+    "reeds", "samen", "te", "tegen", "toch", "toen", "tot", "u", "uit", "uw", "van", "veel",
+    "voor", "vooral", "waar", "wanneer", "want", "waren", "was", "wat", "we", "wel", "welk",
+    "welke", "werd", "wezen", "wie", "wij", "wil", "willen", "word", "worden", "wordt", "zal",
+    "ze", "zelf", "zich", "zij", "zijn", "zo", "zoals", "zodat", "zonder", "zou", "zouden",
+    "zullen",
+];
+
+/// English stop words (a common short list).
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
+    "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
+    "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few",
+    "for", "from", "further", "get", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "more", "most",
+    "must", "my", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or",
+    "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such",
+    "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this",
+    "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what",
+    "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you",
+    "your", "yours",
+];
+
+static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    DUTCH_STOP_WORDS
+        .iter()
+        .chain(ENGLISH_STOP_WORDS)
+        .copied()
+        .collect()
+});
+
+#[derive(Default)]
+struct TermStats {
+    /// How often each spelling occurs, to show the most common one.
+    spellings: HashMap<String, usize>,
+    tables: Vec<TableId>,
+    notes: Vec<NoteRef>,
+}
+
+impl TermStats {
+    /// The most used spelling; on a tie the shortest, then the first alphabetically.
+    fn spelling(&self) -> String {
+        self.spellings
+            .iter()
+            .max_by(|(a, a_count), (b, b_count)| {
+                a_count
+                    .cmp(b_count)
+                    .then(b.chars().count().cmp(&a.chars().count()))
+                    .then_with(|| b.cmp(a))
+            })
+            .map(|(spelling, _)| spelling.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A word or phrase found in a note: its merge keys and its spelling there.
+struct Term {
+    keys: Vec<String>,
+    spelling: String,
+}
+
+/// Every kept word of `text`, then every phrase of two adjacent kept words.
+fn note_terms(text: &str) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut phrases = Vec::new();
+    for run in runs(text) {
+        for pair in run.windows(2) {
+            if let [(a_key, a), (b_key, b)] = pair {
+                phrases.push(Term {
+                    keys: vec![a_key.clone(), b_key.clone()],
+                    spelling: format!("{a} {b}"),
+                });
+            }
+        }
+        terms.extend(run.into_iter().map(|(key, spelling)| Term {
+            keys: vec![key],
+            spelling,
+        }));
+    }
+    terms.extend(phrases);
+    terms
+}
+
+/// Runs of adjacent kept words as (merge key, lowercased word). A dropped word or hard
+/// punctuation ends a run; spaces, hyphens and slashes only separate words.
+fn runs(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut runs = vec![Vec::new()];
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let apostrophe_inside = matches!(c, '\'' | '’')
+            && !word.is_empty()
+            && chars.peek().is_some_and(|next| next.is_alphanumeric());
+        if c.is_alphanumeric() || apostrophe_inside {
+            word.extend(c.to_lowercase());
+            continue;
+        }
+        end_word(&mut runs, &mut word);
+        let soft = c.is_whitespace() || matches!(c, '-' | '‐' | '–' | '/' | '&' | '+');
+        if !soft {
+            runs.push(Vec::new());
+        }
+    }
+    end_word(&mut runs, &mut word);
+    runs.retain(|run| !run.is_empty());
+    runs
+}
+
+fn end_word(runs: &mut Vec<Vec<(String, String)>>, word: &mut String) {
+    if word.is_empty() {
+        return;
+    }
+    let word = std::mem::take(word);
+    let bare = word
+        .strip_suffix("'s")
+        .or_else(|| word.strip_suffix("’s"))
+        .unwrap_or(&word);
+    let dropped = word.chars().count() < 3
+        || word.chars().all(|c| c.is_numeric())
+        || is_stop_word(&word)
+        || is_stop_word(bare);
+    if dropped {
+        runs.push(Vec::new());
+    } else if let Some(run) = runs.last_mut() {
+        run.push((merge_key(&word), word));
+    }
+}
+
+fn is_consonant(c: char) -> bool {
+    c.is_alphabetic() && !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+}
