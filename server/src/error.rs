@@ -9,14 +9,33 @@ use axum::response::{IntoResponse, Response};
 pub enum AppError {
     #[error("{0} not found")]
     NotFound(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("storage error: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("export failed: {0}")]
+    Export(#[from] crate::exports::ExportFailure),
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, self.to_string()),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, self.to_string()),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
+            AppError::Export(
+                crate::exports::ExportFailure::SvgNeedsTable
+                | crate::exports::ExportFailure::UnknownTable(_),
+            ) => (StatusCode::BAD_REQUEST, self.to_string()),
+            AppError::Export(error) => {
+                tracing::error!(%error, "export failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "export failed".to_string(),
+                )
+            }
             AppError::Store(error) => {
                 tracing::error!(%error, "request failed");
                 (

@@ -8,18 +8,21 @@
 //! - [`persist`]: the group-committing worker · [`store`]: the `Store` trait and SQLite
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
+//! - [`summary_feed`]: the live plenary summary · [`exports`]: exports over HTTP and CLI
 
 pub mod app;
 pub mod assets;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod exports;
 pub mod metrics;
 pub mod persist;
 pub mod protocol;
 pub mod room;
 pub mod rooms;
 pub mod store;
+pub mod summary_feed;
 
 use std::future::Future;
 use std::time::Duration;
@@ -33,7 +36,7 @@ pub use config::{Config, Limits};
 use crate::app::AppState;
 use crate::persist::Persister;
 use crate::rooms::Rooms;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::{SqliteStore, Store, StoreError};
 
 /// How often the janitor expires stale presence and evicts idle rooms.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(5);
@@ -58,7 +61,11 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let store = SqliteStore::open(&config.data_dir)?;
+    let mut store = SqliteStore::open(&config.data_dir)?;
+    // Saved so `werktafel export` can work on the data directory alone.
+    let definition =
+        serde_json::to_string(&*config.event).map_err(|e| std::io::Error::other(e.to_string()))?;
+    store.save_event(&config.event.slug, &definition)?;
     let (persister, worker) = Persister::start(store);
     let rooms = Rooms::new(persister.clone());
     let tracker = TaskTracker::new();
@@ -78,6 +85,7 @@ pub async fn run(
     }
 
     tracker.spawn(janitor(rooms.clone(), state.clone(), token.clone()));
+    state.start_summary(token.clone()).await;
 
     let app = app::router(state);
     let stop = token.clone();

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use werktafel_server::exports::{self, Format};
 use werktafel_server::{Config, Limits};
 use werktafel_shared::event::Event;
+use werktafel_shared::export::{CsvDelimiter, ExportOptions};
 
 #[derive(Parser)]
 #[command(
@@ -26,6 +28,48 @@ struct Cli {
 enum Command {
     /// Serve the board, the sync endpoint and the API.
     Serve(ServeArgs),
+    /// Export an event from a data directory (also while a server runs on it).
+    Export(ExportArgs),
+    /// Restore a JSON archive (`export --format json`) into an empty data directory.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[arg(long, env = "WERKTAFEL_DATA_DIR", default_value = "./werktafel-data")]
+    data_dir: PathBuf,
+    /// The event's slug.
+    #[arg(long, default_value = "atelierdag-2022")]
+    event: String,
+    /// md, csv, xlsx, json, html, svg (one table: --table) or zip (all of them).
+    #[arg(long)]
+    format: Format,
+    /// Write here instead of to standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Leave author names out, for sharing outside the group.
+    #[arg(long)]
+    anonymous: bool,
+    /// CSV field delimiter: comma, or semicolon for Excel with Dutch settings.
+    #[arg(long, value_enum, default_value = "comma")]
+    delimiter: Delimiter,
+    /// The table whose board to draw (svg).
+    #[arg(long)]
+    table: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Delimiter {
+    Comma,
+    Semicolon,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The archive, as written by `werktafel export --format json`.
+    file: PathBuf,
+    #[arg(long, env = "WERKTAFEL_DATA_DIR", default_value = "./werktafel-data")]
+    data_dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -68,7 +112,65 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Export(args) => export(args),
+        Command::Import(args) => import(args),
     }
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    // SOURCE_DATE_EPOCH (seconds) pins the export time, for reproducible files.
+    let at_ms = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(secs) => {
+            secs.trim()
+                .parse::<i64>()
+                .context("SOURCE_DATE_EPOCH is not a number")?
+                * 1000
+        }
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as i64,
+    };
+    let mut options = ExportOptions::new(at_ms);
+    if args.anonymous {
+        options = options.anonymous();
+    }
+    if let Delimiter::Semicolon = args.delimiter {
+        options = options.with_csv_delimiter(CsvDelimiter::Semicolon);
+    }
+    let bytes = exports::export_data_dir(
+        &args.data_dir,
+        &args.event,
+        args.format,
+        args.table.as_deref(),
+        &options,
+    )
+    .with_context(|| format!("exporting {} from {}", args.event, args.data_dir.display()))?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
+    }
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let imported = exports::import_archive(&args.data_dir, &bytes).with_context(|| {
+        format!(
+            "importing {} into {}",
+            args.file.display(),
+            args.data_dir.display()
+        )
+    })?;
+    println!(
+        "imported event {} with {} tables into {}",
+        imported.event,
+        imported.tables,
+        args.data_dir.display()
+    );
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,8 @@ pub struct Room {
     /// Bumped whenever this room's durable content or its peers change;
     /// shared by every room of the registry (see [`crate::rooms::Rooms::changes`]).
     changes: watch::Sender<u64>,
+    /// This room's own change count, so readers can skip rooms that did not change.
+    version: AtomicU64,
     me: Weak<Room>,
     inner: Mutex<RoomInner>,
 }
@@ -162,6 +164,7 @@ impl Room {
             key,
             persister,
             changes,
+            version: AtomicU64::new(0),
             me: me.clone(),
             inner: Mutex::new(RoomInner {
                 awareness: Awareness::new(doc),
@@ -384,7 +387,13 @@ impl Room {
     }
 
     fn changed(&self) {
+        self.version.fetch_add(1, Ordering::Release);
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Grows with every change of content or peers.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> MutexGuard<'_, RoomInner> {

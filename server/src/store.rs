@@ -82,6 +82,12 @@ pub trait Store: Send + 'static {
     fn compact(&mut self, room: &RoomKey) -> Result<(), StoreError>;
     /// Every room that has anything stored, for exports and listings.
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError>;
+    /// Keeps an event's definition (JSON), so exports can run without it.
+    fn save_event(&mut self, slug: &str, definition: &str) -> Result<(), StoreError>;
+    /// The definition saved for `slug`, if any.
+    fn load_event(&mut self, slug: &str) -> Result<Option<String>, StoreError>;
+    /// Slugs of every saved event.
+    fn events(&mut self) -> Result<Vec<String>, StoreError>;
 }
 
 /// The embedded store: one SQLite database file in the data directory.
@@ -119,6 +125,10 @@ impl SqliteStore {
                  table_id TEXT NOT NULL,
                  data BLOB NOT NULL,
                  PRIMARY KEY (event, table_id)
+             );
+             CREATE TABLE IF NOT EXISTS events (
+                 slug TEXT PRIMARY KEY,
+                 definition TEXT NOT NULL
              );",
         )?;
         Ok(Self { conn })
@@ -237,6 +247,32 @@ impl Store for SqliteStore {
             let table: String = row.get(1)?;
             Ok(RoomKey::new(&event, &table))
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn save_event(&mut self, slug: &str, definition: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO events (slug, definition) VALUES (?1, ?2)
+             ON CONFLICT (slug) DO UPDATE SET definition = excluded.definition",
+            params![slug, definition],
+        )?;
+        Ok(())
+    }
+
+    fn load_event(&mut self, slug: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT definition FROM events WHERE slug = ?1",
+                params![slug],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn events(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT slug FROM events ORDER BY slug")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

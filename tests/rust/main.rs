@@ -3,9 +3,11 @@
 //! per concern; the harness lives in `support/`.
 
 mod bad_input;
+mod exports;
 mod http;
 mod interop;
 mod liveness;
 mod notes;
 mod persistence;
+mod summary;
 mod sync;

@@ -150,6 +150,21 @@ impl Server {
         read(&self.log)
     }
 
+    /// `GET path`, returning status, headers and the body bytes.
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+        http_get_bytes(&self.addr, path).await
+    }
+
+    /// Runs the `werktafel` binary with `args` (e.g. `export`), returning its output.
+    pub fn cli(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<std::process::Output> {
+        let mut cmd = std::process::Command::new(binary());
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Ok(cmd.output()?)
+    }
+
     /// `GET path`, returning status and body.
     pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
         http_get(&self.addr, path).await
@@ -186,6 +201,83 @@ pub async fn http_get(addr: &str, path: &str) -> anyhow::Result<(u16, String)> {
         body
     };
     Ok((status, body))
+}
+
+/// Opens a server-sent-events stream and yields each event's data.
+pub async fn sse(
+    addr: &str,
+    path: &str,
+) -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        let mut data = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.strip_prefix("data:") {
+                data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            } else if line.is_empty() && !data.is_empty() {
+                if tx.send(std::mem::take(&mut data)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// `GET path` returning the raw body bytes (for binary exports).
+pub async fn http_get_bytes(addr: &str, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no header end")?;
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no status")?;
+    let mut body = buf[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk_bytes(&body);
+    }
+    Ok((status, head, body))
+}
+
+fn dechunk_bytes(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
+        let Ok(n) = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16) else {
+            break;
+        };
+        let start = pos + 2;
+        if n == 0 || rest.len() < start + n {
+            break;
+        }
+        out.extend_from_slice(&rest[start..start + n]);
+        rest = &rest[(start + n + 2).min(rest.len())..];
+    }
+    out
 }
 
 fn dechunk(body: &str) -> String {

@@ -1,0 +1,279 @@
+//! Exports of an event, over HTTP and from the command line. Both gather the
+//! same inputs — a snapshot of every table's notes plus its full document
+//! state — and hand them to `werktafel_shared::export`.
+
+use std::str::FromStr;
+
+use werktafel_shared::event::Event;
+use werktafel_shared::export::{
+    ExportError, ExportOptions, html, json, markdown, package, svg, xlsx,
+};
+use werktafel_shared::snapshot::{EventSnapshot, TableSnapshot, TableState};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::{RoomKey, Store, StoreError, build_doc};
+
+/// One export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Csv,
+    Xlsx,
+    Json,
+    Html,
+    Svg,
+    Zip,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "md" | "markdown" => Format::Markdown,
+            "csv" => Format::Csv,
+            "xlsx" => Format::Xlsx,
+            "json" => Format::Json,
+            "html" => Format::Html,
+            "svg" => Format::Svg,
+            "zip" => Format::Zip,
+            other => {
+                return Err(format!(
+                    "unknown export format '{other}' (md, csv, xlsx, json, html, svg, zip)"
+                ));
+            }
+        })
+    }
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Svg => "svg",
+            Format::Zip => "zip",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Json => "application/json",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Svg => "image/svg+xml",
+            Format::Zip => "application/zip",
+        }
+    }
+}
+
+/// What one table contributes to an export.
+#[derive(Debug, Clone)]
+pub struct TableData {
+    pub snapshot: TableSnapshot,
+    pub state: TableState,
+}
+
+/// Why an export could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFailure {
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the svg format is one table's board: name the table")]
+    SvgNeedsTable,
+    #[error("table '{0}' is not part of the event")]
+    UnknownTable(String),
+}
+
+/// Renders `format`; `table` picks the board for [`Format::Svg`].
+pub fn render(
+    event: &Event,
+    tables: &[TableData],
+    format: Format,
+    table: Option<&str>,
+    options: &ExportOptions,
+) -> Result<Vec<u8>, ExportFailure> {
+    let snapshot = EventSnapshot {
+        event,
+        tables: tables.iter().map(|t| t.snapshot.clone()).collect(),
+    };
+    let states: Vec<TableState> = tables.iter().map(|t| t.state.clone()).collect();
+    Ok(match format {
+        Format::Markdown => markdown::workbook(&snapshot, options).into_bytes(),
+        Format::Csv => werktafel_shared::export::csv::notes_csv(&snapshot, options)?,
+        Format::Xlsx => xlsx::workbook(&snapshot, options)?,
+        Format::Json => json::write_archive(event, &states, options)?,
+        Format::Html => html::report(&snapshot, options).into_bytes(),
+        Format::Zip => package::package(&snapshot, &states, options)?,
+        Format::Svg => {
+            let id = table.ok_or(ExportFailure::SvgNeedsTable)?;
+            let def = event
+                .table(id)
+                .ok_or_else(|| ExportFailure::UnknownTable(id.to_string()))?;
+            let mut notes = tables
+                .iter()
+                .find(|t| t.snapshot.table_id == def.id)
+                .map(|t| t.snapshot.clone())
+                .ok_or_else(|| ExportFailure::UnknownTable(id.to_string()))?;
+            if options.authors == werktafel_shared::export::Authors::Anonymous {
+                notes.anonymize();
+            }
+            svg::board(&def.title, &notes.notes).into_bytes()
+        }
+    })
+}
+
+/// The file name an export is offered under.
+pub fn file_name(event: &Event, format: Format, table: Option<&str>) -> String {
+    match (format, table) {
+        (Format::Svg, Some(table)) => format!("werktafel-{}-{table}.svg", event.slug),
+        _ => format!("werktafel-{}.{}", event.slug, format.extension()),
+    }
+}
+
+/// Every table of the running server, read from the documents in memory.
+pub async fn live_tables(state: &AppState) -> Result<Vec<TableData>, AppError> {
+    let event = state.event_arc();
+    let mut out = Vec::with_capacity(event.tables.len());
+    for def in &event.tables {
+        let room = state.room(def).await?;
+        let participants = room.peer_count();
+        let id = def.id.clone();
+        out.push(room.read(|doc| TableData {
+            snapshot: TableSnapshot::read(id.clone(), participants, doc),
+            state: TableState::encode(id, doc),
+        }));
+    }
+    Ok(out)
+}
+
+/// Every table of `event` as stored, for exports without a running server.
+///
+/// A table stored as exactly one entry (as after an import) exports that
+/// entry byte for byte, so export → import → export gives identical files.
+pub fn stored_tables(store: &mut dyn Store, event: &Event) -> Result<Vec<TableData>, StoreError> {
+    let mut out = Vec::with_capacity(event.tables.len());
+    for def in &event.tables {
+        let key = RoomKey::new(&event.slug, def.id.as_str());
+        let stored = store.load(&key)?;
+        let doc = build_doc(&key, stored.updates.iter().map(Vec::as_slice))?;
+        let state = match stored.updates.as_slice() {
+            [only] => TableState {
+                table_id: def.id.clone(),
+                update: only.clone(),
+            },
+            _ => TableState::encode(def.id.clone(), &doc),
+        };
+        out.push(TableData {
+            snapshot: TableSnapshot::read(def.id.clone(), 0, &doc),
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// Why a command-line export or import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Export(#[from] ExportFailure),
+    #[error("no event '{slug}' in this data directory (it has: {known})")]
+    UnknownEvent { slug: String, known: String },
+    #[error("the saved definition of event '{slug}' is unreadable: {reason}")]
+    BadDefinition { slug: String, reason: String },
+    #[error("the data directory already holds tables ({rooms}); import needs an empty one")]
+    NotEmpty { rooms: String },
+    #[error("not a Werktafel archive: {0}")]
+    Archive(#[from] ExportError),
+}
+
+/// Exports event `slug` from a data directory, without (or beside) a running server.
+pub fn export_data_dir(
+    data_dir: &std::path::Path,
+    slug: &str,
+    format: Format,
+    table: Option<&str>,
+    options: &ExportOptions,
+) -> Result<Vec<u8>, DataDirError> {
+    let mut store = crate::store::SqliteStore::open(data_dir)?;
+    let event = saved_event(&mut store, slug)?;
+    let tables = stored_tables(&mut store, &event)?;
+    Ok(render(&event, &tables, format, table, options)?)
+}
+
+/// What an import restored.
+#[derive(Debug)]
+pub struct Imported {
+    pub event: String,
+    pub tables: usize,
+}
+
+/// Restores a JSON archive into an empty data directory.
+pub fn import_archive(
+    data_dir: &std::path::Path,
+    archive: &[u8],
+) -> Result<Imported, DataDirError> {
+    let archive = json::read_archive(archive)?;
+    let mut store = crate::store::SqliteStore::open(data_dir)?;
+    let rooms = store.rooms()?;
+    if !rooms.is_empty() {
+        let rooms = rooms
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(DataDirError::NotEmpty { rooms });
+    }
+    let definition =
+        serde_json::to_string(&archive.event).map_err(|e| DataDirError::BadDefinition {
+            slug: archive.event.slug.clone(),
+            reason: e.to_string(),
+        })?;
+    let records: Vec<crate::store::AppendRecord> = archive
+        .tables
+        .iter()
+        .map(|t| crate::store::AppendRecord {
+            room: RoomKey::new(&archive.event.slug, t.table_id.as_str()),
+            update: bytes::Bytes::from(t.update.clone()),
+        })
+        .collect();
+    // The definition first: an import cut short leaves no tables, so it can
+    // simply be run again.
+    store.save_event(&archive.event.slug, &definition)?;
+    store.append(&records)?;
+    Ok(Imported {
+        event: archive.event.slug.clone(),
+        tables: records.len(),
+    })
+}
+
+fn saved_event(store: &mut dyn Store, slug: &str) -> Result<Event, DataDirError> {
+    let Some(definition) = store.load_event(slug)? else {
+        let known = store.events()?.join(", ");
+        return Err(DataDirError::UnknownEvent {
+            slug: slug.to_string(),
+            known: if known.is_empty() {
+                "none".into()
+            } else {
+                known
+            },
+        });
+    };
+    let bad = |reason: String| DataDirError::BadDefinition {
+        slug: slug.to_string(),
+        reason,
+    };
+    let event: Event = serde_json::from_str(&definition).map_err(|e| bad(e.to_string()))?;
+    event.validate().map_err(|e| bad(e.to_string()))?;
+    Ok(event)
+}

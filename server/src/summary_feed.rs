@@ -1,0 +1,122 @@
+//! The live summary behind the plenary screen: recomputed once per burst of
+//! changes (debounced) for all viewers together, never per viewer, and
+//! re-reading only the tables that changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use werktafel_shared::snapshot::TableSnapshot;
+use werktafel_shared::summary::summarize;
+
+use crate::app::AppState;
+use crate::room::Room;
+
+/// Changes arriving within this window after the first one are folded into
+/// one recomputation. Well under the plenary's one-second promise.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The latest summary as JSON, shared by every viewer.
+#[derive(Clone)]
+pub struct SummaryFeed {
+    latest: watch::Receiver<Arc<str>>,
+}
+
+impl SummaryFeed {
+    /// Computes the first summary and starts the task that keeps it current.
+    pub async fn start(state: AppState, token: CancellationToken) -> SummaryFeed {
+        let mut worker = Worker {
+            state,
+            cache: HashMap::new(),
+        };
+        let first = worker.compute().await;
+        let (tx, latest) = watch::channel(first);
+        tokio::spawn(worker.run(tx, token));
+        SummaryFeed { latest }
+    }
+
+    /// The current summary (JSON).
+    pub fn current(&self) -> Arc<str> {
+        self.latest.borrow().clone()
+    }
+
+    /// A receiver that wakes on every new summary.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<str>> {
+        self.latest.clone()
+    }
+}
+
+struct Worker {
+    state: AppState,
+    /// Per table: the room it was read from, that room's version, and what was read.
+    cache: HashMap<String, (usize, u64, TableSnapshot)>,
+}
+
+impl Worker {
+    async fn run(mut self, tx: watch::Sender<Arc<str>>, token: CancellationToken) {
+        let mut changes = self.state.rooms().changes();
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => return,
+                changed = changes.changed() => if changed.is_err() { return },
+            }
+            // Let the rest of a burst arrive, then compute once.
+            tokio::select! {
+                _ = token.cancelled() => return,
+                () = tokio::time::sleep(DEBOUNCE) => {}
+            }
+            changes.mark_unchanged();
+            let json = self.compute().await;
+            if *tx.borrow() != json {
+                tx.send_replace(json);
+            }
+        }
+    }
+
+    async fn compute(&mut self) -> Arc<str> {
+        let event = self.state.event_arc();
+        let mut tables = Vec::with_capacity(event.tables.len());
+        for def in &event.tables {
+            let id = def.id.as_str().to_string();
+            let room = match self.state.loaded_room(def) {
+                Some(room) => Some(room),
+                // Not in memory and never read: load it once. Not in memory
+                // but read before: nobody is there and nothing changed.
+                None if !self.cache.contains_key(&id) => self.state.room(def).await.ok(),
+                None => None,
+            };
+            if let Some(room) = room {
+                let identity = Arc::as_ptr(&room) as usize;
+                let version = room.version();
+                let fresh = self
+                    .cache
+                    .get(&id)
+                    .is_some_and(|(ptr, v, _)| *ptr == identity && *v == version);
+                if !fresh {
+                    let snapshot = read(&room, def.id.clone());
+                    self.cache.insert(id.clone(), (identity, version, snapshot));
+                }
+            } else if let Some((_, _, snapshot)) = self.cache.get_mut(&id) {
+                snapshot.participants = 0;
+            }
+            if let Some((_, _, snapshot)) = self.cache.get(&id) {
+                tables.push(snapshot.clone());
+            }
+        }
+        let summary = summarize(&event, &tables);
+        match serde_json::to_string(&summary) {
+            Ok(json) => json.into(),
+            Err(error) => {
+                tracing::error!(%error, "the summary could not be serialised");
+                "{}".into()
+            }
+        }
+    }
+}
+
+fn read(room: &Room, id: werktafel_shared::event::TableId) -> TableSnapshot {
+    let participants = room.peer_count();
+    room.read(|doc| TableSnapshot::read(id, participants, doc))
+}

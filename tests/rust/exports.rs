@@ -1,0 +1,328 @@
+//! Exports for the workbook: every format over HTTP, the anonymous flag, and
+//! the command line on a data directory (with and without a running server),
+//! including the archive's export → import → export round trip.
+
+use std::io::Read;
+
+use werktafel_shared::schema::Lane;
+use werktafel_tests::{Client, Server};
+
+use crate::notes;
+
+/// Texts that break naive exporters: quotes, separators, newlines, markup, emoji.
+const TRICKY: &[(&str, Lane)] = &[
+    ("Zeg \"ja\"; of nee, en dan?", Lane::Goed),
+    ("Regel één\nregel twee", Lane::Doorpakken),
+    ("<script>alert(1)</script> & co", Lane::Doorpakken),
+    ("Groen 🌳 voor de stadsboulevard", Lane::Vervolgstap),
+];
+
+/// Writes the tricky notes at table `a` and waits until a second client has them.
+async fn write_notes(server: &Server) -> anyhow::Result<()> {
+    let writer = Client::connect(server, "a").await?;
+    writer.synced().await?;
+    for (i, (text, lane)) in TRICKY.iter().enumerate() {
+        notes::add(&writer, &format!("n{i}"), text, *lane);
+    }
+    let witness = Client::connect(server, "a").await?;
+    witness
+        .wait_for("every note", |_| {
+            (0..TRICKY.len()).all(|i| notes::has_note(&witness, &format!("n{i}")))
+        })
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_format_over_http_holds_every_note() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    write_notes(&server).await?;
+    let base = "/api/events/atelierdag-2022";
+
+    let (status, head, md) = server.get_bytes(&format!("{base}/export.md")).await?;
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.contains("attachment; filename=\"werktafel-atelierdag-2022.md\""),
+        "{head}"
+    );
+    let md = String::from_utf8(md)?;
+    for fragment in ["Zeg \"ja\"; of nee", "Regel één", "alert(1)", "Groen 🌳"] {
+        assert!(md.contains(fragment), "markdown lacks {fragment:?}");
+    }
+    assert!(
+        !md.contains("<script>"),
+        "markup in a note is escaped in Markdown too"
+    );
+
+    let (status, _, csv) = server
+        .get_bytes(&format!("{base}/export.csv?delimiter=semicolon"))
+        .await?;
+    assert_eq!(status, 200);
+    assert!(
+        csv.starts_with("\u{feff}".as_bytes()),
+        "UTF-8 BOM for Excel"
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&csv[3..]);
+    let headers = reader.headers()?.clone();
+    let text_col = headers
+        .iter()
+        .position(|h| h == "text")
+        .expect("text column");
+    let texts: Vec<String> = reader
+        .records()
+        .map(|r| r.map(|r| r[text_col].to_string()))
+        .collect::<Result<_, _>>()?;
+    for (text, _) in TRICKY {
+        assert!(
+            texts.iter().any(|t| t == text),
+            "csv lost {text:?}: {texts:?}"
+        );
+    }
+
+    for (ext, kind) in [
+        ("xlsx", "spreadsheetml"),
+        ("html", "text/html"),
+        ("json", "application/json"),
+        ("zip", "application/zip"),
+    ] {
+        let (status, head, body) = server.get_bytes(&format!("{base}/export.{ext}")).await?;
+        assert_eq!(status, 200, "{ext}: {head}");
+        assert!(head.contains(kind), "{ext}: {head}");
+        assert!(!body.is_empty(), "{ext}");
+    }
+    let (_, _, html) = server.get_bytes(&format!("{base}/export.html")).await?;
+    let html = String::from_utf8(html)?;
+    assert!(
+        !html.contains("<script>alert"),
+        "note markup is escaped in the report"
+    );
+    assert!(html.contains("@page"), "A4 print stylesheet");
+
+    let (_, _, zip) = server.get_bytes(&format!("{base}/export.zip")).await?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))?;
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.map(|n| n.to_string()))
+        .collect::<Result<_, _>>()?;
+    names.sort();
+    assert!(names.contains(&"borden/a.svg".to_string()), "{names:?}");
+    let mut csv_in_zip = String::new();
+    archive
+        .by_name("notities.csv")?
+        .read_to_string(&mut csv_in_zip)?;
+    assert!(csv_in_zip.contains("Groen 🌳"));
+
+    let (status, head, svg) = server
+        .get_bytes(&format!("{base}/tables/a/board.svg"))
+        .await?;
+    assert_eq!(status, 200);
+    assert!(head.contains("image/svg+xml"));
+    assert!(String::from_utf8(svg)?.contains("Groen 🌳 voor de"));
+
+    let (status, _, _) = server.get_bytes(&format!("{base}/export.doc")).await?;
+    assert_eq!(status, 404);
+    let (status, _, _) = server
+        .get_bytes(&format!("{base}/export.csv?delimiter=tab"))
+        .await?;
+    assert_eq!(status, 400);
+    Ok(())
+}
+
+#[tokio::test]
+async fn anonymous_exports_name_nobody() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    write_notes(&server).await?;
+    // The test client signs its notes "Test" (see notes.rs).
+    for ext in ["md", "csv", "html"] {
+        let (_, _, named) = server
+            .get_bytes(&format!("/api/events/atelierdag-2022/export.{ext}"))
+            .await?;
+        let (_, _, anonymous) = server
+            .get_bytes(&format!(
+                "/api/events/atelierdag-2022/export.{ext}?anonymous=1"
+            ))
+            .await?;
+        let named = String::from_utf8_lossy(&named);
+        let anonymous = String::from_utf8_lossy(&anonymous);
+        assert!(
+            named.contains("Test"),
+            "{ext}: the named export shows the author"
+        );
+        assert!(
+            !anonymous.contains("Test"),
+            "{ext}: the anonymous export shows an author"
+        );
+    }
+    Ok(())
+}
+
+fn cli_ok(args: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let out = Server::cli(args, &[("SOURCE_DATE_EPOCH", "1654782300")])?;
+    anyhow::ensure!(
+        out.status.success(),
+        "werktafel {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out.stdout)
+}
+
+#[tokio::test]
+async fn the_cli_exports_a_data_directory_and_the_archive_round_trips() -> anyhow::Result<()> {
+    let mut server = Server::start().await?;
+    write_notes(&server).await?;
+    let dir = server.data_dir.clone();
+    let dir_arg = dir.to_str().unwrap_or_default().to_string();
+
+    // While the server runs.
+    let md = cli_ok(&[
+        "export",
+        "--data-dir",
+        &dir_arg,
+        "--event",
+        "atelierdag-2022",
+        "--format",
+        "md",
+    ])?;
+    assert!(String::from_utf8(md)?.contains("Groen 🌳 voor de stadsboulevard"));
+
+    // And after it stopped.
+    server.terminate().await?;
+    let first = cli_ok(&["export", "--data-dir", &dir_arg, "--format", "json"])?;
+
+    let restored = tempfile::tempdir()?;
+    let archive = restored.path().join("archief.json");
+    std::fs::write(&archive, &first)?;
+    let target = restored.path().join("data");
+    let target_arg = target.to_str().unwrap_or_default();
+    cli_ok(&[
+        "import",
+        archive.to_str().unwrap_or_default(),
+        "--data-dir",
+        target_arg,
+    ])?;
+    let second = cli_ok(&["export", "--data-dir", target_arg, "--format", "json"])?;
+    assert!(
+        first == second,
+        "export → import → export changed the archive"
+    );
+
+    // A restored directory serves the same notes.
+    let restored_server = Server::start_in(&target, &[]).await?;
+    let client = Client::connect(&restored_server, "a").await?;
+    client.synced().await?;
+    assert_eq!(client.notes().len(), TRICKY.len());
+
+    // Importing twice, or importing garbage, is refused and changes nothing.
+    let again = Server::cli(
+        &[
+            "import",
+            archive.to_str().unwrap_or_default(),
+            "--data-dir",
+            target_arg,
+        ],
+        &[],
+    )?;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("import needs an empty one"));
+    let garbage = restored.path().join("garbage.json");
+    std::fs::write(&garbage, b"{\"format\": \"something else\"}")?;
+    let empty = restored.path().join("empty");
+    let refused = Server::cli(
+        &[
+            "import",
+            garbage.to_str().unwrap_or_default(),
+            "--data-dir",
+            empty.to_str().unwrap_or_default(),
+        ],
+        &[],
+    )?;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a Werktafel archive"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let unknown = Server::cli(
+        &[
+            "export",
+            "--data-dir",
+            &dir_arg,
+            "--event",
+            "nope",
+            "--format",
+            "md",
+        ],
+        &[],
+    )?;
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no event 'nope'"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_html_report_prints_to_pdf_with_every_note() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    write_notes(&server).await?;
+    let (_, _, html) = server
+        .get_bytes("/api/events/atelierdag-2022/export.html")
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let page = dir.path().join("rapport.html");
+    let pdf = dir.path().join("rapport.pdf");
+    std::fs::write(&page, html)?;
+
+    // Headless Chromium prints it as a browser's print dialog would (A4 from
+    // the report's @page rule); pdftotext reads the PDF back.
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let printed = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg("--no-pdf-header-footer")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!("running {chromium} (apt-get install chromium; .ci/run does): {e}")
+        })?;
+    anyhow::ensure!(
+        pdf.exists(),
+        "no PDF: {}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!("running pdftotext (apt-get install poppler-utils; .ci/run does): {e}")
+        })?;
+    let text = String::from_utf8_lossy(&text.stdout);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for fragment in [
+        "Zeg \"ja\"; of nee, en dan?",
+        "Regel één",
+        "alert(1)",
+        "voor de stadsboulevard",
+        "Vitale systemen",
+        "Kosten-baten analyse",
+    ] {
+        assert!(
+            flat.contains(fragment),
+            "the printed report lacks {fragment:?}:\n{text}"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! The plenary summary: served now, and pushed live when any table changes.
+
+use werktafel_shared::schema::Lane;
+use werktafel_tests::server::sse;
+use werktafel_tests::{Client, Server, WAIT};
+
+use crate::notes;
+
+#[tokio::test]
+async fn a_note_at_any_table_is_pushed_to_the_plenary() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let mut live = sse(&server.addr, "/api/events/atelierdag-2022/summary/live").await?;
+    let first = tokio::time::timeout(WAIT, live.recv())
+        .await?
+        .expect("first summary");
+    let first: serde_json::Value = serde_json::from_str(&first)?;
+    assert_eq!(first["tables"].as_array().map(Vec::len), Some(4));
+    assert_eq!(first["totals"]["notes"], 0);
+
+    let client = Client::connect(&server, "c").await?;
+    client.synced().await?;
+    notes::add(
+        &client,
+        "step",
+        "Gebiedsregisseur opleiden",
+        Lane::Vervolgstap,
+    );
+    // Summaries arrive as the server sees changes; wait for the one with the note.
+    let summary = loop {
+        let next = tokio::time::timeout(WAIT, live.recv())
+            .await?
+            .expect("stream open");
+        let json: serde_json::Value = serde_json::from_str(&next)?;
+        if json["totals"]["notes"] == 1 {
+            break json;
+        }
+    };
+    assert_eq!(summary["nextSteps"][0]["text"], "Gebiedsregisseur opleiden");
+    assert_eq!(summary["nextSteps"][0]["table"], "c");
+    let table_c = &summary["tables"][2];
+    assert_eq!(table_c["participants"], 1);
+    assert_eq!(
+        table_c["lanes"]["vervolgstap"][0]["text"],
+        "Gebiedsregisseur opleiden"
+    );
+
+    let (status, body) = server.get("/api/events/atelierdag-2022/summary").await?;
+    assert_eq!(status, 200);
+    assert!(body.contains("Gebiedsregisseur opleiden"));
+    Ok(())
+}
