@@ -223,10 +223,11 @@ pub async fn sse(
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(rest) = line.strip_prefix("data:") {
                 data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
-            } else if line.is_empty() && !data.is_empty() {
-                if tx.send(std::mem::take(&mut data)).is_err() {
-                    return;
-                }
+            } else if line.is_empty()
+                && !data.is_empty()
+                && tx.send(std::mem::take(&mut data)).is_err()
+            {
+                return;
             }
         }
     });
