@@ -22,8 +22,10 @@ ul.notes { list-style: none; padding: 0; display: grid; grid-template-columns: r
 ul.notes li { border-radius: 4px; padding: 0.5rem 0.6rem; border: 1px solid #ced4da; white-space: pre-wrap; overflow-wrap: anywhere; }
 .author { display: block; font-size: 0.8rem; color: #495057; margin-top: 0.3rem; white-space: normal; }
 .empty { color: #868e96; font-style: italic; }
-table.steps { border-collapse: collapse; width: 100%; }
-table.steps th, table.steps td { border: 1px solid #ced4da; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; white-space: pre-wrap; }
+table.steps { border-collapse: collapse; width: 100%; table-layout: fixed; }
+table.steps th, table.steps td { border: 1px solid #ced4da; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; white-space: pre-wrap; overflow-wrap: anywhere; }
+table.steps th:first-child { width: 30%; }
+table.steps th:nth-child(3) { width: 18%; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   section.table { break-before: page; }
