@@ -10,6 +10,7 @@
 //! - [`metrics`]: counters for `GET /metrics`
 //! - [`summary_feed`]: the live plenary summary · [`exports`]: exports over HTTP and CLI
 
+pub mod access;
 pub mod app;
 pub mod assets;
 pub mod config;

@@ -88,6 +88,8 @@ pub trait Store: Send + 'static {
     fn load_event(&mut self, slug: &str) -> Result<Option<String>, StoreError>;
     /// Slugs of every saved event.
     fn events(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The secret stored as `name`, storing `fresh` first if there is none.
+    fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError>;
 }
 
 /// The embedded store: one SQLite database file in the data directory.
@@ -129,6 +131,10 @@ impl SqliteStore {
              CREATE TABLE IF NOT EXISTS events (
                  slug TEXT PRIMARY KEY,
                  definition TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS secrets (
+                 name TEXT PRIMARY KEY,
+                 value TEXT NOT NULL
              );",
         )?;
         Ok(Self { conn })
@@ -274,6 +280,19 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare("SELECT slug FROM events ORDER BY slug")?;
         let rows = stmt.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        // Insert-if-absent then read, so two processes starting at once agree.
+        self.conn.execute(
+            "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, fresh],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT value FROM secrets WHERE name = ?1",
+            params![name],
+            |row| row.get(0),
+        )?)
     }
 }
 

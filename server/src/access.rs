@@ -1,0 +1,281 @@
+//! Who may do what. Each event has three keys, made on first start and kept
+//! in the data directory: participants join with one, the plenary watches
+//! with another (read-only), the facilitator steers with the third. A
+//! participant's identity (a random id plus their name) is signed by the
+//! server, so nobody votes or writes drafts as someone else.
+//!
+//! Keys travel as the `key` query parameter (a stock y-websocket client
+//! passes it through its `params` option), are compared in constant time,
+//! and are never logged.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{KeyInit, Mac};
+use subtle::ConstantTimeEq;
+
+use crate::store::{Store, StoreError};
+
+/// What a request may do, from the key it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Joins tables and edits notes.
+    Participant,
+    /// Reads everything and writes nothing: the plenary screen.
+    Viewer,
+    /// Everything a participant may, plus steering the tables.
+    Facilitator,
+}
+
+impl Role {
+    pub fn may_write(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+}
+
+/// The keys of one event.
+#[derive(Clone)]
+pub struct EventKeys {
+    pub join: String,
+    pub view: String,
+    pub facilitate: String,
+}
+
+impl std::fmt::Debug for EventKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventKeys { .. }")
+    }
+}
+
+impl EventKeys {
+    /// The keys of `slug`, made and stored on first use.
+    pub fn load_or_create(store: &mut dyn Store, slug: &str) -> Result<EventKeys, StoreError> {
+        let mut key = |kind: &str| store.secret(&format!("event/{slug}/{kind}"), &random_token(16));
+        Ok(EventKeys {
+            join: key("join")?,
+            view: key("view")?,
+            facilitate: key("facilitate")?,
+        })
+    }
+
+    /// The role `key` grants, if any; constant time in the key's content.
+    pub fn role_of(&self, key: &str) -> Option<Role> {
+        let key = key.as_bytes();
+        // Check all three every time, so timing says nothing about which matched.
+        let join = self.join.as_bytes().ct_eq(key);
+        let view = self.view.as_bytes().ct_eq(key);
+        let facilitate = self.facilitate.as_bytes().ct_eq(key);
+        if bool::from(facilitate) {
+            Some(Role::Facilitator)
+        } else if bool::from(join) {
+            Some(Role::Participant)
+        } else if bool::from(view) {
+            Some(Role::Viewer)
+        } else {
+            None
+        }
+    }
+}
+
+/// A participant as the server vouches for them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    pub id: String,
+    pub name: String,
+}
+
+/// Longest display name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 60;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdentityError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token's signature does not match")]
+    BadSignature,
+    #[error("a name of 1 to {MAX_NAME_CHARS} characters is required")]
+    BadName,
+}
+
+/// Signs and checks identity tokens with the server's secret.
+#[derive(Clone)]
+pub struct Signer {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer { .. }")
+    }
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+impl Signer {
+    /// The signer of this data directory, its secret made on first use.
+    pub fn load_or_create(store: &mut dyn Store) -> Result<Signer, StoreError> {
+        let secret = store.secret("server/identity-signing", &random_token(32))?;
+        Ok(Signer {
+            secret: secret.into_bytes(),
+        })
+    }
+
+    /// A new identity for `name` in event `slug`, and its token.
+    pub fn issue(&self, slug: &str, name: &str) -> Result<(Identity, String), IdentityError> {
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(IdentityError::BadName);
+        }
+        let identity = Identity {
+            id: random_token(12),
+            name: name.to_string(),
+        };
+        let token = self.token(slug, &identity);
+        Ok((identity, token))
+    }
+
+    /// The identity a token carries, if this server signed it for `slug`.
+    pub fn verify(&self, slug: &str, token: &str) -> Result<Identity, IdentityError> {
+        let mut parts = token.split('.');
+        let (Some(id), Some(name), Some(mac), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(IdentityError::Malformed);
+        };
+        let name = URL_SAFE_NO_PAD
+            .decode(name)
+            .ok()
+            .and_then(|n| String::from_utf8(n).ok())
+            .ok_or(IdentityError::Malformed)?;
+        let mac = URL_SAFE_NO_PAD
+            .decode(mac)
+            .map_err(|_| IdentityError::Malformed)?;
+        let mut check = self.mac();
+        check.update(&payload(slug, id, &name));
+        check
+            .verify_slice(&mac)
+            .map_err(|_| IdentityError::BadSignature)?;
+        Ok(Identity {
+            id: id.to_string(),
+            name,
+        })
+    }
+
+    fn token(&self, slug: &str, identity: &Identity) -> String {
+        let mut mac = self.mac();
+        mac.update(&payload(slug, &identity.id, &identity.name));
+        let sig = mac.finalize().into_bytes();
+        format!(
+            "{}.{}.{}",
+            identity.id,
+            URL_SAFE_NO_PAD.encode(identity.name.as_bytes()),
+            URL_SAFE_NO_PAD.encode(sig)
+        )
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length.
+        <HmacSha256 as KeyInit>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    }
+}
+
+fn payload(slug: &str, id: &str, name: &str) -> Vec<u8> {
+    format!("werktafel-identity-v1\0{slug}\0{id}\0{name}").into_bytes()
+}
+
+/// `bytes` random bytes, URL-safe base64 without padding.
+pub fn random_token(bytes: usize) -> String {
+    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> Signer {
+        Signer {
+            secret: b"test secret".to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_token_round_trips_and_binds_event_id_and_name() {
+        let (identity, token) = signer().issue("ev", "  Anna de Vries ").unwrap();
+        assert_eq!(identity.name, "Anna de Vries");
+        assert_eq!(signer().verify("ev", &token), Ok(identity.clone()));
+        assert_eq!(
+            signer().verify("other", &token),
+            Err(IdentityError::BadSignature)
+        );
+        let other = Signer {
+            secret: b"another".to_vec(),
+        };
+        assert_eq!(other.verify("ev", &token), Err(IdentityError::BadSignature));
+    }
+
+    #[test]
+    fn forged_tokens_are_refused() {
+        let (identity, token) = signer().issue("ev", "Anna").unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let renamed = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode("Bram"),
+            parts[2]
+        );
+        assert_eq!(
+            signer().verify("ev", &renamed),
+            Err(IdentityError::BadSignature)
+        );
+        let reid = format!("someoneelse.{}.{}", parts[1], parts[2]);
+        assert_eq!(
+            signer().verify("ev", &reid),
+            Err(IdentityError::BadSignature)
+        );
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "a.!!.c",
+            &format!("{}.{}.x", identity.id, parts[1]),
+        ] {
+            assert!(signer().verify("ev", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert_eq!(
+            signer().issue("ev", "   ").err(),
+            Some(IdentityError::BadName)
+        );
+        assert_eq!(
+            signer().issue("ev", &"x".repeat(61)).err(),
+            Some(IdentityError::BadName)
+        );
+        assert_eq!(
+            signer().issue("ev", "a\u{7}b").err(),
+            Some(IdentityError::BadName)
+        );
+        assert!(signer().issue("ev", "Zoë 🌳").is_ok());
+    }
+
+    #[test]
+    fn keys_grant_their_roles_only() {
+        let keys = EventKeys {
+            join: "j".repeat(22),
+            view: "v".repeat(22),
+            facilitate: "f".repeat(22),
+        };
+        assert_eq!(keys.role_of(&"j".repeat(22)), Some(Role::Participant));
+        assert_eq!(keys.role_of(&"v".repeat(22)), Some(Role::Viewer));
+        assert_eq!(keys.role_of(&"f".repeat(22)), Some(Role::Facilitator));
+        assert_eq!(keys.role_of(""), None);
+        assert_eq!(keys.role_of(&"j".repeat(21)), None);
+        assert!(!format!("{keys:?}").contains('j'), "keys never print");
+    }
+}
