@@ -1,21 +1,25 @@
-//! The HTTP surface: routes, shared state, and the handlers that are thin
-//! enough to live beside the router (health, event API, sync upgrade).
+//! The HTTP surface: shared state, routes, the access check in front of the
+//! API and sync routes, and the sync upgrade. Read handlers live in
+//! [`crate::api`], the facilitator's and participants' actions in
+//! [`crate::facilitation`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::Json;
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum::{Extension, Json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
 use werktafel_shared::schema;
 
+use crate::access::{EventKeys, Identity, Role, Signer};
 use crate::config::Config;
 use crate::connection;
 use crate::error::AppError;
@@ -23,6 +27,11 @@ use crate::room::{PeerLink, Room};
 use crate::rooms::Rooms;
 use crate::store::RoomKey;
 use crate::summary_feed::SummaryFeed;
+use crate::{api, facilitation};
+
+/// Suffix of the room name under which a participant syncs their private
+/// drafts of a table (`a.drafts`); the server maps it to their own document.
+pub const DRAFTS_SUFFIX: &str = ".drafts";
 
 /// State shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -30,9 +39,17 @@ pub struct AppState {
     inner: Arc<StateInner>,
 }
 
+/// The event's keys and the identity signer, loaded from the data directory.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub keys: EventKeys,
+    pub signer: Signer,
+}
+
 struct StateInner {
     config: Config,
     rooms: Rooms,
+    access: Access,
     /// Set once at start-up, right after the state exists (the feed reads it).
     summary: std::sync::OnceLock<SummaryFeed>,
     tracker: TaskTracker,
@@ -44,6 +61,7 @@ impl AppState {
     pub fn new(
         config: Config,
         rooms: Rooms,
+        access: Access,
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Self {
@@ -51,6 +69,7 @@ impl AppState {
             inner: Arc::new(StateInner {
                 config,
                 rooms,
+                access,
                 summary: std::sync::OnceLock::new(),
                 tracker,
                 shutdown,
@@ -67,10 +86,29 @@ impl AppState {
         self.inner.config.event.clone()
     }
 
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.inner.access
+    }
+
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
     /// Starts the plenary summary feed; call once.
     pub async fn start_summary(&self, token: CancellationToken) {
         let feed = SummaryFeed::start(self.clone(), token).await;
         let _ = self.inner.summary.set(feed);
+    }
+
+    pub fn summary_feed(&self) -> Result<&SummaryFeed, AppError> {
+        self.inner
+            .summary
+            .get()
+            .ok_or_else(|| AppError::Unavailable("the summary is starting".into()))
     }
 
     /// The room of `table` if it is in memory now.
@@ -103,15 +141,28 @@ impl AppState {
         Ok(room)
     }
 
+    /// A room the server keeps beside a table (drafts, ballots): no meta.
+    pub async fn side_room(&self, key: RoomKey) -> Result<Arc<Room>, AppError> {
+        Ok(self.inner.rooms.get_or_load(&key, |_| false).await?)
+    }
+
+    /// The key of `identity`'s private drafts of `table`.
+    pub fn drafts_key(&self, table: &TableDef, identity: &Identity) -> RoomKey {
+        RoomKey::new(
+            &self.event().slug,
+            &format!("{}/drafts/{}", table.id, identity.id),
+        )
+    }
+
     /// The table `id` of event `slug`, or 404.
-    fn table(&self, slug: &str, id: &str) -> Result<&TableDef, AppError> {
+    pub fn table(&self, slug: &str, id: &str) -> Result<&TableDef, AppError> {
         let event = self.event_by_slug(slug)?;
         event
             .table(id)
             .ok_or_else(|| AppError::NotFound(format!("table '{id}' of event '{slug}'")))
     }
 
-    fn event_by_slug(&self, slug: &str) -> Result<&Event, AppError> {
+    pub fn event_by_slug(&self, slug: &str) -> Result<&Event, AppError> {
         let event = self.event();
         if event.slug == slug {
             Ok(event)
@@ -119,24 +170,82 @@ impl AppState {
             Err(AppError::NotFound(format!("event '{slug}'")))
         }
     }
+
+    /// The participant a token vouches for.
+    pub fn identity(&self, token: Option<&str>) -> Result<Identity, AppError> {
+        let token = token.ok_or(AppError::Forbidden("an identity token is required"))?;
+        self.inner
+            .access
+            .signer
+            .verify(&self.event().slug, token)
+            .map_err(|_| AppError::Forbidden("the identity token is not valid"))
+    }
 }
 
 pub fn router(state: AppState) -> Router {
+    let guarded = Router::new()
+        .route("/api/events/{event}", get(api::event_api))
+        .route("/api/events/{event}/summary", get(api::summary))
+        .route("/api/events/{event}/summary/live", get(api::summary_live))
+        .route(
+            "/api/events/{event}/tables/{table}/board.svg",
+            get(api::board_svg),
+        )
+        .route("/api/events/{event}/qr.svg", get(facilitation::qr))
+        .route("/api/events/{event}/identity", post(facilitation::identity))
+        .route("/api/events/{event}/console", get(facilitation::console))
+        .route("/api/events/{event}/control", post(facilitation::control))
+        .route(
+            "/api/events/{event}/tables/{table}/votes",
+            get(facilitation::my_votes).post(facilitation::vote),
+        )
+        .route("/api/events/{event}/{file}", get(api::export))
+        .route("/sync/{event}/{table}", get(sync))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/", get(root))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
-        .route("/api/events/{event}", get(event_api))
-        .route("/api/events/{event}/summary", get(summary))
-        .route("/api/events/{event}/summary/live", get(summary_live))
-        .route(
-            "/api/events/{event}/tables/{table}/board.svg",
-            get(board_svg),
-        )
-        .route("/api/events/{event}/{file}", get(export))
-        .route("/sync/{event}/{table}", get(sync))
+        .merge(guarded)
         .fallback(crate::assets::serve)
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+/// Lets a request through with the [`Role`] its `key` grants, or answers
+/// 403. Requests for another event get their 404 first.
+async fn require_key(
+    State(state): State<AppState>,
+    Query(query): Query<KeyQuery>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let mut segments = request.uri().path().split('/').skip(1);
+    let slug = match (segments.next(), segments.next()) {
+        (Some("api"), Some("events")) => segments.next(),
+        (Some("sync"), slug) => slug,
+        _ => None,
+    };
+    match slug {
+        Some(slug) if slug == state.event().slug => {}
+        Some(slug) => return AppError::NotFound(format!("event '{slug}'")).into_response(),
+        None => return next.run(request).await,
+    }
+    let role = query
+        .key
+        .as_deref()
+        .and_then(|k| state.access().keys.role_of(k));
+    match role {
+        Some(role) => {
+            request.extensions_mut().insert(role);
+            next.run(request).await
+        }
+        None => AppError::Forbidden("a valid key is required").into_response(),
+    }
 }
 
 async fn metrics() -> impl IntoResponse {
@@ -153,46 +262,60 @@ async fn root(State(state): State<AppState>) -> Redirect {
     Redirect::temporary(&format!("/e/{}", state.event().slug))
 }
 
-/// `GET /api/events/{event}`: the event definition plus, per table, its note
-/// count and how many people are connected now.
-async fn event_api(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let event = state.event_by_slug(&slug)?;
-    let mut body = serde_json::to_value(event).map_err(|e| AppError::NotFound(e.to_string()))?;
-    let mut live = Vec::with_capacity(event.tables.len());
-    for table in &event.tables {
-        let room = state.room(table).await?;
-        let notes = room.read(schema::note_count);
-        live.push((notes, room.peer_count()));
-    }
-    if let Some(tables) = body.get_mut("tables").and_then(|t| t.as_array_mut()) {
-        for (table, (notes, people)) in tables.iter_mut().zip(live) {
-            if let Some(obj) = table.as_object_mut() {
-                obj.insert("noteCount".into(), notes.into());
-                obj.insert("people".into(), people.into());
-            }
-        }
-    }
-    Ok(Json(body))
+#[derive(serde::Deserialize)]
+struct SyncQuery {
+    token: Option<String>,
 }
 
 /// `GET /sync/{event}/{table}`: 404 for an unknown table before anything
-/// else, then the WebSocket upgrade into the Yjs sync protocol.
+/// else, then the WebSocket upgrade into the Yjs sync protocol. The room
+/// `{table}.drafts` is the caller's own private drafts of that table.
 async fn sync(
     State(state): State<AppState>,
-    Path((slug, table_id)): Path<(String, String)>,
+    Path((slug, room_name)): Path<(String, String)>,
+    Query(query): Query<SyncQuery>,
+    Extension(role): Extension<Role>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    let table = state.table(&slug, &table_id)?.clone();
+    let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
+        Some(table) => (table, true),
+        None => (room_name.as_str(), false),
+    };
+    let table = state.table(&slug, table_id)?.clone();
+    // Drafts belong to a signed identity; nobody can name another's.
+    let drafts_key = if drafts {
+        if !role.may_write() {
+            return Err(AppError::Forbidden("drafts belong to participants"));
+        }
+        Some(state.drafts_key(&table, &state.identity(query.token.as_deref())?))
+    } else {
+        if let Some(token) = query.token.as_deref() {
+            state.identity(Some(token))?;
+        }
+        None
+    };
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),
     };
     // Load before upgrading, so a storage failure is an HTTP 500 rather than
     // a socket that opens and dies.
-    state.room(&table).await?;
+    let load = {
+        let state = state.clone();
+        let table = table.clone();
+        move || {
+            let state = state.clone();
+            let table = table.clone();
+            let drafts_key = drafts_key.clone();
+            async move {
+                match drafts_key {
+                    Some(key) => state.side_room(key).await,
+                    None => state.room(&table).await,
+                }
+            }
+        }
+    };
+    load().await?;
     let limits = state.inner.config.limits.clone();
     let response = upgrade
         .max_message_size(limits.max_message_bytes)
@@ -205,15 +328,15 @@ async fn sync(
                 let link = PeerLink::new();
                 // The room may be evicted between lookup and join; look again.
                 let room = loop {
-                    let Ok(room) = state.room(&table).await else {
+                    let Ok(room) = load().await else {
                         return;
                     };
-                    if room.join(peer, tx.clone(), link.clone()).is_ok() {
+                    if room.join(peer, tx.clone(), link.clone(), role).is_ok() {
                         break room;
                     }
                 };
                 drop(tx);
-                tracing::debug!(room = %room.key(), peer, "client joined");
+                tracing::debug!(room = %room.key(), peer, ?role, "client joined");
                 let shutdown = state.inner.shutdown.clone();
                 connection::serve(socket, room, peer, link, rx, limits, shutdown).await;
             })
@@ -221,157 +344,7 @@ async fn sync(
     Ok(response)
 }
 
-fn feed(state: &AppState) -> Result<&SummaryFeed, AppError> {
-    state
-        .inner
-        .summary
-        .get()
-        .ok_or_else(|| AppError::Unavailable("the summary is starting".into()))
-}
-
-/// `GET /api/events/{event}/summary`: the merged summary of all tables, now.
-async fn summary(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Response, AppError> {
-    state.event_by_slug(&slug)?;
-    let json = feed(&state)?.current();
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
-    )
-        .into_response())
-}
-
-/// `GET /api/events/{event}/summary/live`: server-sent events, one `summary`
-/// event now and one after every change (debounced), for the plenary screen.
-async fn summary_live(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Response, AppError> {
-    use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-    state.event_by_slug(&slug)?;
-    let rx = feed(&state)?.subscribe();
-    let shutdown = state.inner.shutdown.clone();
-    // The first event carries the current summary; each later one a change.
-    let stream = futures_util::stream::unfold(
-        (rx, shutdown, true),
-        |(mut rx, shutdown, first)| async move {
-            if !first {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return None,
-                    changed = rx.changed() => changed.ok()?,
-                }
-            }
-            let json = rx.borrow_and_update().clone();
-            let event = SseEvent::default().event("summary").data(json.as_ref());
-            Some((
-                Ok::<_, std::convert::Infallible>(event),
-                (rx, shutdown, false),
-            ))
-        },
-    );
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ExportQuery {
-    /// `1`/`true`: leave author names out.
-    #[serde(default)]
-    anonymous: Option<String>,
-    /// `semicolon` (Excel with Dutch settings) or `comma` (default), for CSV.
-    #[serde(default)]
-    delimiter: Option<String>,
-}
-
-impl ExportQuery {
-    fn options(&self) -> Result<werktafel_shared::export::ExportOptions, AppError> {
-        use werktafel_shared::export::{CsvDelimiter, ExportOptions};
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let mut options = ExportOptions::new(now);
-        if matches!(self.anonymous.as_deref(), Some("1" | "true" | "yes" | "")) {
-            options = options.anonymous();
-        }
-        match self.delimiter.as_deref() {
-            None | Some("comma" | ",") => {}
-            Some("semicolon" | ";") => {
-                options = options.with_csv_delimiter(CsvDelimiter::Semicolon);
-            }
-            Some(other) => {
-                return Err(AppError::BadRequest(format!(
-                    "unknown delimiter '{other}' (comma, semicolon)"
-                )));
-            }
-        }
-        Ok(options)
-    }
-}
-
-/// `GET /api/events/{event}/export.{md,csv,xlsx,json,html,zip}`.
-async fn export(
-    State(state): State<AppState>,
-    Path((slug, file)): Path<(String, String)>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
-) -> Result<Response, AppError> {
-    let event = state.event_by_slug(&slug)?;
-    let format = file
-        .strip_prefix("export.")
-        .and_then(|ext| ext.parse::<crate::exports::Format>().ok())
-        .filter(|f| *f != crate::exports::Format::Svg)
-        .ok_or_else(|| AppError::NotFound(format!("'{file}'")))?;
-    let options = query.options()?;
-    let tables = crate::exports::live_tables(&state).await?;
-    let bytes = crate::exports::render(event, &tables, format, None, &options)?;
-    Ok(download(
-        format,
-        &crate::exports::file_name(event, format, None),
-        bytes,
-    ))
-}
-
-/// `GET /api/events/{event}/tables/{table}/board.svg`: one table's board as a picture.
-async fn board_svg(
-    State(state): State<AppState>,
-    Path((slug, table)): Path<(String, String)>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
-) -> Result<Response, AppError> {
-    let def = state.table(&slug, &table)?;
-    let options = query.options()?;
-    let room = state.room(def).await?;
-    let id = def.id.clone();
-    let data = room.read(|doc| crate::exports::TableData {
-        snapshot: werktafel_shared::snapshot::TableSnapshot::read(id.clone(), 0, doc),
-        state: werktafel_shared::snapshot::TableState {
-            table_id: id,
-            update: Vec::new(),
-        },
-    });
-    let format = crate::exports::Format::Svg;
-    let bytes = crate::exports::render(state.event(), &[data], format, Some(&table), &options)?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, format.content_type())],
-        bytes,
-    )
-        .into_response())
-}
-
-fn download(format: crate::exports::Format, name: &str, bytes: Vec<u8>) -> Response {
-    use axum::http::header;
-    (
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response()
+/// JSON body helper for handlers that answer with a value.
+pub fn json<T: serde::Serialize>(value: T) -> Json<T> {
+    Json(value)
 }

@@ -13,6 +13,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The event served.
     pub event: Arc<Event>,
+    /// Where people reach the server (`http://werktafel.local:8080`), for
+    /// links and QR codes; without it, the Host of each request.
+    pub public_url: Option<String>,
     pub limits: Limits,
 }
 

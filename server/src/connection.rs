@@ -29,6 +29,9 @@ pub const CLOSE_PROTOCOL: u16 = 1002;
 pub const CLOSE_UNSUPPORTED: u16 = 1003;
 /// The message decoded but its update or awareness content was refused.
 pub const CLOSE_INVALID: u16 = 1007;
+/// The update is not allowed: a read-only connection, a locked or closed
+/// table, or a client touching a server-only map.
+pub const CLOSE_POLICY: u16 = 1008;
 /// The message exceeds the size limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The table failed on the server side (storage, reload).
@@ -142,6 +145,7 @@ fn handle_frame(
     room.handle(peer, frame, messages).map_err(|e| {
         let code = match e {
             RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
+            RoomError::Forbidden(_) => CLOSE_POLICY,
         };
         (code, e.to_string())
     })

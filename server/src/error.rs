@@ -12,6 +12,10 @@ pub enum AppError {
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("storage error: {0}")]
     Store(#[from] crate::store::StoreError),
@@ -24,6 +28,8 @@ impl IntoResponse for AppError {
         let (status, message) = match &self {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, self.to_string()),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, self.to_string()),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, self.to_string()),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, self.to_string()),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
             AppError::Export(
                 crate::exports::ExportFailure::SvgNeedsTable

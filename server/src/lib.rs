@@ -11,12 +11,14 @@
 //! - [`summary_feed`]: the live plenary summary · [`exports`]: exports over HTTP and CLI
 
 pub mod access;
+pub mod api;
 pub mod app;
 pub mod assets;
 pub mod config;
 pub mod connection;
 pub mod error;
 pub mod exports;
+pub mod facilitation;
 pub mod metrics;
 pub mod persist;
 pub mod protocol;
@@ -34,7 +36,8 @@ use tokio_util::task::TaskTracker;
 
 pub use config::{Config, Limits};
 
-use crate::app::AppState;
+use crate::access::{EventKeys, Signer};
+use crate::app::{Access, AppState};
 use crate::persist::Persister;
 use crate::rooms::Rooms;
 use crate::store::{SqliteStore, Store, StoreError};
@@ -67,11 +70,21 @@ pub async fn run(
     let definition =
         serde_json::to_string(&*config.event).map_err(|e| std::io::Error::other(e.to_string()))?;
     store.save_event(&config.event.slug, &definition)?;
+    let access = Access {
+        keys: EventKeys::load_or_create(&mut store, &config.event.slug)?,
+        signer: Signer::load_or_create(&mut store)?,
+    };
     let (persister, worker) = Persister::start(store);
     let rooms = Rooms::new(persister.clone());
     let tracker = TaskTracker::new();
     let token = CancellationToken::new();
-    let state = AppState::new(config, rooms.clone(), tracker.clone(), token.clone());
+    let state = AppState::new(
+        config,
+        rooms.clone(),
+        access,
+        tracker.clone(),
+        token.clone(),
+    );
 
     // Every table gets its meta written on first start, so clients need
     // nothing but the document.
@@ -110,6 +123,26 @@ pub async fn run(
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The event's links (participant, facilitator, plenary) for `base`, making
+/// the keys on first use. `werktafel serve` prints them at start-up.
+pub fn links(data_dir: &std::path::Path, slug: &str, base: &str) -> Result<Links, StoreError> {
+    let mut store = SqliteStore::open(data_dir)?;
+    let keys = EventKeys::load_or_create(&mut store, slug)?;
+    Ok(Links {
+        participant: facilitation::participant_link(base, slug, None, &keys.join),
+        facilitator: format!("{base}/e/{slug}/facilitator?key={}", keys.facilitate),
+        plenary: format!("{base}/e/{slug}/plenair?key={}", keys.view),
+    })
+}
+
+/// The links that bring each role to the event.
+#[derive(Debug)]
+pub struct Links {
+    pub participant: String,
+    pub facilitator: String,
+    pub plenary: String,
 }
 
 async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {

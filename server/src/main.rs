@@ -83,6 +83,10 @@ struct ServeArgs {
     /// Event definition (TOML); without it, the built-in Atelierdag 2022.
     #[arg(long, env = "WERKTAFEL_EVENT")]
     event: Option<PathBuf>,
+    /// Where people reach the server, for links and QR codes
+    /// (e.g. `http://192.168.1.20:8080`); default: the address it listens on.
+    #[arg(long, env = "WERKTAFEL_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Largest WebSocket message accepted, in bytes.
     #[arg(long, env = "WERKTAFEL_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
@@ -193,6 +197,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config {
         data_dir: args.data_dir,
         event: Arc::new(event),
+        public_url: args.public_url.clone(),
         limits,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -201,7 +206,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     // Tests and scripts wait for exactly this line on stdout.
     println!("listening on http://{local}");
-    println!("board: http://{local}/e/{}", config.event.slug);
+    let base = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let links = werktafel_server::links(
+        &config.data_dir,
+        &config.event.slug,
+        base.trim_end_matches('/'),
+    )?;
+    println!("participant link: {}", links.participant);
+    println!("facilitator link: {}", links.facilitator);
+    println!("plenary link: {}", links.plenary);
     werktafel_server::run(listener, config, shutdown_signal()).await?;
     Ok(())
 }

@@ -57,6 +57,9 @@ enum Job {
     Compact {
         room: RoomKey,
     },
+    Rooms {
+        reply: oneshot::Sender<Result<Vec<RoomKey>, StoreError>>,
+    },
     Flush {
         reply: oneshot::Sender<()>,
     },
@@ -94,6 +97,15 @@ impl Persister {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Job::Load { room, reply })
+            .map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Every room with anything stored, after every append queued before.
+    pub async fn rooms(&self) -> Result<Vec<RoomKey>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Rooms { reply })
             .map_err(|_| StoreError::Stopped)?;
         rx.await.map_err(|_| StoreError::Stopped)?
     }
@@ -237,6 +249,9 @@ impl<S: Store> Worker<S> {
                 }
             }
             Job::Compact { room } => self.compact(&room),
+            Job::Rooms { reply } => {
+                let _ = reply.send(self.store.rooms());
+            }
             Job::Flush { reply } => {
                 let _ = reply.send(());
             }

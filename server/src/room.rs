@@ -17,10 +17,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+use werktafel_shared::control::{Control, SERVER_ONLY, read_control};
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{
+    ClientID, DeepObservable, Doc, Origin, ReadTxn, StateVector, Transact, TransactionMut, Update,
+};
 
+use crate::access::Role;
 use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
@@ -80,6 +84,8 @@ pub enum RoomError {
     InvalidUpdate(String),
     #[error("invalid awareness update: {0}")]
     InvalidAwareness(String),
+    #[error("{0}")]
+    Forbidden(&'static str),
 }
 
 /// Returned by [`Room::join`] when the room left the registry in the
@@ -115,10 +121,49 @@ struct RoomInner {
     /// While a reload from storage is under way: the updates received
     /// meanwhile, stored and delivered, to apply to the rebuilt document.
     reload_backlog: Option<Vec<Bytes>>,
+    /// How the table is run, as last written to `control` by the server.
+    control: Control,
+    /// Raised by the document's observers when a transaction that is not the
+    /// server's touches a server-only map (`meta`, `control`, `votes`).
+    guard: Guard,
+}
+
+/// Watches the server-only maps of a document. The observers belong to the
+/// document and go with it.
+struct Guard {
+    tripped: Arc<AtomicBool>,
+}
+
+impl Guard {
+    fn watch(doc: &Doc) -> Guard {
+        let tripped = Arc::new(AtomicBool::new(false));
+        let server = server_origin();
+        for name in SERVER_ONLY {
+            let tripped = tripped.clone();
+            let server = server.clone();
+            doc.get_or_insert_map(name)
+                .observe_deep("werktafel-guard", move |txn, _| {
+                    if txn.origin() != Some(&server) {
+                        tripped.store(true, Ordering::Release);
+                    }
+                });
+        }
+        Guard { tripped }
+    }
+
+    fn take(&self) -> bool {
+        self.tripped.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// The origin of the server's own transactions.
+fn server_origin() -> Origin {
+    Origin::from("werktafel-server")
 }
 
 struct Peer {
     outbox: mpsc::Sender<Bytes>,
+    role: Role,
     link: Arc<PeerLink>,
     /// What the peer said it had in its last sync step 1. Resyncs are
     /// computed from here: never advanced on our own say-so, because a
@@ -160,6 +205,8 @@ impl Room {
         .await
         .map_err(|_| StoreError::Stopped)??;
 
+        let control = read_control(&doc);
+        let guard = Guard::watch(&doc);
         let room = Arc::new_cyclic(|me| Room {
             key,
             persister,
@@ -175,6 +222,8 @@ impl Room {
                 evicted: false,
                 empty_since: Some(Instant::now()),
                 reload_backlog: None,
+                control,
+                guard,
             }),
         });
         if let Some(update) = meta_update {
@@ -195,6 +244,7 @@ impl Room {
         id: PeerId,
         outbox: mpsc::Sender<Bytes>,
         link: Arc<PeerLink>,
+        role: Role,
     ) -> Result<(), Evicted> {
         let mut inner = self.lock();
         if inner.evicted {
@@ -211,6 +261,7 @@ impl Room {
             id,
             Peer {
                 outbox,
+                role,
                 link,
                 known_sv: StateVector::default(),
                 awareness_ids: Vec::new(),
@@ -303,6 +354,42 @@ impl Room {
             }
         }
         Ok(())
+    }
+
+    /// Changes the document as the server (the only writer of `meta`,
+    /// `control` and `votes`), then stores and delivers the change like any
+    /// client's. `f` runs under the room lock, so it can check and write in
+    /// one step.
+    pub fn write_as_server<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> R {
+        let mut inner = self.lock();
+        let (result, update) = {
+            let doc = inner.awareness.doc();
+            let mut txn = doc.transact_mut_with(server_origin());
+            let result = f(&mut txn);
+            let update = txn.encode_update_v1();
+            (result, update)
+        };
+        inner.guard.take();
+        inner.control = read_control(inner.awareness.doc());
+        if Update::decode_v1(&update).is_ok_and(|u| !u.is_empty()) {
+            let update = Bytes::from(update);
+            let bytes = protocol::encode_update(&update);
+            let seq = self.persist(&mut inner, update);
+            self.deliver(
+                &mut inner,
+                seq,
+                Delivery::All {
+                    bytes,
+                    except: None,
+                },
+            );
+        }
+        result
+    }
+
+    /// How the table is run now.
+    pub fn control(&self) -> Control {
+        self.lock().control.clone()
     }
 
     /// Brings a lagging peer up to date from the document itself, against
@@ -412,6 +499,17 @@ impl Room {
         if decoded.is_empty() {
             return Ok(());
         }
+        let role = inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role);
+        if !role.may_write() {
+            return Err(RoomError::Forbidden("this connection is read-only"));
+        }
+        if role != Role::Facilitator && !inner.control.accepts_writes() {
+            return Err(RoomError::Forbidden(if inner.control.locked {
+                "the table is locked"
+            } else {
+                "the table is closed"
+            }));
+        }
         if let Some(backlog) = inner.reload_backlog.as_mut() {
             // The document is being rebuilt from storage: the update is
             // stored and delivered as usual, and applied once the rebuilt
@@ -430,9 +528,18 @@ impl Room {
             return Ok(());
         }
         let doc = inner.awareness.doc();
+        let origin = Origin::from(peer);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            doc.transact_mut().apply_update(decoded)
+            doc.transact_mut_with(origin).apply_update(decoded)
         }));
+        if inner.guard.take() {
+            // Applied but not stored: reloading from storage undoes it.
+            tracing::warn!(room = %self.key, peer, "refused an update to a server-only map");
+            self.reload(inner);
+            return Err(RoomError::Forbidden(
+                "meta, control and votes are written by the server only",
+            ));
+        }
         match outcome {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
@@ -510,6 +617,8 @@ impl Room {
                             tracing::warn!(room = %room.key, "an update received during the reload did not apply");
                         }
                     }
+                    inner.guard = Guard::watch(&doc);
+                    inner.control = read_control(&doc);
                     *inner.awareness.doc_mut() = doc;
                     let sv = inner.awareness.doc().transact().state_vector();
                     send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);

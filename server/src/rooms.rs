@@ -34,6 +34,10 @@ impl Rooms {
         }
     }
 
+    pub fn persister(&self) -> &Persister {
+        &self.persister
+    }
+
     /// A counter bumped whenever any room's durable content or peers change:
     /// what the plenary and the start page's counts listen to.
     pub fn changes(&self) -> watch::Receiver<u64> {

@@ -2,6 +2,7 @@
 //!
 //! - [`event`]: the event definition (programme, development teams, work tables), read from
 //!   TOML; [`Event::builtin`] is the Atelierdag 2022.
+//! - [`control`]: how a table is run (phase, lock, timer, voting rules) and vote totals.
 //! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
 //! - [`snapshot`]: read-only copies of tables (notes as values, full state as bytes) that
 //!   the summary and the exports work from.
@@ -9,6 +10,7 @@
 //!   package of them all, from an [`EventSnapshot`].
 //! - [`summary`]: [`summarize`] merges every table into one [`Summary`] for the plenary.
 
+pub mod control;
 pub mod event;
 pub mod export;
 pub mod schema;

@@ -64,6 +64,18 @@ pub struct Note {
     pub created_at: i64,
     /// Milliseconds since the Unix epoch.
     pub updated_at: i64,
+    /// Who takes a next step on (wie); empty when unset.
+    #[serde(default)]
+    pub owner: String,
+    /// When a next step happens (wanneer), as people write it; empty when unset.
+    #[serde(default)]
+    pub due: String,
+    /// The group this note is clustered into, if any.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Dot votes on this note, as published in `votes` (0 while counts are hidden).
+    #[serde(default)]
+    pub votes: u32,
 }
 
 /// A new note, to be written by [`insert_note`]; `now_ms` becomes both timestamps.
@@ -144,11 +156,16 @@ pub fn read_notes(doc: &Doc) -> Vec<Note> {
     let Some(notes) = txn.get_map(NOTES) else {
         return Vec::new();
     };
+    let votes = crate::control::read_vote_totals_in(&txn);
     let mut result: Vec<Note> = notes
         .iter(&txn)
         .filter_map(|(id, value)| match value {
             Out::YMap(map) => Some(read_note(&txn, id, &map)),
             _ => None,
+        })
+        .map(|mut note| {
+            note.votes = votes.get(&note.id).copied().unwrap_or(0);
+            note
         })
         .collect();
     result.sort_by(compare_notes);
@@ -324,6 +341,9 @@ pub mod key {
     pub const AUTHOR_ID: &str = "authorId";
     pub const CREATED_AT: &str = "createdAt";
     pub const UPDATED_AT: &str = "updatedAt";
+    pub const OWNER: &str = "owner";
+    pub const DUE: &str = "due";
+    pub const GROUP: &str = "group";
 }
 
 fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
@@ -341,6 +361,10 @@ fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
         author_id: string(key::AUTHOR_ID),
         created_at: int(key::CREATED_AT).unwrap_or(0),
         updated_at: int(key::UPDATED_AT).unwrap_or(0),
+        owner: string(key::OWNER),
+        due: string(key::DUE),
+        group: get_string(txn, map, key::GROUP).filter(|g| !g.is_empty()),
+        votes: 0,
     }
 }
 
@@ -354,7 +378,7 @@ fn compare_notes(a: &Note, b: &Note) -> Ordering {
 
 /// A string value; a `Y.Text` is read as its content, so a client that stores text as a
 /// shared type where a plain string is expected (or the reverse) still reads back.
-fn get_string<T: ReadTxn>(txn: &T, map: &MapRef, name: &str) -> Option<String> {
+pub(crate) fn get_string<T: ReadTxn>(txn: &T, map: &MapRef, name: &str) -> Option<String> {
     match map.get(txn, name)? {
         Out::Any(Any::String(s)) => Some(s.to_string()),
         Out::YText(text) => Some(text.get_string(txn)),
@@ -371,7 +395,7 @@ fn as_f64(out: &Out) -> Option<f64> {
     }
 }
 
-fn as_i64(out: &Out) -> Option<i64> {
+pub(crate) fn as_i64(out: &Out) -> Option<i64> {
     match out {
         Out::Any(any) => any_i64(any),
         _ => None,

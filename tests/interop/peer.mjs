@@ -28,7 +28,7 @@ import { insertNote, readMeta, readNotes, typeInto } from './schema-js.mjs'
 /** Upper bound for reaching the server; a broken setup fails instead of hanging. */
 const SYNC_TIMEOUT_MS = 15_000
 
-const [serverUrl, room] = process.argv.slice(2)
+const [serverUrl, room, key] = process.argv.slice(2)
 if (!serverUrl || !room) {
   console.error('usage: node peer.mjs <ws-base-url> <table>')
   process.exit(2)
@@ -37,7 +37,7 @@ if (!serverUrl || !room) {
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 
 const doc = new Y.Doc()
-const provider = new WebsocketProvider(serverUrl, room, doc, { WebSocketPolyfill: WebSocket })
+const provider = new WebsocketProvider(serverUrl, room, doc, { WebSocketPolyfill: WebSocket, params: { key } })
 
 provider.on('status', ({ status }) => console.error(`peer: ${status}`))
 provider.on('connection-close', (event) =>

@@ -11,7 +11,7 @@ use crate::notes;
 
 /// The y-websocket server URL: the provider appends `/{room}` itself.
 fn ws_base(server: &Server) -> String {
-    server.ws("/sync/atelierdag-2022")
+    format!("ws://{}/sync/atelierdag-2022", server.addr)
 }
 
 #[tokio::test]
@@ -19,7 +19,7 @@ async fn a_note_written_by_stock_yjs_reads_correctly_in_rust() -> anyhow::Result
     let server = Server::start().await?;
     let rust = Client::connect(&server, "a").await?;
     rust.synced().await?;
-    let mut node = NodePeer::start(&ws_base(&server), "a").await?;
+    let mut node = NodePeer::start(&ws_base(&server), "a", &server.keys.join).await?;
 
     node.request(json!({
         "cmd": "insertNote",
@@ -74,7 +74,7 @@ async fn a_note_written_by_rust_appears_in_the_stock_client() -> anyhow::Result<
         })
         .await?;
 
-    let mut node = NodePeer::start(&ws_base(&server), "b").await?;
+    let mut node = NodePeer::start(&ws_base(&server), "b", &server.keys.join).await?;
     assert_eq!(node.notes().await?, rust.notes(), "state from sync step 2");
 
     rust.edit(|txn| {
@@ -109,7 +109,7 @@ async fn concurrent_typing_from_both_sides_converges_identically() -> anyhow::Re
     let server = Server::start().await?;
     let rust = Client::connect(&server, "c").await?;
     rust.synced().await?;
-    let mut node = NodePeer::start(&ws_base(&server), "c").await?;
+    let mut node = NodePeer::start(&ws_base(&server), "c", &server.keys.join).await?;
     rust.edit(|txn| schema::insert_note(txn, &draft("shared", "", Lane::Doorpakken)));
     node.wait_for_notes("the shared note", |notes| {
         notes.iter().any(|n| n.id == "shared")
@@ -147,7 +147,7 @@ async fn concurrent_typing_from_both_sides_converges_identically() -> anyhow::Re
 #[tokio::test]
 async fn the_stock_client_sees_the_meta_the_server_wrote() -> anyhow::Result<()> {
     let server = Server::start().await?;
-    let mut node = NodePeer::start(&ws_base(&server), "a").await?;
+    let mut node = NodePeer::start(&ws_base(&server), "a", &server.keys.join).await?;
     let meta = node.meta().await?.expect("meta in the stock client's doc");
     assert_eq!(meta.title, "Vitale systemen");
     assert_eq!(meta.table_id.as_str(), "a");
@@ -168,7 +168,7 @@ async fn presence_crosses_between_stock_and_rust_clients() -> anyhow::Result<()>
     let server = Server::start().await?;
     let rust = Client::connect(&server, "d").await?;
     rust.synced().await?;
-    let mut node = NodePeer::start(&ws_base(&server), "d").await?;
+    let mut node = NodePeer::start(&ws_base(&server), "d", &server.keys.join).await?;
 
     let user = json!({"id": "k3J-anna", "name": "Anna", "color": "#d9480f"});
     node.request(json!({"cmd": "setUser", "user": user}))

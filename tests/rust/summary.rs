@@ -9,7 +9,11 @@ use crate::notes;
 #[tokio::test]
 async fn a_note_at_any_table_is_pushed_to_the_plenary() -> anyhow::Result<()> {
     let server = Server::start().await?;
-    let mut live = sse(&server.addr, "/api/events/atelierdag-2022/summary/live").await?;
+    let path = format!(
+        "/api/events/atelierdag-2022/summary/live?key={}",
+        server.keys.view
+    );
+    let mut live = sse(&server.addr, &path).await?;
     let first = tokio::time::timeout(WAIT, live.recv())
         .await?
         .expect("first summary");

@@ -192,6 +192,10 @@ fn insert_read_delete_notes() {
             author_id: "dev-anna-1".into(),
             created_at: 1_650_000_000_123,
             updated_at: 1_650_000_000_123,
+            owner: String::new(),
+            due: String::new(),
+            group: None,
+            votes: 0,
         }
     );
     assert_eq!(notes[1].id, "note-0002");

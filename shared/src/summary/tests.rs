@@ -16,6 +16,10 @@ fn note(id: &str, lane: Lane, text: &str) -> Note {
         author_id: "dev-anna".to_owned(),
         created_at: 1_650_000_000_000,
         updated_at: 1_650_000_000_000,
+        owner: String::new(),
+        due: String::new(),
+        group: None,
+        votes: 0,
     }
 }
 
@@ -136,6 +140,10 @@ fn notes_rank_by_edit_span_then_length_then_recency() {
     let at = |id: &str, text: &str, created: i64, updated: i64| Note {
         created_at: created,
         updated_at: updated,
+        owner: String::new(),
+        due: String::new(),
+        group: None,
+        votes: 0,
         ..note(id, Lane::Goed, text)
     };
     let event = Event::builtin();
@@ -174,6 +182,10 @@ fn a_table_with_a_thousand_notes() {
         .map(|i| Note {
             created_at: 1_650_000_000_000 + i,
             updated_at: 1_650_000_000_000 + i * 3,
+            owner: String::new(),
+            due: String::new(),
+            group: None,
+            votes: 0,
             ..note(
                 &format!("note-{i:04}"),
                 lanes[i as usize % 3],

@@ -38,6 +38,10 @@ struct Cli {
     /// `target/<profile>/werktafel` (or `$WERKTAFEL_BIN`) on a temporary data dir.
     #[arg(long)]
     addr: Option<String>,
+    /// The participant key of the server given with `--addr` (the `key=` of
+    /// the participant link it prints).
+    #[arg(long)]
+    key: Option<String>,
     /// Named preset; the options below override its values.
     #[arg(long, value_enum, default_value_t = Scenario::Workshop)]
     scenario: Scenario,
@@ -102,11 +106,21 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     // Keeps a server the bench started alive until the end of the run.
-    let (addr, server_pid, _server) = match &cli.addr {
-        Some(addr) => (addr.clone(), cli.server_pid, None),
+    let (addr, key, server_pid, _server) = match &cli.addr {
+        Some(addr) => (
+            addr.clone(),
+            cli.key.clone().unwrap_or_default(),
+            cli.server_pid,
+            None,
+        ),
         None => {
             let server = Server::start().await.context("starting the server")?;
-            (server.addr.clone(), server.pid(), Some(server))
+            (
+                server.addr.clone(),
+                server.keys.join.clone(),
+                server.pid(),
+                Some(server),
+            )
         }
     };
     eprintln!(
@@ -129,7 +143,7 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
                 Role::Reader
             };
             let peer = Peer {
-                url: format!("ws://{addr}/sync/atelierdag-2022/{table}"),
+                url: format!("ws://{addr}/sync/atelierdag-2022/{table}?key={key}"),
                 role,
                 writers: writers.clone(),
                 rate: plan.rate,

@@ -52,7 +52,9 @@ pub fn interop_dir() -> PathBuf {
 impl NodePeer {
     /// Starts `node tests/interop/peer.mjs <ws_base> <table>` and waits until
     /// the peer reports its provider synced.
-    pub async fn start(ws_base: &str, table: &str) -> anyhow::Result<NodePeer> {
+    /// Starts a stock client on `table` under `ws_base`, passing `key` in the
+    /// provider's `params` as a browser does.
+    pub async fn start(ws_base: &str, table: &str, key: &str) -> anyhow::Result<NodePeer> {
         let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let modules = tests_dir.join("node_modules");
         if !modules.join("yjs").exists() || !modules.join("y-websocket").exists() {
@@ -68,6 +70,7 @@ impl NodePeer {
             .arg(interop_dir().join("peer.mjs"))
             .arg(ws_base)
             .arg(table)
+            .arg(key)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)

@@ -12,6 +12,8 @@ pub struct Server {
     child: Option<Child>,
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// The event's keys, read from the links the server prints.
+    pub keys: Keys,
     pub data_dir: PathBuf,
     pub log: PathBuf,
     /// Keeps a temporary data directory alive as long as the server value.
@@ -67,11 +69,17 @@ impl Server {
             .context("spawning the werktafel binary")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
+        let mut addr = None;
+        let mut keys = Keys::default();
+        // The address, then one link per role, each with its key.
+        while addr.is_none() || keys.view.is_empty() {
             let Some(line) = tokio::time::timeout(crate::WAIT, lines.next_line())
                 .await
                 .with_context(|| {
-                    format!("server did not print its address; log: {}", log.display())
+                    format!(
+                        "server did not print its address and links; log: {}",
+                        log.display()
+                    )
                 })??
             else {
                 bail!(
@@ -80,15 +88,28 @@ impl Server {
                     read(&log)
                 );
             };
+            let key_of = |line: &str| {
+                line.rsplit_once("key=")
+                    .map(|(_, k)| k.trim().to_string())
+                    .unwrap_or_default()
+            };
             if let Some(url) = line.strip_prefix("listening on http://") {
-                break url.trim().to_string();
+                addr = Some(url.trim().to_string());
+            } else if line.starts_with("participant link: ") {
+                keys.join = key_of(&line);
+            } else if line.starts_with("facilitator link: ") {
+                keys.facilitate = key_of(&line);
+            } else if line.starts_with("plenary link: ") {
+                keys.view = key_of(&line);
             }
-        };
+        }
+        let addr = addr.unwrap_or_default();
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(Server {
             child: Some(child),
             addr,
+            keys,
             data_dir: data_dir.to_path_buf(),
             log,
             _tmp: None,
@@ -108,8 +129,9 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
+    /// A WebSocket URL for `path`, with the participant key added.
     pub fn ws(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.addr)
+        format!("ws://{}{}", self.addr, with_key(path, &self.keys.join))
     }
 
     /// SIGKILL: no chance to flush anything.
@@ -151,8 +173,9 @@ impl Server {
     }
 
     /// `GET path`, returning status, headers and the body bytes.
+    /// With the facilitator's key added unless `path` names a key.
     pub async fn get_bytes(&self, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
-        http_get_bytes(&self.addr, path).await
+        http_get_bytes(&self.addr, &with_key(path, &self.keys.facilitate)).await
     }
 
     /// Runs the `werktafel` binary with `args` (e.g. `export`), returning its output.
@@ -166,9 +189,79 @@ impl Server {
     }
 
     /// `GET path`, returning status and body.
+    /// With the facilitator's key added unless `path` names a key.
     pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        http_get(&self.addr, &with_key(path, &self.keys.facilitate)).await
+    }
+
+    /// `GET path` exactly as given: no key added.
+    pub async fn get_raw(&self, path: &str) -> anyhow::Result<(u16, String)> {
         http_get(&self.addr, path).await
     }
+
+    /// `POST path` with a JSON body, the facilitator's key added unless `path` names one.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<(u16, String)> {
+        http_post(&self.addr, &with_key(path, &self.keys.facilitate), body).await
+    }
+}
+
+/// The keys of the served event.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    pub join: String,
+    pub view: String,
+    pub facilitate: String,
+}
+
+/// `path` with `key=…` added to its query, unless it has a key already or
+/// is not an API or sync path.
+pub fn with_key(path: &str, key: &str) -> String {
+    if path.contains("key=") || !(path.starts_with("/api/") || path.starts_with("/sync/")) {
+        return path.to_string();
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}key={key}")
+}
+
+/// A minimal HTTP/1.1 POST with a JSON body.
+pub async fn http_post(
+    addr: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("bad HTTP response: {text}"))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(&body)
+    } else {
+        body
+    };
+    Ok((status, body))
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket (the tests need nothing more).

@@ -1,0 +1,192 @@
+//! The read side of the HTTP API: the event, the plenary summary (now and
+//! live), and the exports.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use werktafel_shared::schema;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// `GET /api/events/{event}`: the event definition plus, per table, its note
+/// count and how many people are connected now.
+pub async fn event_api(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let event = state.event_by_slug(&slug)?;
+    let mut body = serde_json::to_value(event).map_err(|e| AppError::NotFound(e.to_string()))?;
+    let mut live = Vec::with_capacity(event.tables.len());
+    for table in &event.tables {
+        let room = state.room(table).await?;
+        let notes = room.read(schema::note_count);
+        live.push((notes, room.peer_count()));
+    }
+    if let Some(tables) = body.get_mut("tables").and_then(|t| t.as_array_mut()) {
+        for (table, (notes, people)) in tables.iter_mut().zip(live) {
+            if let Some(obj) = table.as_object_mut() {
+                obj.insert("noteCount".into(), notes.into());
+                obj.insert("people".into(), people.into());
+            }
+        }
+    }
+    Ok(Json(body))
+}
+
+/// `GET /api/events/{event}/summary`: the merged summary of all tables, now.
+pub async fn summary(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    state.event_by_slug(&slug)?;
+    let json = state.summary_feed()?.current();
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json.to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /api/events/{event}/summary/live`: server-sent events, one `summary`
+/// event now and one after every change (debounced), for the plenary screen.
+pub async fn summary_live(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+    state.event_by_slug(&slug)?;
+    let rx = state.summary_feed()?.subscribe();
+    let shutdown = state.shutdown().clone();
+    // The first event carries the current summary; each later one a change.
+    let stream = futures_util::stream::unfold(
+        (rx, shutdown, true),
+        |(mut rx, shutdown, first)| async move {
+            if !first {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return None,
+                    changed = rx.changed() => changed.ok()?,
+                }
+            }
+            let json = rx.borrow_and_update().clone();
+            let event = SseEvent::default().event("summary").data(json.as_ref());
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (rx, shutdown, false),
+            ))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ExportQuery {
+    /// The access key (checked by the router; listed so it is not refused).
+    #[serde(default)]
+    #[allow(dead_code)]
+    key: Option<String>,
+    /// `1`/`true`: leave author names out.
+    #[serde(default)]
+    anonymous: Option<String>,
+    /// `semicolon` (Excel with Dutch settings) or `comma` (default), for CSV.
+    #[serde(default)]
+    delimiter: Option<String>,
+}
+
+impl ExportQuery {
+    fn options(&self) -> Result<werktafel_shared::export::ExportOptions, AppError> {
+        use werktafel_shared::export::{CsvDelimiter, ExportOptions};
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let mut options = ExportOptions::new(now);
+        if matches!(self.anonymous.as_deref(), Some("1" | "true" | "yes" | "")) {
+            options = options.anonymous();
+        }
+        match self.delimiter.as_deref() {
+            None | Some("comma" | ",") => {}
+            Some("semicolon" | ";") => {
+                options = options.with_csv_delimiter(CsvDelimiter::Semicolon);
+            }
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown delimiter '{other}' (comma, semicolon)"
+                )));
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// `GET /api/events/{event}/export.{md,csv,xlsx,json,html,zip}`.
+pub async fn export(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
+    axum::Extension(role): axum::Extension<crate::access::Role>,
+) -> Result<Response, AppError> {
+    let event = state.event_by_slug(&slug)?;
+    if role == crate::access::Role::Participant {
+        return Err(AppError::Forbidden(
+            "exports need the facilitator or plenary link",
+        ));
+    }
+    let format = file
+        .strip_prefix("export.")
+        .and_then(|ext| ext.parse::<crate::exports::Format>().ok())
+        .filter(|f| *f != crate::exports::Format::Svg)
+        .ok_or_else(|| AppError::NotFound(format!("'{file}'")))?;
+    let options = query.options()?;
+    let tables = crate::exports::live_tables(&state).await?;
+    let bytes = crate::exports::render(event, &tables, format, None, &options)?;
+    Ok(download(
+        format,
+        &crate::exports::file_name(event, format, None),
+        bytes,
+    ))
+}
+
+/// `GET /api/events/{event}/tables/{table}/board.svg`: one table's board as a picture.
+pub async fn board_svg(
+    State(state): State<AppState>,
+    Path((slug, table)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    let def = state.table(&slug, &table)?;
+    let options = query.options()?;
+    let room = state.room(def).await?;
+    let id = def.id.clone();
+    let data = room.read(|doc| crate::exports::TableData {
+        snapshot: werktafel_shared::snapshot::TableSnapshot::read(id.clone(), 0, doc),
+        state: werktafel_shared::snapshot::TableState {
+            table_id: id,
+            update: Vec::new(),
+        },
+    });
+    let format = crate::exports::Format::Svg;
+    let bytes = crate::exports::render(state.event(), &[data], format, Some(&table), &options)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, format.content_type())],
+        bytes,
+    )
+        .into_response())
+}
+
+fn download(format: crate::exports::Format, name: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
