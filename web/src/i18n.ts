@@ -50,7 +50,7 @@ const nl = {
   you: 'jij',
   editing: '{name} typt',
   emptyLane: 'Nog geen notities. Druk op N of op +.',
-  shortcuts: 'Sneltoetsen: N nieuwe notitie · Ctrl+Z ongedaan maken · Ctrl+Shift+Z opnieuw · Alt+←/→ notitie naar andere kolom',
+  shortcuts: 'Sneltoetsen: N nieuwe notitie · Ctrl+Z ongedaan maken · Ctrl+Shift+Z opnieuw · Alt+←/→ op ⠿ of Alt+Shift+←/→ in een notitie: andere kolom · Esc verlaat notitie',
   movedTo: 'Verplaatst naar “{lane}”',
 }
 
@@ -106,7 +106,7 @@ const en: Record<Key, string> = {
   you: 'you',
   editing: '{name} is typing',
   emptyLane: 'No notes yet. Press N or +.',
-  shortcuts: 'Shortcuts: N new note · Ctrl+Z undo · Ctrl+Shift+Z redo · Alt+←/→ move note to another column',
+  shortcuts: 'Shortcuts: N new note · Ctrl+Z undo · Ctrl+Shift+Z redo · Alt+←/→ on ⠿ or Alt+Shift+←/→ in a note: other column · Esc leaves a note',
   movedTo: 'Moved to “{lane}”',
 }
 

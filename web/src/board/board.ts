@@ -122,9 +122,29 @@ export class Board {
       const note = this.notes.get(id)
       if (!note) return
       startDrag(e, note.element, this.lanes, () => this.narrow.matches, drop => {
-        this.transact(() => this.table.move(id, drop.lane, drop.x, drop.y))
+        const spot = this.narrow.matches ? this.listSpot(id, drop.lane, drop.pointerY) : drop
+        this.transact(() => this.table.move(id, drop.lane, spot.x, spot.y))
       })
     },
+  }
+
+  /**
+   * On narrow screens notes flow as a list in (y, x) order, so a drop picks a
+   * position between the notes above and below the pointer rather than pixels.
+   */
+  private listSpot (id: string, lane: Lane, pointerY: number): { x: number; y: number } {
+    const others = this.notesIn(lane).filter(n => n.view.id !== id)
+      .sort((a, b) => a.view.y - b.view.y || a.view.x - b.view.x)
+    const above = others.filter(n => {
+      const r = n.element.getBoundingClientRect()
+      return r.top + r.height / 2 < pointerY
+    })
+    const before = above[above.length - 1]?.view
+    const after = others[above.length]?.view
+    if (before && after) return after.y - before.y >= 2 ? { x: before.x, y: (before.y + after.y) / 2 } : { x: before.x + 1, y: before.y }
+    if (before) return { x: 12, y: before.y + 150 }
+    if (after) return { x: 0, y: Math.max(0, after.y - 150) }
+    return { x: 12, y: 12 }
   }
 
   private removeNote (id: string): void {
