@@ -28,7 +28,10 @@ export class Board {
   private readonly notes = new Map<string, NoteElement>()
   private readonly toast = new Toast()
   private readonly narrow = window.matchMedia(NARROW)
-  private readonly resize = new ResizeObserver(() => this.layout())
+  private readonly resize = new ResizeObserver(() => {
+    for (const n of this.notes.values()) n.autosize()
+    this.layout()
+  })
   private lastLane: Lane = 'goed'
   private readonly cleanup: Array<() => void> = []
 
@@ -178,6 +181,7 @@ export class Board {
   /** Brings the DOM in line with the document: add, update, move and drop notes. */
   private sync (): void {
     const seen = new Set<string>()
+    const created: NoteElement[] = []
     for (const view of this.table.allNotes()) {
       seen.add(view.id)
       let note = this.notes.get(view.id)
@@ -186,6 +190,7 @@ export class Board {
         if (!text) continue
         note = new NoteElement(view, text, this.local, this.actions)
         this.notes.set(view.id, note)
+        created.push(note)
       } else {
         note.update(view)
       }
@@ -199,12 +204,13 @@ export class Board {
     for (const [id, note] of this.notes) {
       if (!seen.has(id)) { note.destroy(); this.notes.delete(id) }
     }
+    // Text edits resize their own textarea; new notes and width changes need it here.
+    for (const note of created) note.autosize()
     this.showEditors()
     this.layout()
   }
 
   private layout (): void {
-    for (const n of this.notes.values()) n.autosize()
     for (const lane of this.lanes) lane.layout(this.notesIn(lane.lane))
   }
 
