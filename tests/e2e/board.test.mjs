@@ -123,3 +123,13 @@ test('the language switch turns the board English and is remembered', async () =
   assert.equal(await anna.page.evaluate(() => document.documentElement.lang), 'en')
   await anna.context.close()
 })
+
+test('an unknown table or event says so instead of spinning', async () => {
+  const anna = await actor(browser, 'Anna')
+  for (const path of [`/e/${event}/t/zz`, '/e/bestaat-niet']) {
+    await anna.page.goto(server.url + path)
+    await waitFor(anna, () => window.__werktafel?.page === 'error', undefined, `the not-found page for ${path}`)
+    assert.match(await anna.page.locator('#app').textContent(), /bestaat niet/)
+  }
+  await anna.context.close()
+})
