@@ -3,7 +3,7 @@
 // your own edits.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { actor, defaultEvent, launchBrowser, newNoteWithText, openBoard, startServer, waitFor } from './support.mjs'
+import { actor, defaultEvent, launchBrowser, newNoteWithText, openBoard, startServer, waitFor, waitSynced } from './support.mjs'
 
 let server, browser, event
 
@@ -108,4 +108,28 @@ test('Ctrl+Z undoes only your own typing, Ctrl+Shift+Z redoes it', async () => {
   await seesNote(bram, id, { text: 'Alle Baathouders in beeld' }, 'Anna\'s words redone')
 
   for (const a of [anna, bram]) await a.context.close()
+})
+
+test('the language switch turns the board English and is remembered', async () => {
+  const anna = await actor(browser, 'Anna')
+  await openBoard(anna, server, event, 'a')
+  assert.equal(await anna.page.locator('.lane--goed .lane__title').textContent(), 'Wat gaat al goed')
+  await anna.page.getByRole('button', { name: 'Switch to English' }).click()
+  await waitSynced(anna, 'the board to come back after switching language')
+  assert.equal(await anna.page.locator('.lane--goed .lane__title').textContent(), 'What is already going well')
+  await anna.page.reload()
+  await waitSynced(anna, 'the board after a reload')
+  assert.equal(await anna.page.locator('.status').textContent(), 'connected')
+  assert.equal(await anna.page.evaluate(() => document.documentElement.lang), 'en')
+  await anna.context.close()
+})
+
+test('an unknown table or event says so instead of spinning', async () => {
+  const anna = await actor(browser, 'Anna')
+  for (const path of [`/e/${event}/t/zz`, '/e/bestaat-niet']) {
+    await anna.page.goto(server.url + path)
+    await waitFor(anna, () => window.__werktafel?.page === 'error', undefined, `the not-found page for ${path}`)
+    assert.match(await anna.page.locator('#app').textContent(), /bestaat niet/)
+  }
+  await anna.context.close()
 })

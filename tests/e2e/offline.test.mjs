@@ -3,7 +3,8 @@
 // edits), comes back, and both sides converge on the merged text.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { actor, defaultEvent, launchBrowser, newNoteWithText, notes, openBoard, startServer, waitFor, waitSynced } from './support.mjs'
+import { join } from 'node:path'
+import { actor, defaultEvent, ensureArtifacts, launchBrowser, newNoteWithText, notes, openBoard, startServer, waitFor, waitSynced } from './support.mjs'
 
 let server, browser, event
 
@@ -39,6 +40,7 @@ test('offline edits survive a reload and merge on reconnect', async () => {
   await anna.context.setOffline(true)
   await waitFor(anna, () => window.__werktafel.status !== 'connected' && !window.__werktafel.synced, undefined, 'the board to notice it is offline')
   assert.match(await anna.page.locator('.status').textContent(), /offline/)
+  await anna.page.screenshot({ path: join(ensureArtifacts(), 'board-offline.png') })
 
   // Anna edits the note and creates another one while offline...
   await anna.page.locator(`[data-note-id="${id}"] textarea`).click()

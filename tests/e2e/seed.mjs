@@ -31,7 +31,16 @@ export async function seedNotes (server, event, table, notes) {
       ids.push(id)
     })
   })
-  return { ids, close: () => provider.destroy() }
+  return {
+    ids,
+    close () {
+      // The provider leaves its Awareness (and that one's interval timer) alive,
+      // which would keep the test process from exiting.
+      provider.awareness.destroy()
+      provider.destroy()
+      doc.destroy()
+    },
+  }
 }
 
 /** Twelve plausible notes for table A, laid out in two columns per lane. */

@@ -7,6 +7,7 @@ import { Board } from './board/board'
 import { StartPage } from './start/startPage'
 import { namePrompt } from './start/namePrompt'
 import { idleHook, setHook } from './testHook'
+import { fetchEvent, NotFound } from './api'
 
 type Route =
   | { kind: 'start'; event: string }
@@ -42,14 +43,36 @@ function render (): void {
   } else if (route.kind === 'board') {
     const me = identity()
     current = me ? new Board(route.event, route.table, me) : nameView(route.event)
+    void checkTable(route.event, route.table, current)
   } else {
-    const p = document.createElement('p')
-    p.className = 'not-found'
-    p.textContent = t('eventNotFound')
-    current = { element: p, destroy: () => p.remove() }
-    setHook(idleHook('error', ''))
+    current = notFound()
   }
   app.replaceChildren(current.element)
+}
+
+/**
+ * The board starts at once (it works offline from IndexedDB); this check runs
+ * beside it and replaces it only when the server says the table does not exist.
+ */
+async function checkTable (event: string, table: string, view: View): Promise<void> {
+  try {
+    const info = await fetchEvent(event)
+    if (info.tables.some(x => x.id === table)) return
+  } catch (err) {
+    if (!(err instanceof NotFound)) return
+  }
+  if (current !== view) return
+  view.destroy()
+  current = notFound()
+  app.replaceChildren(current.element)
+}
+
+function notFound (): View {
+  const p = document.createElement('p')
+  p.className = 'not-found'
+  p.textContent = t('eventNotFound')
+  setHook(idleHook('error', ''))
+  return { element: p, destroy: () => p.remove() }
 }
 
 function nameView (event: string): View {

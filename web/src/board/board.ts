@@ -28,7 +28,10 @@ export class Board {
   private readonly notes = new Map<string, NoteElement>()
   private readonly toast = new Toast()
   private readonly narrow = window.matchMedia(NARROW)
-  private readonly resize = new ResizeObserver(() => this.layout())
+  private readonly resize = new ResizeObserver(() => {
+    for (const n of this.notes.values()) n.autosize()
+    this.layout()
+  })
   private lastLane: Lane = 'goed'
   private readonly cleanup: Array<() => void> = []
 
@@ -122,9 +125,29 @@ export class Board {
       const note = this.notes.get(id)
       if (!note) return
       startDrag(e, note.element, this.lanes, () => this.narrow.matches, drop => {
-        this.transact(() => this.table.move(id, drop.lane, drop.x, drop.y))
+        const spot = this.narrow.matches ? this.listSpot(id, drop.lane, drop.pointerY) : drop
+        this.transact(() => this.table.move(id, drop.lane, spot.x, spot.y))
       })
     },
+  }
+
+  /**
+   * On narrow screens notes flow as a list in (y, x) order, so a drop picks a
+   * position between the notes above and below the pointer rather than pixels.
+   */
+  private listSpot (id: string, lane: Lane, pointerY: number): { x: number; y: number } {
+    const others = this.notesIn(lane).filter(n => n.view.id !== id)
+      .sort((a, b) => a.view.y - b.view.y || a.view.x - b.view.x)
+    const above = others.filter(n => {
+      const r = n.element.getBoundingClientRect()
+      return r.top + r.height / 2 < pointerY
+    })
+    const before = above[above.length - 1]?.view
+    const after = others[above.length]?.view
+    if (before && after) return after.y - before.y >= 2 ? { x: before.x, y: (before.y + after.y) / 2 } : { x: before.x + 1, y: before.y }
+    if (before) return { x: 12, y: before.y + 150 }
+    if (after) return { x: 0, y: Math.max(0, after.y - 150) }
+    return { x: 12, y: 12 }
   }
 
   private removeNote (id: string): void {
@@ -158,6 +181,7 @@ export class Board {
   /** Brings the DOM in line with the document: add, update, move and drop notes. */
   private sync (): void {
     const seen = new Set<string>()
+    const created: NoteElement[] = []
     for (const view of this.table.allNotes()) {
       seen.add(view.id)
       let note = this.notes.get(view.id)
@@ -166,6 +190,7 @@ export class Board {
         if (!text) continue
         note = new NoteElement(view, text, this.local, this.actions)
         this.notes.set(view.id, note)
+        created.push(note)
       } else {
         note.update(view)
       }
@@ -179,12 +204,13 @@ export class Board {
     for (const [id, note] of this.notes) {
       if (!seen.has(id)) { note.destroy(); this.notes.delete(id) }
     }
+    // Text edits resize their own textarea; new notes and width changes need it here.
+    for (const note of created) note.autosize()
     this.showEditors()
     this.layout()
   }
 
   private layout (): void {
-    for (const n of this.notes.values()) n.autosize()
     for (const lane of this.lanes) lane.layout(this.notesIn(lane.lane))
   }
 

@@ -7,7 +7,14 @@ import type { LaneView } from './lane'
 /** Pointer travel (px) before a press on the grip becomes a drag. */
 const DRAG_THRESHOLD = 4
 
-export interface Drop { lane: Lane; x: number; y: number }
+export interface Drop {
+  lane: Lane
+  /** Where the note's top-left corner landed, in the target lane's board units. */
+  x: number
+  y: number
+  /** The pointer's viewport y at release (for list order on narrow screens). */
+  pointerY: number
+}
 
 export function startDrag (
   e: PointerEvent,
@@ -53,7 +60,7 @@ export function startDrag (
     const scale = target.scale()
     const left = origin.left + ev.clientX - start.x
     const top = origin.top + ev.clientY - start.y
-    onDrop({ lane: target.lane, x: (left - body.left) / scale, y: (top - body.top) / scale })
+    onDrop({ lane: target.lane, x: (left - body.left) / scale, y: (top - body.top) / scale, pointerY: ev.clientY })
   }
   const up = (ev: PointerEvent): void => finish(ev, false)
   const cancel = (ev: PointerEvent): void => finish(ev, true)

@@ -12,6 +12,7 @@ export class BoardHeader {
   private readonly title = document.createElement('p')
   private readonly question = document.createElement('h1')
   private readonly status = document.createElement('span')
+  private readonly about = document.createElement('details')
 
   constructor (event: string, table: string, presence: HTMLElement, onUndo: () => void, onRedo: () => void) {
     this.element.className = 'board-header'
@@ -44,7 +45,8 @@ export class BoardHeader {
     top.append(back, this.title, spacer, this.status, presence, history, languageSwitch())
     this.question.className = 'board-header__question'
     this.question.id = 'table-question'
-    this.element.append(top, this.question)
+    this.about.className = 'board-header__about'
+    this.element.append(top, this.question, this.about)
   }
 
   setMeta (meta: TableMeta, table: string): void {
@@ -52,6 +54,38 @@ export class BoardHeader {
     this.title.textContent = title
     this.question.textContent = meta.question || '…'
     document.title = `${title} — Werktafel`
+    this.renderAbout(meta)
+  }
+
+  /** Cluster, cases and linked teams, folded away under the question. */
+  private renderAbout (meta: TableMeta): void {
+    this.about.hidden = !meta.cluster && meta.cases.length === 0
+    const summary = document.createElement('summary')
+    const parts = [
+      meta.cluster ? `${t('cluster')} ${meta.cluster.id}` : '',
+      meta.cases.length ? `${t('cases')}: ${meta.cases.map(c => c.city).join(', ')}` : '',
+      meta.teams.length ? meta.teams.map(team => `OT ${team.number}`).join(', ') : '',
+    ]
+    summary.textContent = parts.filter(Boolean).join(' · ')
+    const body = document.createElement('div')
+    body.className = 'board-header__about-body'
+    const list = (title: string, items: string[]): HTMLElement => {
+      const section = document.createElement('section')
+      const h = document.createElement('h2')
+      h.textContent = title
+      const ul = document.createElement('ul')
+      for (const text of items) {
+        const li = document.createElement('li')
+        li.textContent = text
+        ul.append(li)
+      }
+      section.append(h, ul)
+      return section
+    }
+    if (meta.cluster) body.append(list(`${t('cluster')} ${meta.cluster.id}`, [meta.cluster.title, meta.cluster.question]))
+    body.append(list(t('cases'), meta.cases.map(c => `${c.name} — ${c.city}`)))
+    body.append(list(t('teams'), meta.teams.map(team => `OT ${team.number} ${team.name}${team.focus.length ? `: ${team.focus.join('; ')}` : ''}`)))
+    this.about.replaceChildren(summary, body)
   }
 
   setStatus (status: ConnectionStatus, online: boolean): void {

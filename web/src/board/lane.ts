@@ -59,11 +59,10 @@ export class LaneView {
   layout (notes: NoteElement[]): void {
     const scale = this.scale()
     const sorted = [...notes].sort((a, b) => a.view.y - b.view.y || a.view.x - b.view.x)
+    // All writes first, then all reads: one layout pass instead of one per note.
+    sorted.forEach((n, i) => n.place(scale, i))
     let bottom = 0
-    sorted.forEach((n, i) => {
-      n.place(scale, i)
-      bottom = Math.max(bottom, n.view.y * scale + n.element.offsetHeight)
-    })
+    for (const n of sorted) bottom = Math.max(bottom, n.view.y * scale + n.element.offsetHeight)
     this.reorder(sorted)
     this.body.style.setProperty('--min-height', `${Math.ceil(bottom + LANE_TAIL)}px`)
     this.count.textContent = String(notes.length)

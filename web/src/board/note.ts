@@ -42,7 +42,7 @@ export class NoteElement {
     el.setAttribute('role', 'group')
 
     this.textarea.className = 'note__text'
-    this.textarea.rows = 3
+    this.textarea.rows = 1
     this.textarea.placeholder = t('notePlaceholder')
     this.textarea.spellcheck = true
     this.binding = new TextBinding(this.textarea, ytext, origin, () => actions.textEdited(view.id))

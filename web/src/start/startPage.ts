@@ -84,8 +84,9 @@ export class StartPage {
       item.append(el('span', 'programme__time', `${p.start}–${p.end}`), el('span', 'programme__title', p.title))
       list.append(item)
     }
-    programme.append(list)
-    this.intro.replaceChildren(bar, h1, venue, description, you, programme, el('h2', 'tables__title', t('tables')))
+    // The day's long introduction sits with the programme, so the tables stay in view.
+    programme.append(list, description)
+    this.intro.replaceChildren(bar, h1, venue, you, programme, el('h2', 'tables__title', t('tables')))
   }
 
   private renderTables (info: EventInfo): void {
