@@ -126,7 +126,7 @@ test('the language switch turns the board English and is remembered', async () =
 
 test('an unknown table or event says so instead of spinning', async () => {
   const anna = await actor(browser, 'Anna')
-  for (const path of [`/e/${event}/t/zz`, '/e/bestaat-niet']) {
+  for (const path of [`/e/${event}/t/zz?key=${server.keys.join}`, '/e/bestaat-niet']) {
     await anna.page.goto(server.url + path)
     await waitFor(anna, () => window.__werktafel?.page === 'error', undefined, `the not-found page for ${path}`)
     assert.match(await anna.page.locator('#app').textContent(), /bestaat niet/)

@@ -28,7 +28,7 @@ after(async () => {
 for (const [label, viewport] of [['laptop', LAPTOP], ['phone', PHONE]]) {
   test(`start page on a ${label}`, async () => {
     const a = await actor(browser, 'Anna', { viewport })
-    await a.page.goto(`${server.url}/e/${event}`)
+    await a.page.goto(`${server.url}/e/${event}?key=${server.keys.join}`)
     await waitFor(a, () => window.__werktafel?.page === 'start' && window.__werktafel.ready, undefined, 'the start page')
     assert.equal(await a.page.locator('.table-card').count(), 4, 'four work tables')
     assert.match(await a.page.locator('.table-card[data-table="a"]').textContent(), /Vitale systemen/)

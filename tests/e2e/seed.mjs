@@ -7,7 +7,7 @@ import WebSocket from 'ws'
 export async function seedNotes (server, event, table, notes) {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, table, doc,
-    { WebSocketPolyfill: WebSocket, disableBc: true })
+    { WebSocketPolyfill: WebSocket, disableBc: true, params: { key: server.keys.join } })
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`seed client did not sync with ${server.url} (log: ${server.logPath})`)), 15_000)
     provider.once('sync', synced => { if (synced) { clearTimeout(timer); resolve() } })

@@ -33,20 +33,27 @@ export async function startServer () {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' },
   })
   child.stderr.pipe(log)
-  const url = await new Promise((resolvePromise, reject) => {
+  // The address, then one link per role, each with its key.
+  const { url, keys } = await new Promise((resolvePromise, reject) => {
     let buffered = ''
-    const timer = setTimeout(() => reject(new Error(`${bin} printed no "listening on" line within ${SERVER_START_MS} ms; log: ${logPath}`)), SERVER_START_MS)
+    const timer = setTimeout(() => reject(new Error(`${bin} printed no "listening on" line and links within ${SERVER_START_MS} ms; log: ${logPath}`)), SERVER_START_MS)
+    const key = role => buffered.match(new RegExp(`${role} link: \\S*[?&]key=([^\\s&]+)`))?.[1]
     child.stdout.on('data', chunk => {
       log.write(chunk)
       buffered += chunk
       const m = buffered.match(/listening on (http:\/\/\S+)/)
-      if (m) { clearTimeout(timer); resolvePromise(m[1].replace(/\/$/, '')) }
+      const [join, facilitate, view] = [key('participant'), key('facilitator'), key('plenary')]
+      if (m && join && facilitate && view) {
+        clearTimeout(timer)
+        resolvePromise({ url: m[1].replace(/\/$/, ''), keys: { join, facilitate, view } })
+      }
     })
     child.on('exit', code => { clearTimeout(timer); reject(new Error(`${bin} exited with ${code} before listening; log: ${logPath}`)) })
   })
-  child.stdout.on('data', chunk => log.write(chunk))
   return {
     url,
+    /** The event's keys, from the links the server prints: { join, facilitate, view }. */
+    keys,
     logPath,
     async stop () {
       if (child.exitCode === null) {
@@ -96,7 +103,7 @@ export async function defaultEvent (server) {
 
 /** Opens a table board and waits until it is connected and synced. */
 export async function openBoard (a, server, event, table) {
-  await a.page.goto(`${server.url}/e/${event}/t/${table}`)
+  await a.page.goto(`${server.url}/e/${event}/t/${table}?key=${server.keys.join}`)
   await waitSynced(a)
 }
 

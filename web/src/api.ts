@@ -1,5 +1,6 @@
 //! The server's HTTP API as typed fetches.
 import type { Case, Cluster } from './schema'
+import { withKey } from './access'
 
 export interface ProgrammeItem { start: string; end: string; title: string; kind: string; description: string }
 export interface EventTeam { number: number; name: string; focus: string[] }
@@ -24,10 +25,13 @@ export interface EventInfo {
 }
 
 export class NotFound extends Error {}
+/** The request carried no valid key: the person needs the event's link. */
+export class NoAccess extends Error {}
 
 export async function fetchEvent (slug: string, signal?: AbortSignal): Promise<EventInfo> {
-  const res = await fetch(`/api/events/${encodeURIComponent(slug)}`, { signal, headers: { accept: 'application/json' } })
+  const res = await fetch(withKey(slug, `/api/events/${encodeURIComponent(slug)}`), { signal, headers: { accept: 'application/json' } })
   if (res.status === 404) throw new NotFound(slug)
+  if (res.status === 403) throw new NoAccess(slug)
   if (!res.ok) throw new Error(`GET /api/events/${slug}: ${res.status}`)
   return await res.json() as EventInfo
 }

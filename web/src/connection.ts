@@ -1,5 +1,6 @@
 //! One table's sync: the WebSocket provider to the server, the IndexedDB copy
 //! that keeps offline edits, and the single ConnectionStatus the UI shows.
+import { accessKey } from './access'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { IndexeddbPersistence } from 'y-indexeddb'
@@ -31,6 +32,7 @@ export class Connection {
     this.provider = new WebsocketProvider(`${scheme}//${location.host}/sync/${encodeURIComponent(event)}`, table, this.doc, {
       // Venue Wi-Fi comes back in seconds; do not let back-off grow past that.
       maxBackoffTime: 4000,
+      params: { key: accessKey(event) },
     })
     this.provider.on('status', ({ status }: { status: ConnectionStatus }) => {
       this.update({ status, synced: status === 'connected' ? this.provider.synced : false })

@@ -8,6 +8,7 @@ import { StartPage } from './start/startPage'
 import { namePrompt } from './start/namePrompt'
 import { idleHook, setHook } from './testHook'
 import { fetchEvent, NotFound } from './api'
+import { adoptKeyFromUrl } from './access'
 
 type Route =
   | { kind: 'start'; event: string }
@@ -38,6 +39,7 @@ function render (): void {
   current?.destroy()
   current = null
   const route = parseRoute(location.pathname)
+  if (route.kind !== 'unknown') adoptKeyFromUrl(route.event)
   if (route.kind === 'start') {
     current = new StartPage(route.event, navigate)
   } else if (route.kind === 'board') {

@@ -1,6 +1,6 @@
 //! The event's start page: title, venue, programme and the four tables with
 //! their question, cluster, cases, linked teams and how many people sit there.
-import { fetchEvent, NotFound, type EventInfo, type EventTable } from '../api'
+import { fetchEvent, NoAccess, NotFound, type EventInfo, type EventTable } from '../api'
 import { savedName } from '../identity'
 import { t } from '../i18n'
 import { languageSwitch } from '../languageSwitch'
@@ -46,6 +46,11 @@ export class StartPage {
       if (err instanceof NotFound) {
         this.hook.page = 'error'
         this.intro.textContent = t('eventNotFound')
+        return
+      }
+      if (err instanceof NoAccess) {
+        this.hook.page = 'error'
+        this.intro.textContent = t('needLink')
         return
       }
       if (first) this.intro.textContent = t('loadFailed')
