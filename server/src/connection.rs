@@ -142,13 +142,16 @@ fn handle_frame(
         };
         (code, e.to_string())
     })?;
-    room.handle(peer, frame, messages).map_err(|e| {
-        let code = match e {
-            RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
-            RoomError::Forbidden(_) => CLOSE_POLICY,
-        };
-        (code, e.to_string())
-    })
+    room.handle(peer, frame, messages)
+        .map_err(|e| (close_code(&e), e.to_string()))
+}
+
+/// The close code for a message the room refused.
+pub fn close_code(error: &RoomError) -> u16 {
+    match error {
+        RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
+        RoomError::Forbidden(_) => CLOSE_POLICY,
+    }
 }
 
 async fn write_loop(

@@ -118,9 +118,10 @@ struct RoomInner {
     evicted: bool,
     /// When the last peer left.
     empty_since: Option<Instant>,
-    /// While a reload from storage is under way: the updates received
-    /// meanwhile, stored and delivered, to apply to the rebuilt document.
-    reload_backlog: Option<Vec<Bytes>>,
+    /// While a reload from storage is under way, what arrived meanwhile and
+    /// waits for the rebuilt document: updates (not yet checked, stored or
+    /// delivered) and requests to be answered from the document.
+    reload_backlog: Option<Vec<Backlogged>>,
     /// How the table is run, as last written to `control` by the server.
     control: Control,
     /// Raised by the document's observers when a transaction that is not the
@@ -171,6 +172,29 @@ struct Peer {
     known_sv: StateVector,
     /// Awareness client ids this peer announced, removed when it leaves.
     awareness_ids: Vec<ClientID>,
+}
+
+/// Work that waits while the room reloads: the in-memory document may hold
+/// what was refused, so nothing is read from it or applied to it until then.
+enum Backlogged {
+    Update {
+        peer: PeerId,
+        update: Bytes,
+        as_is: Option<Bytes>,
+    },
+    Answer {
+        peer: PeerId,
+        sv: StateVector,
+        reply: Reply,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum Reply {
+    /// Sync step 2, the answer to a client's step 1.
+    Step2,
+    /// A resync of a lagging peer, sent as an update.
+    Resync,
 }
 
 enum Delivery {
@@ -311,23 +335,10 @@ impl Room {
         for message in messages {
             match message {
                 Incoming::SyncStep1(sv) => {
-                    let diff = inner
-                        .awareness
-                        .doc()
-                        .transact()
-                        .encode_state_as_update_v1(&sv);
                     if let Some(p) = inner.peers.get_mut(&peer) {
-                        p.known_sv = sv;
+                        p.known_sv = sv.clone();
                     }
-                    let seq = inner.applied_seq;
-                    self.deliver(
-                        &mut inner,
-                        seq,
-                        Delivery::One {
-                            peer,
-                            bytes: protocol::encode_sync_step2(&diff),
-                        },
-                    );
+                    self.answer(&mut inner, peer, sv, Reply::Step2);
                 }
                 Incoming::SyncStep2(update) => {
                     METRICS.updates_received.inc();
@@ -399,22 +410,10 @@ impl Room {
         let Some(p) = inner.peers.get(&peer) else {
             return;
         };
-        let diff = inner
-            .awareness
-            .doc()
-            .transact()
-            .encode_state_as_update_v1(&p.known_sv);
-        let seq = inner.applied_seq;
+        let sv = p.known_sv.clone();
         METRICS.resyncs.inc();
-        tracing::debug!(room = %self.key, peer, bytes = diff.len(), "resyncing a lagging peer");
-        self.deliver(
-            &mut inner,
-            seq,
-            Delivery::One {
-                peer,
-                bytes: protocol::encode_update(&diff),
-            },
-        );
+        tracing::debug!(room = %self.key, peer, "resyncing a lagging peer");
+        self.answer(&mut inner, peer, sv, Reply::Resync);
     }
 
     /// Removes presence that was not renewed in time.
@@ -511,20 +510,14 @@ impl Room {
             }));
         }
         if let Some(backlog) = inner.reload_backlog.as_mut() {
-            // The document is being rebuilt from storage: the update is
-            // stored and delivered as usual, and applied once the rebuilt
-            // document is in place.
-            backlog.push(update.clone());
-            let seq = self.persist(inner, update.clone());
-            let bytes = as_is.unwrap_or_else(|| protocol::encode_update(&update));
-            self.deliver(
-                inner,
-                seq,
-                Delivery::All {
-                    bytes,
-                    except: Some(peer),
-                },
-            );
+            // The document is being rebuilt from storage: the update waits,
+            // unchecked, unstored and undelivered, and goes through the usual
+            // path once the rebuilt document is in place.
+            backlog.push(Backlogged::Update {
+                peer,
+                update,
+                as_is,
+            });
             return Ok(());
         }
         let doc = inner.awareness.doc();
@@ -569,6 +562,26 @@ impl Room {
         Ok(())
     }
 
+    /// Sends `peer` what the document has beyond `sv`, once that is durable;
+    /// during a reload, once the rebuilt document is in place.
+    fn answer(&self, inner: &mut RoomInner, peer: PeerId, sv: StateVector, reply: Reply) {
+        if let Some(backlog) = inner.reload_backlog.as_mut() {
+            backlog.push(Backlogged::Answer { peer, sv, reply });
+            return;
+        }
+        let diff = inner
+            .awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&sv);
+        let bytes = match reply {
+            Reply::Step2 => protocol::encode_sync_step2(&diff),
+            Reply::Resync => protocol::encode_update(&diff),
+        };
+        let seq = inner.applied_seq;
+        self.deliver(inner, seq, Delivery::One { peer, bytes });
+    }
+
     /// Queues an update for commit and returns its sequence number.
     fn persist(&self, inner: &mut RoomInner, update: Bytes) -> u64 {
         inner.applied_seq += 1;
@@ -609,20 +622,34 @@ impl Room {
             let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
                 Ok(doc) => {
-                    for update in &backlog {
-                        let applied = Update::decode_v1(update).ok().map(|u| {
-                            catch_unwind(AssertUnwindSafe(|| doc.transact_mut().apply_update(u)))
-                        });
-                        if !matches!(applied, Some(Ok(Ok(())))) {
-                            tracing::warn!(room = %room.key, "an update received during the reload did not apply");
-                        }
-                    }
                     inner.guard = Guard::watch(&doc);
                     inner.control = read_control(&doc);
                     *inner.awareness.doc_mut() = doc;
+                    tracing::info!(room = %room.key, "table reloaded from storage");
                     let sv = inner.awareness.doc().transact().state_vector();
                     send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);
-                    tracing::info!(room = %room.key, "table reloaded from storage");
+                    for item in backlog {
+                        match item {
+                            Backlogged::Answer { peer, sv, reply } => {
+                                room.answer(&mut inner, peer, sv, reply);
+                            }
+                            Backlogged::Update {
+                                peer,
+                                update,
+                                as_is,
+                            } => {
+                                if let Err(error) =
+                                    room.apply_update(&mut inner, peer, update, as_is)
+                                    && let Some(p) = inner.peers.get(&peer)
+                                {
+                                    p.link.close(
+                                        crate::connection::close_code(&error),
+                                        error.to_string(),
+                                    );
+                                }
+                            }
+                        }
+                    }
                 }
                 Err(error) => {
                     tracing::error!(room = %room.key, %error, "reloading the table failed; closing it");
@@ -701,6 +728,8 @@ fn dispatch(peers: &HashMap<PeerId, Peer>, delivery: Delivery) {
         Delivery::All { bytes, except } => send_all(peers, &bytes, except),
         Delivery::One { peer, bytes } => {
             if let Some(p) = peers.get(&peer) {
+                METRICS.deliveries.inc();
+                METRICS.delivery_bytes.inc_by(bytes.len() as u64);
                 send(p, bytes);
             }
         }

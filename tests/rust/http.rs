@@ -98,7 +98,7 @@ async fn metrics_count_connections_updates_and_commits() -> anyhow::Result<()> {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{name} missing in:\n{body}"))
     };
-    assert_eq!(value("werktafel_connections"), 2.0);
+    assert_eq!(value("werktafel_connections"), 2.0, "{body}");
     assert!(value("werktafel_updates_received_total") >= 1.0);
     assert!(value("werktafel_deliveries_total") >= 1.0);
     assert!(value("werktafel_commit_seconds_count") >= 1.0);

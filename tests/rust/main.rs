@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod exports;
+mod facilitation;
 mod http;
 mod interop;
 mod liveness;

@@ -1,0 +1,405 @@
+//! Running a table, enforced by the server against raw clients that ignore
+//! the UI: keys, read-only plenary connections, locked and closed tables,
+//! server-only maps, dot voting within a budget and phase, private drafts,
+//! and forged identities.
+
+use serde_json::{Value, json};
+use werktafel_shared::control::{self, Phase};
+use werktafel_shared::schema::{self, Lane};
+use werktafel_tests::{Client, Server};
+use yrs::{Map, WriteTxn};
+
+use crate::notes;
+
+const EVENT: &str = "/api/events/atelierdag-2022";
+
+fn sync_url(server: &Server, room: &str, query: &str) -> String {
+    format!("ws://{}/sync/atelierdag-2022/{room}?{query}", server.addr)
+}
+
+/// Steers tables as the facilitator; fails the test on anything but 200.
+async fn steer(server: &Server, body: Value) -> anyhow::Result<Value> {
+    let (status, reply) = server.post(&format!("{EVENT}/control"), &body).await?;
+    anyhow::ensure!(status == 200, "control {body} answered {status}: {reply}");
+    Ok(serde_json::from_str(&reply)?)
+}
+
+/// A signed identity for `name`: (id, token).
+async fn identity(server: &Server, name: &str) -> anyhow::Result<(String, String)> {
+    let path = format!("{EVENT}/identity?key={}", server.keys.join);
+    let (status, reply) = server.post(&path, &json!({ "name": name })).await?;
+    anyhow::ensure!(status == 200, "identity answered {status}: {reply}");
+    let v: Value = serde_json::from_str(&reply)?;
+    Ok((
+        v["id"].as_str().unwrap_or_default().into(),
+        v["token"].as_str().unwrap_or_default().into(),
+    ))
+}
+
+async fn vote(
+    server: &Server,
+    table: &str,
+    token: &str,
+    note: &str,
+    delta: i32,
+) -> anyhow::Result<(u16, Value)> {
+    let path = format!("{EVENT}/tables/{table}/votes?key={}", server.keys.join);
+    let (status, reply) = server
+        .post(
+            &path,
+            &json!({ "token": token, "noteId": note, "delta": delta }),
+        )
+        .await?;
+    Ok((status, serde_json::from_str(&reply).unwrap_or(Value::Null)))
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_key_get_403() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    for path in [
+        EVENT.to_string(),
+        format!("{EVENT}?key=wrong"),
+        format!("{EVENT}/summary"),
+        format!("{EVENT}/export.md"),
+    ] {
+        let (status, body) = server.get_raw(&path).await?;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    let refused = Client::connect_url(&sync_url(&server, "a", "key=wrong"))
+        .await
+        .err()
+        .expect("refused");
+    assert!(format!("{refused:#}").contains("403"), "{refused:#}");
+    let refused = Client::connect_url(&format!("ws://{}/sync/atelierdag-2022/a", server.addr))
+        .await
+        .err()
+        .expect("refused");
+    assert!(format!("{refused:#}").contains("403"), "{refused:#}");
+    // Participants read the event but do not export; the plenary exports.
+    let (status, _) = server
+        .get(&format!("{EVENT}/export.md?key={}", server.keys.join))
+        .await?;
+    assert_eq!(status, 403);
+    let (status, _) = server
+        .get(&format!("{EVENT}/export.md?key={}", server.keys.view))
+        .await?;
+    assert_eq!(status, 200);
+    // No key appears in the server's log.
+    let log = server.log_text();
+    for key in [
+        &server.keys.join,
+        &server.keys.view,
+        &server.keys.facilitate,
+    ] {
+        assert!(!log.contains(key.as_str()), "a key was logged");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_plenary_connection_cannot_write() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let plenary = Client::connect_url(&sync_url(
+        &server,
+        "a",
+        &format!("key={}", server.keys.view),
+    ))
+    .await?;
+    plenary.synced().await?;
+    notes::add(&plenary, "sneaky", "Vanaf het scherm", Lane::Goed);
+    let closed = plenary.closed().await?;
+    assert_eq!(closed.code, Some(1008), "{closed:?}");
+    let fresh = Client::connect(&server, "a").await?;
+    fresh.synced().await?;
+    assert!(!notes::has_note(&fresh, "sneaky"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn locked_and_closed_tables_refuse_writes_and_change_nothing() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    steer(&server, json!({ "tables": ["b"], "locked": true })).await?;
+    let writer = Client::connect(&server, "b").await?;
+    writer.synced().await?;
+    assert!(
+        control::read_control(&writer.doc).locked,
+        "the lock is in the document"
+    );
+    notes::add(&writer, "late", "Te laat", Lane::Goed);
+    assert_eq!(writer.closed().await?.code, Some(1008));
+
+    steer(
+        &server,
+        json!({ "tables": "all", "locked": false, "phase": "gesloten" }),
+    )
+    .await?;
+    let writer = Client::connect(&server, "b").await?;
+    writer.synced().await?;
+    assert_eq!(control::read_control(&writer.doc).phase, Phase::Gesloten);
+    notes::add(&writer, "closed", "Na sluiting", Lane::Goed);
+    assert_eq!(writer.closed().await?.code, Some(1008));
+
+    steer(
+        &server,
+        json!({ "tables": ["b"], "phase": "vervolgstappen" }),
+    )
+    .await?;
+    let writer = Client::connect(&server, "b").await?;
+    writer.synced().await?;
+    notes::add(&writer, "open", "Weer open", Lane::Vervolgstap);
+    let fresh = Client::connect(&server, "b").await?;
+    fresh
+        .wait_for("the note after reopening", |_| {
+            notes::has_note(&fresh, "open")
+        })
+        .await?;
+    assert!(!notes::has_note(&fresh, "late") && !notes::has_note(&fresh, "closed"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn clients_cannot_write_the_server_only_maps() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let cheat = Client::connect(&server, "c").await?;
+    cheat.synced().await?;
+    cheat.edit(|txn| {
+        let control = txn.get_or_insert_map(control::CONTROL);
+        control.insert(txn, "phase", "gesloten");
+    });
+    assert_eq!(cheat.closed().await?.code, Some(1008));
+    let cheat = Client::connect(&server, "c").await?;
+    cheat.synced().await?;
+    cheat.edit(|txn| {
+        let votes = txn.get_or_insert_map(control::VOTES);
+        votes.insert(txn, "n1", 99.0);
+    });
+    assert_eq!(cheat.closed().await?.code, Some(1008));
+
+    let fresh = Client::connect(&server, "c").await?;
+    fresh.synced().await?;
+    assert_eq!(control::read_control(&fresh.doc).phase, Phase::Schrijven);
+    assert!(control::read_vote_totals(&fresh.doc).is_empty());
+    assert_eq!(
+        schema::read_meta(&fresh.doc).map(|m| m.title).as_deref(),
+        Some("Rol van de gebiedsregisseur")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn votes_keep_to_the_budget_the_phase_and_the_voter() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "d").await?;
+    writer.synced().await?;
+    notes::add(
+        &writer,
+        "n1",
+        "Business case samen opstellen",
+        Lane::Doorpakken,
+    );
+    notes::add(&writer, "n2", "Baathouders in beeld", Lane::Goed);
+    let witness = Client::connect(&server, "d").await?;
+    witness
+        .wait_for("both notes", |d| schema::note_count(d) == 2)
+        .await?;
+    let (_, anna) = identity(&server, "Anna").await?;
+    let (_, bram) = identity(&server, "Bram").await?;
+
+    let (status, reply) = vote(&server, "d", &anna, "n1", 1).await?;
+    assert_eq!(status, 409, "no voting before stemmen: {reply}");
+
+    steer(
+        &server,
+        json!({ "tables": ["d"], "phase": "stemmen", "voteBudget": 2 }),
+    )
+    .await?;
+    assert_eq!(vote(&server, "d", &anna, "n1", 1).await?.0, 200);
+    let (status, mine) = vote(&server, "d", &anna, "n1", 1).await?;
+    assert_eq!((status, mine["used"].as_u64()), (200, Some(2)), "{mine}");
+    let (status, reply) = vote(&server, "d", &anna, "n2", 1).await?;
+    assert_eq!(status, 409, "a third vote on a budget of two: {reply}");
+    assert_eq!(
+        vote(&server, "d", &anna, "n2", -1).await?.0,
+        409,
+        "nothing to take back"
+    );
+    assert_eq!(vote(&server, "d", &anna, "n1", -1).await?.0, 200);
+    assert_eq!(vote(&server, "d", &bram, "n1", 1).await?.0, 200);
+    assert_eq!(vote(&server, "d", &anna, "ghost", 1).await?.0, 404);
+
+    // Forged tokens and the plenary key do not vote.
+    let forged = format!("{}x", &anna[..anna.len() - 1]);
+    assert_eq!(vote(&server, "d", &forged, "n1", 1).await?.0, 403);
+    let path = format!("{EVENT}/tables/d/votes?key={}", server.keys.view);
+    let (status, _) = server
+        .post(&path, &json!({ "token": bram, "noteId": "n1", "delta": 1 }))
+        .await?;
+    assert_eq!(status, 403);
+
+    // Counts stay hidden while voting runs ("after"), then appear.
+    assert!(control::read_vote_totals(&witness.doc).is_empty());
+    steer(
+        &server,
+        json!({ "tables": ["d"], "phase": "vervolgstappen" }),
+    )
+    .await?;
+    witness
+        .wait_for("published totals", |d| {
+            control::read_vote_totals(d).get("n1") == Some(&2)
+        })
+        .await?;
+    let n1 = witness
+        .notes()
+        .into_iter()
+        .find(|n| n.id == "n1")
+        .expect("n1");
+    assert_eq!(n1.votes, 2);
+    assert_eq!(
+        vote(&server, "d", &anna, "n2", 1).await?.0,
+        409,
+        "voting closed again"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_draft_never_reaches_another_participant_until_revealed() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    steer(&server, json!({ "tables": ["a"], "privateWriting": true })).await?;
+    let (_, anna) = identity(&server, "Anna").await?;
+    let (_, bram) = identity(&server, "Bram").await?;
+    let key = &server.keys.join;
+
+    let anna_drafts = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={key}&token={anna}"),
+    ))
+    .await?;
+    anna_drafts.synced().await?;
+    notes::add(&anna_drafts, "secret", "Nog geheim idee", Lane::Goed);
+    // Anna's second device proves the draft is stored.
+    let anna_again = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={key}&token={anna}"),
+    ))
+    .await?;
+    anna_again
+        .wait_for("anna's own draft", |_| {
+            notes::has_note(&anna_again, "secret")
+        })
+        .await?;
+
+    let bram_table = Client::connect(&server, "a").await?;
+    let bram_drafts = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={key}&token={bram}"),
+    ))
+    .await?;
+    bram_table.synced().await?;
+    bram_drafts.synced().await?;
+    assert!(!notes::has_note(&bram_table, "secret"));
+    assert!(
+        !notes::has_note(&bram_drafts, "secret"),
+        "bram's drafts are his own"
+    );
+
+    // A draft room needs a valid token; a forged one is refused before the upgrade.
+    let forged = format!("{}x", &anna[..anna.len() - 1]);
+    for query in [
+        format!("key={key}"),
+        format!("key={key}&token={forged}"),
+        format!("key={}&token={anna}", server.keys.view),
+    ] {
+        let err = Client::connect_url(&sync_url(&server, "a.drafts", &query))
+            .await
+            .err()
+            .expect("refused");
+        assert!(format!("{err:#}").contains("403"), "{query}: {err:#}");
+    }
+
+    let (status, reply) = server.get(&format!("{EVENT}/console")).await?;
+    assert_eq!(status, 200, "{reply}");
+    let console: Value = serde_json::from_str(&reply)?;
+    assert_eq!(console["tables"][0]["drafts"], 1, "{console}");
+
+    steer(&server, json!({ "tables": ["a"], "reveal": true })).await?;
+    bram_table
+        .wait_for("the revealed note", |_| {
+            notes::text_of(&bram_table, "secret").as_deref() == Some("Nog geheim idee")
+        })
+        .await?;
+    anna_drafts
+        .wait_for("the drafts emptied", |d| schema::note_count(d) == 0)
+        .await?;
+    bram_table
+        .wait_for("reveal ending private writing", |d| {
+            !control::read_control(d).private_writing
+        })
+        .await?;
+    let author = bram_table
+        .notes()
+        .into_iter()
+        .find(|n| n.id == "secret")
+        .map(|n| n.author);
+    assert_eq!(author.as_deref(), Some("Test"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn identities_need_a_name_and_a_participant_key() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let (status, _) = server
+        .post(
+            &format!("{EVENT}/identity?key={}", server.keys.join),
+            &json!({ "name": "  " }),
+        )
+        .await?;
+    assert_eq!(status, 400);
+    let (status, _) = server
+        .post(
+            &format!("{EVENT}/identity?key={}", server.keys.view),
+            &json!({ "name": "Plenair" }),
+        )
+        .await?;
+    assert_eq!(status, 403);
+    let (status, _) = server
+        .post(
+            &format!("{EVENT}/control?key={}", server.keys.join),
+            &json!({ "tables": "all", "locked": true }),
+        )
+        .await?;
+    assert_eq!(status, 403, "participants do not steer");
+    let (status, body) = server
+        .post(
+            &format!("{EVENT}/control"),
+            &json!({ "tables": "all", "voteBudget": 0 }),
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = server
+        .post(
+            &format!("{EVENT}/control"),
+            &json!({ "tables": ["z"], "locked": true }),
+        )
+        .await?;
+    assert_eq!(status, 404, "{body}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_qr_code_carries_the_participant_link() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let (status, head, svg) = server.get_bytes(&format!("{EVENT}/qr.svg?table=b")).await?;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("image/svg+xml"));
+    let svg = String::from_utf8(svg)?;
+    assert!(svg.starts_with("<?xml") || svg.contains("<svg"), "{svg}");
+    let (status, _, _) = server
+        .get_bytes(&format!("{EVENT}/qr.svg?table=zz"))
+        .await?;
+    assert_eq!(status, 404);
+    Ok(())
+}
