@@ -69,6 +69,12 @@ pub struct NoteView {
     pub created_at: i64,
     /// Milliseconds since the Unix epoch.
     pub updated_at: i64,
+    /// Dot votes, once published.
+    pub votes: u32,
+    /// For a next step: who takes it (wie); empty when unset.
+    pub owner: String,
+    /// For a next step: when (wanneer); empty when unset.
+    pub due: String,
 }
 
 /// One next step with the table it came from.
@@ -80,6 +86,11 @@ pub struct NextStep {
     pub note_id: String,
     pub text: String,
     pub author: String,
+    /// Who takes it (wie); empty when unset.
+    pub owner: String,
+    /// When (wanneer); empty when unset.
+    pub due: String,
+    pub votes: u32,
 }
 
 /// Counts over all tables.
@@ -132,6 +143,9 @@ pub fn summarize(event: &Event, tables: &[TableSnapshot]) -> Summary {
                 note_id: note.id.clone(),
                 text: note.text.clone(),
                 author: note.author.clone(),
+                owner: note.owner.clone(),
+                due: note.due.clone(),
+                votes: note.votes,
             })
         })
         .collect();
@@ -165,10 +179,11 @@ pub fn summarize(event: &Event, tables: &[TableSnapshot]) -> Summary {
     }
 }
 
-/// The order of notes within a lane, until voting exists: most worked-on first.
+/// The order of notes within a lane: most votes first; without votes (before or without
+/// a voting round), most worked-on first.
 ///
 /// A note's document holds three signals of how much a group did with it: when it was
-/// created, when it was last edited, and its text. We rank by
+/// created, when it was last edited, and its text. After **votes**, we rank by
 ///
 /// 1. **edit span** (`updatedAt − createdAt`), longest first: a note that the group came back
 ///    to and changed half an hour after writing it was discussed; one typed once and left
@@ -184,8 +199,10 @@ pub fn summarize(event: &Event, tables: &[TableSnapshot]) -> Summary {
 /// document has them, replace the first key.
 pub fn rank(a: &NoteView, b: &NoteView) -> Ordering {
     let span = |note: &NoteView| note.updated_at.saturating_sub(note.created_at).max(0);
-    span(b)
-        .cmp(&span(a))
+    // Votes decide first once there are any; edit activity orders the rest.
+    b.votes
+        .cmp(&a.votes)
+        .then_with(|| span(b).cmp(&span(a)))
         .then_with(|| b.text.chars().count().cmp(&a.text.chars().count()))
         .then(b.updated_at.cmp(&a.updated_at))
         .then_with(|| a.id.cmp(&b.id))
@@ -241,6 +258,9 @@ impl From<&Note> for NoteView {
             color: note.color,
             created_at: note.created_at,
             updated_at: note.updated_at,
+            votes: note.votes,
+            owner: note.owner.clone(),
+            due: note.due.clone(),
         }
     }
 }

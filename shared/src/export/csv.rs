@@ -4,7 +4,7 @@ use super::{ExportError, ExportOptions, iso8601, prepare};
 use crate::snapshot::EventSnapshot;
 
 /// The header row, in column order.
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 12] = [
     "event",
     "table",
     "tableTitle",
@@ -14,6 +14,9 @@ pub const COLUMNS: [&str; 9] = [
     "colour",
     "createdAt",
     "updatedAt",
+    "votes",
+    "owner",
+    "due",
 ];
 
 /// The byte order mark that starts the file: without it Excel reads UTF-8 as Windows-1252.
@@ -43,6 +46,9 @@ pub fn notes_csv(
                 note.color.as_str(),
                 &iso8601(note.created_at),
                 &iso8601(note.updated_at),
+                &note.votes.to_string(),
+                note.owner.as_str(),
+                note.due.as_str(),
             ])?;
         }
     }

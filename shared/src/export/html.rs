@@ -25,7 +25,8 @@ ul.notes li { border-radius: 4px; padding: 0.5rem 0.6rem; border: 1px solid #ced
 table.steps { border-collapse: collapse; width: 100%; table-layout: fixed; }
 table.steps th, table.steps td { border: 1px solid #ced4da; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; white-space: pre-wrap; overflow-wrap: anywhere; }
 table.steps th:first-child { width: 30%; }
-table.steps th:nth-child(3) { width: 18%; }
+table.steps th:nth-child(1) { width: 22%; }
+table.steps th:nth-child(3), table.steps th:nth-child(4), table.steps th:nth-child(5) { width: 13%; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   section.table { break-before: page; }
@@ -68,7 +69,7 @@ pub fn report(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
     } else {
         let _ = writeln!(
             out,
-            "<table class=\"steps\">\n<thead><tr><th>Tafel</th><th>Vervolgstap</th>{}</tr></thead>\n<tbody>",
+            "<table class=\"steps\">\n<thead><tr><th>Tafel</th><th>Vervolgstap</th><th>Wie</th><th>Wanneer</th>{}</tr></thead>\n<tbody>",
             if options.authors == Authors::Named {
                 "<th>Door</th>"
             } else {
@@ -78,10 +79,12 @@ pub fn report(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
         for step in &summary.next_steps {
             let _ = write!(
                 out,
-                "<tr><td>{}: {}</td><td>{}</td>",
+                "<tr><td>{}: {}</td><td>{}</td><td>{}</td><td>{}</td>",
                 table_label(&step.table),
                 escape(&step.table_title),
-                escape(&step.text)
+                escape(&step.text),
+                escape(&step.owner),
+                escape(&step.due)
             );
             if options.authors == Authors::Named {
                 let _ = write!(out, "<td>{}</td>", escape(&step.author));

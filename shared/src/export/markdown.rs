@@ -39,10 +39,11 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
         let by = by_author(&step.author, options.authors);
         let _ = writeln!(
             out,
-            "- **{}** ({}): {}{by}",
+            "- **{}** ({}): {}{}{by}",
             table_label(&step.table),
             escape(&step.table_title),
             item_text(&step.text),
+            step_details(&step.owner, &step.due, step.votes),
         );
     }
     if !summary.next_steps.is_empty() {
@@ -135,10 +136,32 @@ fn themes(out: &mut String, summary: &Summary) {
 fn note_item(out: &mut String, note: &NoteView, authors: Authors) {
     let _ = writeln!(
         out,
-        "- {}{}",
+        "- {}{}{}",
         item_text(&note.text),
+        step_details(&note.owner, &note.due, note.votes),
         by_author(&note.author, authors)
     );
+}
+
+/// ` (wie: X · wanneer: Y · 3 stemmen)`, with only the parts that are set.
+fn step_details(owner: &str, due: &str, votes: u32) -> String {
+    let mut parts = Vec::new();
+    if !owner.trim().is_empty() {
+        parts.push(format!("wie: {}", escape(owner.trim())));
+    }
+    if !due.trim().is_empty() {
+        parts.push(format!("wanneer: {}", escape(due.trim())));
+    }
+    match votes {
+        0 => {}
+        1 => parts.push("1 stem".to_string()),
+        n => parts.push(format!("{n} stemmen")),
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(" · "))
+    }
 }
 
 fn by_author(author: &str, authors: Authors) -> String {

@@ -36,10 +36,13 @@ const ALL_COLUMNS: [(&str, f64); 8] = [
     ("Gemaakt", 25.0),
     ("Bijgewerkt", 25.0),
 ];
-const STEP_COLUMNS: [(&str, f64); 4] = [
+const STEP_COLUMNS: [(&str, f64); 7] = [
     ("Tafel", 8.0),
     ("Tafelnaam", 28.0),
     ("Vervolgstap", 70.0),
+    ("Wie", 22.0),
+    ("Wanneer", 16.0),
+    ("Stemmen", 9.0),
     ("Auteur", 18.0),
 ];
 
@@ -108,7 +111,10 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
         sheet.write_string(row, 0, table_label(&step.table))?;
         sheet.write_string(row, 1, &step.table_title)?;
         sheet.write_string_with_format(row, 2, cell_text(&step.text), &wrap)?;
-        sheet.write_string(row, 3, &step.author)?;
+        sheet.write_string(row, 3, &step.owner)?;
+        sheet.write_string(row, 4, &step.due)?;
+        sheet.write_number(row, 5, f64::from(step.votes))?;
+        sheet.write_string(row, 6, &step.author)?;
     }
     sheet.autofilter(0, 0, row, STEP_COLUMNS.len() as u16 - 1)?;
 

@@ -56,7 +56,10 @@ fn csv_reads_back_with_either_delimiter() {
                 "Bram de Vries",
                 "roze",
                 "2022-06-09T14:32:00.000Z",
-                "2022-06-09T14:32:00.000Z"
+                "2022-06-09T14:32:00.000Z",
+                "0",
+                "",
+                ""
             ]
         );
         assert!(rows.iter().any(|r| r[4] == SCRIPT));

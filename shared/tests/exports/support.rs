@@ -9,6 +9,7 @@ use werktafel_shared::schema::{self, NoteDraft};
 use werktafel_shared::{
     Event, EventSnapshot, ExportOptions, Lane, NoteColor, TableSnapshot, TableState,
 };
+use yrs::WriteTxn;
 use yrs::{Doc, Transact};
 
 /// 2022-06-09 15:30:00 UTC, the afternoon of the Atelierdag.
@@ -154,6 +155,17 @@ pub fn fixture() -> Fixture {
         schema::ensure_meta(&doc, &event, def);
         for draft in &drafts {
             schema::insert_note(&mut doc.transact_mut(), draft);
+        }
+        if id == "b" {
+            // A next step agreed on: who, when, and the votes it got.
+            let mut txn = doc.transact_mut();
+            let notes = txn.get_or_insert_map(schema::NOTES);
+            if let Some(yrs::Out::YMap(step)) = yrs::Map::get(&notes, &txn, "b-stap-1") {
+                yrs::Map::insert(&step, &mut txn, "owner", "Gemeente Amersfoort; OT 2");
+                yrs::Map::insert(&step, &mut txn, "due", "voor 1 juli");
+            }
+            let totals = [("b-stap-1".to_string(), 3u32)].into();
+            werktafel_shared::control::write_vote_totals(&mut txn, &totals);
         }
         docs.push((id.to_owned(), doc));
     }
