@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json};
+use std::net::SocketAddr;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -23,6 +24,7 @@ use crate::access::{EventKeys, Identity, Role, Signer};
 use crate::config::Config;
 use crate::connection;
 use crate::error::AppError;
+use crate::gate::Gate;
 use crate::room::{PeerLink, Room};
 use crate::rooms::Rooms;
 use crate::store::RoomKey;
@@ -55,6 +57,7 @@ struct StateInner {
     tracker: TaskTracker,
     shutdown: CancellationToken,
     next_peer: AtomicU64,
+    gate: Gate,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
                 tracker,
                 shutdown,
                 next_peer: AtomicU64::new(1),
+                gate: Gate::default(),
             }),
         }
     }
@@ -92,6 +96,10 @@ impl AppState {
 
     pub fn access(&self) -> &Access {
         &self.inner.access
+    }
+
+    pub fn gate(&self) -> &Gate {
+        &self.inner.gate
     }
 
     pub fn shutdown(&self) -> &CancellationToken {
@@ -275,6 +283,7 @@ async fn sync(
     Path((slug, room_name)): Path<(String, String)>,
     Query(query): Query<SyncQuery>,
     Extension(role): Extension<Role>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
@@ -298,6 +307,13 @@ async fn sync(
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),
     };
+    let ticket = state
+        .gate()
+        .admit(remote.ip(), state.limits())
+        .map_err(|refusal| {
+            tracing::warn!(remote = %remote.ip(), %refusal, "connection refused");
+            AppError::TooMany(refusal.to_string())
+        })?;
     // Load before upgrading, so a storage failure is an HTTP 500 rather than
     // a socket that opens and dies.
     let load = {
@@ -323,6 +339,7 @@ async fn sync(
         .on_upgrade(move |socket| {
             let tracker = state.inner.tracker.clone();
             tracker.track_future(async move {
+                let _ticket = ticket;
                 let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
                 let (tx, rx) = mpsc::channel(limits.outbox_capacity);
                 let link = PeerLink::new();

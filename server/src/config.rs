@@ -41,6 +41,22 @@ pub struct Limits {
     pub keepalive_interval: Duration,
     /// A room with no clients stays in memory this long before it is dropped.
     pub room_idle_grace: Duration,
+    /// Sustained messages per second one connection may send; bursts up to
+    /// twice this pass. Typing sends ~10/s, presence 1 per 15 s.
+    pub messages_per_second: u32,
+    /// Sustained bytes per second one connection may send; a burst of one
+    /// maximum-size message always passes.
+    pub bytes_per_second: u64,
+    /// Largest table document, counted as the bytes of its stored updates;
+    /// a workshop table stays far below (10,000 notes are ~2 MB).
+    pub max_document_bytes: u64,
+    /// Open connections for the whole event.
+    pub max_connections: usize,
+    /// Open connections from one remote address. A venue's Wi-Fi may put
+    /// everyone behind one address, so this is generous.
+    pub max_connections_per_address: usize,
+    /// Connection attempts from one remote address per minute.
+    pub connects_per_address_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -52,6 +68,12 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(120),
             keepalive_interval: Duration::from_secs(10),
             room_idle_grace: Duration::from_secs(60),
+            messages_per_second: 100,
+            bytes_per_second: 1024 * 1024,
+            max_document_bytes: 64 * 1024 * 1024,
+            max_connections: 2000,
+            max_connections_per_address: 400,
+            connects_per_address_per_minute: 1200,
         }
     }
 }

@@ -36,6 +36,11 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The table failed on the server side (storage, reload).
 pub const CLOSE_INTERNAL: u16 = 1011;
+/// The table's document reached [`Limits::max_document_bytes`].
+pub const CLOSE_TABLE_FULL: u16 = 4413;
+/// The client sent faster than [`Limits::messages_per_second`] or
+/// [`Limits::bytes_per_second`] allow.
+pub const CLOSE_RATE: u16 = 4429;
 /// Nothing was received from the client for [`Limits::idle_timeout`].
 pub const CLOSE_IDLE: u16 = 4408;
 /// The client did not read for [`Limits::write_timeout`].
@@ -82,6 +87,7 @@ async fn read_loop(
     shutdown: &CancellationToken,
 ) {
     let table = room.key();
+    let mut bucket = RateLimit::new(limits);
     loop {
         let next = tokio::select! {
             _ = link.closed().cancelled() => return,
@@ -112,6 +118,11 @@ async fn read_loop(
         };
         match message {
             Message::Binary(frame) => {
+                if !bucket.take(frame.len()) {
+                    tracing::warn!(%table, peer, "closing a connection that sends too fast");
+                    link.close(CLOSE_RATE, "sending too fast");
+                    return;
+                }
                 if let Err((code, reason)) = handle_frame(room, peer, &frame, limits) {
                     tracing::warn!(%table, peer, code, %reason, bytes = frame.len(), "closing a connection over bad input");
                     link.close(code, reason);
@@ -151,6 +162,7 @@ pub fn close_code(error: &RoomError) -> u16 {
     match error {
         RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
         RoomError::Forbidden(_) => CLOSE_POLICY,
+        RoomError::TooLarge { .. } => CLOSE_TABLE_FULL,
     }
 }
 
@@ -219,6 +231,49 @@ async fn write_loop(
         sink.send(Message::Close(Some(frame))),
     )
     .await;
+}
+
+/// Two token buckets, messages and bytes, refilled continuously. A client
+/// may burst to twice its rate (and always one maximum-size message).
+struct RateLimit {
+    messages: f64,
+    bytes: f64,
+    max_messages: f64,
+    max_bytes: f64,
+    messages_per_second: f64,
+    bytes_per_second: f64,
+    last: tokio::time::Instant,
+}
+
+impl RateLimit {
+    fn new(limits: &Limits) -> Self {
+        let max_messages = f64::from(limits.messages_per_second) * 2.0;
+        let max_bytes = (limits.bytes_per_second as f64 * 2.0).max(limits.max_message_bytes as f64);
+        Self {
+            messages: max_messages,
+            bytes: max_bytes,
+            max_messages,
+            max_bytes,
+            messages_per_second: f64::from(limits.messages_per_second),
+            bytes_per_second: limits.bytes_per_second as f64,
+            last: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Takes one message of `size` bytes, or says the client is over its rate.
+    fn take(&mut self, size: usize) -> bool {
+        let now = tokio::time::Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.messages = (self.messages + elapsed * self.messages_per_second).min(self.max_messages);
+        self.bytes = (self.bytes + elapsed * self.bytes_per_second).min(self.max_bytes);
+        if self.messages < 1.0 || self.bytes < size as f64 {
+            return false;
+        }
+        self.messages -= 1.0;
+        self.bytes -= size as f64;
+        true
+    }
 }
 
 enum WriteFailure {

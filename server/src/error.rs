@@ -16,6 +16,8 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    TooMany(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("storage error: {0}")]
     Store(#[from] crate::store::StoreError),
@@ -30,6 +32,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, self.to_string()),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, self.to_string()),
             AppError::Conflict(_) => (StatusCode::CONFLICT, self.to_string()),
+            AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, self.to_string()),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
             AppError::Export(
                 crate::exports::ExportFailure::SvgNeedsTable

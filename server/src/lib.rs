@@ -19,6 +19,7 @@ pub mod connection;
 pub mod error;
 pub mod exports;
 pub mod facilitation;
+pub mod gate;
 pub mod metrics;
 pub mod persist;
 pub mod protocol;
@@ -75,7 +76,7 @@ pub async fn run(
         signer: Signer::load_or_create(&mut store)?,
     };
     let (persister, worker) = Persister::start(store);
-    let rooms = Rooms::new(persister.clone());
+    let rooms = Rooms::new(persister.clone(), config.limits.max_document_bytes);
     let tracker = TaskTracker::new();
     let token = CancellationToken::new();
     let state = AppState::new(
@@ -103,16 +104,19 @@ pub async fn run(
 
     let app = app::router(state);
     let stop = token.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = shutdown => {}
-                () = stop.cancelled() => {}
-            }
-            tracing::info!("shutting down");
-            stop.cancel();
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = stop.cancelled() => {}
+        }
+        tracing::info!("shutting down");
+        stop.cancel();
+    })
+    .await?;
     token.cancel();
     tracker.close();
     tracker.wait().await;
@@ -157,6 +161,7 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
             room.expire_awareness();
         }
         rooms.evict_idle(grace);
+        state.gate().sweep();
         crate::metrics::METRICS.rooms_loaded.set(rooms.len() as i64);
     }
 }

@@ -99,6 +99,24 @@ struct ServeArgs {
     /// Milliseconds of silence after which a connection gets a keepalive and a ping.
     #[arg(long, env = "WERKTAFEL_KEEPALIVE_MS", default_value_t = Limits::default().keepalive_interval.as_millis() as u64)]
     keepalive_ms: u64,
+    /// Sustained messages per second one connection may send (bursts of twice that pass).
+    #[arg(long, env = "WERKTAFEL_MESSAGES_PER_SECOND", default_value_t = Limits::default().messages_per_second)]
+    messages_per_second: u32,
+    /// Sustained bytes per second one connection may send.
+    #[arg(long, env = "WERKTAFEL_BYTES_PER_SECOND", default_value_t = Limits::default().bytes_per_second)]
+    bytes_per_second: u64,
+    /// Largest table document, in stored bytes; writes beyond it close with 4413.
+    #[arg(long, env = "WERKTAFEL_MAX_DOCUMENT_BYTES", default_value_t = Limits::default().max_document_bytes)]
+    max_document_bytes: u64,
+    /// Open connections for the event.
+    #[arg(long, env = "WERKTAFEL_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Open connections from one remote address.
+    #[arg(long, env = "WERKTAFEL_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = Limits::default().max_connections_per_address)]
+    max_connections_per_address: usize,
+    /// Connection attempts from one remote address per minute.
+    #[arg(long, env = "WERKTAFEL_CONNECTS_PER_MINUTE", default_value_t = Limits::default().connects_per_address_per_minute)]
+    connects_per_minute: u32,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -192,6 +210,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
         room_idle_grace: Duration::from_secs(args.room_idle_secs),
         keepalive_interval: Duration::from_millis(args.keepalive_ms.max(10)),
+        messages_per_second: args.messages_per_second.max(1),
+        bytes_per_second: args.bytes_per_second.max(1),
+        max_document_bytes: args.max_document_bytes,
+        max_connections: args.max_connections,
+        max_connections_per_address: args.max_connections_per_address,
+        connects_per_address_per_minute: args.connects_per_minute,
         ..Limits::default()
     };
     let config = Config {

@@ -86,6 +86,8 @@ pub enum RoomError {
     InvalidAwareness(String),
     #[error("{0}")]
     Forbidden(&'static str),
+    #[error("the table is full: {limit} bytes stored")]
+    TooLarge { limit: u64 },
 }
 
 /// Returned by [`Room::join`] when the room left the registry in the
@@ -101,6 +103,8 @@ pub struct Room {
     changes: watch::Sender<u64>,
     /// This room's own change count, so readers can skip rooms that did not change.
     version: AtomicU64,
+    /// The most bytes of updates this table may store.
+    max_bytes: u64,
     me: Weak<Room>,
     inner: Mutex<RoomInner>,
 }
@@ -124,6 +128,9 @@ struct RoomInner {
     reload_backlog: Option<Vec<Backlogged>>,
     /// How the table is run, as last written to `control` by the server.
     control: Control,
+    /// Bytes of every update stored for this room (snapshot plus log, as
+    /// loaded, plus every update since): what the size limit counts.
+    stored_bytes: u64,
     /// Raised by the document's observers when a transaction that is not the
     /// server's touches a server-only map (`meta`, `control`, `votes`).
     guard: Guard,
@@ -214,9 +221,11 @@ impl Room {
         key: RoomKey,
         persister: Persister,
         changes: watch::Sender<u64>,
+        max_bytes: u64,
         init: impl FnOnce(&Doc) -> bool + Send + 'static,
     ) -> Result<Arc<Room>, StoreError> {
         let stored = persister.load(key.clone()).await?;
+        let stored_bytes: u64 = stored.updates.iter().map(|u| u.len() as u64).sum();
         let build_key = key.clone();
         // Replaying a large log is CPU work; keep it off the async workers.
         let (doc, meta_update) = tokio::task::spawn_blocking(move || {
@@ -247,8 +256,10 @@ impl Room {
                 empty_since: Some(Instant::now()),
                 reload_backlog: None,
                 control,
+                stored_bytes,
                 guard,
             }),
+            max_bytes,
         });
         if let Some(update) = meta_update {
             let mut inner = room.lock();
@@ -498,6 +509,11 @@ impl Room {
         if decoded.is_empty() {
             return Ok(());
         }
+        if inner.stored_bytes + update.len() as u64 > self.max_bytes {
+            return Err(RoomError::TooLarge {
+                limit: self.max_bytes,
+            });
+        }
         let role = inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role);
         if !role.may_write() {
             return Err(RoomError::Forbidden("this connection is read-only"));
@@ -585,6 +601,7 @@ impl Room {
     /// Queues an update for commit and returns its sequence number.
     fn persist(&self, inner: &mut RoomInner, update: Bytes) -> u64 {
         inner.applied_seq += 1;
+        inner.stored_bytes += update.len() as u64;
         let seq = inner.applied_seq;
         let sink: Arc<dyn DurableSink> = match self.me.upgrade() {
             Some(room) => room,

@@ -23,14 +23,16 @@ pub struct Rooms {
     map: Arc<DashMap<RoomKey, Slot>>,
     persister: Persister,
     changes: watch::Sender<u64>,
+    max_document_bytes: u64,
 }
 
 impl Rooms {
-    pub fn new(persister: Persister) -> Self {
+    pub fn new(persister: Persister, max_document_bytes: u64) -> Self {
         Self {
             map: Arc::new(DashMap::new()),
             persister,
             changes: watch::Sender::new(0),
+            max_document_bytes,
         }
     }
 
@@ -60,6 +62,7 @@ impl Rooms {
                         key.clone(),
                         self.persister.clone(),
                         self.changes.clone(),
+                        self.max_document_bytes,
                         init.clone(),
                     )
                 })

@@ -25,7 +25,18 @@ async fn an_idle_client_gets_keepalives() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_client_that_stops_reading_is_resynced_and_converges() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
-    let server = Server::start_in(tmp.path(), &["--outbox-capacity", "4"]).await?;
+    let server = Server::start_in(
+        tmp.path(),
+        &[
+            "--outbox-capacity",
+            "4",
+            "--bytes-per-second",
+            "100000000",
+            "--messages-per-second",
+            "100000",
+        ],
+    )
+    .await?;
     let slow = Client::connect(&server, "b").await?;
     slow.synced().await?;
     slow.pause();

@@ -7,6 +7,7 @@ mod exports;
 mod facilitation;
 mod http;
 mod interop;
+mod limits;
 mod liveness;
 mod notes;
 mod persistence;
