@@ -100,6 +100,7 @@ pub async fn run(
     }
 
     tracker.spawn(janitor(rooms.clone(), state.clone(), token.clone()));
+    tracker.spawn(awareness_ticker(rooms.clone(), token.clone()));
     state.start_summary(token.clone()).await;
 
     let app = app::router(state);
@@ -147,6 +148,21 @@ pub struct Links {
     pub participant: String,
     pub facilitator: String,
     pub plenary: String,
+}
+
+/// Sends each room's gathered presence changes every [`room::AWARENESS_TICK`].
+async fn awareness_ticker(rooms: Rooms, token: CancellationToken) {
+    let mut tick = tokio::time::interval(room::AWARENESS_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        for room in rooms.loaded() {
+            room.flush_awareness();
+        }
+    }
 }
 
 async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {

@@ -33,6 +33,12 @@ use crate::store::{RoomKey, StoreError, build_doc};
 /// Identifies one connection within the server.
 pub type PeerId = u64;
 
+/// Presence changes are gathered for this long and then sent to the table as
+/// one message, encoded once: with 250 people at a table renewing presence,
+/// forwarding each change to everyone would cost 250 × 250 deliveries per
+/// round instead of 250 per tick.
+pub const AWARENESS_TICK: Duration = Duration::from_millis(100);
+
 /// An awareness state that is not renewed within this time is removed, as
 /// y-protocols clients do (they renew every 15 seconds).
 pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -103,6 +109,8 @@ pub struct Room {
     changes: watch::Sender<u64>,
     /// This room's own change count, so readers can skip rooms that did not change.
     version: AtomicU64,
+    /// Set when `awareness_pending` has something, so the tick skips the lock otherwise.
+    awareness_dirty: AtomicBool,
     /// The most bytes of updates this table may store.
     max_bytes: u64,
     me: Weak<Room>,
@@ -131,6 +139,11 @@ struct RoomInner {
     /// Bytes of every update stored for this room (snapshot plus log, as
     /// loaded, plus every update since): what the size limit counts.
     stored_bytes: u64,
+    /// Awareness clients changed since the last tick.
+    awareness_pending: Vec<ClientID>,
+    /// The sync step 2 for a client that has nothing (a fresh join), for the
+    /// document as of `applied_seq`: a join storm costs one encode.
+    full_state: Option<(u64, Bytes)>,
     /// Raised by the document's observers when a transaction that is not the
     /// server's touches a server-only map (`meta`, `control`, `votes`).
     guard: Guard,
@@ -245,6 +258,7 @@ impl Room {
             persister,
             changes,
             version: AtomicU64::new(0),
+            awareness_dirty: AtomicBool::new(false),
             me: me.clone(),
             inner: Mutex::new(RoomInner {
                 awareness: Awareness::new(doc),
@@ -257,6 +271,8 @@ impl Room {
                 reload_backlog: None,
                 control,
                 stored_bytes,
+                awareness_pending: Vec::new(),
+                full_state: None,
                 guard,
             }),
             max_bytes,
@@ -341,7 +357,6 @@ impl Room {
     ) -> Result<(), RoomError> {
         let forward_as_is = protocol::is_single_update(frame, &messages);
         METRICS.update_bytes_received.inc_by(frame.len() as u64);
-        let single = messages.len() == 1;
         let mut inner = self.lock();
         for message in messages {
             match message {
@@ -362,8 +377,9 @@ impl Room {
                 }
                 Incoming::Awareness(update) => {
                     METRICS.awareness_received.inc();
-                    let as_is = single.then(|| frame.clone());
-                    apply_awareness(&mut inner, peer, update, as_is)?;
+                    if apply_awareness(&mut inner, peer, update)? {
+                        self.awareness_dirty.store(true, Ordering::Release);
+                    }
                 }
                 Incoming::QueryAwareness => {
                     if let (Ok(update), Some(p)) =
@@ -425,6 +441,22 @@ impl Room {
         METRICS.resyncs.inc();
         tracing::debug!(room = %self.key, peer, "resyncing a lagging peer");
         self.answer(&mut inner, peer, sv, Reply::Resync);
+    }
+
+    /// Sends the presence changes gathered since the last tick to every peer,
+    /// as one message encoded once.
+    pub fn flush_awareness(&self) {
+        if !self.awareness_dirty.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut inner = self.lock();
+        let changed = std::mem::take(&mut inner.awareness_pending);
+        if changed.is_empty() {
+            return;
+        }
+        if let Ok(update) = inner.awareness.update_with_clients(changed) {
+            send_all(&inner.peers, &protocol::encode_awareness(&update), None);
+        }
     }
 
     /// Removes presence that was not renewed in time.
@@ -585,6 +617,16 @@ impl Room {
             backlog.push(Backlogged::Answer { peer, sv, reply });
             return;
         }
+        let seq = inner.applied_seq;
+        let fresh = matches!(reply, Reply::Step2) && sv == StateVector::default();
+        if fresh
+            && let Some((at, bytes)) = &inner.full_state
+            && *at == seq
+        {
+            let bytes = bytes.clone();
+            self.deliver(inner, seq, Delivery::One { peer, bytes });
+            return;
+        }
         let diff = inner
             .awareness
             .doc()
@@ -594,7 +636,9 @@ impl Room {
             Reply::Step2 => protocol::encode_sync_step2(&diff),
             Reply::Resync => protocol::encode_update(&diff),
         };
-        let seq = inner.applied_seq;
+        if fresh {
+            inner.full_state = Some((seq, bytes.clone()));
+        }
         self.deliver(inner, seq, Delivery::One { peer, bytes });
     }
 
@@ -639,6 +683,7 @@ impl Room {
             let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
                 Ok(doc) => {
+                    inner.full_state = None;
                     inner.guard = Guard::watch(&doc);
                     inner.control = read_control(&doc);
                     *inner.awareness.doc_mut() = doc;
@@ -710,19 +755,19 @@ impl DurableSink for Room {
     }
 }
 
+/// Applies a peer's awareness update; returns whether something changed
+/// that the table must hear about at the next tick.
 fn apply_awareness(
     inner: &mut RoomInner,
     peer: PeerId,
     update: AwarenessUpdate,
-    as_is: Option<Bytes>,
-) -> Result<(), RoomError> {
+) -> Result<bool, RoomError> {
     let announced: Vec<ClientID> = update
         .clients
         .iter()
         .filter(|(_, entry)| entry.json.as_ref() != "null")
         .map(|(client, _)| *client)
         .collect();
-    let bytes = as_is.unwrap_or_else(|| protocol::encode_awareness(&update));
     let summary = inner
         .awareness
         .apply_update_summary(update)
@@ -734,10 +779,15 @@ fn apply_awareness(
             }
         }
     }
-    if summary.is_some() {
-        send_all(&inner.peers, &bytes, Some(peer));
+    let Some(summary) = summary else {
+        return Ok(false);
+    };
+    for client in summary.all_changes() {
+        if !inner.awareness_pending.contains(&client) {
+            inner.awareness_pending.push(client);
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 fn dispatch(peers: &HashMap<PeerId, Peer>, delivery: Delivery) {
