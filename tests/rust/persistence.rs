@@ -110,3 +110,18 @@ async fn shutdown_closes_sockets_with_going_away() -> anyhow::Result<()> {
     assert!(notes::has_note(&after, "last"));
     Ok(())
 }
+
+#[tokio::test]
+async fn repeated_kill_9_under_load_loses_nothing_any_client_saw() -> anyhow::Result<()> {
+    // The short version of `werktafel-crash` (100 rounds; docs/benchmarks.md).
+    let dir = tempfile::tempdir()?;
+    let outcome = werktafel_tests::crash::drill(dir.path(), 4, 20, 7).await?;
+    assert_eq!(outcome.rounds, 4);
+    assert!(outcome.observed > 0);
+    assert!(
+        outcome.lost.is_empty(),
+        "lost after a kill: {:?}",
+        outcome.lost
+    );
+    Ok(())
+}

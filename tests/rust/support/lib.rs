@@ -4,6 +4,7 @@
 //! Yjs client in Node driven over stdin/stdout ([`node_peer::NodePeer`]).
 
 pub mod client;
+pub mod crash;
 pub mod node_peer;
 pub mod server;
 
