@@ -60,11 +60,11 @@ export class Board {
     this.programme = new ProgrammeNow(event)
     this.header.element.querySelector('.board-header__top')?.insertBefore(this.programme.element, this.header.element.querySelector('.spacer'))
     this.surface = new Surface(this.edits, l => this.addNote(l), this.noteActions, this.groupActions, m => this.toast.show(m))
-    this.voting = new Voting(event, tableId, () => this.me.color, m => this.toast.show(m), () => this.showVotes())
+    this.voting = new Voting(event, tableId, m => this.toast.show(m), () => this.showVotes())
 
     this.newGroup.type = 'button'
     this.newGroup.className = 'tool-button'
-    this.newGroup.textContent = `▣ ${tf('newGroup')}`
+    this.newGroup.textContent = `+ ${tf('newGroup')}`
     this.newGroup.addEventListener('click', () => this.addGroup())
     this.banner.tools.append(this.newGroup, this.surface.connectors.toolButton)
 

@@ -93,7 +93,7 @@ export class NoteElement {
     this.ungroup.addEventListener('click', () => actions.ungroup(view.id))
     tools.append(this.left, this.right, this.ungroup, palette, this.remove)
     this.draftMark.className = 'note__draft'
-    this.draftMark.textContent = `🔒 ${tf('draft')}`
+    this.draftMark.textContent = tf('draft')
     this.draftMark.hidden = !draft
     el.classList.toggle('note--draft', draft)
     this.nextStep = new NextStepFields((field, value) => actions.setNextStep(view.id, field, value))

@@ -49,7 +49,7 @@ export class PhaseBanner {
       li.className = i < at ? 'done' : i === at ? 'current' : ''
     })
     const text = c.phase === 'schrijven' && c.privateWriting ? tf('do_schrijven_private') : tf(`do_${c.phase}`)
-    this.instruction.textContent = c.locked && c.phase !== 'gesloten' ? `🔒 ${tf('lockedNotice')}` : text
+    this.instruction.textContent = c.locked && c.phase !== 'gesloten' ? tf('lockedNotice') : text
     this.votes.hidden = c.phase !== 'stemmen'
     this.votes.textContent = votesLeft === 0 ? tf('noVotesLeft') : votesLeft === 1 ? tf('voteLeft') : tf('votesLeft', { n: votesLeft })
     this.votes.dataset.left = String(votesLeft)
@@ -65,7 +65,7 @@ export class PhaseBanner {
     this.timer.hidden = this.endsAt === null
     if (this.endsAt === null) return
     const left = this.endsAt - Date.now()
-    this.timer.textContent = left > 0 ? `⏱ ${tf('timeLeft', { time: formatRemaining(left) })}` : `⏱ ${tf('timeUp')}`
+    this.timer.textContent = left > 0 ? tf('timeLeft', { time: formatRemaining(left) }) : tf('timeUp')
     this.timer.dataset.up = String(left <= 0)
   }
 }

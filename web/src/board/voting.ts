@@ -13,7 +13,6 @@ export class Voting {
   constructor (
     private readonly event: string,
     private readonly table: string,
-    private readonly color: () => string,
     private readonly say: (message: string) => void,
     private readonly changed: () => void,
   ) {}
@@ -59,7 +58,6 @@ export class Voting {
       const mine = this.state.mine[noteId] ?? 0
       for (let i = 0; i < mine; i++) {
         const dot = button('vote-dot', '', tf('unvote'))
-        dot.style.background = this.color()
         dot.addEventListener('click', () => void this.cast(noteId, -1))
         parts.push(dot)
       }

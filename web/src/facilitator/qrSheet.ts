@@ -12,7 +12,7 @@ export function qrSheet (event: string, tables: Array<{ id: string; title: strin
   h.textContent = tf('qrCodes')
   const print = document.createElement('button')
   print.type = 'button'
-  print.textContent = `🖨 ${tf('qrPrint')}`
+  print.textContent = tf('qrPrint')
   print.addEventListener('click', () => window.print())
   head.append(h, print)
   const cards = document.createElement('div')

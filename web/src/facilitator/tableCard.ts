@@ -47,7 +47,7 @@ export class TableCard {
     const c = table.control
     this.phase.textContent = tf(`phase_${c.phase}`)
     this.phase.dataset.phase = c.phase
-    this.lock.textContent = c.locked ? `🔒 ${tf('lockedBadge')}` : tf('openBadge')
+    this.lock.textContent = c.locked ? tf('lockedBadge') : tf('openBadge')
     this.lock.dataset.locked = String(c.locked)
     const parts = [tf('people', { n: table.people }), tf('notesN', { n: table.notes }), tf('draftsN', { n: table.drafts })]
     if (c.privateWriting) parts.push(tf('privateIsOn'))
@@ -65,7 +65,7 @@ export class TableCard {
       return
     }
     const left = ends - (Date.now() + clockOffset)
-    this.timer.textContent = left > 0 ? `⏱ ${tf('timeLeft', { time: formatRemaining(left) })}` : `⏱ ${tf('timeUp')}`
+    this.timer.textContent = left > 0 ? tf('timeLeft', { time: formatRemaining(left) }) : tf('timeUp')
     this.timer.dataset.running = String(left > 0)
   }
 }
