@@ -241,6 +241,7 @@ export class Board {
     this.element.dataset.phase = c.phase
     this.element.classList.toggle('board--readonly', !this.editable)
     this.newGroup.hidden = c.phase !== 'clusteren'
+    this.surface.connectors.toolButton.hidden = c.phase !== 'clusteren' && c.phase !== 'vervolgstappen'
     this.surface.setEditable(this.editable)
     if (c.phase === 'stemmen' && before.phase !== 'stemmen') void this.voting.refresh()
     if (c.voteBudget !== before.voteBudget) void this.voting.refresh()

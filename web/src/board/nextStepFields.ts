@@ -37,5 +37,7 @@ export class NextStepFields {
       if (document.activeElement !== input && input.value !== values[name]) input.value = values[name]
       input.readOnly = !editable
     }
+    // Empty fields stay out of sight until the table turns to next steps (board.css).
+    this.element.classList.toggle('note__next--empty', !values.owner && !values.due)
   }
 }
