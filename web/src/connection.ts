@@ -16,6 +16,14 @@ export interface ConnectionState {
   localLoaded: boolean
 }
 
+/** A room other than the table itself (a participant's drafts). */
+export interface RoomOptions {
+  /** Identity token, for rooms that belong to one participant. */
+  token?: string
+  /** Name of the IndexedDB copy, after `werktafel/{event}/`; the room name by default. */
+  storeName?: string
+}
+
 export class Connection {
   readonly doc = new Y.Doc()
   readonly provider: WebsocketProvider
@@ -25,14 +33,14 @@ export class Connection {
   private readonly onOffline = (): void => this.dropSocket()
   private readonly onOnline = (): void => this.reconnectNow()
 
-  constructor (readonly event: string, readonly table: string) {
-    this.persistence = new IndexeddbPersistence(`werktafel/${event}/${table}`, this.doc)
+  constructor (readonly event: string, readonly table: string, options: RoomOptions = {}) {
+    this.persistence = new IndexeddbPersistence(`werktafel/${event}/${options.storeName ?? table}`, this.doc)
     this.persistence.whenSynced.then(() => this.update({ localLoaded: true }), () => {})
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
     this.provider = new WebsocketProvider(`${scheme}//${location.host}/sync/${encodeURIComponent(event)}`, table, this.doc, {
       // Venue Wi-Fi comes back in seconds; do not let back-off grow past that.
       maxBackoffTime: 4000,
-      params: { key: accessKey(event) },
+      params: { key: accessKey(event), ...(options.token ? { token: options.token } : {}) },
     })
     this.provider.on('status', ({ status }: { status: ConnectionStatus }) => {
       this.update({ status, synced: status === 'connected' ? this.provider.synced : false })

@@ -1,14 +1,22 @@
-//! Who this device is: a display name given once and a random client id,
-//! both remembered in localStorage, plus a presence colour derived from the id.
+//! Who this device is: a display name given once, the server-signed identity
+//! (id + token) per event that votes and private drafts need, and a presence
+//! colour derived from the id. Until the server has signed one (offline, or a
+//! device from before signed identities), a random local id stands in.
+import { withKey } from './access'
 
 export interface Identity {
   id: string
   name: string
   color: string
+  /** The server's signature on `id` and `name`; empty until it has answered. */
+  token: string
 }
+
+interface Signed { id: string; name: string; token: string }
 
 const ID_KEY = 'werktafel.clientId'
 const NAME_KEY = 'werktafel.name'
+const signedKey = (event: string): string => `werktafel.identity.${event}`
 
 /** Colours that stay readable as outlines on every note colour. */
 const PRESENCE_COLORS = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#c2255c', '#0c8599', '#5f3dc4', '#e67700']
@@ -31,12 +39,59 @@ export function saveName (name: string): void {
   localStorage.setItem(NAME_KEY, name.trim().slice(0, 40))
 }
 
-/** The identity to use, or null when no name has been given yet. */
-export function identity (): Identity | null {
+/** The identity to use at `event`, or null when no name has been given yet. */
+export function identity (event: string): Identity | null {
   const name = savedName()
   if (!name) return null
-  const id = clientId()
-  return { id, name, color: colorFor(id) }
+  const signed = storedSigned(event, name)
+  const id = signed?.id ?? clientId()
+  return { id, name, color: colorFor(id), token: signed?.token ?? '' }
+}
+
+const pending = new Map<string, Promise<Identity | null>>()
+
+/**
+ * The signed identity for the saved name at `event`, asking the server for
+ * one when this device has none (or one for another name). Resolves to null
+ * when the server cannot be reached or refuses (the plenary key); callers
+ * carry on with the local id and try again later.
+ */
+export function ensureSigned (event: string): Promise<Identity | null> {
+  const name = savedName()
+  if (!name) return Promise.resolve(null)
+  if (storedSigned(event, name)) return Promise.resolve(identity(event))
+  const key = `${event}\n${name}`
+  let p = pending.get(key)
+  if (!p) {
+    p = requestSigned(event, name).finally(() => pending.delete(key))
+    pending.set(key, p)
+  }
+  return p
+}
+
+async function requestSigned (event: string, name: string): Promise<Identity | null> {
+  try {
+    const res = await fetch(withKey(event, `/api/events/${encodeURIComponent(event)}/identity`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    })
+    if (!res.ok) return null
+    const signed = await res.json() as Signed
+    localStorage.setItem(signedKey(event), JSON.stringify(signed))
+    return identity(event)
+  } catch {
+    return null
+  }
+}
+
+function storedSigned (event: string, name: string): Signed | null {
+  try {
+    const s = JSON.parse(localStorage.getItem(signedKey(event)) ?? 'null') as Signed | null
+    return s && typeof s.token === 'string' && s.token && s.name === name ? s : null
+  } catch {
+    return null
+  }
 }
 
 export function colorFor (id: string): string {

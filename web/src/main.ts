@@ -9,10 +9,12 @@ import { namePrompt } from './start/namePrompt'
 import { idleHook, setHook } from './testHook'
 import { fetchEvent, NotFound } from './api'
 import { adoptKeyFromUrl } from './access'
+import { ConsolePage } from './facilitator/consolePage'
 
 type Route =
   | { kind: 'start'; event: string }
   | { kind: 'board'; event: string; table: string }
+  | { kind: 'facilitator'; event: string }
   | { kind: 'unknown' }
 
 interface View { element: HTMLElement; destroy (): void }
@@ -24,6 +26,7 @@ export function parseRoute (path: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent)
   if (parts[0] !== 'e' || !parts[1]) return { kind: 'unknown' }
   if (parts.length === 2) return { kind: 'start', event: parts[1] }
+  if (parts.length === 3 && parts[2] === 'facilitator') return { kind: 'facilitator', event: parts[1] }
   if (parts.length === 4 && parts[2] === 't' && /^[a-z0-9-]{1,32}$/.test(parts[3])) {
     return { kind: 'board', event: parts[1], table: parts[3] }
   }
@@ -43,9 +46,11 @@ function render (): void {
   if (route.kind === 'start') {
     current = new StartPage(route.event, navigate)
   } else if (route.kind === 'board') {
-    const me = identity()
+    const me = identity(route.event)
     current = me ? new Board(route.event, route.table, me) : nameView(route.event)
     void checkTable(route.event, route.table, current)
+  } else if (route.kind === 'facilitator') {
+    current = new ConsolePage(route.event)
   } else {
     current = notFound()
   }
@@ -80,7 +85,7 @@ function notFound (): View {
 function nameView (event: string): View {
   const wrap = document.createElement('div')
   wrap.className = 'name-page'
-  const form = namePrompt(() => render())
+  const form = namePrompt(event, () => render())
   wrap.append(form)
   setHook(idleHook('name', event))
   queueMicrotask(() => form.querySelector('input')?.focus())

@@ -41,7 +41,16 @@ export interface NoteView {
   authorId: string
   createdAt: number
   updatedAt: number
+  /** For a next step: who takes it on (wie); empty when unset. */
+  owner: string
+  /** For a next step: when (wanneer), as people write it; empty when unset. */
+  due: string
+  /** The group the note is clustered into, or null. */
+  group: string | null
 }
+
+/** The two free-text fields of a next step. */
+export type NextStepField = 'owner' | 'due'
 
 export interface NewNote {
   lane: Lane
@@ -103,6 +112,9 @@ export class TableDoc {
       authorId: str(n.get('authorId')),
       createdAt: num(n.get('createdAt')),
       updatedAt: num(n.get('updatedAt')),
+      owner: str(n.get('owner')),
+      due: str(n.get('due')),
+      group: str(n.get('group')) || null,
     }
   }
 
@@ -145,6 +157,21 @@ export class TableDoc {
     if (!n) return
     n.set('color', color)
     touch(n)
+  }
+
+  setNextStep (id: string, field: NextStepField, value: string): void {
+    const n = this.notes.get(id)
+    if (!n || n.get(field) === value) return
+    n.set(field, value.slice(0, 80))
+    touch(n)
+  }
+
+  /** Puts a note into a group, or takes it out with null. */
+  setGroup (id: string, group: string | null): void {
+    const n = this.notes.get(id)
+    if (!n) return
+    if (group) n.set('group', group)
+    else if (n.has('group')) n.delete('group')
   }
 
   /** Marks a note as edited now (used after text edits). */
@@ -192,14 +219,15 @@ function touch (n: Y.Map<unknown>): void {
   n.set('updatedAt', Date.now())
 }
 
-function str (v: unknown): string {
-  return typeof v === 'string' ? v : ''
+/** A plain string; a Y.Text where a string is expected is read as its content. */
+export function str (v: unknown): string {
+  return typeof v === 'string' ? v : v instanceof Y.Text ? v.toString() : ''
 }
 
-function num (v: unknown): number {
+export function num (v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0
 }
 
-function clamp (v: number, lo: number, hi: number): number {
+export function clamp (v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v))
 }

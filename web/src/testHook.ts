@@ -2,11 +2,31 @@
 //! (connection status, sync, stored offline edits) instead of on time.
 import type { ConnectionStatus } from './connection'
 import type { Color, Lane } from './schema'
+import type { Control } from './control'
+import type { ConsoleInfo } from './facilitation'
 
-export interface HookNote { id: string; text: string; lane: Lane; color: Color; x: number; y: number; author: string }
+export interface HookNote {
+  id: string; text: string; lane: Lane; color: Color; x: number; y: number; author: string
+  owner?: string; due?: string; group?: string | null
+}
+
+/** The workshop side of a board: phase, drafts, groups, arrows, votes. */
+export interface HookFacilitation {
+  control (): Control
+  /** Whether the board lets this participant edit now. */
+  editable (): boolean
+  /** This participant's private notes, not yet revealed. */
+  drafts (): HookNote[]
+  /** The drafts document is connected and synced (private writing can start). */
+  draftsReady (): boolean
+  groups (): Array<{ id: string; title: string; notes: string[] }>
+  connectors (): Array<{ id: string; from: string; to: string; label: string }>
+  /** My votes as the server last said, and the published totals. */
+  votes (): { budget: number; used: number; mine: Record<string, number>; totals: Record<string, number>; refusal: string }
+}
 
 export interface WerktafelHook {
-  page: 'start' | 'board' | 'name' | 'error'
+  page: 'start' | 'board' | 'name' | 'error' | 'facilitator'
   event: string
   table: string | null
   status: ConnectionStatus
@@ -24,6 +44,10 @@ export interface WerktafelHook {
   /** Stops / resumes syncing with the server (edits keep going to IndexedDB). */
   disconnect (): void
   connect (): void
+  /** On a board: the workshop state (see HookFacilitation). */
+  facilitation?: HookFacilitation
+  /** On the facilitator console: the last overview the server gave. */
+  console?: () => ConsoleInfo | null
 }
 
 declare global {

@@ -1,66 +1,90 @@
 //! The table board: three lanes of live sticky notes on one table document,
-//! wired to the connection, presence, undo and the test hook.
+//! run in phases by the facilitator (`control`): wired to the connection,
+//! the private drafts, presence, undo, voting and the test hook.
 import { Connection } from '../connection'
-import { LANES, TableDoc, type Color, type Lane, type NoteView } from '../schema'
-import type { Identity } from '../identity'
+import { acceptsWrites, DEFAULT_CONTROL, observeControl, readControl, readVoteTotals, type Control } from '../control'
+import { GroupsDoc } from '../groups'
+import { ensureSigned, type Identity } from '../identity'
 import { t } from '../i18n'
-import { setHook } from '../testHook'
+import { tf } from '../i18nFacilitation'
+import { ProgrammeNow } from '../programmeNow'
+import { TableDoc, type Color, type Lane, type NoteView } from '../schema'
 import { BoardHeader } from './header'
-import { LaneView } from './lane'
-import { NoteElement, type NoteActions } from './note'
+import { installBoardHook } from './boardHook'
+import { Drafts } from './drafts'
+import { Edits } from './edits'
+import type { GroupActions } from './groupElement'
+import type { NoteActions } from './note'
+import { PhaseBanner } from './phaseBanner'
 import { Presence } from './presence'
+import { Surface } from './surface'
 import { Toast } from './toast'
 import { Undo } from './undo'
-import { startDrag } from './drag'
+import { Voting } from './voting'
+import { startDrag, type Drop } from './drag'
+import { listSpot } from './listSpot'
 
 const NARROW = '(max-width: 760px)'
 
 export class Board {
   readonly element = document.createElement('div')
-  private readonly connection: Connection
-  private readonly table: TableDoc
-  /** Origin of every local transaction: what the UndoManager may undo. */
-  private readonly local = { local: true }
-  private readonly undo: Undo
-  private readonly presence: Presence
+  readonly connection: Connection
+  readonly edits: Edits
+  readonly undo: Undo
+  readonly presence: Presence
+  readonly surface: Surface
+  readonly voting: Voting
   private readonly header: BoardHeader
-  private readonly lanes: LaneView[]
-  private readonly notes = new Map<string, NoteElement>()
+  private readonly banner = new PhaseBanner()
+  private readonly programme: ProgrammeNow
+  private readonly newGroup = document.createElement('button')
   private readonly toast = new Toast()
   private readonly narrow = window.matchMedia(NARROW)
   private readonly resize = new ResizeObserver(() => {
-    for (const n of this.notes.values()) n.autosize()
-    this.layout()
+    for (const n of this.surface.notes.values()) n.autosize()
+    this.surface.layout()
   })
+  control: Control = DEFAULT_CONTROL
   private lastLane: Lane = 'goed'
   private readonly cleanup: Array<() => void> = []
+  private destroyed = false
 
-  constructor (readonly event: string, readonly tableId: string, private readonly me: Identity) {
+  constructor (readonly event: string, readonly tableId: string, private me: Identity) {
     this.connection = new Connection(event, tableId)
-    this.table = new TableDoc(this.connection.doc)
-    this.undo = new Undo(this.table.notes, this.local)
+    const table = new TableDoc(this.connection.doc)
+    const groups = new GroupsDoc(this.connection.doc)
+    this.edits = new Edits(table, groups, { local: true }, () => this.me)
+    this.undo = new Undo([table.notes, groups.groups, groups.connectors], this.edits.local)
     this.presence = new Presence(this.connection.awareness, me)
-    this.header = new BoardHeader(event, tableId, this.presence.element, () => this.undo.undo(), () => this.undo.redo())
-    this.lanes = LANES.map(lane => new LaneView(lane, l => this.addNote(l)))
+    this.header = new BoardHeader(event, tableId, this.presence.element, () => this.editable && this.undo.undo(), () => this.editable && this.undo.redo())
+    this.programme = new ProgrammeNow(event)
+    this.header.element.querySelector('.board-header__top')?.insertBefore(this.programme.element, this.header.element.querySelector('.spacer'))
+    this.surface = new Surface(this.edits, l => this.addNote(l), this.noteActions, this.groupActions, m => this.toast.show(m))
+    this.voting = new Voting(event, tableId, m => this.toast.show(m), () => this.showVotes())
+
+    this.newGroup.type = 'button'
+    this.newGroup.className = 'tool-button'
+    this.newGroup.textContent = `+ ${tf('newGroup')}`
+    this.newGroup.addEventListener('click', () => this.addGroup())
+    this.banner.tools.append(this.newGroup, this.surface.connectors.toolButton)
 
     this.element.className = 'board'
-    const lanes = document.createElement('main')
-    lanes.className = 'lanes'
-    lanes.setAttribute('aria-describedby', 'table-question')
-    lanes.append(...this.lanes.map(l => l.element))
     const hint = document.createElement('p')
     hint.className = 'board__hint'
     hint.textContent = t('shortcuts')
-    this.element.append(this.header.element, lanes, hint, this.toast.element)
+    this.element.append(this.header.element, this.banner.element, this.surface.element, hint, this.toast.element)
 
-    this.table.meta.observe(() => this.header.setMeta(this.table.readMeta(), tableId))
-    this.table.notes.observeDeep(() => this.sync())
+    table.meta.observe(() => this.header.setMeta(table.readMeta(), tableId))
+    table.notes.observeDeep(() => this.sync())
+    groups.groups.observeDeep(() => this.sync())
+    groups.connectors.observe(() => this.surface.layout())
+    this.cleanup.push(observeControl(this.connection.doc, () => this.applyControl()))
     this.undo.onChange(() => this.header.setHistory(this.undo.canUndo, this.undo.canRedo))
     this.presence.onChange(() => this.showEditors())
     this.cleanup.push(this.connection.onChange(s => this.header.setStatus(s.status, navigator.onLine)))
-    this.header.setMeta(this.table.readMeta(), tableId)
+    this.header.setMeta(table.readMeta(), tableId)
     this.header.setHistory(false, false)
-    this.resize.observe(lanes)
+    this.resize.observe(this.surface.element)
 
     const onKey = (e: KeyboardEvent): void => this.onKey(e)
     const onNet = (): void => this.header.setStatus(this.connection.current.status, navigator.onLine)
@@ -72,188 +96,194 @@ export class Board {
       window.removeEventListener('online', onNet)
       window.removeEventListener('offline', onNet)
     })
-    this.installHook()
+    installBoardHook(this)
+    this.applyControl()
     this.sync()
+    void this.sign()
   }
 
   destroy (): void {
+    this.destroyed = true
     for (const fn of this.cleanup) fn()
     this.resize.disconnect()
-    for (const n of this.notes.values()) n.destroy()
+    this.surface.destroy()
+    this.banner.destroy()
+    this.programme.destroy()
     this.presence.destroy()
     this.undo.destroy()
+    this.edits.drafts?.destroy()
     this.connection.destroy()
     this.element.remove()
   }
 
-  /** Creates a note at a free spot of a lane and puts the caret in it. */
+  get editable (): boolean {
+    return acceptsWrites(this.control)
+  }
+
+  /** Creates a note at a free spot of a lane (in the drafts while writing privately). */
   addNote (lane: Lane, color: Color = defaultColor(lane)): string {
-    const laneView = this.laneView(lane)
-    const spot = laneView.freeSpot(this.notesIn(lane))
+    if (!this.editable) return ''
+    const privately = this.control.privateWriting && this.control.phase === 'schrijven'
+    const drafts = this.edits.drafts
+    if (privately && !drafts?.ready) { this.toast.show(tf('draftsWaiting')); return '' }
+    const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane))
     this.undo.boundary()
-    let id = ''
-    this.transact(() => {
-      id = this.table.createNote({ lane, color, ...spot, author: this.me.name, authorId: this.me.id })
-    })
+    const id = this.edits.addNote(privately && drafts ? drafts.table : this.edits.table, lane, color, spot)
     this.undo.boundary()
     this.lastLane = lane
-    this.notes.get(id)?.focusText()
+    this.surface.notes.get(id)?.focusText()
     return id
   }
 
-  private readonly actions: NoteActions = {
+  private addGroup (): void {
+    if (!this.editable) return
+    const lane = this.lastLane
+    const id = this.edits.newGroup(lane, this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane)))
+    this.surface.groups.get(id)?.focusTitle()
+  }
+
+  /** Gets the server-signed identity (silently), then opens the drafts and loads my votes. */
+  private async sign (): Promise<void> {
+    const signed = await ensureSigned(this.event)
+    if (!signed || this.destroyed) return
+    this.me = signed
+    this.presence.setUser(signed)
+    const drafts = new Drafts(this.event, this.tableId, signed)
+    this.edits.drafts = drafts
+    drafts.table.notes.observeDeep(() => this.sync())
+    this.cleanup.push(drafts.connection.onChange(() => this.sync()))
+    await this.voting.setToken(signed.token)
+  }
+
+  private readonly noteActions: NoteActions = {
     moveToLane: (id, lane) => {
-      const spot = this.laneView(lane).freeSpot(this.notesIn(lane).filter(n => n.view.id !== id))
-      this.transact(() => this.table.move(id, lane, spot.x, spot.y))
-      this.notes.get(id)?.focusText()
+      const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane).filter(n => n.element.dataset.noteId !== id))
+      this.edits.ungroup(id)
+      this.edits.move(id, lane, spot.x, spot.y)
+      this.surface.notes.get(id)?.focusText()
       this.toast.show(t('movedTo', { lane: t(`lane_${lane}`) }))
     },
     nudge: (id, dx, dy) => {
-      const v = this.table.readNote(id)
-      if (v) this.transact(() => this.table.move(id, v.lane, v.x + dx, v.y + dy))
+      const v = this.edits.docOf(id).readNote(id)
+      if (v) this.edits.move(id, v.lane, v.x + dx, v.y + dy)
     },
-    setColor: (id, color) => this.transact(() => this.table.setColor(id, color)),
+    setColor: (id, color) => this.edits.setColor(id, color),
     remove: id => this.removeNote(id),
-    textEdited: id => this.table.touch(id),
+    textEdited: id => this.edits.docOf(id).touch(id),
     focusChanged: (id, focused) => {
-      if (focused) this.lastLane = this.table.readNote(id)?.lane ?? this.lastLane
+      if (focused) this.lastLane = this.edits.docOf(id).readNote(id)?.lane ?? this.lastLane
       // Each visit to a note is its own undo step, however quickly it follows the last.
       this.undo.boundary()
       this.presence.setEditing(focused ? id : null)
     },
     startDrag: (id, e) => {
-      const note = this.notes.get(id)
-      if (!note) return
-      startDrag(e, note.element, this.lanes, () => this.narrow.matches, drop => {
-        const spot = this.narrow.matches ? this.listSpot(id, drop.lane, drop.pointerY) : drop
-        this.transact(() => this.table.move(id, drop.lane, spot.x, spot.y))
-      })
+      const note = this.surface.notes.get(id)
+      if (note && this.editable) startDrag(e, note.element, this.surface.lanes, () => this.narrow.matches, drop => this.dropNote(id, drop))
     },
+    setNextStep: (id, field, value) => this.edits.setNextStep(id, field, value),
+    ungroup: id => this.edits.ungroup(id),
   }
 
-  /**
-   * On narrow screens notes flow as a list in (y, x) order, so a drop picks a
-   * position between the notes above and below the pointer rather than pixels.
-   */
-  private listSpot (id: string, lane: Lane, pointerY: number): { x: number; y: number } {
-    const others = this.notesIn(lane).filter(n => n.view.id !== id)
-      .sort((a, b) => a.view.y - b.view.y || a.view.x - b.view.x)
-    const above = others.filter(n => {
-      const r = n.element.getBoundingClientRect()
-      return r.top + r.height / 2 < pointerY
-    })
-    const before = above[above.length - 1]?.view
-    const after = others[above.length]?.view
-    if (before && after) return after.y - before.y >= 2 ? { x: before.x, y: (before.y + after.y) / 2 } : { x: before.x + 1, y: before.y }
-    if (before) return { x: 12, y: before.y + 150 }
-    if (after) return { x: 0, y: Math.max(0, after.y - 150) }
-    return { x: 12, y: 12 }
+  private readonly groupActions: GroupActions = {
+    startDrag: (id, e) => {
+      const g = this.surface.groups.get(id)
+      if (g && this.editable) startDrag(e, g.element, this.surface.lanes, () => this.narrow.matches, drop => this.edits.moveGroup(id, drop.lane, drop.x, drop.y))
+    },
+    dissolve: id => this.edits.dissolve(id),
+    titleEdited: () => {},
+  }
+
+  /** A drop in clusteren onto a note or group groups them; elsewhere it moves (and leaves a group). */
+  private dropNote (id: string, drop: Drop): void {
+    const draft = this.edits.isDraft(id)
+    const current = this.edits.docOf(id).readNote(id)?.group ?? null
+    if (!draft && (drop.onto.note || drop.onto.group)) {
+      const ontoGroup = drop.onto.group ?? this.edits.table.readNote(drop.onto.note ?? '')?.group
+      if (ontoGroup && ontoGroup === current) return
+      if (this.control.phase === 'clusteren' && !(drop.onto.note && this.edits.isDraft(drop.onto.note))) {
+        const made = this.edits.group(id, drop.onto)
+        if (made?.created) this.surface.groups.get(made.group)?.focusTitle()
+        if (made) { this.toast.show(tf('groupedInto')); return }
+      }
+    }
+    const spot = this.narrow.matches ? listSpot(this.surface.notesIn(drop.lane).filter(n => n.view.id !== id), drop.pointerY) : drop
+    if (current) this.edits.ungroup(id)
+    this.edits.move(id, drop.lane, spot.x, spot.y)
   }
 
   private removeNote (id: string): void {
-    const snapshot = this.table.readNote(id)
+    const doc = this.edits.docOf(id)
+    const snapshot = doc.readNote(id)
     if (!snapshot) return
     this.undo.boundary()
-    this.transact(() => this.table.remove(id))
+    this.edits.remove(id)
     this.undo.boundary()
+    if (doc !== this.edits.table) return
     const step = this.undo.top()
     this.toast.show(t('deleted'), {
       label: t('undoDelete'),
       run: () => {
         if (this.undo.top() === step) this.undo.undo()
-        else if (!this.table.note(id)) this.restore(snapshot)
+        else if (!this.edits.table.note(id)) this.restore(snapshot)
       },
     })
   }
 
   /** Brings a deleted note back when its deletion is no longer the last undo step. */
   private restore (n: NoteView): void {
-    this.transact(() => {
-      const id = this.table.createNote({ ...n })
-      this.notes.get(id)?.focusText()
-    })
+    this.surface.notes.get(this.edits.restore(n))?.focusText()
   }
 
-  private transact (fn: () => void): void {
-    this.connection.doc.transact(fn, this.local)
+  private applyControl (): void {
+    const before = this.control
+    this.control = readControl(this.connection.doc)
+    const c = this.control
+    this.element.dataset.phase = c.phase
+    this.element.classList.toggle('board--readonly', !this.editable)
+    this.newGroup.hidden = c.phase !== 'clusteren'
+    this.surface.connectors.toolButton.hidden = c.phase !== 'clusteren' && c.phase !== 'vervolgstappen'
+    this.surface.setEditable(this.editable)
+    if (c.phase === 'stemmen' && before.phase !== 'stemmen') void this.voting.refresh()
+    if (c.voteBudget !== before.voteBudget) void this.voting.refresh()
+    this.showVotes()
   }
 
-  /** Brings the DOM in line with the document: add, update, move and drop notes. */
+  /** Brings the DOM in line with the documents. */
   private sync (): void {
-    const seen = new Set<string>()
-    const created: NoteElement[] = []
-    for (const view of this.table.allNotes()) {
-      seen.add(view.id)
-      let note = this.notes.get(view.id)
-      if (!note) {
-        const text = this.table.text(view.id)
-        if (!text) continue
-        note = new NoteElement(view, text, this.local, this.actions)
-        this.notes.set(view.id, note)
-        created.push(note)
-      } else {
-        note.update(view)
-      }
-      const body = this.laneView(view.lane).body
-      if (note.element.parentElement !== body) {
-        const hadFocus = note.element.contains(document.activeElement)
-        body.append(note.element)
-        if (hadFocus) note.focusText()
-      }
-    }
-    for (const [id, note] of this.notes) {
-      if (!seen.has(id)) { note.destroy(); this.notes.delete(id) }
-    }
-    // Text edits resize their own textarea; new notes and width changes need it here.
-    for (const note of created) note.autosize()
+    this.surface.sync()
+    this.surface.setEditable(this.editable)
     this.showEditors()
-    this.layout()
+    this.showVotes()
+    this.surface.layout()
   }
 
-  private layout (): void {
-    for (const lane of this.lanes) lane.layout(this.notesIn(lane.lane))
+  private showVotes (): void {
+    const voting = this.control.phase === 'stemmen' && this.editable
+    const totals = readVoteTotals(this.connection.doc)
+    const published = this.control.voteVisibility === 'always' || this.control.phase !== 'stemmen'
+    for (const [id, note] of this.surface.notes) {
+      if (note.draft) { note.votes.hidden = true; continue }
+      const total = totals.get(id) ?? (published && this.control.phase === 'stemmen' ? 0 : undefined)
+      this.voting.render(note.votes, id, voting, total)
+    }
+    this.banner.update(this.control, this.voting.left)
   }
 
   private showEditors (): void {
     const editors = this.presence.editors()
-    for (const [id, note] of this.notes) note.setEditors(editors.get(id) ?? [])
-  }
-
-  private notesIn (lane: Lane): NoteElement[] {
-    return [...this.notes.values()].filter(n => n.view.lane === lane)
-  }
-
-  private laneView (lane: Lane): LaneView {
-    return this.lanes[LANES.indexOf(lane)]
+    for (const [id, note] of this.surface.notes) note.setEditors(editors.get(id) ?? [])
   }
 
   private onKey (e: KeyboardEvent): void {
-    if (this.undo.handleKey(e)) { e.preventDefault(); return }
+    if (e.key === 'Escape' && this.surface.connectors.active) { this.surface.connectors.cancel(); return }
+    // Undo while locked would send an edit the server refuses (and closes the connection for).
+    if (this.editable && this.undo.handleKey(e)) { e.preventDefault(); return }
     const target = e.target as HTMLElement | null
     const typing = target?.closest('input, textarea, select, [contenteditable="true"]')
     if (!typing && !e.ctrlKey && !e.metaKey && !e.altKey && e.key.toLowerCase() === 'n') {
       e.preventDefault()
       this.addNote(this.lastLane)
     }
-  }
-
-  private installHook (): void {
-    const c = this.connection
-    const people = (): string[] => this.presence.people().map(p => p.name)
-    setHook({
-      page: 'board',
-      event: this.event,
-      table: this.tableId,
-      get status () { return c.current.status },
-      get synced () { return c.current.synced },
-      get localLoaded () { return c.current.localLoaded },
-      ready: true,
-      notes: () => this.table.allNotes().map(({ id, text, lane, color, x, y, author }) => ({ id, text, lane, color, x, y, author })),
-      people,
-      whenStored: () => c.whenStored(),
-      disconnect: () => c.disconnect(),
-      connect: () => c.connect(),
-    })
   }
 }
 

@@ -14,6 +14,8 @@ export interface Drop {
   y: number
   /** The pointer's viewport y at release (for list order on narrow screens). */
   pointerY: number
+  /** The note or group under the pointer at release, other than the dragged one. */
+  onto: { note?: string; group?: string }
 }
 
 export function startDrag (
@@ -60,13 +62,24 @@ export function startDrag (
     const scale = target.scale()
     const left = origin.left + ev.clientX - start.x
     const top = origin.top + ev.clientY - start.y
-    onDrop({ lane: target.lane, x: (left - body.left) / scale, y: (top - body.top) / scale, pointerY: ev.clientY })
+    onDrop({ lane: target.lane, x: (left - body.left) / scale, y: (top - body.top) / scale, pointerY: ev.clientY, onto: under(note, ev.clientX, ev.clientY) })
   }
   const up = (ev: PointerEvent): void => finish(ev, false)
   const cancel = (ev: PointerEvent): void => finish(ev, true)
   handle.addEventListener('pointermove', move)
   handle.addEventListener('pointerup', up)
   handle.addEventListener('pointercancel', cancel)
+}
+
+/** The note or group under the pointer, looking through the dragged element. */
+function under (dragged: HTMLElement, x: number, y: number): Drop['onto'] {
+  for (const el of document.elementsFromPoint(x, y)) {
+    if (dragged.contains(el)) continue
+    const hit = (el as HTMLElement).closest<HTMLElement>('[data-note-id], [data-group-id]')
+    if (!hit || dragged.contains(hit)) continue
+    return hit.dataset.noteId ? { note: hit.dataset.noteId } : { group: hit.dataset.groupId }
+  }
+  return {}
 }
 
 /** The lane under the pointer: by column on wide screens, by row when stacked. */

@@ -1,7 +1,17 @@
 //! One lane of the board: its heading, its add button and the notes placed in it.
 import { LANE_WIDTH, NOTE_WIDTH, type Lane } from '../schema'
 import { t } from '../i18n'
-import type { NoteElement } from './note'
+
+/** Anything placed at a board position in a lane: a note or a group. */
+export interface Placeable {
+  readonly element: HTMLElement
+  /** Board position and width, in board units. */
+  readonly x: number
+  readonly y: number
+  readonly width: number
+  /** Puts the element at `top` CSS px (its board y, pushed below anything it would cover). */
+  place (scale: number, order: number, top: number): void
+}
 
 /** Free space kept below the lowest note so there is room to drop another. */
 const LANE_TAIL = 140
@@ -52,33 +62,56 @@ export class LaneView {
   }
 
   /**
-   * Positions the lane's notes and orders them in reading order (y, then x):
-   * the DOM order gives keyboard users the same order the eye sees, and on
-   * narrow screens, where notes flow as a list, the CSS order does the same.
+   * Positions the lane's notes and groups and orders them in reading order
+   * (y, then x): the DOM order gives keyboard users the same order the eye
+   * sees, and on narrow screens, where notes flow as a list, the CSS order
+   * does the same. An item that would cover one above it (a group grew, two
+   * people dropped notes on one spot) is shown just below it instead; the
+   * document keeps its position, so every screen shows the same picture.
    */
-  layout (notes: NoteElement[]): void {
+  layout (items: Placeable[], count: number): void {
     const scale = this.scale()
-    const sorted = [...notes].sort((a, b) => a.view.y - b.view.y || a.view.x - b.view.x)
-    // All writes first, then all reads: one layout pass instead of one per note.
-    sorted.forEach((n, i) => n.place(scale, i))
-    let bottom = 0
-    for (const n of sorted) bottom = Math.max(bottom, n.view.y * scale + n.element.offsetHeight)
+    const sorted = [...items].sort((a, b) => a.y - b.y || a.x - b.x)
+    // One read pass for the heights, then the writes: one layout, not one per note.
+    const heights = sorted.map(n => n.element.offsetHeight)
+    const placed: Array<{ x: number; w: number; top: number; bottom: number }> = []
+    sorted.forEach((n, i) => {
+      let top = n.y * scale
+      for (let moved = true; moved;) {
+        moved = false
+        for (const p of placed) {
+          const sideBySide = n.x + n.width <= p.x || p.x + p.w <= n.x
+          if (!sideBySide && top < p.bottom && p.top < top + heights[i]) {
+            top = p.bottom + GAP * scale
+            moved = true
+          }
+        }
+      }
+      placed.push({ x: n.x, w: n.width, top, bottom: top + heights[i] })
+      n.place(scale, i, top)
+    })
+    const bottom = Math.max(0, ...placed.map(p => p.bottom))
     this.reorder(sorted)
     this.body.style.setProperty('--min-height', `${Math.ceil(bottom + LANE_TAIL)}px`)
-    this.count.textContent = String(notes.length)
-    if (notes.length === 0) this.body.append(this.empty)
+    this.count.textContent = String(count)
+    if (items.length === 0) this.body.append(this.empty)
     else this.empty.remove()
   }
 
-  /** A free spot for a new note: the lower end of the emptier column. */
-  freeSpot (notes: NoteElement[]): { x: number; y: number } {
+  /** Turns the add button off while the table does not accept writes. */
+  setEditable (editable: boolean): void {
+    this.add.disabled = !editable
+  }
+
+  /** A free spot for a new note: the lower end of the emptier column, as shown. */
+  freeSpot (items: Placeable[]): { x: number; y: number } {
     const scale = this.scale()
     const columns = [GAP, LANE_WIDTH - NOTE_WIDTH - GAP]
     const bottoms = columns.map(x => {
       let b = GAP
-      for (const n of notes) {
-        const overlaps = n.view.x < x + NOTE_WIDTH && n.view.x + NOTE_WIDTH > x
-        if (overlaps) b = Math.max(b, n.view.y + n.element.offsetHeight / scale + GAP)
+      for (const n of items) {
+        const overlaps = n.x < x + NOTE_WIDTH && n.x + n.width > x
+        if (overlaps) b = Math.max(b, (n.element.offsetTop + n.element.offsetHeight) / scale + GAP)
       }
       return b
     })
@@ -86,7 +119,7 @@ export class LaneView {
     return { x: columns[i], y: Math.round(bottoms[i]) }
   }
 
-  private reorder (sorted: NoteElement[]): void {
+  private reorder (sorted: Placeable[]): void {
     const active = document.activeElement
     let prev: Element | null = null
     for (const n of sorted) {

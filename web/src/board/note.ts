@@ -2,9 +2,11 @@
 //! to drag it, buttons to move it between lanes, recolour and delete it, and
 //! the names of whoever else is typing in it.
 import * as Y from 'yjs'
-import { COLORS, LANES, NOTE_WIDTH, type Color, type Lane, type NoteView } from '../schema'
+import { COLORS, LANES, NOTE_WIDTH, type Color, type Lane, type NextStepField, type NoteView } from '../schema'
 import { t } from '../i18n'
+import { tf } from '../i18nFacilitation'
 import { TextBinding } from './textBinding'
+import { NextStepFields } from './nextStepFields'
 import type { Editor } from './presence'
 
 /** What a note asks of the board; the board owns the document writes. */
@@ -16,6 +18,8 @@ export interface NoteActions {
   textEdited (id: string): void
   focusChanged (id: string, focused: boolean): void
   startDrag (id: string, e: PointerEvent): void
+  setNextStep (id: string, field: NextStepField, value: string): void
+  ungroup (id: string): void
 }
 
 /** Board units a note moves per arrow key press on its grip. */
@@ -29,12 +33,18 @@ export class NoteElement {
   private readonly left = iconButton('←')
   private readonly right = iconButton('→')
   private readonly remove = iconButton('✕')
+  private readonly ungroup = iconButton('⇱')
+  private readonly draftMark = document.createElement('p')
+  private readonly nextStep: NextStepFields
+  /** Where the board shows this note's votes (empty outside voting). */
+  readonly votes = document.createElement('div')
+  private editable = true
   private readonly swatches = new Map<Color, HTMLButtonElement>()
   private readonly editors = document.createElement('div')
   private readonly binding: TextBinding
   view: NoteView
 
-  constructor (view: NoteView, ytext: Y.Text, origin: unknown, private readonly actions: NoteActions) {
+  constructor (view: NoteView, ytext: Y.Text, origin: unknown, private readonly actions: NoteActions, readonly draft = false) {
     this.view = view
     const el = this.element
     el.className = 'note'
@@ -80,13 +90,20 @@ export class NoteElement {
     }
     this.remove.classList.add('note__delete')
     this.remove.addEventListener('click', () => actions.remove(view.id))
-    tools.append(this.left, this.right, palette, this.remove)
+    this.ungroup.addEventListener('click', () => actions.ungroup(view.id))
+    tools.append(this.left, this.right, this.ungroup, palette, this.remove)
+    this.draftMark.className = 'note__draft'
+    this.draftMark.textContent = tf('draft')
+    this.draftMark.hidden = !draft
+    el.classList.toggle('note--draft', draft)
+    this.nextStep = new NextStepFields((field, value) => actions.setNextStep(view.id, field, value))
+    this.votes.className = 'note__votes'
 
     this.editors.className = 'note__editors'
     this.editors.setAttribute('aria-live', 'polite')
 
     // DOM order is the tab order: the text first, then the note's tools.
-    el.append(this.textarea, bar, tools, this.editors)
+    el.append(this.draftMark, this.textarea, this.nextStep.element, this.votes, bar, tools, this.editors)
     this.update(view)
   }
 
@@ -106,17 +123,25 @@ export class NoteElement {
     this.left.disabled = i === 0
     this.right.disabled = i === LANES.length - 1
     label(this.remove, t('delete'))
+    label(this.ungroup, tf('ungroup'))
+    this.ungroup.hidden = !view.group
+    this.nextStep.element.hidden = view.lane !== 'vervolgstap'
+    this.nextStep.update(view, this.editable)
     for (const [color, b] of this.swatches) {
       label(b, `${t('color')}: ${t(`color_${color}`)}`)
       b.setAttribute('aria-checked', String(color === view.color))
     }
   }
 
-  /** Places the note at its board position; `scale` is CSS px per board unit. */
-  place (scale: number, order: number): void {
+  get x (): number { return this.view.x }
+  get y (): number { return this.view.y }
+  get width (): number { return NOTE_WIDTH }
+
+  /** Places the note at its board x and at `top` px; `scale` is CSS px per board unit. */
+  place (scale: number, order: number, top: number): void {
     const s = this.element.style
     s.setProperty('--x', `${this.view.x * scale}px`)
-    s.setProperty('--y', `${this.view.y * scale}px`)
+    s.setProperty('--y', `${top}px`)
     s.setProperty('--w', `${NOTE_WIDTH * scale}px`)
     s.order = String(order)
   }
@@ -132,6 +157,15 @@ export class NoteElement {
       tag.textContent = t('editing', { name: ed.name })
       return tag
     }))
+  }
+
+  /** Read-only while the table is locked or closed: text, tools and fields. */
+  setEditable (editable: boolean): void {
+    this.editable = editable
+    this.element.classList.toggle('note--readonly', !editable)
+    this.textarea.readOnly = !editable
+    this.grip.disabled = !editable
+    this.nextStep.update(this.view, editable)
   }
 
   autosize (): void {

@@ -15,12 +15,18 @@ export class Presence {
   private readonly listeners = new Set<() => void>()
   private readonly onAwareness = (): void => this.changed()
 
-  constructor (private readonly awareness: Awareness, private readonly me: Identity) {
+  constructor (private readonly awareness: Awareness, private me: Identity) {
     this.element.className = 'presence'
     this.element.setAttribute('role', 'list')
     awareness.setLocalState({ user: { id: me.id, name: me.name, color: me.color }, editing: null })
     awareness.on('change', this.onAwareness)
     this.render()
+  }
+
+  /** Takes on a new identity (the server-signed one, once it arrives). */
+  setUser (me: Identity): void {
+    this.me = me
+    this.awareness.setLocalStateField('user', { id: me.id, name: me.name, color: me.color })
   }
 
   setEditing (noteId: string | null): void {

@@ -1,8 +1,9 @@
-//! Asks for the participant's name once; it is remembered on this device.
-import { saveName, savedName } from '../identity'
+//! Asks for the participant's name once; it is remembered on this device,
+//! and the server signs an identity for it (needed for votes and drafts).
+import { ensureSigned, saveName, savedName } from '../identity'
 import { t } from '../i18n'
 
-export function namePrompt (onSaved: () => void, compact = false): HTMLFormElement {
+export function namePrompt (event: string, onSaved: () => void, compact = false): HTMLFormElement {
   const form = document.createElement('form')
   form.className = compact ? 'name-form name-form--compact' : 'name-form'
   const label = document.createElement('label')
@@ -24,7 +25,10 @@ export function namePrompt (onSaved: () => void, compact = false): HTMLFormEleme
     e.preventDefault()
     if (!input.value.trim()) return
     saveName(input.value)
-    onSaved()
+    button.disabled = true
+    // The board works without the signature (it asks again later), so a
+    // server that does not answer only delays, never blocks, the next step.
+    void ensureSigned(event).finally(onSaved)
   })
   return form
 }

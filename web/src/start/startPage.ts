@@ -1,6 +1,10 @@
-//! The event's start page: title, venue, programme and the four tables with
-//! their question, cluster, cases, linked teams and how many people sit there.
+//! The event's start page: title, venue, programme (and what is on now),
+//! the QR code that brings a phone here, and the four tables with their
+//! question, cluster, cases, linked teams and how many people sit there.
 import { fetchEvent, NoAccess, NotFound, type EventInfo, type EventTable } from '../api'
+import { qrUrl } from '../facilitation'
+import { tf } from '../i18nFacilitation'
+import { ProgrammeNow } from '../programmeNow'
 import { savedName } from '../identity'
 import { t } from '../i18n'
 import { languageSwitch } from '../languageSwitch'
@@ -17,6 +21,7 @@ export class StartPage {
   private readonly hook: WerktafelHook
   private timer: number | undefined
   private abort = new AbortController()
+  private readonly programmeNow: ProgrammeNow
 
   constructor (readonly event: string, private readonly navigate: (path: string) => void) {
     this.element.className = 'start'
@@ -24,6 +29,7 @@ export class StartPage {
     this.intro.className = 'start__intro'
     this.intro.textContent = t('loading')
     this.element.append(this.intro, this.tables)
+    this.programmeNow = new ProgrammeNow(event, [])
     this.hook = idleHook('start', event)
     setHook(this.hook)
     void this.refresh(true)
@@ -32,6 +38,7 @@ export class StartPage {
   destroy (): void {
     window.clearTimeout(this.timer)
     this.abort.abort()
+    this.programmeNow.destroy()
     this.element.remove()
   }
 
@@ -61,7 +68,8 @@ export class StartPage {
   private renderIntro (info: EventInfo): void {
     document.title = `${info.title} — Werktafel`
     const bar = el('div', 'start__bar')
-    bar.append(el('span', 'brand', 'Werktafel'), el('span', 'spacer'), languageSwitch())
+    this.programmeNow.set(info.programme)
+    bar.append(el('span', 'brand', 'Werktafel'), this.programmeNow.element, el('span', 'spacer'), languageSwitch())
     const h1 = el('h1', '', info.title)
     const venue = el('p', 'start__venue', info.venue)
     const description = el('p', 'start__description', info.description)
@@ -77,7 +85,7 @@ export class StartPage {
         })
         you.replaceChildren(el('p', 'start__name', t('youAre', { name })), change)
       } else {
-        you.replaceChildren(namePrompt(() => renderYou(), true))
+        you.replaceChildren(namePrompt(this.event, () => renderYou(), true))
       }
     }
     renderYou()
@@ -91,7 +99,19 @@ export class StartPage {
     }
     // The day's long introduction sits with the programme, so the tables stay in view.
     programme.append(list, description)
-    this.intro.replaceChildren(bar, h1, venue, you, programme, el('h2', 'tables__title', t('tables')))
+    // The code of this page's participant link, so people join from a phone in seconds.
+    const qr = el('figure', 'start__qr')
+    const img = el('img', '')
+    img.src = qrUrl(this.event)
+    img.alt = tf('qrJoin')
+    img.width = 132
+    img.height = 132
+    qr.append(img, el('figcaption', '', tf('qrJoin')))
+    const heading = el('div', 'start__heading')
+    const text = el('div', 'start__heading-text')
+    text.append(h1, venue, you)
+    heading.append(text, qr)
+    this.intro.replaceChildren(bar, heading, programme, el('h2', 'tables__title', t('tables')))
   }
 
   private renderTables (info: EventInfo): void {
