@@ -23,6 +23,15 @@ pub async fn event_api(
         let notes = room.read(schema::note_count);
         live.push((notes, room.peer_count()));
     }
+    if let Some(obj) = body.as_object_mut() {
+        // The server's clock, so boards count down the facilitator's timer
+        // right even where the device's clock is off.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        obj.insert("now".into(), now.into());
+    }
     if let Some(tables) = body.get_mut("tables").and_then(|t| t.as_array_mut()) {
         for (table, (notes, people)) in tables.iter_mut().zip(live) {
             if let Some(obj) = table.as_object_mut() {

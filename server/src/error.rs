@@ -13,8 +13,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(&'static str),
-    #[error("{0}")]
-    Conflict(String),
+    /// Refused for a reason the client can act on; `code` is stable for
+    /// programs (and translations), the message is for people.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("{0}")]
     TooMany(String),
     #[error("{0}")]
@@ -31,7 +33,10 @@ impl IntoResponse for AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, self.to_string()),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, self.to_string()),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, self.to_string()),
-            AppError::Conflict(_) => (StatusCode::CONFLICT, self.to_string()),
+            AppError::Conflict { code, message } => {
+                let body = serde_json::json!({ "error": message, "code": code });
+                return (StatusCode::CONFLICT, Json(body)).into_response();
+            }
             AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, self.to_string()),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
             AppError::Export(

@@ -27,6 +27,10 @@ use crate::error::AppError;
 use crate::room::Room;
 use crate::store::RoomKey;
 
+/// Vertical room a revealed note takes in its lane, in board units (a note
+/// is about 120 units high).
+const REVEAL_SPACING: f64 = 140.0;
+
 /// Longest countdown a facilitator can set.
 pub const MAX_TIMER_MINUTES: u32 = 240;
 /// Most votes a facilitator can give each participant.
@@ -295,8 +299,18 @@ async fn reveal(state: &AppState, def: &TableDef, table: &Room) -> Result<(), Ap
         if notes.is_empty() {
             continue;
         }
+        // Drafts were placed on each writer's own board; on the table they
+        // go below what the lane already holds, one under the other.
+        let mut next_y: HashMap<schema::Lane, f64> = HashMap::new();
+        for note in table.read(schema::read_notes) {
+            let y = next_y.entry(note.lane).or_insert(0.0);
+            *y = y.max(note.y + REVEAL_SPACING);
+        }
         table.write_as_server(|txn| {
             for note in &notes {
+                let y = next_y.entry(note.lane).or_insert(0.0);
+                let at = *y;
+                *y += REVEAL_SPACING;
                 schema::insert_note(
                     txn,
                     &NoteDraft {
@@ -305,7 +319,7 @@ async fn reveal(state: &AppState, def: &TableDef, table: &Room) -> Result<(), Ap
                         lane: note.lane,
                         color: note.color,
                         x: note.x,
-                        y: note.y,
+                        y: at,
                         author: note.author.clone(),
                         author_id: note.author_id.clone(),
                         now_ms: note.created_at,
@@ -405,13 +419,16 @@ pub async fn vote(
     let room = state.room(&def).await?;
     let control = room.control();
     if control.phase != Phase::Stemmen {
-        return Err(AppError::Conflict(format!(
-            "voting is closed: the table is in phase {}",
-            control.phase.as_str()
-        )));
+        return Err(refused(
+            "phase",
+            format!(
+                "voting is closed: the table is in phase {}",
+                control.phase.as_str()
+            ),
+        ));
     }
     if control.locked {
-        return Err(AppError::Conflict("the table is locked".into()));
+        return Err(refused("locked", "the table is locked".into()));
     }
     if !room.read(|doc| schema::read_notes(doc).iter().any(|n| n.id == body.note_id)) {
         return Err(AppError::NotFound(format!("note '{}'", body.note_id)));
@@ -423,15 +440,16 @@ pub async fn vote(
         let current = mine.get(&body.note_id).copied().unwrap_or(0);
         let next = if body.delta > 0 {
             if used >= control.vote_budget {
-                return Err(AppError::Conflict(format!(
-                    "all {} votes are used",
-                    control.vote_budget
-                )));
+                return Err(refused(
+                    "budget",
+                    format!("all {} votes are used", control.vote_budget),
+                ));
             }
             current + 1
         } else {
             if current == 0 {
-                return Err(AppError::Conflict(
+                return Err(refused(
+                    "nothing-to-take-back",
                     "there is no vote on this note to take back".into(),
                 ));
             }
@@ -518,6 +536,12 @@ async fn publish_votes(state: &AppState, def: &TableDef, room: &Room) -> Result<
     });
     room.write_as_server(|txn| write_vote_totals(txn, &totals));
     Ok(())
+}
+
+/// A vote refused with a stable `code`: `phase`, `locked`, `budget` or
+/// `nothing-to-take-back`.
+fn refused(code: &'static str, message: String) -> AppError {
+    AppError::Conflict { code, message }
 }
 
 fn require_facilitator(role: Role) -> Result<(), AppError> {

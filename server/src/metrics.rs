@@ -22,6 +22,8 @@ pub struct Metrics {
     pub deliveries: Counter,
     pub delivery_bytes: Counter,
     pub outbox_overflows: Counter,
+    /// Participant writes to a locked or closed table, not applied.
+    pub writes_held_back: Counter,
     pub resyncs: Counter,
     pub commit_seconds: Histogram,
     pub commit_batch_updates: Histogram,
@@ -45,6 +47,7 @@ impl Metrics {
             deliveries: Counter::default(),
             delivery_bytes: Counter::default(),
             outbox_overflows: Counter::default(),
+            writes_held_back: Counter::default(),
             resyncs: Counter::default(),
             // 50 µs … ~1.6 s: an fsync on a laptop SSD sits in the middle.
             commit_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
@@ -98,6 +101,11 @@ impl Metrics {
             "outbox_overflows",
             "Deliveries dropped because a client's outbox was full",
             m.outbox_overflows.clone(),
+        );
+        r.register(
+            "writes_held_back",
+            "Participant writes to a locked or closed table, not applied",
+            m.writes_held_back.clone(),
         );
         r.register(
             "resyncs",

@@ -408,7 +408,14 @@ impl Room {
             (result, update)
         };
         inner.guard.take();
+        let was_open = inner.control.accepts_writes();
         inner.control = read_control(inner.awareness.doc());
+        if !was_open && inner.control.accepts_writes() {
+            // Writes held back while the table was locked or closed come
+            // back now: every client answers this with what the server lacks.
+            let sv = inner.awareness.doc().transact().state_vector();
+            send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);
+        }
         if Update::decode_v1(&update).is_ok_and(|u| !u.is_empty()) {
             let update = Bytes::from(update);
             let bytes = protocol::encode_update(&update);
@@ -551,11 +558,15 @@ impl Room {
             return Err(RoomError::Forbidden("this connection is read-only"));
         }
         if role != Role::Facilitator && !inner.control.accepts_writes() {
-            return Err(RoomError::Forbidden(if inner.control.locked {
-                "the table is locked"
-            } else {
-                "the table is closed"
-            }));
+            // Refused, but the connection stays: an edit made in the moment
+            // the facilitator locked is not lost, nor a reason to cut the
+            // participant off (the stock client would resend it on every
+            // reconnect). The client keeps it; when the table opens again
+            // the server asks every peer for what it lacks (see
+            // `write_as_server`) and it arrives then.
+            METRICS.writes_held_back.inc();
+            tracing::debug!(room = %self.key, peer, "held back a write to a locked or closed table");
+            return Ok(());
         }
         if let Some(backlog) = inner.reload_backlog.as_mut() {
             // The document is being rebuilt from storage: the update waits,

@@ -22,6 +22,15 @@ export interface EventInfo {
   programme: ProgrammeItem[]
   teams: EventTeam[]
   tables: EventTable[]
+  /** The server's clock (ms since the epoch) when it answered. */
+  now?: number
+}
+
+let offset = 0
+
+/** The server's time now, as far as the last answer tells: device clocks drift. */
+export function serverNow (): number {
+  return Date.now() + offset
 }
 
 export class NotFound extends Error {}
@@ -33,5 +42,7 @@ export async function fetchEvent (slug: string, signal?: AbortSignal): Promise<E
   if (res.status === 404) throw new NotFound(slug)
   if (res.status === 403) throw new NoAccess(slug)
   if (!res.ok) throw new Error(`GET /api/events/${slug}: ${res.status}`)
-  return await res.json() as EventInfo
+  const info = await res.json() as EventInfo
+  if (typeof info.now === 'number') offset = info.now - Date.now()
+  return info
 }

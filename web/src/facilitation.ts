@@ -21,8 +21,9 @@ export interface ControlChange {
 export interface MyVotes { budget: number; used: number; mine: Record<string, number> }
 
 /** A refusal from the server, with the message it gave. */
+/** The server said no; `code` is its stable reason (e.g. a vote's `budget`, `phase`). */
 export class Refused extends Error {
-  constructor (readonly status: number, message: string) { super(message) }
+  constructor (readonly status: number, message: string, readonly code: string = '') { super(message) }
 }
 
 const base = (event: string): string => `/api/events/${encodeURIComponent(event)}`
@@ -59,8 +60,13 @@ async function call<T> (url: string, init: RequestInit): Promise<T> {
   })
   if (!res.ok) {
     let message = `${res.status}`
-    try { message = ((await res.json()) as { error?: string }).error ?? message } catch { /* not JSON */ }
-    throw new Refused(res.status, message)
+    let code = ''
+    try {
+      const body = (await res.json()) as { error?: string, code?: string }
+      message = body.error ?? message
+      code = body.code ?? ''
+    } catch { /* not JSON */ }
+    throw new Refused(res.status, message, code)
   }
   return await res.json() as T
 }

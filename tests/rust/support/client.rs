@@ -48,6 +48,8 @@ struct Shared {
     /// Sync step 1 messages received: one on connect, one more each time
     /// the server asks again (after reloading the table).
     step1s: AtomicU64,
+    /// Sync step 2 messages received (answers to our step 1).
+    step2s: AtomicU64,
     changed: watch::Sender<u64>,
     /// While true the client stops reading its socket, like a frozen tab.
     paused: watch::Sender<bool>,
@@ -81,6 +83,7 @@ impl Client {
             awareness: Mutex::new(HashMap::new()),
             frames: AtomicU64::new(0),
             step1s: AtomicU64::new(0),
+            step2s: AtomicU64::new(0),
             changed: changed_tx,
             paused,
         });
@@ -259,6 +262,19 @@ impl Client {
         self.shared.paused.send_replace(false);
     }
 
+    /// Sends a sync step 1 and waits for the answer. The server handles a
+    /// connection's messages in order, so everything sent before has been
+    /// handled when this returns.
+    pub async fn roundtrip(&self) -> anyhow::Result<()> {
+        let before = self.shared.step2s.load(Ordering::Relaxed);
+        let sv = self.doc.transact().state_vector();
+        self.send_y(YMessage::Sync(SyncMessage::SyncStep1(sv)));
+        self.wait_until("the answer to a sync step 1", |c| {
+            c.shared.step2s.load(Ordering::Relaxed) > before
+        })
+        .await
+    }
+
     pub fn step1s_received(&self) -> u64 {
         self.shared.step1s.load(Ordering::Relaxed)
     }
@@ -313,6 +329,7 @@ fn handle(
                 doc.transact_mut()
                     .apply_update(Update::decode_v1(&update)?)?;
                 shared.synced.store(true, Ordering::Release);
+                shared.step2s.fetch_add(1, Ordering::Relaxed);
             }
             YMessage::Sync(SyncMessage::Update(update)) => {
                 doc.transact_mut()

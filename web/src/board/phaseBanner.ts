@@ -1,6 +1,7 @@
 //! The strip under the board's header that says what this phase asks of
 //! you: the phase, a one-line instruction, the countdown when a timer runs,
 //! the lock, votes left, and the tools this phase offers (group, arrow).
+import { serverNow } from '../api'
 import { PHASES, type Control } from '../control'
 import { formatRemaining, tf } from '../i18nFacilitation'
 
@@ -64,7 +65,7 @@ export class PhaseBanner {
   private tick (): void {
     this.timer.hidden = this.endsAt === null
     if (this.endsAt === null) return
-    const left = this.endsAt - Date.now()
+    const left = this.endsAt - serverNow()
     this.timer.textContent = left > 0 ? tf('timeLeft', { time: formatRemaining(left) }) : tf('timeUp')
     this.timer.dataset.up = String(left <= 0)
   }

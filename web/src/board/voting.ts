@@ -1,7 +1,7 @@
 //! Dot voting at a table: my votes as the server keeps them (fetched with my
 //! identity token, changed one vote at a time), the totals the server
 //! publishes in `votes`, and the dots each note shows.
-import { castVote, fetchMyVotes, type MyVotes } from '../facilitation'
+import { castVote, fetchMyVotes, Refused, type MyVotes } from '../facilitation'
 import { tf } from '../i18nFacilitation'
 
 export class Voting {
@@ -41,8 +41,14 @@ export class Voting {
       this.refusal = ''
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
-      const budget = /all (\d+) votes are used/.exec(message)
-      this.refusal = budget ? tf('voteRefused_budget', { n: budget[1] }) : tf('voteRefused', { message })
+      const code = err instanceof Refused ? err.code : ''
+      this.refusal = code === 'budget'
+        ? tf('voteRefused_budget', { n: String(this.state.budget) })
+        : code === 'phase'
+          ? tf('voteRefused_phase')
+          : code === 'nothing-to-take-back'
+            ? tf('voteRefused_nothing')
+            : tf('voteRefused', { message })
       this.say(this.refusal)
     }
     this.changed()
