@@ -49,7 +49,7 @@ pub async fn summary(
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     state.event_by_slug(&slug)?;
-    let json = state.summary_feed()?.current();
+    let json = state.summary_feed()?.current().await;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         json.to_string(),

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use werktafel_shared::snapshot::TableSnapshot;
 use werktafel_shared::summary::summarize;
@@ -19,9 +21,14 @@ use crate::room::Room;
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// The latest summary as JSON, shared by every viewer.
+///
+/// Nobody watching, nothing computed: changes only mark the summary stale,
+/// and the next viewer (or request) has it computed once, on demand.
 #[derive(Clone)]
 pub struct SummaryFeed {
     latest: watch::Receiver<Arc<str>>,
+    stale: Arc<AtomicBool>,
+    wanted: Arc<Notify>,
 }
 
 impl SummaryFeed {
@@ -33,17 +40,35 @@ impl SummaryFeed {
         };
         let first = worker.compute().await;
         let (tx, latest) = watch::channel(first);
-        tokio::spawn(worker.run(tx, token));
-        SummaryFeed { latest }
+        let stale = Arc::new(AtomicBool::new(false));
+        let wanted = Arc::new(Notify::new());
+        tokio::spawn(worker.run(tx, token, stale.clone(), wanted.clone()));
+        SummaryFeed {
+            latest,
+            stale,
+            wanted,
+        }
     }
 
-    /// The current summary (JSON).
-    pub fn current(&self) -> Arc<str> {
-        self.latest.borrow().clone()
+    /// The current summary (JSON), brought up to date first if it is stale.
+    pub async fn current(&self) -> Arc<str> {
+        let mut rx = self.latest.clone();
+        if self.stale.load(Ordering::Acquire) {
+            rx.mark_unchanged();
+            self.wanted.notify_one();
+            // The worker answers within one recomputation; the bound keeps a
+            // request from hanging on a stopped worker.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed()).await;
+        }
+        rx.borrow().clone()
     }
 
-    /// A receiver that wakes on every new summary.
+    /// A receiver that wakes on every new summary; a stale summary is
+    /// recomputed for the new viewer.
     pub fn subscribe(&self) -> watch::Receiver<Arc<str>> {
+        if self.stale.load(Ordering::Acquire) {
+            self.wanted.notify_one();
+        }
         self.latest.clone()
     }
 }
@@ -55,23 +80,46 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self, tx: watch::Sender<Arc<str>>, token: CancellationToken) {
+    async fn run(
+        mut self,
+        tx: watch::Sender<Arc<str>>,
+        token: CancellationToken,
+        stale: Arc<AtomicBool>,
+        wanted: Arc<Notify>,
+    ) {
         let mut changes = self.state.rooms().changes();
         loop {
             tokio::select! {
                 _ = token.cancelled() => return,
-                changed = changes.changed() => if changed.is_err() { return },
-            }
-            // Let the rest of a burst arrive, then compute once.
-            tokio::select! {
-                _ = token.cancelled() => return,
-                () = tokio::time::sleep(DEBOUNCE) => {}
+                () = wanted.notified() => {
+                    if !stale.load(Ordering::Acquire) {
+                        // Already current: wake whoever asked, without work.
+                        tx.send_modify(|_| {});
+                        continue;
+                    }
+                }
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    // The feed holds one receiver itself; more are viewers.
+                    if tx.receiver_count() <= 1 {
+                        stale.store(true, Ordering::Release);
+                        changes.mark_unchanged();
+                        continue;
+                    }
+                    // Let the rest of a burst arrive, then compute once.
+                    tokio::select! {
+                        _ = token.cancelled() => return,
+                        () = tokio::time::sleep(DEBOUNCE) => {}
+                    }
+                }
             }
             changes.mark_unchanged();
+            stale.store(false, Ordering::Release);
             let json = self.compute().await;
-            if *tx.borrow() != json {
-                tx.send_replace(json);
-            }
+            // Published even when unchanged, so a request waiting on it wakes.
+            tx.send_replace(json);
         }
     }
 

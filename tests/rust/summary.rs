@@ -53,3 +53,26 @@ async fn a_note_at_any_table_is_pushed_to_the_plenary() -> anyhow::Result<()> {
     assert!(body.contains("Gebiedsregisseur opleiden"));
     Ok(())
 }
+
+#[tokio::test]
+async fn without_viewers_the_summary_is_computed_on_demand() -> anyhow::Result<()> {
+    // Nobody watches: changes only mark the summary stale. A request then
+    // gets it brought up to date.
+    let server = Server::start().await?;
+    let client = Client::connect(&server, "b").await?;
+    client.synced().await?;
+    notes::add(&client, "n", "Afwegen op wijkniveau", Lane::Goed);
+    let witness = Client::connect(&server, "b").await?;
+    witness
+        .wait_for("the note", |_| notes::has_note(&witness, "n"))
+        .await?;
+    let (status, body) = server.get("/api/events/atelierdag-2022/summary").await?;
+    assert_eq!(status, 200);
+    let summary: serde_json::Value = serde_json::from_str(&body)?;
+    assert_eq!(summary["totals"]["notes"], 1, "{body}");
+    assert_eq!(
+        summary["tables"][1]["lanes"]["goed"][0]["text"],
+        "Afwegen op wijkniveau"
+    );
+    Ok(())
+}
