@@ -2,11 +2,13 @@
 //! (connection status, sync, stored offline edits) instead of on time.
 import type { ConnectionStatus } from './connection'
 import type { Color, Lane } from './schema'
+import type { Summary } from './plenary/summary'
+import type { FeedStatus } from './plenary/summaryFeed'
 
 export interface HookNote { id: string; text: string; lane: Lane; color: Color; x: number; y: number; author: string }
 
 export interface WerktafelHook {
-  page: 'start' | 'board' | 'name' | 'error'
+  page: 'start' | 'board' | 'name' | 'plenary' | 'error'
   event: string
   table: string | null
   status: ConnectionStatus
@@ -24,6 +26,10 @@ export interface WerktafelHook {
   /** Stops / resumes syncing with the server (edits keep going to IndexedDB). */
   disconnect (): void
   connect (): void
+  /** Plenary only: the last summary received from the live feed. */
+  summary?: Summary | null
+  /** Plenary only: whether the summary feed is live. */
+  live?: FeedStatus
 }
 
 declare global {
