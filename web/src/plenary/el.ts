@@ -37,9 +37,23 @@ export function reconcile<T> (
       e = create(item)
       e.dataset.key = k
     }
-    update(e, item)
+    // Inserted before updating, so `update` can measure the element in place.
     if (e !== at) list.insertBefore(e, at)
     else at = at.nextElementSibling
+    update(e, item)
   }
   for (const e of old.values()) e.remove()
+}
+
+/**
+ * Renders with each of `counts` in turn (largest first) and keeps the first that fits
+ * `box` without overflowing it; returns the count kept. The projector screen never
+ * scrolls, so a box shows as much as fits rather than a fixed number that may not.
+ */
+export function fitLargest (box: HTMLElement, counts: readonly number[], render: (n: number) => void): number {
+  for (const n of counts) {
+    render(n)
+    if (box.scrollHeight <= box.clientHeight + 1) return n
+  }
+  return counts[counts.length - 1]
 }

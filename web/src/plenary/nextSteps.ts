@@ -1,23 +1,29 @@
 //! The merged next steps of all tables, each with its table's letter.
 import { t } from '../i18n'
-import { el, reconcile, setText } from './el'
+import { el, fitLargest, reconcile, setText } from './el'
 import type { OpenSpotlight } from './spotlightTarget'
 import type { NextStep } from './summary'
 
-/** Next steps shown at once; the rest is counted. Two columns of four fit the strip. */
-export const NEXT_STEPS_SHOWN = 8
+/** How many next steps the panel tries to show (two columns), most first; it keeps the largest that fits. */
+export const NEXT_STEPS_SHOWN = [10, 8, 6, 4, 2] as const
 
 export class NextSteps {
   readonly element = el('section', 'pl-panel pl-steps')
   private readonly list = el('ol', 'pl-steps__list')
-  private readonly more = el('p', 'pl-steps__more')
+  private readonly more = el('span', 'pl-steps__more')
 
   constructor (private readonly spotlight: OpenSpotlight) {
-    this.element.append(el('h2', 'pl-panel__title', t('plenaryNextSteps')), this.list, this.more)
+    const title = el('h2', 'pl-panel__title', t('plenaryNextSteps'))
+    title.append(this.more)
+    this.element.append(title, this.list)
   }
 
   update (steps: NextStep[]): void {
-    const shown = spread(steps, NEXT_STEPS_SHOWN)
+    fitLargest(this.element, NEXT_STEPS_SHOWN, n => this.render(steps, n))
+  }
+
+  private render (steps: NextStep[], limit: number): void {
+    const shown = spread(steps, limit)
     reconcile(this.list, shown, s => `${s.table}/${s.noteId}`, s => this.item(s), updateItem)
     const rest = steps.length - shown.length
     setText(this.more, rest > 0 ? t('plenaryMore', { n: rest }) : steps.length === 0 ? t('plenaryEmpty') : '')

@@ -17,12 +17,15 @@ export class PlenaryHeader {
   private programme: ProgrammeItem[] = []
   private timer: number | undefined
 
-  constructor () {
+  /** `menu` (the organiser's downloads) sits by the language switch, out of the audience's way. */
+  constructor (menu: HTMLElement) {
     const left = el('div', 'pl-header__main')
     left.append(this.title, this.now)
-    const right = el('div', 'pl-header__side')
+    const tools = el('div', 'pl-header__tools')
     this.status.setAttribute('role', 'status')
-    right.append(this.clock, this.totals, this.status, languageSwitch())
+    tools.append(this.clock, this.status, menu, languageSwitch())
+    const right = el('div', 'pl-header__side')
+    right.append(tools, this.totals)
     this.element.append(left, right)
     this.setStatus('connecting')
     this.tick()

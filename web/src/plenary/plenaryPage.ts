@@ -21,7 +21,7 @@ const EVENT_RETRY_MS = 5_000
 
 export class PlenaryPage {
   readonly element = el('div', 'plenary')
-  private readonly header = new PlenaryHeader()
+  private readonly header: PlenaryHeader
   private readonly tiles = el('ol', 'pl-tiles')
   private readonly tileById = new Map<string, TableTile>()
   private readonly chart = new LaneChart()
@@ -37,15 +37,18 @@ export class PlenaryPage {
     if (this.summary) this.spotlight.open(target, opener, this.summary)
   }
 
+  private readonly onResize = (): void => { if (this.summary) this.render(this.summary) }
+
   constructor (readonly event: string) {
+    this.header = new PlenaryHeader(exportMenu(event))
     this.steps = new NextSteps(this.open)
     this.spotlight = new Spotlight(event)
     this.tiles.setAttribute('aria-label', t('tables'))
     const strip = el('div', 'pl-strip')
     strip.append(this.chart.element, this.steps.element, this.themes.element)
-    const footer = el('footer', 'pl-footer')
-    footer.append(exportMenu(event))
-    this.element.append(this.header.element, this.tiles, strip, footer, this.spotlight.element)
+    this.element.append(this.header.element, this.tiles, strip, this.spotlight.element)
+    // How many notes fit depends on the screen; a projector switched mid-session re-fits.
+    window.addEventListener('resize', this.onResize)
     document.documentElement.classList.add('plenary-screen')
     document.title = `${t('plenary')} — Werktafel`
 
@@ -58,6 +61,7 @@ export class PlenaryPage {
   destroy (): void {
     this.feed.close()
     this.header.destroy()
+    window.removeEventListener('resize', this.onResize)
     window.clearTimeout(this.timer)
     this.abort.abort()
     document.documentElement.classList.remove('plenary-screen')

@@ -6,15 +6,19 @@ import { el, reconcile, setText } from './el'
 import type { OpenSpotlight } from './spotlightTarget'
 import { LANES, type NoteView, type TableSummary } from './summary'
 
-/** Notes shown per lane on a tile; the rest is counted ("+12 meer") and in the spotlight. */
-export const TOP_PER_LANE = 3
+/**
+ * At most this many notes per lane on a tile. A tile shows one per lane, then adds more lane
+ * by lane while they fit (short notes leave room for more); the rest is counted
+ * ("+12 meer") and in the spotlight.
+ */
+export const MAX_PER_LANE = 3
 
 export class TableTile {
   readonly element = el('li', 'pl-tile')
   private readonly open = el('button', 'pl-tile__title')
   private readonly counts = el('p', 'pl-tile__counts')
   private readonly question = el('p', 'pl-tile__question')
-  private readonly lanes = new Map<Lane, { count: HTMLElement; list: HTMLOListElement; more: HTMLElement }>()
+  private readonly lanes = new Map<Lane, { list: HTMLOListElement; more: HTMLElement; empty: HTMLElement }>()
 
   constructor (readonly id: string, private readonly spotlight: OpenSpotlight) {
     this.element.dataset.table = id
@@ -32,14 +36,14 @@ export class TableTile {
     this.element.append(head, this.question, this.counts)
     for (const lane of LANES) {
       const section = el('section', `pl-lane pl-lane--${lane}`)
-      const title = el('h3', 'pl-lane__title', t(`lane_${lane}`))
-      const count = el('span', 'pl-lane__count')
-      title.append(' ', count)
+      const title = el('h3', 'pl-lane__title')
+      const more = el('span', 'pl-lane__more')
+      title.append(el('span', 'pl-lane__name', t(`lane_${lane}`)), more)
       const list = el('ol', 'pl-lane__notes')
-      const more = el('p', 'pl-lane__more')
-      section.append(title, list, more)
+      const empty = el('p', 'pl-lane__empty', t('plenaryEmpty'))
+      section.append(title, list, empty)
       this.element.append(section)
-      this.lanes.set(lane, { count, list, more })
+      this.lanes.set(lane, { list, more, empty })
     }
   }
 
@@ -47,15 +51,39 @@ export class TableTile {
     setText(this.open, table.title)
     setText(this.question, table.question)
     setText(this.counts, `${t('peopleAtTable', { n: table.participants })} · ${t('notesCount', { n: table.noteCount })}`)
-    for (const lane of LANES) {
+    this.fill(table)
+  }
+
+  /** One note per lane, then one more per lane in turn while the tile does not overflow. */
+  private fill (table: TableSummary): void {
+    const top: Record<Lane, number> = { goed: 1, doorpakken: 1, vervolgstap: 1 }
+    this.renderLanes(table, top)
+    const growing = new Set<Lane>(LANES)
+    while (growing.size > 0) {
+      for (const lane of [...growing]) {
+        if (top[lane] >= Math.min(MAX_PER_LANE, table.lanes[lane].length)) {
+          growing.delete(lane)
+          continue
+        }
+        top[lane]++
+        this.renderLanes(table, top, lane)
+        if (this.element.scrollHeight > this.element.clientHeight + 1) {
+          top[lane]--
+          this.renderLanes(table, top, lane)
+          growing.delete(lane)
+        }
+      }
+    }
+  }
+
+  private renderLanes (table: TableSummary, top: Record<Lane, number>, only?: Lane): void {
+    for (const lane of only ? [only] : LANES) {
       const parts = this.lanes.get(lane)
       if (!parts) continue
       const notes = table.lanes[lane]
-      setText(parts.count, `(${notes.length})`)
-      reconcile(parts.list, notes.slice(0, TOP_PER_LANE), n => n.id, n => this.noteItem(n), updateNoteItem)
-      const rest = notes.length - TOP_PER_LANE
-      setText(parts.more, rest > 0 ? t('plenaryMore', { n: rest }) : notes.length === 0 ? t('plenaryEmpty') : '')
-      parts.more.classList.toggle('pl-lane__more--empty', notes.length === 0)
+      reconcile(parts.list, notes.slice(0, top[lane]), n => n.id, n => this.noteItem(n), updateNoteItem)
+      setText(parts.more, notes.length > top[lane] ? t('plenaryMore', { n: notes.length - top[lane] }) : '')
+      parts.empty.hidden = notes.length > 0
     }
   }
 
@@ -65,6 +93,7 @@ export class TableTile {
     button.type = 'button'
     button.setAttribute('aria-haspopup', 'dialog')
     button.addEventListener('click', () => this.spotlight({ kind: 'note', table: this.id, note: note.id }, button))
+    button.append(el('span', 'pl-note__text'))
     li.append(button)
     return li
   }
@@ -74,6 +103,6 @@ function updateNoteItem (li: HTMLElement, note: NoteView): void {
   const button = li.firstElementChild as HTMLButtonElement
   li.dataset.noteId = note.id
   li.dataset.color = note.color
-  setText(button, note.text)
+  setText(button.firstElementChild as HTMLElement, note.text)
   button.title = note.author ? `${note.text} — ${note.author}` : note.text
 }

@@ -1,11 +1,11 @@
 //! The shared themes: words and phrases that notes of two or more tables mention, with
 //! the letters of those tables.
 import { t } from '../i18n'
-import { el, reconcile } from './el'
+import { el, fitLargest, reconcile } from './el'
 import type { Theme } from './summary'
 
-/** Themes shown at once; the summary ranks them, most widely shared first. */
-export const THEMES_SHOWN = 10
+/** How many themes the panel tries to show, most first; the summary ranks them, most widely shared first. */
+export const THEMES_SHOWN = [12, 10, 8, 6, 4] as const
 
 export class Themes {
   readonly element = el('section', 'pl-panel pl-themes')
@@ -17,8 +17,8 @@ export class Themes {
   }
 
   update (themes: Theme[]): void {
-    reconcile(this.list, themes.slice(0, THEMES_SHOWN), th => th.term, () => el('li', 'pl-theme'), updateTheme)
     this.empty.hidden = themes.length > 0
+    fitLargest(this.element, THEMES_SHOWN, n => reconcile(this.list, themes.slice(0, n), th => th.term, () => el('li', 'pl-theme'), updateTheme))
   }
 }
 
