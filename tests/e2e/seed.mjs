@@ -4,7 +4,8 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 
-export async function seedNotes (server, event, table, notes) {
+/** Writes `notes` into `table`'s document; ids are `${prefix}NNNN${table}`. */
+export async function seedNotes (server, event, table, notes, prefix = 'seed') {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, table, doc,
     { WebSocketPolyfill: WebSocket, disableBc: true, params: { key: server.keys.join } })
@@ -16,7 +17,7 @@ export async function seedNotes (server, event, table, notes) {
   doc.transact(() => {
     const map = doc.getMap('notes')
     notes.forEach((n, i) => {
-      const id = `seed${String(i).padStart(4, '0')}${table}`
+      const id = `${prefix}${String(i).padStart(4, '0')}${table}`
       const note = new Y.Map()
       note.set('text', new Y.Text(n.text))
       note.set('lane', n.lane)
@@ -72,4 +73,81 @@ export function busyTable () {
     })
   }
   return notes
+}
+
+/**
+ * Four busy tables for the plenary: table A's twelve notes from `busyTable` and plausible
+ * notes at B, C and D, some sharing words across tables (beheer, afwegingskader,
+ * gebiedsregisseur) so the plenary has shared themes to show, and a few long ones.
+ */
+export function busyTables () {
+  const texts = {
+    b: {
+      goed: [
+        ['Het afwegingskader maakt keuzes tussen functies bespreekbaar', 'groen', 'Gijs'],
+        ['Casus Hengelo: ambitieweb per straat werkt', 'groen', 'Hanna'],
+        ['Bewoners snappen de kaart met kansen en knelpunten', 'geel', 'Ivo'],
+        ['Beheer zit aan tafel bij elke afweging', 'blauw', 'Joke'],
+        ['Bestuurders vragen zelf om een afwegingskader', 'geel', 'Karim'],
+      ],
+      doorpakken: [
+        ['Wie weegt af als belangen echt botsen: de raad, het college of de gebiedsregisseur?', 'oranje', 'Gijs'],
+        ['Afwegingskader koppelen aan de begrotingscyclus, anders blijft het vrijblijvend', 'roze', 'Hanna'],
+        ['Ondergrond meenemen in het afwegingskader', 'paars', 'Ivo'],
+        ['Sociale waarden meetbaar maken', 'geel', 'Lotte'],
+      ],
+      vervolgstap: [
+        ['Afwegingskader testen op twee cases voor de zomer', 'blauw', 'Joke'],
+        ['Werkgroep met OT 1 over integrale afweging', 'blauw', 'Karim'],
+        ['Handreiking voor raadsleden schrijven', 'groen', 'Lotte'],
+      ],
+    },
+    c: {
+      goed: [
+        ['De gebiedsregisseur kent de wijk en de mensen', 'groen', 'Mehmet'],
+        ['Eén aanspreekpunt voor bewoners en ondernemers', 'geel', 'Noor'],
+        ['Korte lijnen met beheer en de netbeheerder', 'blauw', 'Olaf'],
+      ],
+      doorpakken: [
+        ['Mandaat van de gebiedsregisseur is onduidelijk: mag die ook budget verschuiven tussen afdelingen?', 'oranje', 'Mehmet'],
+        ['Gebiedsregisseur als rol of als functie?', 'roze', 'Noor'],
+        ['Beheer en ontwikkeling werken nog langs elkaar', 'geel', 'Petra'],
+        ['Opleiding en intervisie voor gebiedsregisseurs', 'paars', 'Quinten'],
+        ['Data over de wijk delen tussen afdelingen', 'geel', 'Olaf'],
+        ['Wie is eigenaar van het gebiedsprogramma?', 'oranje', 'Petra'],
+      ],
+      vervolgstap: [
+        ['Rolbeschrijving gebiedsregisseur opstellen met drie gemeenten', 'blauw', 'Quinten'],
+        ['Intervisie gebiedsregisseurs starten in september', 'blauw', 'Noor'],
+        ['Mandaat voorleggen aan de gemeentesecretarissen', 'groen', 'Mehmet'],
+        ['Leerkring met OT 3 integraal uitvoeren', 'blauw', 'Olaf'],
+      ],
+    },
+    d: {
+      goed: [
+        ['Maatschappelijke kosten-baten analyse laat baten van groen zien', 'groen', 'Rosa'],
+        ['Rekenmodel voor hittestress is beschikbaar', 'geel', 'Sem'],
+      ],
+      doorpakken: [
+        ['Baten vallen bij andere partijen dan de kosten: wie betaalt?', 'oranje', 'Rosa'],
+        ['Beheerkosten over de hele levensduur meenemen', 'roze', 'Tess'],
+        ['Data over onderhoud is versnipperd', 'geel', 'Umar'],
+        ['Kosten-baten analyse vroeg in het afwegingskader', 'paars', 'Sem'],
+      ],
+      vervolgstap: [
+        ['Standaard voor kosten-baten analyse openbare ruimte', 'blauw', 'Tess'],
+        ['Pilot met baathouders in één wijk', 'blauw', 'Umar'],
+      ],
+    },
+  }
+  const tables = { a: busyTable() }
+  for (const [table, lanes] of Object.entries(texts)) {
+    tables[table] = []
+    for (const [lane, list] of Object.entries(lanes)) {
+      list.forEach(([text, color, author], i) => {
+        tables[table].push({ lane, text, color, author, x: i % 2 === 0 ? 12 : 180, y: 12 + Math.floor(i / 2) * 150 + (i % 2) * 24 })
+      })
+    }
+  }
+  return tables
 }

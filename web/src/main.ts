@@ -1,11 +1,13 @@
 //! Entry point and client-side router: /e/{event} is the start page,
-//! /e/{event}/t/{table} a table board (asking for a name first if needed).
+//! /e/{event}/t/{table} a table board (asking for a name first if needed),
+//! /e/{event}/plenair the plenary screen.
 import './styles/app.css'
 import { identity } from './identity'
 import { t } from './i18n'
 import { Board } from './board/board'
 import { StartPage } from './start/startPage'
 import { namePrompt } from './start/namePrompt'
+import { PlenaryPage } from './plenary/plenaryPage'
 import { idleHook, setHook } from './testHook'
 import { fetchEvent, NotFound } from './api'
 import { adoptKeyFromUrl } from './access'
@@ -15,6 +17,7 @@ type Route =
   | { kind: 'start'; event: string }
   | { kind: 'board'; event: string; table: string }
   | { kind: 'facilitator'; event: string }
+  | { kind: 'plenary'; event: string }
   | { kind: 'unknown' }
 
 interface View { element: HTMLElement; destroy (): void }
@@ -27,6 +30,7 @@ export function parseRoute (path: string): Route {
   if (parts[0] !== 'e' || !parts[1]) return { kind: 'unknown' }
   if (parts.length === 2) return { kind: 'start', event: parts[1] }
   if (parts.length === 3 && parts[2] === 'facilitator') return { kind: 'facilitator', event: parts[1] }
+  if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1] }
   if (parts.length === 4 && parts[2] === 't' && /^[a-z0-9-]{1,32}$/.test(parts[3])) {
     return { kind: 'board', event: parts[1], table: parts[3] }
   }
@@ -51,6 +55,8 @@ function render (): void {
     void checkTable(route.event, route.table, current)
   } else if (route.kind === 'facilitator') {
     current = new ConsolePage(route.event)
+  } else if (route.kind === 'plenary') {
+    current = new PlenaryPage(route.event)
   } else {
     current = notFound()
   }

@@ -4,6 +4,8 @@ import type { ConnectionStatus } from './connection'
 import type { Color, Lane } from './schema'
 import type { Control } from './control'
 import type { ConsoleInfo } from './facilitation'
+import type { Summary } from './plenary/summary'
+import type { FeedStatus } from './plenary/summaryFeed'
 
 export interface HookNote {
   id: string; text: string; lane: Lane; color: Color; x: number; y: number; author: string
@@ -26,7 +28,7 @@ export interface HookFacilitation {
 }
 
 export interface WerktafelHook {
-  page: 'start' | 'board' | 'name' | 'error' | 'facilitator'
+  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary'
   event: string
   table: string | null
   status: ConnectionStatus
@@ -48,6 +50,10 @@ export interface WerktafelHook {
   facilitation?: HookFacilitation
   /** On the facilitator console: the last overview the server gave. */
   console?: () => ConsoleInfo | null
+  /** Plenary only: the last summary received from the live feed. */
+  summary?: Summary | null
+  /** Plenary only: whether the summary feed is live. */
+  live?: FeedStatus
 }
 
 declare global {
