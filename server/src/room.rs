@@ -750,6 +750,9 @@ impl DurableSink for Room {
                 dispatch(&inner.peers, delivery);
             }
         }
+        drop(inner);
+        // Once per commit batch, not per update: the plenary recomputes from here.
+        self.changed();
     }
 
     fn failed(&self, error: &StoreError) {

@@ -103,6 +103,7 @@ impl Worker {
                         return;
                     }
                     // The feed holds one receiver itself; more are viewers.
+                    tracing::debug!(viewers = tx.receiver_count() - 1, "a table changed");
                     if tx.receiver_count() <= 1 {
                         stale.store(true, Ordering::Release);
                         changes.mark_unchanged();
@@ -118,6 +119,7 @@ impl Worker {
             changes.mark_unchanged();
             stale.store(false, Ordering::Release);
             let json = self.compute().await;
+            tracing::debug!(bytes = json.len(), "summary recomputed");
             // Published even when unchanged, so a request waiting on it wakes.
             tx.send_replace(json);
         }

@@ -23,6 +23,17 @@ async fn a_note_at_any_table_is_pushed_to_the_plenary() -> anyhow::Result<()> {
 
     let client = Client::connect(&server, "c").await?;
     client.synced().await?;
+    // First the summary that counts the newcomer, so the note below can only
+    // arrive through a change of content, not ride along with the join.
+    loop {
+        let next = tokio::time::timeout(WAIT, live.recv())
+            .await?
+            .expect("stream open");
+        let json: serde_json::Value = serde_json::from_str(&next)?;
+        if json["totals"]["participants"] == 1 {
+            break;
+        }
+    }
     notes::add(
         &client,
         "step",
