@@ -106,6 +106,7 @@ test('the spotlight opens on click and Enter, follows live edits, and closes on 
 
   // Keyboard only: focus the tile's title, Enter opens the table, Escape goes back.
   await plenary.page.locator('.pl-tile[data-table="c"] .pl-tile__title').focus()
+  await waitFor(plenary, () => document.activeElement?.matches('.pl-tile[data-table="c"] .pl-tile__title'), undefined, 'focus on table C\'s title')
   await plenary.page.keyboard.press('Enter')
   await waitFor(plenary, () => document.querySelector('dialog.pl-spotlight')?.open && document.querySelector('.pl-spot-table__title'),
     undefined, 'Enter to open table C in the spotlight')
