@@ -6,6 +6,7 @@
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`persist`]: the group-committing worker · [`store`]: the `Store` trait and SQLite
+//! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
 //! - [`summary_feed`]: the live plenary summary · [`exports`]: exports over HTTP and CLI
@@ -19,7 +20,9 @@ pub mod connection;
 pub mod error;
 pub mod exports;
 pub mod facilitation;
+pub mod fuzzing;
 pub mod gate;
+pub mod memory_store;
 pub mod metrics;
 pub mod persist;
 pub mod protocol;

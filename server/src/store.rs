@@ -319,7 +319,7 @@ pub fn build_doc<'a>(
 }
 
 /// Merges updates into one, or `None` while some update has unmet dependencies.
-fn merge<'a>(
+pub(crate) fn merge<'a>(
     room: &RoomKey,
     updates: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Option<Vec<u8>>, StoreError> {

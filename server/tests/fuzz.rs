@@ -1,0 +1,207 @@
+//! Hostile input through the real room, in every `cargo test`: the fuzzer's
+//! committed corpus replayed, the seed conversations, and a few thousand
+//! seeded mutations of valid messages. See `docs/fuzzing.md`.
+
+use std::path::{Path, PathBuf};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use werktafel_server::fuzzing::{
+    Harness, PEERS, PENDING_ENCODING, RECONNECT, RESYNC, SETTLE, Step, encode_steps, seed_inputs,
+    seed_messages,
+};
+
+/// Where `cargo fuzz` keeps the corpus of the `sync_bytes` target.
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/sync_bytes")
+}
+
+/// Runs one input on a fresh room; a violation fails with the input in hex,
+/// ready to paste into a regression test.
+fn run(harness: &mut Harness, name: &str, input: &[u8]) -> werktafel_server::fuzzing::Outcome {
+    harness.reset();
+    harness.feed(input).unwrap_or_else(|violation| {
+        panic!(
+            "{name}: {violation}\ninput ({} bytes): {}",
+            input.len(),
+            hex(input)
+        )
+    })
+}
+
+#[test]
+fn seed_conversations_keep_the_invariants() {
+    let mut harness = Harness::new();
+    for (name, input) in seed_inputs() {
+        let outcome = run(&mut harness, name, &input);
+        assert!(outcome.frames > 0, "{name}: no frames");
+    }
+}
+
+#[test]
+fn the_fuzz_corpus_replays_clean() {
+    let dir = corpus_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading the corpus at {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a corpus entry").path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 20,
+        "only {} inputs in {}; the corpus is committed with the fuzz target",
+        files.len(),
+        dir.display()
+    );
+    let mut harness = Harness::new();
+    for file in &files {
+        let input = std::fs::read(file).expect("reading a corpus file");
+        run(&mut harness, &file.display().to_string(), &input);
+    }
+}
+
+/// Bit flips, truncations, length changes and splices of valid messages,
+/// several to a room, from a fixed seed so a failure reproduces.
+#[test]
+fn mutated_messages_keep_the_invariants() {
+    const CASES: usize = 20_000;
+    const STEPS_PER_ROOM: usize = 8;
+    let messages = seed_messages();
+    let mut rng = StdRng::seed_from_u64(0x5eed_f022);
+    let mut harness = Harness::new();
+    let (mut accepted, mut refused, mut known) = (0, 0, 0);
+    for room in 0..CASES / STEPS_PER_ROOM {
+        let steps: Vec<Step> = (0..STEPS_PER_ROOM)
+            .map(|_| {
+                let frame = mutate(&mut rng, &messages);
+                let flags = [0, 0, 0, SETTLE, RECONNECT, RESYNC][rng.random_range(0..6)];
+                Step::new(rng.random_range(0..PEERS as u8), frame).with(flags)
+            })
+            .collect();
+        let outcome = run(&mut harness, &format!("room {room}"), &encode_steps(&steps));
+        accepted += outcome.accepted;
+        refused += outcome.refused + outcome.undecodable;
+        known += usize::from(outcome.pending_encoding_diverged);
+    }
+    if known > 0 {
+        eprintln!("{known} rooms showed the known issue: {PENDING_ENCODING}");
+    }
+    // Both halves of the path were exercised, not only the decoder's refusals.
+    assert!(accepted > CASES / 10, "only {accepted} frames accepted");
+    assert!(refused > CASES / 10, "only {refused} frames refused");
+}
+
+fn mutate(rng: &mut StdRng, messages: &[Vec<u8>]) -> Vec<u8> {
+    let mut frame = messages[rng.random_range(0..messages.len())].clone();
+    let rounds = rng.random_range(0..3);
+    for _ in 0..rounds {
+        if frame.is_empty() {
+            break;
+        }
+        match rng.random_range(0..6) {
+            // Flip one bit.
+            0 => {
+                let i = rng.random_range(0..frame.len());
+                frame[i] ^= 1 << rng.random_range(0..8);
+            }
+            // Cut the end off.
+            1 => frame.truncate(rng.random_range(0..frame.len())),
+            // Make a length or varint claim more or less than there is.
+            2 => {
+                let i = rng.random_range(0..frame.len());
+                frame[i] = [0x00, 0x01, 0x7f, 0x80, 0xff][rng.random_range(0..5)];
+            }
+            // Splice in the tail of another message.
+            3 => {
+                let other = &messages[rng.random_range(0..messages.len())];
+                let at = rng.random_range(0..frame.len());
+                let from = rng.random_range(0..other.len());
+                frame.truncate(at);
+                frame.extend_from_slice(&other[from..]);
+            }
+            // Duplicate a run of bytes.
+            4 => {
+                let at = rng.random_range(0..frame.len());
+                let len = rng.random_range(0..(frame.len() - at).min(16));
+                let run = frame[at..at + len].to_vec();
+                frame.splice(at..at, run);
+            }
+            // Leave it as it is: valid messages in odd orders matter too.
+            _ => {}
+        }
+    }
+    frame
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The known divergence ([`PENDING_ENCODING`]) in its smallest form, checked
+/// strictly. Ignored until it is fixed; run it with `--ignored`.
+#[test]
+#[ignore = "known bug: yrs encodes a trimmed pending item without its missing parent"]
+fn pending_update_keeps_its_meaning_in_sync_step2() {
+    let update = |u: &[u8]| werktafel_server::protocol::encode_update(u).to_vec();
+    let steps = [
+        // Client 303's second keystroke, before its first: pending.
+        Step::new(0, update(&[1, 1, 175, 2, 1, 132, 175, 2, 0, 1, 120, 0])),
+        // 120 deleted items from 303#1 on, under a parent (0#1) nobody has: pending.
+        Step::new(0, update(&[1, 1, 175, 2, 1, 1, 175, 2, 0, 1, 120, 0])),
+        // The first keystroke: 303#0 and 303#1 integrate, 303#2.. stays pending.
+        Step::new(
+            0,
+            update(&[
+                1, 1, 175, 2, 0, 4, 1, 7, 115, 99, 114, 97, 116, 99, 104, 1, 120, 0,
+            ]),
+        ),
+        // A peer syncing now gets 303#2..121 as if they were integrated.
+        Step::new(
+            1,
+            werktafel_server::protocol::encode_sync_step1(&Default::default()).to_vec(),
+        ),
+    ];
+    let mut harness = Harness::new().strict();
+    if let Err(violation) = harness.feed(&encode_steps(&steps)) {
+        panic!("{violation}");
+    }
+}
+
+/// Found by the fuzzer: a delete set whose clock plus length overflows
+/// `u32`. yrs 0.28 panics decoding it when overflow checks are on (debug
+/// builds, `cargo fuzz` by default) and wraps silently in release builds;
+/// the panic comes from `Update::decode_v1` in `Room::apply_update`, outside
+/// the room's `catch_unwind`, so it unwinds out of `Room::handle`. Ignored
+/// until fixed (e.g. decode inside the catch, and refuse with 1007).
+#[test]
+#[ignore = "known bug: yrs overflows decoding a delete set; the panic escapes Room::handle"]
+fn an_overflowing_delete_set_is_refused_not_panicked_on() {
+    let frame = [
+        0, 2, 40, 0, 43, 0, 0, 2, 40, 1, 2, 202, 1, 0, 132, 41, 101, 15, 8, 32, 101, 110, 32, 116,
+        104, 101, 101, 168, 101, 255, 255, 255, 255, 255, 255, 255, 110, 1, 101, 2, 2, 1, 16,
+    ];
+    let mut harness = Harness::new();
+    if let Err(violation) = harness.feed(&encode_steps(&[Step::new(0, frame)])) {
+        panic!("{violation}");
+    }
+}
+
+/// Found by the fuzzer: an update whose pending remainder yrs cannot merge
+/// back. Afterwards every `encode_state_as_update_v1` of the document, which
+/// `Room::answer` runs for each sync step 1 (every client sends one when it
+/// connects), panics in yrs's `merge_pending_v1` (`unwrap` on
+/// `EndOfBuffer`) outside any `catch_unwind`. The update is stored, so a
+/// reload or restart brings the panic back: the table is unusable.
+#[test]
+#[ignore = "known bug: a stored pending update makes every sync step 1 panic"]
+fn an_unmergeable_pending_update_does_not_break_sync_step1() {
+    let frame = [
+        0, 2, 40, 1, 2, 202, 0, 0, 2, 18, 1, 0, 0, 0, 71, 0, 0, 0, 0, 0, 0, 0, 24, 99, 104, 1, 120,
+        0, 1, 0, 132, 101, 15, 8, 32, 104, 116, 110, 101, 32, 0, 128, 32,
+    ];
+    let step1 = werktafel_server::protocol::encode_sync_step1(&Default::default()).to_vec();
+    let mut harness = Harness::new();
+    if let Err(violation) = harness.feed(&encode_steps(&[Step::new(0, frame), Step::new(1, step1)]))
+    {
+        panic!("{violation}");
+    }
+}
