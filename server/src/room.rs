@@ -543,8 +543,17 @@ impl Room {
         update: Bytes,
         as_is: Option<Bytes>,
     ) -> Result<(), RoomError> {
-        let decoded =
-            Update::decode_v1(&update).map_err(|e| RoomError::InvalidUpdate(e.to_string()))?;
+        // yrs can panic on hostile bytes even while decoding (an overflowing
+        // delete set, found by the fuzzer); a panic is a refusal here.
+        let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
+            Ok(Ok(decoded)) => decoded,
+            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
+            Err(_) => {
+                return Err(RoomError::InvalidUpdate(
+                    "the update could not be decoded".into(),
+                ));
+            }
+        };
         if decoded.is_empty() {
             return Ok(());
         }
@@ -593,6 +602,16 @@ impl Room {
             ));
         }
         match outcome {
+            Ok(Ok(())) if !encodes(inner.awareness.doc()) => {
+                // Found by the fuzzer: an update whose unmet remainder yrs
+                // cannot merge back makes every later encode of the document
+                // panic, and so every client's sync. Not stored yet: undo it.
+                tracing::warn!(room = %self.key, peer, "refused an update that leaves the document unreadable");
+                self.reload(inner);
+                return Err(RoomError::InvalidUpdate(
+                    "the update leaves the document unreadable".into(),
+                ));
+            }
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
                 // yrs may have integrated part of the update before refusing
@@ -638,11 +657,21 @@ impl Room {
             self.deliver(inner, seq, Delivery::One { peer, bytes });
             return;
         }
-        let diff = inner
-            .awareness
-            .doc()
-            .transact()
-            .encode_state_as_update_v1(&sv);
+        let doc = inner.awareness.doc();
+        let Ok(diff) = catch_unwind(AssertUnwindSafe(|| {
+            doc.transact().encode_state_as_update_v1(&sv)
+        })) else {
+            // Only a document stored before the check in `apply_update`
+            // existed could get here; this peer goes, the table stays.
+            tracing::error!(room = %self.key, peer, "yrs panicked encoding the document");
+            if let Some(p) = inner.peers.get(&peer) {
+                p.link.close(
+                    crate::connection::CLOSE_INTERNAL,
+                    "the table cannot be read",
+                );
+            }
+            return;
+        };
         let bytes = match reply {
             Reply::Step2 => protocol::encode_sync_step2(&diff),
             Reply::Resync => protocol::encode_update(&diff),
@@ -767,6 +796,20 @@ impl DurableSink for Room {
                 .close(crate::connection::CLOSE_INTERNAL, "storage failure");
         }
     }
+}
+
+/// Whether the document can still be encoded. Only a document waiting for
+/// missing updates can fail (yrs merges the pending remainder when
+/// encoding), so only such a document is tried, and under `catch_unwind`.
+fn encodes(doc: &Doc) -> bool {
+    if !doc.transact().has_missing_updates() {
+        return true;
+    }
+    catch_unwind(AssertUnwindSafe(|| {
+        doc.transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }))
+    .is_ok()
 }
 
 /// Applies a peer's awareness update; returns whether something changed
