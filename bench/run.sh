@@ -10,7 +10,7 @@
 # Environment:
 #   BENCH_SERVERS     servers to run, in order (default: all three)
 #   BENCH_RUNS        runs of each scenario per server (default 1; the table shows medians)
-#   BENCH_WAIT_QUIET  1: before each run wait (up to 20 min) for the 1-minute
+#   BENCH_WAIT_QUIET  1: before each scenario wait (up to 20 min) for the 1-minute
 #                     load average to fall below BENCH_QUIET_LOAD (0.5)
 #   SAT_RATES         saturation: edits/s per writer, stepped (10 writers in one room)
 #   BENCH_LOAD_ARGS   extra werktafel-load arguments for every run (e.g. --duration 5)
@@ -115,7 +115,7 @@ stop_server() {
 load() {
   local name=$1
   shift
-  local cmd=(taskset -c 1 target/release/werktafel-load --addr "$addr" --key "$key"
+  local cmd=(taskset -c 1 target/release/werktafel-load --addr "$addr" --key="$key"
     --server-pid "$pid" --protocol "$protocol" --label "$name" "$@" "${extra[@]}")
   echo "# ${cmd[*]}"
   local out
@@ -142,10 +142,13 @@ saturation() {
   done
 }
 
+# The quiet wait is once per scenario: our own previous run keeps the 1-minute
+# average up for a minute or two. Every result records the load average at its
+# start and the CPU other processes used during its window (cpu_others).
 for scenario in "${scenarios[@]}"; do
+  wait_quiet
   for run in $(seq "$runs"); do
     for name in "${servers[@]}"; do
-      wait_quiet
       pre_load=$(cut -d" " -f1-3 /proc/loadavg)
       log="$root/$work/$scenario-$name-$run.log"
       start_server "$name" "$log"

@@ -55,15 +55,15 @@ def main(path):
         out.append(f"### {scenario}\n")
         out.append(f"Load average (1/5/15 min) at the start of each run: {'; '.join(loads)}\n")
         if scenario == "saturation":
-            out.append("| server | sustained deliveries/s | edits/s | p50 | p99 | max | server CPU µs/delivery | generator CPU | peak RSS |")
-            out.append("|---|---|---|---|---|---|---|---|---|")
+            out.append("| server | sustained deliveries/s | edits/s | p50 | p99 | max | server CPU µs/delivery | generator CPU | other processes' CPU | peak RSS |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|")
             for server, rs in servers.items():
                 per_run = defaultdict(list)
                 for r in rs:
                     per_run[r["run"]].append(r)
                 best = [b for b in (sustained(s) for s in per_run.values()) if b]
                 if not best:
-                    out.append(f"| {server} | none sustained | | | | | | | |")
+                    out.append(f"| {server} | none sustained | | | | | | | | |")
                     continue
                 out.append(
                     f"| {server} | {fmt(med([b['deliveries_per_s'] for b in best]), 0)} "
@@ -73,6 +73,7 @@ def main(path):
                     f"| {fmt(med([b['max_ms'] for b in best]), 1, ' ms')} "
                     f"| {fmt(med([b['server_us_per_delivery'] for b in best]), 2)} "
                     f"| {fmt(med([100 * (b['cpu_generator'] or 0) for b in best]), 0, ' %')} "
+                    f"| {fmt(med([100 * (b.get('cpu_others') or 0) for b in best]), 0, ' %')} "
                     f"| {fmt(mib(med([b['rss_peak_kib'] for b in rs])), 0, ' MiB')} |"
                 )
             out.append("\nEvery step (offered edits/s per writer → delivered share, deliveries/s, p99, server CPU):\n")
@@ -108,8 +109,8 @@ def main(path):
                     f"| {fmt(mib(med([r['rss_peak_kib'] for r in rs])), 0, ' MiB')} |"
                 )
         else:
-            out.append("| server | held | connect | edits/s | deliveries/s | frames/s | p50 | p99 | max | server CPU | µs/delivery | RSS connected | per connection | peak RSS | errors |")
-            out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            out.append("| server | held | connect | edits/s | deliveries/s | frames/s | p50 | p99 | max | server CPU | µs/delivery | generator CPU | others' CPU | RSS connected | per connection | peak RSS | errors |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for server, rs in servers.items():
                 per_conn = med([
                     (r["rss_connected_kib"] - r["rss_before_kib"]) / r["connections"]
@@ -126,6 +127,8 @@ def main(path):
                     f"| {fmt(med([r['max_ms'] for r in rs]), 1, ' ms')} "
                     f"| {fmt(100 * (med([r['cpu_server'] for r in rs]) or 0), 0, ' %')} "
                     f"| {fmt(med([r['server_us_per_delivery'] for r in rs]), 2)} "
+                    f"| {fmt(100 * (med([r['cpu_generator'] for r in rs]) or 0), 0, ' %')} "
+                    f"| {fmt(100 * (med([r.get('cpu_others') for r in rs]) or 0), 0, ' %')} "
                     f"| {fmt(mib(med([r['rss_connected_kib'] for r in rs])), 0, ' MiB')} "
                     f"| {fmt(per_conn, 1, ' KiB')} "
                     f"| {fmt(mib(med([r['rss_peak_kib'] for r in rs])), 0, ' MiB')} "

@@ -35,9 +35,9 @@ const FRAME_TIMEOUT: Duration = Duration::from_secs(60);
 /// After the seeder's edit between rounds, time for a durable server to commit
 /// it, so that the round measures the encode and not a pending fsync.
 const SETTLE: Duration = Duration::from_millis(300);
-/// A note's text: about 200 bytes a note in the encoded document, as the brief's
-/// "10,000 notes, 2 MB" table.
-const NOTE_TEXT: &str = "Vitale systemen: wie beheert de openbare ruimte, wie betaalt, wie beslist";
+/// A note's text. With the schema's other fields a note takes about 300
+/// bytes of the encoded document: 10,000 notes are about 3 MB.
+const NOTE_TEXT: &str = "Wie beheert de openbare ruimte?";
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

@@ -38,6 +38,8 @@ pub struct CpuClock {
     generator: Option<f64>,
     server: Option<f64>,
     server_pid: Option<u32>,
+    /// CPU seconds every process on the machine has used (`/proc/stat`).
+    machine: Option<f64>,
 }
 
 /// The server's resident memory: before the clients connected, once they
@@ -57,6 +59,9 @@ pub struct CpuUse {
     generator_cores: usize,
     /// Server CPU seconds over the interval.
     server_seconds: Option<f64>,
+    /// CPU used by every other process (the other engineers' builds and
+    /// tests on this machine), in cores: what disturbed this run.
+    pub others: Option<f64>,
 }
 
 impl Report {
@@ -168,6 +173,7 @@ impl Report {
             "errors": self.errors(),
             "cpu_generator": self.cpu.generator,
             "cpu_server": self.cpu.server,
+            "cpu_others": self.cpu.others,
             "server_us_per_delivery": self.server_us_per_delivery(),
             "rss_before_kib": self.memory.map(|m| m.before_kib),
             "rss_connected_kib": self.memory.map(|m| m.connected_kib),
@@ -244,6 +250,11 @@ impl fmt::Display for Report {
             self.cpu.generator_cores,
             pct(self.cpu.server)
         )?;
+        writeln!(
+            f,
+            "                other processes {} of one core (what else ran on the machine)",
+            pct(self.cpu.others)
+        )?;
         if let Some(us) = self.server_us_per_delivery() {
             writeln!(f, "server cpu      {us:.2} µs per delivery")?;
         }
@@ -292,6 +303,7 @@ impl CpuClock {
             generator: cpu_seconds("self"),
             server: server_pid.and_then(|pid| cpu_seconds(&pid.to_string())),
             server_pid,
+            machine: machine_cpu_seconds(),
         }
     }
 
@@ -308,6 +320,12 @@ impl CpuClock {
                 .server
                 .zip(start.server)
                 .map(|(end, begin)| end - begin),
+            others: (|| {
+                let all = self.machine? - start.machine?;
+                let ours = (self.generator? - start.generator?)
+                    + self.server.zip(start.server).map_or(0.0, |(e, b)| e - b);
+                Some(((all - ours) / wall).max(0.0))
+            })(),
         }
     }
 }
@@ -322,6 +340,21 @@ impl CpuUse {
         self.generator
             .is_some_and(|g| g >= CPU_BOUND_SHARE * self.generator_cores as f64)
     }
+}
+
+/// Busy CPU seconds of the whole machine: the `cpu` line of `/proc/stat`
+/// without idle and iowait.
+fn machine_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    let busy: f64 = fields.iter().sum::<f64>() - fields.get(3)? - fields.get(4)?;
+    Some(busy / USER_HZ)
 }
 
 /// A `kB` field (`VmRSS`, `VmHWM`) of `/proc/{pid}/status`.
