@@ -10,7 +10,7 @@
 # Environment:
 #   BENCH_SERVERS     servers to run, in order (default: all three)
 #   BENCH_RUNS        runs of each scenario per server (default 1; the table shows medians)
-#   BENCH_WAIT_QUIET  1: before each scenario wait (up to 20 min) for the 1-minute
+#   BENCH_WAIT_QUIET  1: before each scenario wait (up to BENCH_QUIET_MAX s, 1200) for the 1-minute
 #                     load average to fall below BENCH_QUIET_LOAD (0.5)
 #   SAT_RATES         saturation: edits/s per writer, stepped (10 writers in one room)
 #   BENCH_LOAD_ARGS   extra werktafel-load arguments for every run (e.g. --duration 5)
@@ -54,8 +54,8 @@ wait_quiet() {
       echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) (quiet)"
       return 0
     fi
-    if ((waited >= 1200)); then
-      echo "# load average still $load after 20 min; running anyway"
+    if ((waited >= ${BENCH_QUIET_MAX:-1200})); then
+      echo "# load average still $load after ${waited} s; running anyway"
       return 0
     fi
     echo "# load average $load, waiting for < $limit ..."
