@@ -1,11 +1,15 @@
 //! `werktafel-load`: a load generator for the sync endpoint. It holds many
 //! WebSocket clients on the tables of the built-in event, lets some of them
 //! type into notes at a fixed rate, and reports connections held, edits and
-//! deliveries per second, and propagation latency from a writer's send to
-//! each receiver's apply. See `docs/benchmarks.md` for how it is run.
+//! deliveries per second, propagation latency from a writer's send to each
+//! receiver's apply, and the server's CPU and memory. It speaks y-websocket or
+//! Hocuspocus framing, so `bench/run.sh` drives the reference servers with the
+//! same load. See `docs/benchmarks.md` for how it is run.
 
+mod join;
 mod peer;
 mod report;
+mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,10 +19,11 @@ use clap::{Parser, ValueEnum};
 use tokio::sync::{Semaphore, watch};
 use werktafel_tests::Server;
 
-use crate::peer::{Peer, PeerStats, Phase, Presence, Role, TableWriters};
-use crate::report::{CpuClock, Report};
+use crate::peer::{AWARENESS_RENEW, Peer, PeerStats, Phase, Presence, Role, TableWriters};
+use crate::report::{CpuClock, Memory, Report, status_kib};
+use crate::wire::{Protocol, Wire};
 
-/// The tables of the built-in event: the only rooms the server will open.
+/// The tables of the built-in event: the only rooms Werktafel opens with it.
 const TABLES: [&str; 4] = ["a", "b", "c", "d"];
 /// How many WebSocket handshakes run at once; more only overflows the
 /// server's accept backlog and turns into connect failures of the generator's making.
@@ -45,7 +50,19 @@ struct Cli {
     /// Named preset; the options below override its values.
     #[arg(long, value_enum, default_value_t = Scenario::Workshop)]
     scenario: Scenario,
-    /// Tables to use (1–4: the built-in event has tables a–d only).
+    /// The framing the server speaks: y-websocket (Werktafel,
+    /// `@y/websocket-server`) or Hocuspocus's (document name before every message).
+    #[arg(long, value_enum, default_value_t = Protocol::Yws)]
+    protocol: Protocol,
+    /// The name of the server in the `result` line (`bench/run.sh` sets it).
+    #[arg(long, default_value = "werktafel")]
+    label: String,
+    /// The event in the sync URL `/sync/{event}/{table}`. Up to four tables
+    /// are named a–d (the built-in event); more are named t1, t2, …, which
+    /// Werktafel opens only with an `--event` file that defines them.
+    #[arg(long, default_value = "atelierdag-2022")]
+    event: String,
+    /// Tables to use.
     #[arg(long)]
     tables: Option<usize>,
     /// Clients per table.
@@ -57,17 +74,35 @@ struct Cli {
     /// Edits (typed characters) per second per writer.
     #[arg(long)]
     rate: Option<f64>,
-    /// Seconds measured, after the warm-up.
-    #[arg(long, default_value_t = 30)]
-    duration: u64,
-    /// Seconds of typing before the measurement starts.
-    #[arg(long, default_value_t = 5)]
-    warmup: u64,
+    /// How many of each table's clients apply what they receive to their
+    /// document; the others only decode updates to count and time them.
+    /// Default: all, except in `saturation` (1).
+    #[arg(long)]
+    appliers: Option<usize>,
+    /// Seconds between awareness renewals with `--presence renew`.
+    #[arg(long)]
+    presence_interval: Option<f64>,
+    /// `join-storm` / `fresh-sync`: notes in the table before the joins.
+    #[arg(long)]
+    notes: Option<usize>,
+    /// `join-storm` / `fresh-sync`: how many times the clients join.
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// `join-storm` / `fresh-sync`: do not edit the table between rounds, so
+    /// every round after the first may be answered from a cached full state.
+    #[arg(long)]
+    unchanged: bool,
+    /// Seconds measured, after the warm-up (default 30; 10 in `saturation`).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Seconds of typing before the measurement starts (default 5; 3 in `saturation`).
+    #[arg(long)]
+    warmup: Option<u64>,
     /// What each client does with awareness: nothing, publish once after
-    /// sync (like a browser joining), or also renew it every 15 s (like
-    /// y-protocols' awareness does).
-    #[arg(long, value_enum, default_value_t = Presence::Join)]
-    presence: Presence,
+    /// sync (like a browser joining), or also renew it every
+    /// `--presence-interval` (15 s, like y-protocols' awareness does).
+    #[arg(long, value_enum)]
+    presence: Option<Presence>,
     /// The pid of the server given with `--addr`, to report its CPU use.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -77,21 +112,41 @@ struct Cli {
 enum Scenario {
     /// A workshop afternoon: 4 tables × 50 clients, 5 writers per table at 2 edits/s.
     Workshop,
+    /// The workshop with every client renewing its presence at 1 Hz.
+    WorkshopPresence,
     /// Many idle connections: 2,000 clients across 4 tables, 1 writer per table at 2 edits/s.
     Connections,
+    /// One hot room: 1 table × 10 clients, all writing at `--rate` (default
+    /// 100/s each); one client applies, the others count. `bench/run.sh` steps the rate.
+    Saturation,
+    /// 10,000 idle connections across 4 tables: nobody writes, no presence.
+    Idle,
+    /// Presence only: 4 tables × 250 clients renewing their awareness at 1 Hz.
+    Presence,
+    /// 150 clients ask for a 10,000-note table's full state at the same moment.
+    JoinStorm,
+    /// One fresh client asks for a 10,000-note table's full state, 100 times.
+    FreshSync,
 }
 
 /// The load a run applies, the scenario with the CLI's overrides.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub scenario: String,
+    pub protocol: Protocol,
+    pub event: String,
     pub tables: usize,
     pub clients: usize,
     pub writers: usize,
+    pub appliers: usize,
     pub rate: f64,
     pub warmup: Duration,
     pub duration: Duration,
     pub presence: Presence,
+    pub presence_interval: Duration,
+    pub notes: usize,
+    pub rounds: usize,
+    pub edit_between_rounds: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -101,28 +156,74 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(run(cli, plan))
+        .block_on(async move {
+            if matches!(cli.scenario, Scenario::JoinStorm | Scenario::FreshSync) {
+                join::run(cli, plan).await
+            } else {
+                run(cli, plan).await
+            }
+        })
+}
+
+/// Where the load goes: a server given with `--addr`, or one this bench started.
+pub struct Target {
+    pub addr: String,
+    pub key: String,
+    pub server_pid: Option<u32>,
+    /// Keeps a server the bench started alive until the end of the run.
+    _server: Option<Server>,
+}
+
+impl Target {
+    async fn from_cli(cli: &Cli) -> anyhow::Result<Target> {
+        Ok(match &cli.addr {
+            Some(addr) => Target {
+                addr: addr.clone(),
+                key: cli.key.clone().unwrap_or_default(),
+                server_pid: cli.server_pid,
+                _server: None,
+            },
+            None => {
+                let server = Server::start().await.context("starting the server")?;
+                Target {
+                    addr: server.addr.clone(),
+                    key: server.keys.join.clone(),
+                    server_pid: server.pid(),
+                    _server: Some(server),
+                }
+            }
+        })
+    }
+
+    /// The sync URL of a table and the framing for it (Hocuspocus names the
+    /// document `{event}/{table}` in every message).
+    pub fn endpoint(&self, plan: &Plan, table: &str) -> (String, Wire) {
+        let url = format!(
+            "ws://{}/sync/{}/{table}?key={}",
+            self.addr, plan.event, self.key
+        );
+        let document = format!("{}/{table}", plan.event);
+        (url, Wire::new(plan.protocol, &document, &self.key))
+    }
+
+    pub fn rss_kib(&self, field: &str) -> Option<u64> {
+        status_kib(self.server_pid?, field)
+    }
+}
+
+/// The name of table `index`: a–d for the built-in event, else t1, t2, ….
+pub fn table_name(plan: &Plan, index: usize) -> String {
+    if plan.tables <= TABLES.len() {
+        TABLES[index].to_string()
+    } else {
+        format!("t{}", index + 1)
+    }
 }
 
 async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
-    // Keeps a server the bench started alive until the end of the run.
-    let (addr, key, server_pid, _server) = match &cli.addr {
-        Some(addr) => (
-            addr.clone(),
-            cli.key.clone().unwrap_or_default(),
-            cli.server_pid,
-            None,
-        ),
-        None => {
-            let server = Server::start().await.context("starting the server")?;
-            (
-                server.addr.clone(),
-                server.keys.join.clone(),
-                server.pid(),
-                Some(server),
-            )
-        }
-    };
+    let target = Target::from_cli(&cli).await?;
+    let (addr, server_pid) = (target.addr.clone(), target.server_pid);
+    let rss_before = target.rss_kib("VmRSS");
     eprintln!(
         "werktafel-load: {} against {addr}; connecting {} clients",
         plan.describe(),
@@ -134,7 +235,8 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     let synced_tx = Arc::new(synced_tx);
     let connect_gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut tasks = Vec::new();
-    for table in &TABLES[..plan.tables] {
+    for t in 0..plan.tables {
+        let (url, wire) = target.endpoint(&plan, &table_name(&plan, t));
         let writers = Arc::new(TableWriters::new(plan.writers));
         for index in 0..plan.clients {
             let role = if index < plan.writers {
@@ -143,11 +245,14 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
                 Role::Reader
             };
             let peer = Peer {
-                url: format!("ws://{addr}/sync/atelierdag-2022/{table}?key={key}"),
+                url: url.clone(),
+                wire: wire.clone(),
                 role,
+                applies: index < plan.appliers,
                 writers: writers.clone(),
                 rate: plan.rate,
                 presence: plan.presence,
+                presence_interval: plan.presence_interval,
             };
             tasks.push(tokio::spawn(peer.run(
                 phase.clone(),
@@ -173,6 +278,7 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
 
     phase_tx.send_replace(Phase::Warmup);
     tokio::time::sleep(plan.warmup).await;
+    let rss_connected = target.rss_kib("VmRSS");
     let cpu_start = CpuClock::now(server_pid);
     phase_tx.send_replace(Phase::Measure);
     tokio::time::sleep(plan.duration).await;
@@ -186,33 +292,70 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
         let table = i / plan.clients;
         stats.push((table, task.await.context("a client task panicked")?));
     }
-    let report = Report::new(&plan, &addr, connect_time, cpu, stats);
+    let memory = match (rss_before, rss_connected, target.rss_kib("VmHWM")) {
+        (Some(before_kib), Some(connected_kib), Some(peak_kib)) => Some(Memory {
+            before_kib,
+            connected_kib,
+            peak_kib,
+        }),
+        _ => None,
+    };
+    let report = Report::new(&plan, &addr, connect_time, cpu, memory, stats);
     println!("{report}");
+    println!("result {}", report.json(&cli.label));
     Ok(())
 }
 
 impl Plan {
     fn from_cli(cli: &Cli) -> anyhow::Result<Plan> {
+        use Scenario as S;
         let (tables, clients, writers, rate) = match cli.scenario {
-            Scenario::Workshop => (4, 50, 5, 2.0),
-            Scenario::Connections => (4, 500, 1, 2.0),
+            S::Workshop | S::WorkshopPresence => (4, 50, 5, 2.0),
+            S::Connections => (4, 500, 1, 2.0),
+            S::Saturation => (1, 10, 10, 100.0),
+            S::Idle => (4, 2500, 0, 1.0),
+            S::Presence => (4, 250, 0, 1.0),
+            S::JoinStorm => (1, 150, 0, 1.0),
+            S::FreshSync => (1, 1, 0, 1.0),
+        };
+        let (presence, presence_interval) = match cli.scenario {
+            S::WorkshopPresence | S::Presence => (Presence::Renew, 1.0),
+            S::Idle | S::Saturation | S::JoinStorm | S::FreshSync => {
+                (Presence::None, AWARENESS_RENEW.as_secs_f64())
+            }
+            S::Workshop | S::Connections => (Presence::Join, AWARENESS_RENEW.as_secs_f64()),
+        };
+        let saturation = cli.scenario == S::Saturation;
+        let clients = cli.clients.unwrap_or(clients);
+        let (notes, rounds) = match cli.scenario {
+            S::JoinStorm => (10_000, 5),
+            S::FreshSync => (10_000, 100),
+            _ => (0, 1),
         };
         let plan = Plan {
-            scenario: format!("{:?}", cli.scenario).to_lowercase(),
+            scenario: cli
+                .scenario
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string()),
+            protocol: cli.protocol,
+            event: cli.event.clone(),
             tables: cli.tables.unwrap_or(tables),
-            clients: cli.clients.unwrap_or(clients),
+            clients,
             writers: cli.writers_per_table.unwrap_or(writers),
+            appliers: cli.appliers.unwrap_or(if saturation { 1 } else { clients }),
             rate: cli.rate.unwrap_or(rate),
-            warmup: Duration::from_secs(cli.warmup),
-            duration: Duration::from_secs(cli.duration),
-            presence: cli.presence,
+            warmup: Duration::from_secs(cli.warmup.unwrap_or(if saturation { 3 } else { 5 })),
+            duration: Duration::from_secs(cli.duration.unwrap_or(if saturation { 10 } else { 30 })),
+            presence: cli.presence.unwrap_or(presence),
+            presence_interval: Duration::from_secs_f64(
+                cli.presence_interval.unwrap_or(presence_interval),
+            ),
+            notes: cli.notes.unwrap_or(notes),
+            rounds: cli.rounds.unwrap_or(rounds),
+            edit_between_rounds: !cli.unchanged,
         };
-        if !(1..=TABLES.len()).contains(&plan.tables) {
-            bail!(
-                "--tables {}: the built-in event has four tables (a–d); more rooms need a server \
-                 started with --event of a larger event, which this bench does not generate",
-                plan.tables
-            );
+        if plan.tables == 0 {
+            bail!("--tables must be at least 1");
         }
         if plan.clients == 0 || plan.writers > plan.clients {
             bail!(
@@ -232,8 +375,16 @@ impl Plan {
 
     fn describe(&self) -> String {
         format!(
-            "scenario {}: {} table(s) × {} clients, {} writer(s)/table at {} edits/s, presence {:?}",
-            self.scenario, self.tables, self.clients, self.writers, self.rate, self.presence
+            "scenario {} ({:?}): {} table(s) × {} clients, {} writer(s)/table at {} edits/s, {} applying, presence {:?} every {:?}",
+            self.scenario,
+            self.protocol,
+            self.tables,
+            self.clients,
+            self.writers,
+            self.rate,
+            self.appliers,
+            self.presence,
+            self.presence_interval
         )
     }
 }

@@ -1,6 +1,8 @@
 //! One simulated browser tab: a lean WebSocket client with its own yrs
-//! document. It syncs like y-websocket, applies every update it receives, and
-//! — when it is a writer — types characters into its own note at a fixed rate.
+//! document. It syncs like y-websocket (or Hocuspocus, see `wire.rs`), applies
+//! every update it receives — or, as a counter, only reads which edits an
+//! update carries — and, when it is a writer, types characters into its own
+//! note at a fixed rate.
 //!
 //! Latency is measured without touching the wire format: every edit a writer
 //! sends advances its Yjs clock, and the writer logs (clock after the edit,
@@ -11,6 +13,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::wire::Wire;
 use bytes::Bytes;
 use clap::ValueEnum;
 use futures_util::{SinkExt, StreamExt};
@@ -28,9 +31,13 @@ use yrs::{
     Update, WriteTxn,
 };
 
-/// How often a client renews its awareness state with `--presence renew`:
-/// y-protocols renews at half its 30 s timeout.
-const AWARENESS_RENEW: Duration = Duration::from_secs(15);
+/// How often a client renews its awareness state with `--presence renew`
+/// unless told otherwise: y-protocols renews at half its 30 s timeout.
+pub const AWARENESS_RENEW: Duration = Duration::from_secs(15);
+/// The shortest pause between a writer's wake-ups: tokio's timer has a
+/// resolution of 1 ms, so faster rates send the edits that are due in a burst
+/// of separate updates on each wake-up, keeping the offered rate exact.
+const MIN_TICK: Duration = Duration::from_millis(1);
 /// What writers type, a character per edit.
 const TYPED: &[u8] = b"werktafel vitale systemen ";
 
@@ -75,10 +82,17 @@ struct WriterLog {
 /// A simulated tab.
 pub struct Peer {
     pub url: String,
+    pub wire: Wire,
     pub role: Role,
+    /// Whether received updates are applied to the document (a browser) or
+    /// only decoded to see which edits they carry (a cheaper counter, so that
+    /// one generator core can drive a server to saturation).
+    pub applies: bool,
     pub writers: Arc<TableWriters>,
     pub rate: f64,
     pub presence: Presence,
+    /// How often `Presence::Renew` republishes the awareness state.
+    pub presence_interval: Duration,
 }
 
 /// What one peer saw; the report sums these.
@@ -142,22 +156,32 @@ impl Peer {
         let mut cursors = vec![0usize; self.writers.writers.len()];
         let mut note: Option<(MapRef, TextRef)> = None;
         let mut typed = 0usize;
+        let mut typing_since: Option<Instant> = None;
         let mut awareness_clock = 0u32;
         let mut tick = tokio::time::interval(match self.role {
-            Role::Writer(_) => Duration::from_secs_f64(1.0 / self.rate),
+            Role::Writer(_) => Duration::from_secs_f64(1.0 / self.rate).max(MIN_TICK),
             Role::Reader => AWARENESS_RENEW,
         });
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut renew = tokio::time::interval(AWARENESS_RENEW);
+        let mut renew = tokio::time::interval(self.presence_interval);
         renew.reset();
+        // What a counter has seen of the writers' clocks (an applier reads its doc).
+        let mut counted = StateVector::default();
 
         let step1 = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default()));
-        let mut outgoing: Vec<Bytes> = vec![Bytes::from(step1.encode_v1())];
+        let mut outgoing: Vec<Bytes> = self.wire.opening().into_iter().collect();
+        outgoing.push(self.wire.wrap(step1.encode_v1()));
         loop {
-            for frame in outgoing.drain(..) {
-                if let Err(e) = sink.send(Message::Binary(frame)).await {
+            if !outgoing.is_empty() {
+                let mut sent = Ok(());
+                for frame in outgoing.drain(..) {
+                    sent = sink.feed(Message::Binary(frame)).await;
+                    if sent.is_err() {
+                        break;
+                    }
+                }
+                if let Err(e) = sent.and(sink.flush().await) {
                     stats.closed_early = Some(format!("send failed: {e}"));
-                    break;
                 }
             }
             if stats.closed_early.is_some() {
@@ -171,11 +195,13 @@ impl Peer {
                     Some(Ok(Message::Binary(frame))) => {
                         stats.frames_received += 1;
                         let was_synced = stats.synced;
-                        self.handle(&doc, &frame, &mut stats, &mut cursors, &mut outgoing);
+                        if let Some(messages) = self.wire.unwrap(&frame) {
+                            self.handle(&doc, &messages, &mut stats, &mut cursors, &mut counted, &mut outgoing);
+                        }
                         if stats.synced && !was_synced {
                             synced.send_modify(|n| *n += 1);
                             if self.presence != Presence::None {
-                                outgoing.push(awareness(&doc, &mut awareness_clock));
+                                outgoing.push(self.wire.wrap(awareness(&doc, &mut awareness_clock)));
                             }
                         }
                     }
@@ -194,30 +220,20 @@ impl Peer {
                     if note.is_none() {
                         let (map, text, update) = create_note(&doc, me);
                         note = Some((map, text));
-                        outgoing.push(Bytes::from(YMessage::Sync(SyncMessage::Update(update)).encode_v1()));
+                        outgoing.push(self.wire.wrap(YMessage::Sync(SyncMessage::Update(update)).encode_v1()));
                     }
                     let Some((map, text)) = &note else { continue };
-                    let ch = TYPED[typed % TYPED.len()] as char;
-                    typed += 1;
-                    let update = {
-                        let mut txn = doc.transact_mut();
-                        let end = text.len(&txn);
-                        text.insert(&mut txn, end, &ch.to_string());
-                        map.insert(&mut txn, "updatedAt", Any::Number(Number::Float(now_ms())));
-                        txn.encode_update_v1()
-                    };
-                    let clock = doc.transact().state_vector().get(&doc.client_id());
+                    let since = *typing_since.get_or_insert_with(Instant::now);
+                    let due = (since.elapsed().as_secs_f64() * self.rate) as usize + 1;
                     let measured = now == Phase::Measure;
-                    stats.edits_in_window += u64::from(measured);
-                    self.writers.writers[me]
-                        .sent
-                        .lock()
-                        .unwrap()
-                        .push((clock, Instant::now(), measured));
-                    outgoing.push(Bytes::from(YMessage::Sync(SyncMessage::Update(update)).encode_v1()));
+                    for n in typed..due {
+                        outgoing.push(self.type_one(&doc, map, text, me, n, measured));
+                        stats.edits_in_window += u64::from(measured);
+                    }
+                    typed = typed.max(due);
                 },
                 _ = renew.tick(), if self.presence == Presence::Renew && stats.synced => {
-                    outgoing.push(awareness(&doc, &mut awareness_clock));
+                    outgoing.push(self.wire.wrap(awareness(&doc, &mut awareness_clock)));
                 },
                 changed = phase.changed() => {
                     if changed.is_err() || *phase.borrow() == Phase::Stop {
@@ -236,49 +252,100 @@ impl Peer {
         stats
     }
 
+    /// Types the `n`th character into the writer's note, logs the edit for
+    /// the latency match, and returns the framed update.
+    fn type_one(
+        &self,
+        doc: &Doc,
+        map: &MapRef,
+        text: &TextRef,
+        me: usize,
+        n: usize,
+        measured: bool,
+    ) -> Bytes {
+        let ch = TYPED[n % TYPED.len()] as char;
+        let update = {
+            let mut txn = doc.transact_mut();
+            let end = text.len(&txn);
+            text.insert(&mut txn, end, &ch.to_string());
+            map.insert(&mut txn, "updatedAt", Any::Number(Number::Float(now_ms())));
+            txn.encode_update_v1()
+        };
+        let clock = doc.transact().state_vector().get(&doc.client_id());
+        self.writers.writers[me]
+            .sent
+            .lock()
+            .unwrap()
+            .push((clock, Instant::now(), measured));
+        self.wire
+            .wrap(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
+    }
+
     fn handle(
         &self,
         doc: &Doc,
         frame: &[u8],
         stats: &mut PeerStats,
         cursors: &mut [usize],
+        counted: &mut StateVector,
         outgoing: &mut Vec<Bytes>,
     ) {
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         for message in MessageReader::new(&mut decoder) {
-            let update = match message {
+            let (update, apply) = match message {
                 Ok(YMessage::Sync(SyncMessage::SyncStep1(sv))) => {
                     let diff = doc.transact().encode_state_as_update_v1(&sv);
                     let reply = YMessage::Sync(SyncMessage::SyncStep2(diff));
-                    outgoing.push(Bytes::from(reply.encode_v1()));
+                    outgoing.push(self.wire.wrap(reply.encode_v1()));
                     continue;
                 }
                 Ok(YMessage::Sync(SyncMessage::SyncStep2(update))) => {
                     stats.synced = true;
-                    update
+                    (update, true)
                 }
-                Ok(YMessage::Sync(SyncMessage::Update(update))) => update,
+                Ok(YMessage::Sync(SyncMessage::Update(update))) => (update, self.applies),
                 Ok(_) => continue,
                 Err(_) => {
                     stats.apply_errors += 1;
                     return;
                 }
             };
-            let applied = Update::decode_v1(&update)
-                .map_err(|_| ())
-                .and_then(|u| doc.transact_mut().apply_update(u).map_err(|_| ()));
+            let applied = Update::decode_v1(&update).map_err(|_| ()).and_then(|u| {
+                if apply {
+                    doc.transact_mut().apply_update(u).map_err(|_| ())
+                } else {
+                    // `Update::state_vector` only counts updates that start at
+                    // clock 0; an edit's insertions tell where it ends.
+                    for (client, ranges) in u.insertions(true).iter() {
+                        if let Some(end) = ranges.iter().map(|r| r.end).max() {
+                            counted.set_max(*client, end);
+                        }
+                    }
+                    Ok(())
+                }
+            });
             if applied.is_err() {
                 stats.apply_errors += 1;
             }
         }
-        self.record_arrivals(doc, stats, cursors);
+        let sv = if self.applies {
+            doc.transact().state_vector()
+        } else {
+            counted.clone()
+        };
+        self.record_arrivals(doc, &sv, stats, cursors);
     }
 
-    /// Takes a latency sample for every logged window edit that the
-    /// document now contains and had not before.
-    fn record_arrivals(&self, doc: &Doc, stats: &mut PeerStats, cursors: &mut [usize]) {
+    /// Takes a latency sample for every logged window edit that `sv` (the
+    /// document's, or what a counter has seen) now covers and did not before.
+    fn record_arrivals(
+        &self,
+        doc: &Doc,
+        sv: &StateVector,
+        stats: &mut PeerStats,
+        cursors: &mut [usize],
+    ) {
         let now = Instant::now();
-        let sv = doc.transact().state_vector();
         for (writer, cursor) in self.writers.writers.iter().zip(cursors.iter_mut()) {
             let id = ClientID::new(writer.client_id);
             if id == doc.client_id() {
@@ -333,7 +400,7 @@ fn create_note(doc: &Doc, writer: usize) -> (MapRef, TextRef, Vec<u8>) {
 }
 
 /// This client's awareness state, as a browser publishes it on joining.
-fn awareness(doc: &Doc, clock: &mut u32) -> Bytes {
+fn awareness(doc: &Doc, clock: &mut u32) -> Vec<u8> {
     *clock += 1;
     let id = doc.client_id();
     let json = format!(
@@ -350,7 +417,7 @@ fn awareness(doc: &Doc, clock: &mut u32) -> Bytes {
         .into_iter()
         .collect(),
     };
-    Bytes::from(YMessage::Awareness(update).encode_v1())
+    YMessage::Awareness(update).encode_v1()
 }
 
 fn now_ms() -> f64 {

@@ -1,5 +1,5 @@
-//! What a load run measured, summed over its peers, and the CPU time the
-//! generator and the server used during the window.
+//! What a load run measured, summed over its peers, the CPU time the
+//! generator and the server used during the window, and the server's memory.
 
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +18,7 @@ pub struct Report {
     addr: String,
     connect_time: Duration,
     cpu: CpuUse,
+    memory: Option<Memory>,
     clients: usize,
     connect_failures: usize,
     first_connect_error: Option<String>,
@@ -37,6 +38,17 @@ pub struct CpuClock {
     generator: Option<f64>,
     server: Option<f64>,
     server_pid: Option<u32>,
+    /// CPU seconds every process on the machine has used (`/proc/stat`).
+    machine: Option<f64>,
+}
+
+/// The server's resident memory: before the clients connected, once they
+/// all had synced, and its peak (`VmHWM`) at the end of the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub before_kib: u64,
+    pub connected_kib: u64,
+    pub peak_kib: u64,
 }
 
 /// CPU use over an interval, as a fraction of one core.
@@ -45,6 +57,11 @@ pub struct CpuUse {
     server: Option<f64>,
     /// Cores the generator may run on (its affinity mask).
     generator_cores: usize,
+    /// Server CPU seconds over the interval.
+    server_seconds: Option<f64>,
+    /// CPU used by every other process (the other engineers' builds and
+    /// tests on this machine), in cores: what disturbed this run.
+    pub others: Option<f64>,
 }
 
 impl Report {
@@ -54,6 +71,7 @@ impl Report {
         addr: &str,
         connect_time: Duration,
         cpu: CpuUse,
+        memory: Option<Memory>,
         stats: Vec<(usize, PeerStats)>,
     ) -> Report {
         let mut edits_per_table = vec![0u64; plan.tables];
@@ -63,6 +81,7 @@ impl Report {
             addr: addr.to_string(),
             connect_time,
             cpu,
+            memory,
             clients: stats.len(),
             connect_failures: 0,
             first_connect_error: None,
@@ -121,6 +140,45 @@ impl Report {
 
     fn errors(&self) -> u64 {
         (self.connect_failures + self.not_synced + self.closed_early) as u64 + self.apply_errors
+    }
+
+    /// Server CPU time per delivery in the window, in µs.
+    fn server_us_per_delivery(&self) -> Option<f64> {
+        let delivered = self.latencies_us.len();
+        (delivered > 0).then_some(())?;
+        Some(self.cpu.server_seconds? * 1e6 / delivered as f64)
+    }
+
+    /// One JSON object with every number, for `bench/run.sh` and its table.
+    pub fn json(&self, label: &str) -> serde_json::Value {
+        let secs = self.plan.duration.as_secs_f64();
+        let delivered = self.latencies_us.len() as f64;
+        serde_json::json!({
+            "server": label,
+            "scenario": self.plan.scenario,
+            "tables": self.plan.tables,
+            "clients": self.plan.clients,
+            "writers": self.plan.writers,
+            "rate": self.plan.rate,
+            "held": self.held(),
+            "connections": self.clients,
+            "connect_s": self.connect_time.as_secs_f64(),
+            "edits_per_s": self.edits as f64 / secs,
+            "deliveries_per_s": delivered / secs,
+            "delivered_share": if self.expected_deliveries == 0 { 1.0 } else { delivered / self.expected_deliveries as f64 },
+            "frames_per_s": self.frames as f64 / secs,
+            "p50_ms": self.percentile(50.0),
+            "p99_ms": self.percentile(99.0),
+            "max_ms": self.latencies_us.last().map(|&v| f64::from(v) / 1000.0),
+            "errors": self.errors(),
+            "cpu_generator": self.cpu.generator,
+            "cpu_server": self.cpu.server,
+            "cpu_others": self.cpu.others,
+            "server_us_per_delivery": self.server_us_per_delivery(),
+            "rss_before_kib": self.memory.map(|m| m.before_kib),
+            "rss_connected_kib": self.memory.map(|m| m.connected_kib),
+            "rss_peak_kib": self.memory.map(|m| m.peak_kib),
+        })
     }
 }
 
@@ -192,6 +250,24 @@ impl fmt::Display for Report {
             self.cpu.generator_cores,
             pct(self.cpu.server)
         )?;
+        writeln!(
+            f,
+            "                other processes {} of one core (what else ran on the machine)",
+            pct(self.cpu.others)
+        )?;
+        if let Some(us) = self.server_us_per_delivery() {
+            writeln!(f, "server cpu      {us:.2} µs per delivery")?;
+        }
+        if let Some(m) = self.memory {
+            writeln!(
+                f,
+                "server memory   RSS {} MiB before connecting, {} MiB connected ({:.1} KiB per connection), peak {} MiB",
+                m.before_kib / 1024,
+                m.connected_kib / 1024,
+                m.connected_kib.saturating_sub(m.before_kib) as f64 / self.clients.max(1) as f64,
+                m.peak_kib / 1024
+            )?;
+        }
         if self.cpu.generator_bound() {
             writeln!(
                 f,
@@ -227,6 +303,7 @@ impl CpuClock {
             generator: cpu_seconds("self"),
             server: server_pid.and_then(|pid| cpu_seconds(&pid.to_string())),
             server_pid,
+            machine: machine_cpu_seconds(),
         }
     }
 
@@ -239,19 +316,62 @@ impl CpuClock {
             generator: share(self.generator, start.generator),
             server: share(self.server, start.server),
             generator_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            server_seconds: self
+                .server
+                .zip(start.server)
+                .map(|(end, begin)| end - begin),
+            others: (|| {
+                let all = self.machine? - start.machine?;
+                let ours = (self.generator? - start.generator?)
+                    + self.server.zip(start.server).map_or(0.0, |(e, b)| e - b);
+                Some(((all - ours) / wall).max(0.0))
+            })(),
         }
     }
 }
 
 impl CpuUse {
+    /// The server's CPU seconds over the interval, if its pid is known.
+    pub fn server_seconds(&self) -> Option<f64> {
+        self.server_seconds
+    }
+
     fn generator_bound(&self) -> bool {
         self.generator
             .is_some_and(|g| g >= CPU_BOUND_SHARE * self.generator_cores as f64)
     }
 }
 
+/// Busy CPU seconds of the whole machine: the `cpu` line of `/proc/stat`
+/// without idle and iowait.
+fn machine_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    let busy: f64 = fields.iter().sum::<f64>() - fields.get(3)? - fields.get(4)?;
+    Some(busy / USER_HZ)
+}
+
+/// A `kB` field (`VmRSS`, `VmHWM`) of `/proc/{pid}/status`.
+pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// utime + stime of a process from `/proc/{pid}/stat`, in seconds.
-fn cpu_seconds(pid: &str) -> Option<f64> {
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may contain spaces; fields after its ')' are plain.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
