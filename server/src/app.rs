@@ -31,6 +31,12 @@ use crate::store::RoomKey;
 use crate::summary_feed::SummaryFeed;
 use crate::{api, facilitation};
 
+/// Bytes read from a socket at a time (tungstenite allocates this per connection).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes gathered before a write goes to the socket; the writer flushes
+/// after each batch anyway.
+pub const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
 /// Suffix of the room name under which a participant syncs their private
 /// drafts of a table (`a.drafts`); the server maps it to their own document.
 pub const DRAFTS_SUFFIX: &str = ".drafts";
@@ -336,6 +342,11 @@ async fn sync(
     let response = upgrade
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
+        // tungstenite's default 128 KiB read buffer per connection is what
+        // made an idle connection cost ~140 KiB (docs/benchmarks.md); y-protocol
+        // messages are small, and a large one still arrives, in more reads.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             let tracker = state.inner.tracker.clone();
             tracker.track_future(async move {
