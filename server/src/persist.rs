@@ -20,9 +20,16 @@ use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
 /// flood while still amortising the fsync across everything queued.
 pub const MAX_BATCH: usize = 2048;
 
-/// A room's log is folded into a snapshot after this many appended updates,
-/// so loading a table replays a short log.
+/// A room's log is folded into a snapshot once it has at least this many
+/// updates *and* at least as many bytes as everything stored before (and
+/// [`COMPACT_MIN_BYTES`]). Compaction re-encodes the whole document on the
+/// commit thread, so its cost must grow with the log, not with every
+/// thousand keystrokes of a large table: this way each stored byte is
+/// compacted a bounded number of times, and a load replays at most about
+/// the document's own size of log.
 pub const COMPACT_EVERY: u64 = 1000;
+/// See [`COMPACT_EVERY`].
+pub const COMPACT_MIN_BYTES: u64 = 256 * 1024;
 
 /// Told by the worker what became of a room's updates.
 pub trait DurableSink: Send + Sync {
@@ -145,7 +152,22 @@ impl PersistWorker {
 struct Worker<S> {
     store: S,
     /// Appends per room since its last compaction, counted by this process.
-    since_compaction: HashMap<RoomKey, u64>,
+    since_compaction: HashMap<RoomKey, Growth>,
+}
+
+/// What a room's log has gathered since it was last compacted (or loaded).
+#[derive(Default)]
+struct Growth {
+    updates: u64,
+    bytes: u64,
+    /// Bytes stored before: snapshot plus log at the last compaction or load.
+    before: u64,
+}
+
+impl Growth {
+    fn due(&self) -> bool {
+        self.updates >= COMPACT_EVERY && self.bytes >= self.before.max(COMPACT_MIN_BYTES)
+    }
 }
 
 impl<S: Store> Worker<S> {
@@ -219,12 +241,13 @@ impl<S: Store> Worker<S> {
         let mut to_compact = Vec::new();
         if result.is_ok() {
             for record in &records {
-                let n = self
+                let growth = self
                     .since_compaction
                     .entry(record.room.clone())
-                    .or_insert(0);
-                *n += 1;
-                if *n >= COMPACT_EVERY && !to_compact.contains(&record.room) {
+                    .or_default();
+                growth.updates += 1;
+                growth.bytes += record.update.len() as u64;
+                if growth.due() && !to_compact.contains(&record.room) {
                     to_compact.push(record.room.clone());
                 }
             }
@@ -243,6 +266,13 @@ impl<S: Store> Worker<S> {
                 // A long log left by an earlier run is folded right after loading.
                 let long_log =
                     matches!(&result, Ok(doc) if doc.updates.len() as u64 > COMPACT_EVERY);
+                if let Ok(doc) = &result {
+                    let stored = doc.updates.iter().map(|u| u.len() as u64).sum();
+                    self.since_compaction
+                        .entry(room.clone())
+                        .or_default()
+                        .before = stored;
+                }
                 let _ = reply.send(result);
                 if long_log {
                     self.compact(&room);
@@ -261,11 +291,46 @@ impl<S: Store> Worker<S> {
     fn compact(&mut self, room: &RoomKey) {
         match self.store.compact(room) {
             Ok(()) => {
-                self.since_compaction.insert(room.clone(), 0);
+                let growth = self.since_compaction.entry(room.clone()).or_default();
+                // Everything stored so far: an upper bound of the new snapshot.
+                growth.before += growth.bytes;
+                growth.updates = 0;
+                growth.bytes = 0;
             }
             Err(error) => {
                 tracing::warn!(%error, room = %room, "compaction failed; the log is kept");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compaction_waits_for_the_log_to_match_what_is_stored() {
+        let mut growth = Growth {
+            before: 4 * 1024 * 1024,
+            ..Growth::default()
+        };
+        growth.updates = 5_000;
+        growth.bytes = 200 * 1024;
+        assert!(!growth.due(), "a small log on a large table waits");
+        growth.bytes = 4 * 1024 * 1024;
+        assert!(growth.due());
+
+        let small = Growth {
+            updates: 999,
+            bytes: 10 * 1024 * 1024,
+            before: 0,
+        };
+        assert!(!small.due(), "fewer than COMPACT_EVERY updates wait");
+        let fresh = Growth {
+            updates: 1_000,
+            bytes: 100 * 1024,
+            before: 0,
+        };
+        assert!(!fresh.due(), "under COMPACT_MIN_BYTES waits");
     }
 }
