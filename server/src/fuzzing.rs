@@ -28,6 +28,7 @@
 mod seeds;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -335,6 +336,8 @@ impl Harness {
         }
         if step.flags & SETTLE != 0 {
             self.settle()?;
+        } else {
+            self.commit();
         }
         self.drain()
     }
@@ -370,6 +373,26 @@ impl Harness {
             }
             Err(Violation::Stuck)
         })
+    }
+
+    /// Waits until the persistence worker has committed everything queued,
+    /// without running the runtime's tasks: a reload the room spawned stays
+    /// unstarted until the next settle. Committing at fixed points makes an
+    /// input's outcome the same on every run, which the worker thread's own
+    /// timing would not.
+    fn commit(&self) {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut flush = std::pin::pin!(self.persister.flush());
+        while flush.as_mut().poll(&mut cx).is_pending() {
+            std::thread::park();
+        }
     }
 
     /// Empties every outbox as the connections' writers would, checking
