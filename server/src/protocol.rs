@@ -82,12 +82,23 @@ pub fn decode_frame(frame: &Bytes, limit: usize) -> Result<Vec<Incoming>, Protoc
             limit,
         });
     }
-    let mut cursor = Cursor::new(frame);
-    let mut out = Vec::with_capacity(1);
-    while cursor.next < frame.len() {
-        out.push(decode_message(frame, &mut cursor)?);
-    }
-    Ok(out)
+    // yrs's decoders can panic on hostile bytes (integer overflow on huge
+    // client ids or clocks, found by the fuzzer, with overflow checks on);
+    // for us that is a malformed frame like any other.
+    std::panic::catch_unwind(|| {
+        let mut cursor = Cursor::new(frame);
+        let mut out = Vec::with_capacity(1);
+        while cursor.next < frame.len() {
+            out.push(decode_message(frame, &mut cursor)?);
+        }
+        Ok(out)
+    })
+    .unwrap_or_else(|_| {
+        Err(ProtocolError::Malformed {
+            what: "message",
+            reason: "the decoder gave up on it".into(),
+        })
+    })
 }
 
 /// Whether `frame` is exactly one sync update message, so that it can be

@@ -602,14 +602,18 @@ impl Room {
             ));
         }
         match outcome {
-            Ok(Ok(())) if !encodes(inner.awareness.doc()) => {
-                // Found by the fuzzer: an update whose unmet remainder yrs
-                // cannot merge back makes every later encode of the document
-                // panic, and so every client's sync. Not stored yet: undo it.
-                tracing::warn!(room = %self.key, peer, "refused an update that leaves the document unreadable");
+            Ok(Ok(())) if inner.awareness.doc().transact().has_missing_updates() => {
+                // An update that depends on something the server never had.
+                // A client on one ordered socket cannot send one (it only
+                // builds on what the server sent it, and its sync step 2
+                // carries everything the server lacks), and yrs mishandles
+                // the unmet remainder (found by the fuzzer): later encodes
+                // may panic, breaking every client's sync, or hand peers
+                // items the server does not hold. Not stored yet: undo it.
+                tracing::warn!(room = %self.key, peer, "refused an update with missing dependencies");
                 self.reload(inner);
                 return Err(RoomError::InvalidUpdate(
-                    "the update leaves the document unreadable".into(),
+                    "the update depends on updates the server does not have".into(),
                 ));
             }
             Ok(Ok(())) => {}
@@ -796,20 +800,6 @@ impl DurableSink for Room {
                 .close(crate::connection::CLOSE_INTERNAL, "storage failure");
         }
     }
-}
-
-/// Whether the document can still be encoded. Only a document waiting for
-/// missing updates can fail (yrs merges the pending remainder when
-/// encoding), so only such a document is tried, and under `catch_unwind`.
-fn encodes(doc: &Doc) -> bool {
-    if !doc.transact().has_missing_updates() {
-        return true;
-    }
-    catch_unwind(AssertUnwindSafe(|| {
-        doc.transact()
-            .encode_state_as_update_v1(&StateVector::default())
-    }))
-    .is_ok()
 }
 
 /// Applies a peer's awareness update; returns whether something changed

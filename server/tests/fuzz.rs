@@ -46,9 +46,8 @@ fn the_fuzz_corpus_replays_clean() {
 /// Inputs the optimised fuzzer accepted that panic inside yrs's decoders in
 /// builds with debug assertions (client ids of 2^53 and more, clock and
 /// varint overflows), from `Room::apply_update` and `protocol::decode_frame`
-/// alike. Ignored until decoding catches them; see `docs/fuzzing.md`.
+/// alike. Fixed: both decode under `catch_unwind` and refuse (1002/1007).
 #[test]
-#[ignore = "known bug: yrs decoders panic on these with debug assertions on"]
 fn fuzz_regressions_do_not_panic() {
     replay(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/sync_bytes"),
@@ -153,9 +152,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The known divergence ([`PENDING_ENCODING`]) in its smallest form, checked
-/// strictly. Ignored until it is fixed; run it with `--ignored`.
+/// strictly. Fixed: an update that leaves the document waiting for missing
+/// updates is undone and refused, so nothing pending is ever encoded.
 #[test]
-#[ignore = "known bug: yrs encodes a trimmed pending item without its missing parent"]
 fn pending_update_keeps_its_meaning_in_sync_step2() {
     let update = |u: &[u8]| werktafel_server::protocol::encode_update(u).to_vec();
     let steps = [
