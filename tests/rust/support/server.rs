@@ -233,67 +233,19 @@ pub async fn http_post(
     path: &str,
     body: &serde_json::Value,
 ) -> anyhow::Result<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let body = body.to_string();
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).await?;
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("bad HTTP response: {text}"))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    let body = if text
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(&body)
-    } else {
-        body
-    };
-    Ok((status, body))
+    let (status, _, body) = exchange(addr, &request).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket (the tests need nothing more).
 pub async fn http_get(addr: &str, path: &str) -> anyhow::Result<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await?;
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("bad HTTP response: {text}"))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    let body = if text
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(&body)
-    } else {
-        body
-    };
-    Ok((status, body))
+    let (status, _, body) = http_get_bytes(addr, path).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// Opens a server-sent-events stream and yields each event's data.
@@ -329,25 +281,31 @@ pub async fn sse(
 
 /// `GET path` returning the raw body bytes (for binary exports).
 pub async fn http_get_bytes(addr: &str, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    exchange(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// Sends one raw HTTP/1.1 request and reads the whole answer: status, head
+/// and body (de-chunked).
+async fn exchange(addr: &str, request: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await?;
+    stream.write_all(request.as_bytes()).await?;
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await?;
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .context("no header end")?;
+        .with_context(|| format!("bad HTTP response: {}", String::from_utf8_lossy(&buf)))?;
     let head = String::from_utf8_lossy(&buf[..split]).to_string();
     let status: u16 = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .context("no status")?;
+        .with_context(|| format!("bad HTTP status line: {head}"))?;
     let mut body = buf[split + 4..].to_vec();
     if head
         .to_ascii_lowercase()
@@ -370,22 +328,6 @@ fn dechunk_bytes(mut rest: &[u8]) -> Vec<u8> {
         }
         out.extend_from_slice(&rest[start..start + n]);
         rest = &rest[(start + n + 2).min(rest.len())..];
-    }
-    out
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || tail.len() < n {
-            break;
-        }
-        out.push_str(&tail[..n]);
-        rest = tail[n..].trim_start_matches("\r\n");
     }
     out
 }
