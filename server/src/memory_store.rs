@@ -142,41 +142,8 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::build_doc;
-    use yrs::{Doc, GetString, Text, Transact};
-
-    fn key(table: &str) -> RoomKey {
-        RoomKey::new("e", table)
-    }
-
-    /// Types `n` characters into a text, one update each, as clients do.
-    fn typing(doc: &Doc, n: usize) -> Vec<Vec<u8>> {
-        let text = doc.get_or_insert_text("t");
-        (0..n)
-            .map(|i| {
-                let mut txn = doc.transact_mut();
-                text.insert(&mut txn, i as u32, "x");
-                txn.encode_update_v1()
-            })
-            .collect()
-    }
-
-    fn append(store: &mut MemoryStore, room: &RoomKey, updates: &[Vec<u8>]) {
-        let batch: Vec<_> = updates
-            .iter()
-            .map(|u| AppendRecord {
-                room: room.clone(),
-                update: bytes::Bytes::from(u.clone()),
-            })
-            .collect();
-        store.append(&batch).unwrap();
-    }
-
-    fn text_of(room: &RoomKey, stored: &StoredDoc) -> String {
-        let doc = build_doc(room, stored.updates.iter().map(Vec::as_slice)).unwrap();
-        let text = doc.get_or_insert_text("t");
-        text.get_string(&doc.transact())
-    }
+    use crate::store::testing::*;
+    use yrs::Doc;
 
     #[test]
     fn appends_load_back_in_order() {

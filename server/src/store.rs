@@ -331,17 +331,18 @@ pub(crate) fn merge<'a>(
     Ok(Some(txn.encode_state_as_update_v1(&StateVector::default())))
 }
 
+/// Helpers for the tests of every `Store`.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use yrs::{GetString, Text};
 
-    fn key(table: &str) -> RoomKey {
+    pub fn key(table: &str) -> RoomKey {
         RoomKey::new("e", table)
     }
 
     /// Types `n` characters into a text, one update each, as clients do.
-    fn typing(doc: &Doc, n: usize) -> Vec<Vec<u8>> {
+    pub fn typing(doc: &Doc, n: usize) -> Vec<Vec<u8>> {
         let text = doc.get_or_insert_text("t");
         (0..n)
             .map(|i| {
@@ -352,7 +353,7 @@ mod tests {
             .collect()
     }
 
-    fn append(store: &mut SqliteStore, room: &RoomKey, updates: &[Vec<u8>]) {
+    pub fn append(store: &mut dyn Store, room: &RoomKey, updates: &[Vec<u8>]) {
         let batch: Vec<_> = updates
             .iter()
             .map(|u| AppendRecord {
@@ -363,11 +364,18 @@ mod tests {
         store.append(&batch).unwrap();
     }
 
-    fn text_of(room: &RoomKey, stored: &StoredDoc) -> String {
+    /// The text typed by [`typing`], read back from what was stored.
+    pub fn text_of(room: &RoomKey, stored: &StoredDoc) -> String {
         let doc = build_doc(room, stored.updates.iter().map(Vec::as_slice)).unwrap();
         let text = doc.get_or_insert_text("t");
         text.get_string(&doc.transact())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
 
     #[test]
     fn compaction_keeps_the_document_and_shortens_the_log() {
