@@ -71,13 +71,7 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
         let mut row = 0;
         for note in table.lanes.all() {
             row += 1;
-            let [lane, text, author, color, created, updated] = note_cells(note);
-            sheet.write_string(row, 0, lane)?;
-            sheet.write_string_with_format(row, 1, text, &wrap)?;
-            sheet.write_string(row, 2, author)?;
-            sheet.write_string(row, 3, color)?;
-            sheet.write_string(row, 4, created)?;
-            sheet.write_string(row, 5, updated)?;
+            note_row(sheet, row, 0, note, &wrap)?;
         }
         sheet.autofilter(0, 0, row, TABLE_COLUMNS.len() as u16 - 1)?;
     }
@@ -89,15 +83,9 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
     for table in &summary.tables {
         for note in table.lanes.all() {
             row += 1;
-            let [lane, text, author, color, created, updated] = note_cells(note);
             sheet.write_string(row, 0, table_label(&table.id))?;
             sheet.write_string(row, 1, &table.title)?;
-            sheet.write_string(row, 2, lane)?;
-            sheet.write_string_with_format(row, 3, text, &wrap)?;
-            sheet.write_string(row, 4, author)?;
-            sheet.write_string(row, 5, color)?;
-            sheet.write_string(row, 6, created)?;
-            sheet.write_string(row, 7, updated)?;
+            note_row(sheet, row, 2, note, &wrap)?;
         }
     }
     sheet.autofilter(0, 0, row, ALL_COLUMNS.len() as u16 - 1)?;
@@ -162,6 +150,26 @@ fn header(
         sheet.set_column_width(col, *width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// Writes a note's cells (lane, text, author, colour, created, updated) into
+/// `row` from column `first` on: the per-table sheets and the sheet of all
+/// notes share this layout, the latter after two table columns.
+fn note_row(
+    sheet: &mut Worksheet,
+    row: u32,
+    first: u16,
+    note: &NoteView,
+    wrap: &Format,
+) -> Result<(), ExportError> {
+    let [lane, text, author, color, created, updated] = note_cells(note);
+    sheet.write_string(row, first, lane)?;
+    sheet.write_string_with_format(row, first + 1, text, wrap)?;
+    sheet.write_string(row, first + 2, author)?;
+    sheet.write_string(row, first + 3, color)?;
+    sheet.write_string(row, first + 4, created)?;
+    sheet.write_string(row, first + 5, updated)?;
     Ok(())
 }
 
