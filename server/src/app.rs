@@ -353,7 +353,7 @@ async fn sync(
                 let _ticket = ticket;
                 let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
                 let (tx, rx) = mpsc::channel(limits.outbox_capacity);
-                let link = PeerLink::new();
+                let link = PeerLink::new(limits.catch_up_bytes);
                 // The room may be evicted between lookup and join; look again.
                 let room = loop {
                     let Ok(room) = load().await else {

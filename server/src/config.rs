@@ -27,9 +27,15 @@ pub struct Limits {
     /// whole session sends all its edits in one sync step 2, so this is
     /// generous; anything larger closes the connection with 1009.
     pub max_message_bytes: usize,
-    /// Messages queued for one client before it counts as lagging and is
-    /// resynced instead; bounds the memory a slow reader can hold.
+    /// Messages queued for one client before it counts as lagging. The
+    /// messages are shared with every other client of the table, so a queue
+    /// costs a pointer per message, not a copy.
     pub outbox_capacity: usize,
+    /// Bytes of deliveries the room keeps for a lagging client, to catch it
+    /// up from them (merged into one update) once its queue has drained.
+    /// One that falls further behind is resynced from the document instead
+    /// (at most once a second): this bounds the memory a slow reader holds.
+    pub catch_up_bytes: usize,
     /// A client that sends nothing (not even a pong) for this long is
     /// disconnected. Longer than a minute, so a client that stalls briefly
     /// is resynced rather than dropped.
@@ -63,7 +69,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_message_bytes: 8 * 1024 * 1024,
-            outbox_capacity: 512,
+            outbox_capacity: 1024,
+            catch_up_bytes: 4 * 1024 * 1024,
             idle_timeout: Duration::from_secs(120),
             write_timeout: Duration::from_secs(120),
             keepalive_interval: Duration::from_secs(10),

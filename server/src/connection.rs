@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
-use crate::room::{PeerId, PeerLink, Room, RoomError};
+use crate::room::{CatchUp, PeerId, PeerLink, Room, RoomError};
 
 /// Normal closure.
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -177,10 +177,17 @@ async fn write_loop(
     let mut keepalive = tokio::time::interval(limits.keepalive_interval);
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     keepalive.reset();
+    // When a lagging peer's resync from the document is due (it had one
+    // less than `RESYNC_INTERVAL` ago).
+    let mut resync_due: Option<tokio::time::Instant> = None;
     loop {
         let sent = tokio::select! {
             biased;
             _ = link.closed().cancelled() => break,
+            () = sleep_until(resync_due), if resync_due.is_some() => {
+                resync_due = None;
+                Ok(())
+            }
             first = outbox.recv() => {
                 let Some(first) = first else { break };
                 keepalive.reset();
@@ -214,10 +221,13 @@ async fn write_loop(
                 return;
             }
         }
-        if link.take_lagging() {
-            // Whatever is still queued is covered by the resync.
-            while outbox.try_recv().is_ok() {}
-            room.resync(peer);
+        // The room keeps what a lagging peer misses; once everything queued
+        // before is written, it is its turn.
+        if resync_due.is_none() && link.is_lagging() && outbox.is_empty() {
+            match room.catch_up(peer) {
+                CatchUp::Done => {}
+                CatchUp::RetryAt(at) => resync_due = Some(at.into()),
+            }
         }
     }
     let (code, reason) = link.close_frame().unwrap_or((CLOSE_NORMAL, String::new()));
@@ -231,6 +241,12 @@ async fn write_loop(
         sink.send(Message::Close(Some(frame))),
     )
     .await;
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 /// Two token buckets, messages and bytes, refilled continuously. A client

@@ -90,9 +90,13 @@ struct ServeArgs {
     /// Largest WebSocket message accepted, in bytes.
     #[arg(long, env = "WERKTAFEL_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
-    /// Messages queued per client before it is resynced instead.
+    /// Messages queued per client before it counts as lagging.
     #[arg(long, env = "WERKTAFEL_OUTBOX_CAPACITY", default_value_t = Limits::default().outbox_capacity)]
     outbox_capacity: usize,
+    /// Bytes of missed deliveries kept per lagging client to catch it up;
+    /// beyond that it is resynced from the whole document.
+    #[arg(long, env = "WERKTAFEL_CATCH_UP_BYTES", default_value_t = Limits::default().catch_up_bytes)]
+    catch_up_bytes: usize,
     /// Seconds without any message from a client before it is disconnected.
     #[arg(long, env = "WERKTAFEL_IDLE_TIMEOUT_SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
     idle_timeout_secs: u64,
@@ -207,6 +211,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_message_bytes: args.max_message_bytes,
         outbox_capacity: args.outbox_capacity.max(1),
+        catch_up_bytes: args.catch_up_bytes,
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
         room_idle_grace: Duration::from_secs(args.room_idle_secs),
         keepalive_interval: Duration::from_millis(args.keepalive_ms.max(10)),

@@ -25,6 +25,10 @@ pub struct Metrics {
     /// Participant writes to a locked or closed table, not applied.
     pub writes_held_back: Counter,
     pub resyncs: Counter,
+    /// Lagging clients caught up from the deliveries they missed.
+    pub catch_ups: Counter,
+    /// Encodes of document state the server made for clients, by kind.
+    pub document_encodes: Family<Vec<(String, String)>, Counter>,
     pub commit_seconds: Histogram,
     pub commit_batch_updates: Histogram,
     pub commit_failures: Counter,
@@ -49,6 +53,8 @@ impl Metrics {
             outbox_overflows: Counter::default(),
             writes_held_back: Counter::default(),
             resyncs: Counter::default(),
+            catch_ups: Counter::default(),
+            document_encodes: Family::default(),
             // 50 µs … ~1.6 s: an fsync on a laptop SSD sits in the middle.
             commit_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             commit_batch_updates: Histogram::new(exponential_buckets(1.0, 2.0, 13)),
@@ -113,6 +119,18 @@ impl Metrics {
             m.resyncs.clone(),
         );
         r.register(
+            "catch_ups",
+            "Lagging clients caught up from the deliveries they missed",
+            m.catch_ups.clone(),
+        );
+        r.register(
+            "document_encodes",
+            "Document state encoded for clients: full (a fresh client's sync step 2, \
+             cached per version), diff (a step 2 against a state vector), resync \
+             (a lagging client from the document), catch-up (missed updates merged)",
+            m.document_encodes.clone(),
+        );
+        r.register(
             "commit_seconds",
             "Time to commit one batch of updates",
             m.commit_seconds.clone(),
@@ -139,6 +157,13 @@ impl Metrics {
     pub fn closed(&self, code: u16) {
         self.closes
             .get_or_create(&vec![("code".to_string(), code.to_string())])
+            .inc();
+    }
+
+    /// Counts one encode of document state of `kind` (see `document_encodes`).
+    pub fn encodes(&self, kind: &str) {
+        self.document_encodes
+            .get_or_create(&vec![("kind".to_string(), kind.to_string())])
             .inc();
     }
 

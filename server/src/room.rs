@@ -43,20 +43,36 @@ pub const AWARENESS_TICK: Duration = Duration::from_millis(100);
 /// y-protocols clients do (they renew every 15 seconds).
 pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A lagging peer gets a resync from the whole document (a diff against
+/// the state vector it declared, which walks every block) at most this
+/// often; in between, what it misses is not kept.
+pub const RESYNC_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The shared half of a peer: what the room and the connection's tasks both see.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PeerLink {
-    /// Set when a delivery found the outbox full and was dropped; the writer
-    /// then drops what is queued and asks the room for a resync.
+    /// Set when a delivery found the outbox full. From then on the room keeps
+    /// what the peer misses, in order, and the writer, once it has sent what
+    /// is queued, asks the room to catch the peer up ([`Room::catch_up`]).
     lagging: AtomicBool,
+    /// The most bytes of missed deliveries the room keeps for this peer
+    /// while it lags; beyond that it is resynced from the document instead.
+    catch_up_bytes: usize,
     /// Cancelled to close the connection; `close` says with what.
     closed: CancellationToken,
     close: Mutex<Option<(u16, String)>>,
 }
 
 impl PeerLink {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    /// A link whose peer may fall behind by `catch_up_bytes` of deliveries
+    /// before it needs a resync from the document.
+    pub fn new(catch_up_bytes: usize) -> Arc<Self> {
+        Arc::new(Self {
+            lagging: AtomicBool::new(false),
+            catch_up_bytes,
+            closed: CancellationToken::new(),
+            close: Mutex::new(None),
+        })
     }
 
     /// Asks the connection to close with `code`; the first reason wins.
@@ -77,10 +93,20 @@ impl PeerLink {
         lock(&self.close).clone()
     }
 
-    /// Takes the lagging flag, clearing it.
-    pub fn take_lagging(&self) -> bool {
-        self.lagging.swap(false, Ordering::AcqRel)
+    /// Whether deliveries are being kept back for a catch-up.
+    pub fn is_lagging(&self) -> bool {
+        self.lagging.load(Ordering::Acquire)
     }
+}
+
+/// What [`Room::catch_up`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    /// The peer is up to date as far as its queue goes (or gone).
+    Done,
+    /// The peer needs a resync from the document, but had one less than
+    /// [`RESYNC_INTERVAL`] ago; ask again at this instant.
+    RetryAt(Instant),
 }
 
 /// Why a client's message was refused; the connection closes with the code.
@@ -192,6 +218,38 @@ struct Peer {
     known_sv: StateVector,
     /// Awareness client ids this peer announced, removed when it leaves.
     awareness_ids: Vec<ClientID>,
+    /// While the outbox is full: what the peer missed.
+    lag: Option<Lag>,
+    /// When the peer last got a resync from the whole document.
+    last_resync: Option<Instant>,
+}
+
+/// The deliveries a lagging peer missed, in order. They are the same shared
+/// `Bytes` the other peers got, so keeping them costs little until the
+/// others have sent theirs; the budget bounds what one slow reader can hold.
+#[derive(Default)]
+struct Lag {
+    missed: Vec<Bytes>,
+    bytes: usize,
+    /// Over budget: `missed` was let go and only a resync from the document
+    /// can bring the peer up to date.
+    overflowed: bool,
+}
+
+impl Lag {
+    fn push(&mut self, bytes: Bytes, budget: usize) {
+        if self.overflowed {
+            return;
+        }
+        if self.bytes + bytes.len() > budget {
+            self.overflowed = true;
+            self.missed = Vec::new();
+            self.bytes = 0;
+            return;
+        }
+        self.bytes += bytes.len();
+        self.missed.push(bytes);
+    }
 }
 
 /// Work that waits while the room reloads: the in-memory document may hold
@@ -316,6 +374,8 @@ impl Room {
                 link,
                 known_sv: StateVector::default(),
                 awareness_ids: Vec::new(),
+                lag: None,
+                last_resync: None,
             },
         );
         inner.empty_since = None;
@@ -344,7 +404,7 @@ impl Room {
         if !gone.is_empty()
             && let Ok(update) = inner.awareness.update_with_clients(gone)
         {
-            send_all(&inner.peers, &protocol::encode_awareness(&update), None);
+            send_all(&mut inner.peers, &protocol::encode_awareness(&update), None);
         }
     }
 
@@ -382,11 +442,10 @@ impl Room {
                     }
                 }
                 Incoming::QueryAwareness => {
-                    if let (Ok(update), Some(p)) =
-                        (inner.awareness.update(), inner.peers.get(&peer))
+                    if let Ok(update) = inner.awareness.update()
+                        && let Some(p) = inner.peers.get_mut(&peer)
                     {
-                        let bytes = protocol::encode_awareness(&update);
-                        send(p, bytes);
+                        send(p, protocol::encode_awareness(&update));
                     }
                 }
             }
@@ -414,7 +473,7 @@ impl Room {
             // Writes held back while the table was locked or closed come
             // back now: every client answers this with what the server lacks.
             let sv = inner.awareness.doc().transact().state_vector();
-            send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);
+            send_all(&mut inner.peers, &protocol::encode_sync_step1(&sv), None);
         }
         if Update::decode_v1(&update).is_ok_and(|u| !u.is_empty()) {
             let update = Bytes::from(update);
@@ -437,8 +496,53 @@ impl Room {
         self.lock().control.clone()
     }
 
-    /// Brings a lagging peer up to date from the document itself, against
-    /// the state vector it last declared.
+    /// Brings a lagging peer up to date once its writer has sent everything
+    /// queued: from the deliveries it missed, merged into one update, or, if
+    /// it missed more than its budget, from the document itself (at most once
+    /// per [`RESYNC_INTERVAL`]).
+    pub fn catch_up(&self, peer: PeerId) -> CatchUp {
+        let mut inner = self.lock();
+        let Some(p) = inner.peers.get_mut(&peer) else {
+            return CatchUp::Done;
+        };
+        let Some(lag) = p.lag.take() else {
+            p.link.lagging.store(false, Ordering::Release);
+            return CatchUp::Done;
+        };
+        if lag.overflowed {
+            let now = Instant::now();
+            if let Some(last) = p.last_resync
+                && now < last + RESYNC_INTERVAL
+            {
+                p.lag = Some(lag);
+                return CatchUp::RetryAt(last + RESYNC_INTERVAL);
+            }
+            p.last_resync = Some(now);
+            p.link.lagging.store(false, Ordering::Release);
+            drop(inner);
+            self.resync(peer);
+            return CatchUp::Done;
+        }
+        p.link.lagging.store(false, Ordering::Release);
+        METRICS.catch_ups.inc();
+        tracing::debug!(room = %self.key, peer, missed = lag.missed.len(), bytes = lag.bytes, "catching up a lagging peer from what it missed");
+        for bytes in catch_up_frames(lag.missed) {
+            send(p, bytes);
+        }
+        if let Ok(update) = inner.awareness.update()
+            && !update.clients.is_empty()
+            && let Some(p) = inner.peers.get_mut(&peer)
+        {
+            // Presence changes it missed are not kept: the whole presence
+            // state is small and says everything.
+            send(p, protocol::encode_awareness(&update));
+        }
+        CatchUp::Done
+    }
+
+    /// Sends `peer` what the document has beyond the state vector it last
+    /// declared, and everyone's presence: the resync of a peer that missed
+    /// more than it may keep.
     pub fn resync(&self, peer: PeerId) {
         let mut inner = self.lock();
         let Some(p) = inner.peers.get(&peer) else {
@@ -446,8 +550,14 @@ impl Room {
         };
         let sv = p.known_sv.clone();
         METRICS.resyncs.inc();
-        tracing::debug!(room = %self.key, peer, "resyncing a lagging peer");
+        tracing::debug!(room = %self.key, peer, "resyncing a lagging peer from the document");
         self.answer(&mut inner, peer, sv, Reply::Resync);
+        if let Ok(update) = inner.awareness.update()
+            && !update.clients.is_empty()
+            && let Some(p) = inner.peers.get_mut(&peer)
+        {
+            send(p, protocol::encode_awareness(&update));
+        }
     }
 
     /// Sends the presence changes gathered since the last tick to every peer,
@@ -462,7 +572,7 @@ impl Room {
             return;
         }
         if let Ok(update) = inner.awareness.update_with_clients(changed) {
-            send_all(&inner.peers, &protocol::encode_awareness(&update), None);
+            send_all(&mut inner.peers, &protocol::encode_awareness(&update), None);
         }
     }
 
@@ -486,7 +596,7 @@ impl Room {
             inner.awareness.remove_state(*client);
         }
         if let Ok(update) = inner.awareness.update_with_clients(stale) {
-            send_all(&inner.peers, &protocol::encode_awareness(&update), None);
+            send_all(&mut inner.peers, &protocol::encode_awareness(&update), None);
         }
     }
 
@@ -676,6 +786,11 @@ impl Room {
             }
             return;
         };
+        METRICS.encodes(match reply {
+            Reply::Step2 if fresh => "full",
+            Reply::Step2 => "diff",
+            Reply::Resync => "resync",
+        });
         let bytes = match reply {
             Reply::Step2 => protocol::encode_sync_step2(&diff),
             Reply::Resync => protocol::encode_update(&diff),
@@ -702,7 +817,7 @@ impl Room {
     /// Delivers now if `seq` is durable, else holds the delivery until it is.
     fn deliver(&self, inner: &mut RoomInner, seq: u64, delivery: Delivery) {
         if seq <= inner.durable_seq {
-            dispatch(&inner.peers, delivery);
+            dispatch(&mut inner.peers, delivery);
         } else {
             inner.held.push_back((seq, delivery));
         }
@@ -733,7 +848,7 @@ impl Room {
                     *inner.awareness.doc_mut() = doc;
                     tracing::info!(room = %room.key, "table reloaded from storage");
                     let sv = inner.awareness.doc().transact().state_vector();
-                    send_all(&inner.peers, &protocol::encode_sync_step1(&sv), None);
+                    send_all(&mut inner.peers, &protocol::encode_sync_step1(&sv), None);
                     for item in backlog {
                         match item {
                             Backlogged::Answer { peer, sv, reply } => {
@@ -780,7 +895,7 @@ impl DurableSink for Room {
             .is_some_and(|(s, _)| *s <= inner.durable_seq)
         {
             if let Some((_, delivery)) = inner.held.pop_front() {
-                dispatch(&inner.peers, delivery);
+                dispatch(&mut inner.peers, delivery);
             }
         }
         drop(inner);
@@ -837,11 +952,11 @@ fn apply_awareness(
     Ok(true)
 }
 
-fn dispatch(peers: &HashMap<PeerId, Peer>, delivery: Delivery) {
+fn dispatch(peers: &mut HashMap<PeerId, Peer>, delivery: Delivery) {
     match delivery {
         Delivery::All { bytes, except } => send_all(peers, &bytes, except),
         Delivery::One { peer, bytes } => {
-            if let Some(p) = peers.get(&peer) {
+            if let Some(p) = peers.get_mut(&peer) {
                 METRICS.deliveries.inc();
                 METRICS.delivery_bytes.inc_by(bytes.len() as u64);
                 send(p, bytes);
@@ -851,9 +966,9 @@ fn dispatch(peers: &HashMap<PeerId, Peer>, delivery: Delivery) {
 }
 
 /// The room's one fan-out point: every message to more than one peer leaves here.
-fn send_all(peers: &HashMap<PeerId, Peer>, bytes: &Bytes, except: Option<PeerId>) {
+fn send_all(peers: &mut HashMap<PeerId, Peer>, bytes: &Bytes, except: Option<PeerId>) {
     let mut sent = 0u64;
-    for (id, peer) in peers {
+    for (id, peer) in peers.iter_mut() {
         if Some(*id) != except {
             send(peer, bytes.clone());
             sent += 1;
@@ -863,16 +978,86 @@ fn send_all(peers: &HashMap<PeerId, Peer>, bytes: &Bytes, except: Option<PeerId>
     METRICS.delivery_bytes.inc_by(sent * bytes.len() as u64);
 }
 
-fn send(peer: &Peer, bytes: Bytes) {
+/// Queues `bytes` for `peer`, or, while it lags, keeps them for its catch-up.
+fn send(peer: &mut Peer, bytes: Bytes) {
+    if let Some(lag) = &mut peer.lag {
+        lag.push(bytes, peer.link.catch_up_bytes);
+        return;
+    }
     match peer.outbox.try_send(bytes) {
         Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(mpsc::error::TrySendError::Full(bytes)) => {
             METRICS.outbox_overflows.inc();
+            let mut lag = Lag::default();
+            lag.push(bytes, peer.link.catch_up_bytes);
+            peer.lag = Some(lag);
             peer.link.lagging.store(true, Ordering::Release);
         }
         // The connection is going away and will leave the room.
         Err(mpsc::error::TrySendError::Closed(_)) => {}
     }
+}
+
+/// What a lagging peer missed, as few frames as say the same: every
+/// document update merged into one (a sync step 2 if one of them was the
+/// answer to the peer's own step 1, so it still learns it is synced), then
+/// the other sync messages in order. Presence is left out; the caller sends
+/// the whole presence state instead.
+fn catch_up_frames(missed: Vec<Bytes>) -> Vec<Bytes> {
+    let mut updates: Vec<Bytes> = Vec::new();
+    let mut step2 = false;
+    let mut others = Vec::new();
+    for frame in missed {
+        // The room encoded (or checked) every one of these itself.
+        let Ok(messages) = protocol::decode_frame(&frame, usize::MAX) else {
+            others.push(frame);
+            continue;
+        };
+        let mut rest = false;
+        for message in messages {
+            match message {
+                Incoming::Update(update) => updates.push(update),
+                Incoming::SyncStep2(update) => {
+                    step2 = true;
+                    updates.push(update);
+                }
+                Incoming::Awareness(_) => {}
+                Incoming::SyncStep1(_) | Incoming::QueryAwareness => rest = true,
+            }
+        }
+        if rest {
+            others.push(frame);
+        }
+    }
+    let mut frames = Vec::with_capacity(others.len() + 1);
+    if !updates.is_empty() {
+        let merged = if updates.len() == 1 {
+            Ok(Ok(updates[0].to_vec()))
+        } else {
+            catch_unwind(|| yrs::merge_updates_v1(&updates))
+        };
+        match merged {
+            Ok(Ok(merged)) => {
+                METRICS.encodes("catch-up");
+                frames.push(if step2 {
+                    protocol::encode_sync_step2(&merged)
+                } else {
+                    protocol::encode_update(&merged)
+                });
+            }
+            // Every one of them was applied by the room; should yrs still
+            // refuse to merge them, they go one by one.
+            _ => frames.extend(updates.iter().map(|u| {
+                if step2 {
+                    protocol::encode_sync_step2(u)
+                } else {
+                    protocol::encode_update(u)
+                }
+            })),
+        }
+    }
+    frames.extend(others);
+    frames
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -888,4 +1073,96 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{GetString, Text};
+
+    /// Three single-character edits of one note, as three update frames.
+    fn typed_frames(doc: &Doc) -> Vec<Bytes> {
+        let text = doc.get_or_insert_text("t");
+        "abc"
+            .chars()
+            .map(|c| {
+                let mut txn = doc.transact_mut();
+                let end = text.len(&txn);
+                text.insert(&mut txn, end, &c.to_string());
+                protocol::encode_update(&txn.encode_update_v1())
+            })
+            .collect()
+    }
+
+    fn apply_frames(frames: &[Bytes]) -> (Doc, Vec<&'static str>) {
+        let doc = Doc::new();
+        let mut kinds = Vec::new();
+        for frame in frames {
+            for message in protocol::decode_frame(frame, usize::MAX).unwrap() {
+                let update = match message {
+                    Incoming::Update(u) => {
+                        kinds.push("update");
+                        u
+                    }
+                    Incoming::SyncStep2(u) => {
+                        kinds.push("step2");
+                        u
+                    }
+                    Incoming::SyncStep1(_) => {
+                        kinds.push("step1");
+                        continue;
+                    }
+                    _ => {
+                        kinds.push("other");
+                        continue;
+                    }
+                };
+                doc.transact_mut()
+                    .apply_update(Update::decode_v1(&update).unwrap())
+                    .unwrap();
+            }
+        }
+        (doc, kinds)
+    }
+
+    #[test]
+    fn missed_updates_are_merged_into_one_frame() {
+        let source = Doc::new();
+        let mut missed = typed_frames(&source);
+        missed.insert(1, Bytes::from_static(protocol::KEEPALIVE));
+        let frames = catch_up_frames(missed);
+        let (doc, kinds) = apply_frames(&frames);
+        assert_eq!(kinds, ["update"], "one update, presence left out");
+        let text = doc.get_or_insert_text("t");
+        assert_eq!(text.get_string(&doc.transact()), "abc");
+    }
+
+    #[test]
+    fn a_missed_sync_step_2_keeps_its_kind_and_step_1_stays() {
+        let source = Doc::new();
+        let mut missed = typed_frames(&source);
+        let sv = source.transact().state_vector();
+        missed.insert(0, protocol::encode_sync_step2(&[0, 0]));
+        missed.push(protocol::encode_sync_step1(&sv));
+        let frames = catch_up_frames(missed);
+        let (doc, kinds) = apply_frames(&frames);
+        assert_eq!(kinds, ["step2", "step1"]);
+        let text = doc.get_or_insert_text("t");
+        assert_eq!(text.get_string(&doc.transact()), "abc");
+    }
+
+    #[test]
+    fn a_lag_over_budget_lets_go_of_what_it_kept() {
+        let mut lag = Lag::default();
+        lag.push(Bytes::from(vec![0; 60]), 100);
+        assert_eq!(
+            (lag.missed.len(), lag.bytes, lag.overflowed),
+            (1, 60, false)
+        );
+        lag.push(Bytes::from(vec![0; 60]), 100);
+        assert!(lag.overflowed);
+        assert!(lag.missed.is_empty() && lag.bytes == 0);
+        lag.push(Bytes::from(vec![0; 1]), 100);
+        assert!(lag.missed.is_empty(), "nothing is kept once over budget");
+    }
 }
