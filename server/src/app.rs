@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json};
 use std::net::SocketAddr;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
@@ -29,6 +29,7 @@ use crate::room::{PeerLink, Room};
 use crate::rooms::Rooms;
 use crate::store::RoomKey;
 use crate::summary_feed::SummaryFeed;
+use crate::upgrade::{NotAnUpgrade, Upgrade};
 use crate::{api, facilitation};
 
 /// Bytes read from a socket at a time (tungstenite allocates this per connection).
@@ -290,7 +291,7 @@ async fn sync(
     Query(query): Query<SyncQuery>,
     Extension(role): Extension<Role>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<Upgrade, NotAnUpgrade>,
 ) -> Result<Response, AppError> {
     let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
         Some(table) => (table, true),
@@ -339,36 +340,36 @@ async fn sync(
     };
     load().await?;
     let limits = state.inner.config.limits.clone();
-    let response = upgrade
-        .max_message_size(limits.max_message_bytes)
-        .max_frame_size(limits.max_message_bytes)
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes))
         // tungstenite's default 128 KiB read buffer per connection is what
         // made an idle connection cost ~140 KiB (docs/benchmarks.md); y-protocol
         // messages are small, and a large one still arrives, in more reads.
         .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(WRITE_BUFFER_BYTES)
-        .on_upgrade(move |socket| {
-            let tracker = state.inner.tracker.clone();
-            tracker.track_future(async move {
-                let _ticket = ticket;
-                let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
-                let (tx, rx) = mpsc::channel(limits.outbox_capacity);
-                let link = PeerLink::new(limits.catch_up_bytes);
-                // The room may be evicted between lookup and join; look again.
-                let room = loop {
-                    let Ok(room) = load().await else {
-                        return;
-                    };
-                    if room.join(peer, tx.clone(), link.clone(), role).is_ok() {
-                        break room;
-                    }
+        .write_buffer_size(WRITE_BUFFER_BYTES);
+    let response = upgrade.on_upgrade(config, move |socket| {
+        let tracker = state.inner.tracker.clone();
+        tracker.track_future(async move {
+            let _ticket = ticket;
+            let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
+            let (tx, rx) = mpsc::channel(limits.outbox_capacity);
+            let link = PeerLink::new(limits.catch_up_bytes);
+            // The room may be evicted between lookup and join; look again.
+            let room = loop {
+                let Ok(room) = load().await else {
+                    return;
                 };
-                drop(tx);
-                tracing::debug!(room = %room.key(), peer, ?role, "client joined");
-                let shutdown = state.inner.shutdown.clone();
-                connection::serve(socket, room, peer, link, rx, limits, shutdown).await;
-            })
-        });
+                if room.join(peer, tx.clone(), link.clone(), role).is_ok() {
+                    break room;
+                }
+            };
+            drop(tx);
+            tracing::debug!(room = %room.key(), peer, ?role, "client joined");
+            let shutdown = state.inner.shutdown.clone();
+            connection::serve(socket, room, peer, link, rx, limits, shutdown).await;
+        })
+    });
     Ok(response)
 }
 

@@ -7,17 +7,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
 use crate::room::{CatchUp, PeerId, PeerLink, Room, RoomError};
+use crate::upgrade::{Socket, send_fragmented};
 
 /// Normal closure.
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -51,7 +54,7 @@ const WRITE_BATCH: usize = 64;
 
 /// Serves one upgraded socket that has already joined `room` as `peer`.
 pub async fn serve(
-    socket: WebSocket,
+    socket: Socket,
     room: Arc<Room>,
     peer: PeerId,
     link: Arc<PeerLink>,
@@ -79,7 +82,7 @@ pub async fn serve(
 }
 
 async fn read_loop(
-    mut stream: SplitStream<WebSocket>,
+    mut stream: SplitStream<Socket>,
     room: &Room,
     peer: PeerId,
     link: &PeerLink,
@@ -104,14 +107,18 @@ async fn read_loop(
                 return;
             }
             Ok(None) => return,
-            Ok(Some(Err(error))) => {
-                let text = error.to_string();
-                if text.to_ascii_lowercase().contains("too long") || text.contains("Space limit") {
+            Ok(Some(Err(WsError::Capacity(error)))) => {
+                if let CapacityError::MessageTooLong { .. } = error {
                     tracing::warn!(%table, peer, %error, "message over the size limit");
                     link.close(CLOSE_TOO_BIG, "message too big");
                 } else {
-                    tracing::debug!(%table, peer, %error, "socket error");
+                    tracing::warn!(%table, peer, %error, "malformed frame");
+                    link.close(CLOSE_PROTOCOL, "malformed frame");
                 }
+                return;
+            }
+            Ok(Some(Err(error))) => {
+                tracing::debug!(%table, peer, %error, "socket error");
                 return;
             }
             Ok(Some(Ok(message))) => message,
@@ -135,7 +142,7 @@ async fn read_loop(
                 return;
             }
             Message::Close(_) => return,
-            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
         }
     }
 }
@@ -167,7 +174,7 @@ pub fn close_code(error: &RoomError) -> u16 {
 }
 
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
+    mut sink: SplitSink<Socket, Message>,
     mut outbox: mpsc::Receiver<Bytes>,
     link: Arc<PeerLink>,
     room: Arc<Room>,
@@ -233,7 +240,7 @@ async fn write_loop(
     let (code, reason) = link.close_frame().unwrap_or((CLOSE_NORMAL, String::new()));
     METRICS.closed(code);
     let frame = CloseFrame {
-        code,
+        code: code.into(),
         reason: reason.into(),
     };
     let _ = tokio::time::timeout(
@@ -299,16 +306,16 @@ enum WriteFailure {
 
 /// Sends `first` and whatever else is already queued, then flushes once.
 async fn write_batch(
-    sink: &mut SplitSink<WebSocket, Message>,
+    sink: &mut SplitSink<Socket, Message>,
     first: Bytes,
     outbox: &mut mpsc::Receiver<Bytes>,
     timeout: Duration,
 ) -> Result<(), WriteFailure> {
     let batch = async {
-        sink.feed(Message::Binary(first)).await?;
+        send_fragmented(sink, first).await?;
         for _ in 1..WRITE_BATCH {
             match outbox.try_recv() {
-                Ok(next) => sink.feed(Message::Binary(next)).await?,
+                Ok(next) => send_fragmented(sink, next).await?,
                 Err(_) => break,
             }
         }

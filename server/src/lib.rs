@@ -5,6 +5,7 @@
 //! - [`app`]: routes and handlers · [`assets`]: the embedded web client
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
+//! - [`upgrade`]: the WebSocket handshake and fragmented sends
 //! - [`persist`]: the group-committing worker · [`store`]: the `Store` trait and SQLite
 //! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
@@ -30,6 +31,7 @@ pub mod room;
 pub mod rooms;
 pub mod store;
 pub mod summary_feed;
+pub mod upgrade;
 
 use std::future::Future;
 use std::time::Duration;

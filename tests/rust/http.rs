@@ -65,6 +65,63 @@ async fn unknown_event_or_table_is_404_before_the_upgrade() -> anyhow::Result<()
 }
 
 #[tokio::test]
+async fn a_sync_request_that_is_no_websocket_handshake_says_why() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let path = werktafel_tests::server::with_key("/sync/atelierdag-2022/a", &server.keys.join);
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade, close\r\n";
+    let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let cases = [
+        (
+            "Connection: close\r\n".to_string(),
+            426,
+            "Connection: upgrade",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 8\r\n{key}"),
+            400,
+            "version 13",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 13\r\n"),
+            400,
+            "Sec-WebSocket-Key",
+        ),
+    ];
+    for (headers, status, says) in cases {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{headers}\r\n",
+            server.addr
+        );
+        let (got, head, body) = werktafel_tests::server::exchange(&server.addr, &request).await?;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(got, status, "{headers:?}: {head}\n{body}");
+        assert!(body.contains(says), "{headers:?}: {body}");
+    }
+
+    // The handshake done right upgrades, with the accept key of RFC 6455's example.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(&server.addr).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n{key}\r\n",
+        server.addr
+    );
+    socket.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        anyhow::ensure!(socket.read(&mut byte).await? == 1, "closed after {head:?}");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_root_redirects_to_the_event() -> anyhow::Result<()> {
     let server = Server::start().await?;
     let (status, _) = server.get("/").await?;

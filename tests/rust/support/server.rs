@@ -288,9 +288,10 @@ pub async fn http_get_bytes(addr: &str, path: &str) -> anyhow::Result<(u16, Stri
     .await
 }
 
-/// Sends one raw HTTP/1.1 request and reads the whole answer: status, head
-/// and body (de-chunked).
-async fn exchange(addr: &str, request: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+/// Sends one raw HTTP/1.1 request as written, over a fresh socket, and
+/// reads the whole answer (until the server closes): status, head and body
+/// (de-chunked).
+pub async fn exchange(addr: &str, request: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     stream.write_all(request.as_bytes()).await?;
