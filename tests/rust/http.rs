@@ -1,6 +1,6 @@
 //! The HTTP surface: health, the event API, and 404s before any upgrade.
 
-use werktafel_shared::schema::Lane;
+use werktafel_shared::schema::{self, Lane};
 use werktafel_tests::{Client, Server};
 
 use crate::notes;
@@ -159,5 +159,52 @@ async fn metrics_count_connections_updates_and_commits() -> anyhow::Result<()> {
     assert!(value("werktafel_updates_received_total") >= 1.0);
     assert!(value("werktafel_deliveries_total") >= 1.0);
     assert!(value("werktafel_commit_seconds_count") >= 1.0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn clients_joining_at_once_cost_one_encode_of_the_table() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "c").await?;
+    writer.synced().await?;
+    for i in 0..200 {
+        notes::add(&writer, &format!("n{i}"), "Een notitie", Lane::Goed);
+    }
+    let full_encodes = || async {
+        let (_, body) = server.get("/metrics").await?;
+        let count = body
+            .lines()
+            .find_map(|l| l.strip_prefix(r#"werktafel_document_encodes_total{kind="full"} "#))
+            .map_or(Ok(0.0), str::parse::<f64>)?;
+        anyhow::Ok(count)
+    };
+    let witness = Client::connect(&server, "c").await?;
+    witness
+        .wait_for("all 200 notes", |d| schema::note_count(d) == 200)
+        .await?;
+    // One more note: whatever full state the server encoded for the
+    // witness's join is out of date now.
+    notes::add(&writer, "last", "De laatste", Lane::Goed);
+    witness
+        .wait_for("the last note", |d| schema::note_count(d) == 201)
+        .await?;
+    let before = full_encodes().await?;
+    // Thirty fresh clients at once, all asking for the whole table as it is
+    // after the writer's last note.
+    let joining = (0..30).map(|_| async {
+        let client = Client::connect(&server, "c").await?;
+        client
+            .wait_for("all 201 notes", |d| schema::note_count(d) == 201)
+            .await?;
+        anyhow::Ok(client)
+    });
+    let clients = futures_util::future::try_join_all(joining).await?;
+    assert_eq!(clients.len(), 30);
+    assert_eq!(
+        full_encodes().await? - before,
+        1.0,
+        "the table changed once since the last full encode, so one more; log: {}",
+        server.log.display()
+    );
     Ok(())
 }
