@@ -3,19 +3,12 @@
 // your own edits.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { actor, defaultEvent, launchBrowser, newNoteWithText, openBoard, startServer, waitFor, waitSynced } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, openBoard, openWorld, waitFor, waitSynced } from './support.mjs'
 
-let server, browser, event
+let server, browser, event, dir
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-})
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+before(async () => ({ server, browser, event, dir } = await openWorld()))
+after(() => closeWorld({ server, browser }))
 
 /** Waits until `a` sees note `id` matching every field in `want`. */
 function seesNote (a, id, want, what) {

@@ -3,25 +3,12 @@
 // console as it looks with four tables locked.
 import { test, before, after } from 'node:test'
 import { join } from 'node:path'
-import { actor, defaultEvent, ensureArtifacts, launchBrowser, newNoteWithText, openBoard, startServer, waitFor } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, openBoard, openConsole, openWorld, waitFor } from './support.mjs'
 
 let server, browser, event, dir
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-  dir = ensureArtifacts()
-})
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
-
-async function openConsole (a) {
-  await a.page.goto(`${server.url}/e/${event}/facilitator?key=${server.keys.facilitate}`)
-  await waitFor(a, () => window.__werktafel?.page === 'facilitator' && window.__werktafel.ready, undefined, 'the facilitator console')
-}
+before(async () => ({ server, browser, event, dir } = await openWorld()))
+after(() => closeWorld({ server, browser }))
 
 function seesControl (a, want, what) {
   return waitFor(a, want => {
@@ -33,7 +20,7 @@ function seesControl (a, want, what) {
 test('"Alle tafels": pens down reaches every table, and unlocking lets them write again', async () => {
   const fac = await actor(browser, 'Femke')
   const people = await Promise.all(['a', 'b', 'c', 'd'].map(t => actor(browser, `Deelnemer ${t.toUpperCase()}`)))
-  await openConsole(fac)
+  await openConsole(fac, server, event)
   await Promise.all(people.map((p, i) => openBoard(p, server, event, 'abcd'[i])))
   const allPanel = fac.page.locator('.console-all')
   await allPanel.getByRole('button', { name: 'Pennen neer (vergrendelen)' }).click()

@@ -5,25 +5,12 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { actor, defaultEvent, ensureArtifacts, launchBrowser, newNoteWithText, openBoard, startServer, waitFor } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, openBoard, openConsole, openWorld, waitFor } from './support.mjs'
 
 let server, browser, event, dir
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-  dir = ensureArtifacts()
-})
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
-
-async function openConsole (a) {
-  await a.page.goto(`${server.url}/e/${event}/facilitator?key=${server.keys.facilitate}`)
-  await waitFor(a, () => window.__werktafel?.page === 'facilitator' && window.__werktafel.ready, undefined, 'the facilitator console')
-}
+before(async () => ({ server, browser, event, dir } = await openWorld()))
+after(() => closeWorld({ server, browser }))
 
 /** The facilitator's card for one table, and a button in it by its label. */
 const card = (f, table) => f.page.locator(`.console-table[data-table="${table}"]`)
@@ -65,7 +52,7 @@ test('a table run: private writing → reveal → group and arrow → votes with
   const bram = await actor(browser, 'Bram')
   const carla = await actor(browser, 'Carla')
   const people = [anna, bram, carla]
-  await openConsole(fac)
+  await openConsole(fac, server, event)
   for (const p of people) await joinTable(p, 'a')
 
   // Private writing: the facilitator turns it on; everyone's board says so.

@@ -4,19 +4,12 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { actor, defaultEvent, ensureArtifacts, launchBrowser, newNoteWithText, notes, openBoard, startServer, waitFor, waitSynced } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, notes, openBoard, openWorld, waitFor, waitSynced } from './support.mjs'
 
-let server, browser, event
+let server, browser, event, dir
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-})
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+before(async () => ({ server, browser, event, dir } = await openWorld()))
+after(() => closeWorld({ server, browser }))
 
 test('offline edits survive a reload and merge on reconnect', async () => {
   const anna = await actor(browser, 'Anna')
@@ -40,7 +33,7 @@ test('offline edits survive a reload and merge on reconnect', async () => {
   await anna.context.setOffline(true)
   await waitFor(anna, () => window.__werktafel.status !== 'connected' && !window.__werktafel.synced, undefined, 'the board to notice it is offline')
   assert.match(await anna.page.locator('.status').textContent(), /offline/)
-  await anna.page.screenshot({ path: join(ensureArtifacts(), 'board-offline.png') })
+  await anna.page.screenshot({ path: join(dir, 'board-offline.png') })
 
   // Anna edits the note and creates another one while offline...
   await anna.page.locator(`[data-note-id="${id}"] textarea`).click()

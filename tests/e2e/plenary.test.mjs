@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { actor, defaultEvent, ensureArtifacts, launchBrowser, newNoteWithText, openBoard, startServer, waitFor } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, openBoard, openWorld, waitFor } from './support.mjs'
 import { busyTables, seedNotes } from './seed.mjs'
 
 const PROJECTOR = { width: 1920, height: 1080 }
@@ -12,16 +12,8 @@ const PROJECTOR = { width: 1920, height: 1080 }
 
 let server, browser, event, dir
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-  dir = ensureArtifacts()
-})
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+before(async () => ({ server, browser, event, dir } = await openWorld()))
+after(() => closeWorld({ server, browser }))
 
 /** Opens the plenary and waits until its feed is live with a first summary. */
 async function openPlenary (a) {

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { actor, defaultEvent, ensureArtifacts, launchBrowser, openBoard, startServer, waitFor } from './support.mjs'
+import { actor, closeWorld, openBoard, openWorld, waitFor } from './support.mjs'
 import { busyTable, seedNotes } from './seed.mjs'
 
 const LAPTOP = { width: 1280, height: 800 }
@@ -13,16 +13,12 @@ const PHONE = { width: 390, height: 844 }
 let server, browser, event, seed, dir
 
 before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-  dir = ensureArtifacts()
+  ({ server, browser, event, dir } = await openWorld())
   seed = await seedNotes(server, event, 'a', busyTable())
 })
 after(async () => {
   seed?.close()
-  await browser?.close()
-  await server?.stop()
+  await closeWorld({ server, browser })
 })
 
 for (const [label, viewport] of [['laptop', LAPTOP], ['phone', PHONE]]) {

@@ -67,6 +67,25 @@ export async function startServer () {
   }
 }
 
+/**
+ * What a scenario file shares: one server on a fresh data dir, one Chromium,
+ * the default event and the artifacts folder. A file sets it up once with
+ * `before(async () => ({ server, browser, event, dir } = await openWorld()))`
+ * and ends with `after(() => closeWorld({ server, browser }))`.
+ */
+export async function openWorld () {
+  const server = await startServer()
+  const browser = await launchBrowser()
+  const event = await defaultEvent(server)
+  return { server, browser, event, dir: ensureArtifacts() }
+}
+
+/** Closes what `openWorld` opened; safe if `before` failed halfway. */
+export async function closeWorld ({ server, browser }) {
+  await browser?.close()
+  await server?.stop()
+}
+
 export async function launchBrowser () {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -138,6 +157,12 @@ export async function newNoteWithText (a, text) {
   const id = await a.page.evaluate(() => document.activeElement.closest('.note').dataset.noteId)
   await a.page.keyboard.type(text)
   return id
+}
+
+/** Opens the facilitator console and waits until it has the event's tables. */
+export async function openConsole (a, server, event) {
+  await a.page.goto(`${server.url}/e/${event}/facilitator?key=${server.keys.facilitate}`)
+  await waitFor(a, () => window.__werktafel?.page === 'facilitator' && window.__werktafel.ready, undefined, 'the facilitator console')
 }
 
 export function ensureArtifacts () {

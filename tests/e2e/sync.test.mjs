@@ -2,19 +2,12 @@
 // a participant at another table does not.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { actor, defaultEvent, launchBrowser, newNoteWithText, notes, openBoard, startServer, waitFor } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, notes, openBoard, openWorld, waitFor } from './support.mjs'
 
-let server, browser, event
+let server, browser, event, dir
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  event = await defaultEvent(server)
-})
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+before(async () => ({ server, browser, event, dir } = await openWorld()))
+after(() => closeWorld({ server, browser }))
 
 test('a note typed at table a appears for the other participant at a, not at b', async () => {
   const anna = await actor(browser, 'Anna')
