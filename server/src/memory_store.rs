@@ -3,17 +3,20 @@
 //! exactly what was made durable.
 //!
 //! It follows [`SqliteStore`](crate::store::SqliteStore) rule for rule (a
-//! snapshot plus an append-only log per room, compaction that keeps a log
-//! whose updates still wait for a dependency), so whatever a test learns
-//! about the rooms above it holds for the real store too.
+//! snapshot plus an append-only log per room with ever-growing ids,
+//! compaction that merges without holding the lock, gives up when the
+//! snapshot changed meanwhile and keeps a log whose updates still wait for a
+//! dependency), so whatever a test learns about the rooms above it holds for
+//! the real store too.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc, merge};
+use crate::store::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
 
 /// In-memory storage. A cheap handle: clones share the same contents, so a
-/// test can keep one while the persistence worker owns another.
+/// test can keep one while the persistence worker and the compactor own
+/// others.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Contents>>,
@@ -24,12 +27,16 @@ struct Contents {
     rooms: BTreeMap<RoomKey, StoredRoom>,
     events: BTreeMap<String, String>,
     secrets: BTreeMap<String, String>,
+    /// Id of the last log entry appended to any room, like SQLite's
+    /// AUTOINCREMENT: a compaction deletes up to the id it read.
+    last_id: u64,
 }
 
 #[derive(Default)]
 struct StoredRoom {
     snapshot: Option<Vec<u8>>,
-    log: Vec<Vec<u8>>,
+    /// Log entries with their ids, in the order they were appended.
+    log: Vec<(u64, Vec<u8>)>,
 }
 
 impl MemoryStore {
@@ -38,7 +45,8 @@ impl MemoryStore {
     }
 
     /// Removes everything stored for `room`, so a long-lived store can serve
-    /// many short-lived rooms (one per fuzz input) without growing.
+    /// many short-lived rooms (one per fuzz input) without growing. A
+    /// compaction of `room` in flight gives up instead of writing it back.
     pub fn forget(&self, room: &RoomKey) {
         self.lock().rooms.remove(room);
     }
@@ -52,12 +60,19 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn reopen(&self) -> Result<Self, StoreError> {
+        Ok(self.clone())
+    }
+
     fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
         let contents = self.lock();
         let updates = contents
             .rooms
             .get(room)
-            .map(|r| r.snapshot.iter().chain(&r.log).cloned().collect())
+            .map(|r| {
+                let log = r.log.iter().map(|(_, data)| data);
+                r.snapshot.iter().chain(log).cloned().collect()
+            })
             .unwrap_or_default();
         Ok(StoredDoc { updates })
     }
@@ -65,12 +80,14 @@ impl Store for MemoryStore {
     fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
         let mut contents = self.lock();
         for record in batch {
+            contents.last_id += 1;
+            let id = contents.last_id;
             contents
                 .rooms
                 .entry(record.room.clone())
                 .or_default()
                 .log
-                .push(record.update.to_vec());
+                .push((id, record.update.to_vec()));
         }
         Ok(())
     }
@@ -83,25 +100,38 @@ impl Store for MemoryStore {
             .map_or(0, |r| r.log.len() as u64))
     }
 
-    fn compact(&mut self, room: &RoomKey) -> Result<(), StoreError> {
+    fn read_log(&mut self, room: &RoomKey) -> Result<Option<LogRead>, StoreError> {
+        let contents = self.lock();
+        let Some(stored) = contents.rooms.get(room) else {
+            return Ok(None);
+        };
+        let Some(&(upto, _)) = stored.log.last() else {
+            return Ok(None);
+        };
+        Ok(Some(LogRead {
+            snapshot: stored.snapshot.clone(),
+            log: stored.log.iter().map(|(_, data)| data.clone()).collect(),
+            upto,
+        }))
+    }
+
+    fn write_compaction(
+        &mut self,
+        room: &RoomKey,
+        read: &LogRead,
+        merged: &[u8],
+    ) -> Result<Compaction, StoreError> {
         let mut contents = self.lock();
         let Some(stored) = contents.rooms.get_mut(room) else {
-            return Ok(());
+            return Ok(Compaction::Superseded);
         };
-        if stored.log.is_empty() {
-            return Ok(());
+        if stored.snapshot != read.snapshot {
+            return Ok(Compaction::Superseded);
         }
-        let merged = merge(
-            room,
-            stored.snapshot.iter().chain(&stored.log).map(Vec::as_slice),
-        )?;
-        // `None`: some update still waits for one it depends on; a snapshot
-        // would drop it, so the log stays as it is (as in SQLite).
-        if let Some(merged) = merged {
-            stored.snapshot = Some(merged);
-            stored.log.clear();
-        }
-        Ok(())
+        stored.snapshot = Some(merged.to_vec());
+        // Entries appended after the read have larger ids and stay.
+        stored.log.retain(|(id, _)| *id > read.upto);
+        Ok(Compaction::Written)
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
@@ -177,16 +207,43 @@ mod tests {
     }
 
     #[test]
+    fn compaction_keeps_an_append_that_lands_between_its_read_and_its_write() {
+        let mut mine = MemoryStore::new();
+        let mut other = mine.reopen().unwrap();
+        append_between_read_and_write_is_kept(&mut mine, &mut other);
+    }
+
+    #[test]
+    fn compaction_gives_up_when_the_snapshot_changed_since_its_read() {
+        let mut mine = MemoryStore::new();
+        let mut other = mine.reopen().unwrap();
+        changed_snapshot_makes_compaction_give_up(&mut mine, &mut other);
+    }
+
+    #[test]
+    fn compaction_of_a_forgotten_room_writes_nothing_back() {
+        let mut store = MemoryStore::new();
+        let room = key("f");
+        append(&mut store, &room, &typing(&Doc::new(), 3));
+        let read = store.read_log(&room).unwrap().expect("a log to compact");
+        store.forget(&room);
+        let merged = read.merge(&room).unwrap().expect("no update is missing");
+        let outcome = store.write_compaction(&room, &read, &merged).unwrap();
+        assert_eq!(outcome, Compaction::Superseded);
+        assert!(store.rooms().unwrap().is_empty());
+    }
+
+    #[test]
     fn an_update_waiting_for_its_dependency_is_not_compacted_away() {
         let mut store = MemoryStore::new();
         let room = key("c");
         let updates = typing(&Doc::new(), 3);
         append(&mut store, &room, &updates[1..2]);
-        store.compact(&room).unwrap();
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Waiting);
         assert_eq!(store.log_len(&room).unwrap(), 1, "kept as a log entry");
         append(&mut store, &room, &updates[0..1]);
         append(&mut store, &room, &updates[2..3]);
-        store.compact(&room).unwrap();
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
         assert_eq!(store.log_len(&room).unwrap(), 0);
         assert_eq!(text_of(&room, &store.load(&room).unwrap()), "xxx");
     }

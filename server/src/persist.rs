@@ -290,7 +290,7 @@ impl<S: Store> Worker<S> {
 
     fn compact(&mut self, room: &RoomKey) {
         match self.store.compact(room) {
-            Ok(()) => {
+            Ok(_) => {
                 let growth = self.since_compaction.entry(room.clone()).or_default();
                 // Everything stored so far: an upper bound of the new snapshot.
                 growth.before += growth.bytes;

@@ -5,9 +5,11 @@
 //! time, a snapshot that replaces the log entries it covers. Nothing here
 //! assumes that this process is the only writer of a room: appends are plain
 //! inserts, and compaction deletes exactly the log entries it merged, so a
-//! second server node appending at the same time loses nothing.
+//! second server node appending at the same time loses nothing. The same
+//! holds between the two handles of one process: the persistence worker
+//! appends on one while the compactor folds the log on the other.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -66,20 +68,95 @@ pub enum StoreError {
     Corrupt { room: RoomKey, reason: String },
 }
 
+/// What a compaction read of a room: its snapshot and its log up to the entry
+/// numbered `upto`. Taken without holding the write lock, merged outside any
+/// transaction, then written only if the snapshot is still the one read.
+#[derive(Debug, Clone)]
+pub struct LogRead {
+    pub snapshot: Option<Vec<u8>>,
+    pub log: Vec<Vec<u8>>,
+    /// Id of the last log entry read; entries appended later have larger ids.
+    pub upto: u64,
+}
+
+impl LogRead {
+    /// The snapshot and the log merged into one update, or `None` while some
+    /// update still waits for one it depends on: a snapshot would drop it.
+    pub fn merge(&self, room: &RoomKey) -> Result<Option<Vec<u8>>, StoreError> {
+        merge(
+            room,
+            self.snapshot.iter().chain(&self.log).map(Vec::as_slice),
+        )
+    }
+}
+
+/// What became of one compaction of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compaction {
+    /// The log read is folded into a new snapshot and deleted.
+    Written,
+    /// There was no log to fold.
+    Empty,
+    /// Some update waits for one it depends on; the log is kept as it is
+    /// until the gap is filled.
+    Waiting,
+    /// The snapshot changed between the read and the write (another
+    /// compaction replaced it); this round gave up and changed nothing.
+    Superseded,
+}
+
+impl Compaction {
+    /// A short name, for metrics and logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Compaction::Written => "written",
+            Compaction::Empty => "empty",
+            Compaction::Waiting => "waiting",
+            Compaction::Superseded => "superseded",
+        }
+    }
+}
+
 /// Durable storage for table documents.
 ///
-/// The trait is synchronous on purpose: the persistence worker
-/// ([`crate::persist`]) drives one store from one dedicated thread, which is
+/// The trait is synchronous on purpose: each handle is driven by one dedicated
+/// thread (the persistence worker, [`crate::persist`], and the compactor,
+/// [`crate::compactor`], each with its own from [`Store::reopen`]), which is
 /// the natural shape for SQLite and keeps blocking I/O off the async runtime.
 pub trait Store: Send + 'static {
+    /// A second handle to the same storage, for another thread.
+    fn reopen(&self) -> Result<Self, StoreError>
+    where
+        Self: Sized;
     /// Everything stored for `room`; empty for a room never written.
     fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError>;
     /// Appends all records in one atomic, durable commit.
     fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError>;
     /// Number of log entries not yet folded into the snapshot.
     fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError>;
-    /// Merges the snapshot and the log into a new snapshot.
-    fn compact(&mut self, room: &RoomKey) -> Result<(), StoreError>;
+    /// Reads `room`'s snapshot and log for a compaction, keeping no lock
+    /// afterwards; `None` when the log is empty.
+    fn read_log(&mut self, room: &RoomKey) -> Result<Option<LogRead>, StoreError>;
+    /// Replaces the snapshot `read` saw with `merged` and deletes the log
+    /// entries `read` covered, in one short write; gives up
+    /// ([`Compaction::Superseded`]) if the snapshot is no longer the one read.
+    fn write_compaction(
+        &mut self,
+        room: &RoomKey,
+        read: &LogRead,
+        merged: &[u8],
+    ) -> Result<Compaction, StoreError>;
+    /// Folds `room`'s log into its snapshot: reads, merges outside any lock
+    /// (the expensive part: it replays the whole log), then writes briefly.
+    fn compact(&mut self, room: &RoomKey) -> Result<Compaction, StoreError> {
+        let Some(read) = self.read_log(room)? else {
+            return Ok(Compaction::Empty);
+        };
+        let Some(merged) = read.merge(room)? else {
+            return Ok(Compaction::Waiting);
+        };
+        self.write_compaction(room, &read, &merged)
+    }
     /// Every room that has anything stored, for exports and listings.
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError>;
     /// Keeps an event's definition (JSON), so exports can run without it.
@@ -95,6 +172,7 @@ pub trait Store: Send + 'static {
 /// The embedded store: one SQLite database file in the data directory.
 pub struct SqliteStore {
     conn: Connection,
+    path: PathBuf,
 }
 
 /// File name of the database inside the data directory.
@@ -107,14 +185,8 @@ impl SqliteStore {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let conn = Connection::open(data_dir.join(DB_FILE))?;
-        // WAL lets exports read while the server writes; synchronous=FULL makes
-        // every commit durable against power loss, not only against a killed
-        // process. Group commit in the persistence worker pays for the fsync.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.execute_batch(
+        let store = Self::connect(data_dir.join(DB_FILE))?;
+        store.conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS updates (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
                  event TEXT NOT NULL,
@@ -137,11 +209,30 @@ impl SqliteStore {
                  value TEXT NOT NULL
              );",
         )?;
-        Ok(Self { conn })
+        Ok(store)
+    }
+
+    /// One connection to the database file at `path`, with the pragmas every
+    /// connection of this process uses.
+    fn connect(path: PathBuf) -> Result<Self, StoreError> {
+        let conn = Connection::open(&path)?;
+        // WAL lets exports and the compactor read while the server writes;
+        // synchronous=FULL makes every commit durable against power loss, not
+        // only against a killed process. Group commit in the persistence
+        // worker pays for the fsync. The busy timeout lets one connection
+        // wait out another's short write (a commit, a compaction's write).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        Ok(Self { conn, path })
     }
 }
 
 impl Store for SqliteStore {
+    fn reopen(&self) -> Result<Self, StoreError> {
+        Self::connect(self.path.clone())
+    }
+
     fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
         let tx = self.conn.transaction()?;
         let mut updates = Vec::new();
@@ -193,7 +284,46 @@ impl Store for SqliteStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    fn compact(&mut self, room: &RoomKey) -> Result<(), StoreError> {
+    fn read_log(&mut self, room: &RoomKey) -> Result<Option<LogRead>, StoreError> {
+        // A read transaction: the snapshot and the log come from one state of
+        // the database (WAL), and no writer waits for it.
+        let tx = self.conn.transaction()?;
+        let snapshot: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
+                params![&*room.event, &*room.table],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let mut log = Vec::new();
+        let mut upto = None;
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
+            )?;
+            let mut rows = stmt.query(params![&*room.event, &*room.table])?;
+            while let Some(row) = rows.next()? {
+                upto = Some(row.get(0)?);
+                log.push(row.get(1)?);
+            }
+        }
+        tx.commit()?;
+        Ok(upto.map(|upto| LogRead {
+            snapshot,
+            log,
+            upto,
+        }))
+    }
+
+    fn write_compaction(
+        &mut self,
+        room: &RoomKey,
+        read: &LogRead,
+        merged: &[u8],
+    ) -> Result<Compaction, StoreError> {
+        // IMMEDIATE takes the write lock up front, so nothing changes between
+        // the check and the write; an append waiting meanwhile is held only
+        // for this short write (busy_timeout), never for the merge.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -204,44 +334,28 @@ impl Store for SqliteStore {
                 |row| row.get(0),
             )
             .optional()?;
-        let mut log: Vec<(i64, Vec<u8>)> = Vec::new();
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
-            )?;
-            let rows = stmt.query_map(params![&*room.event, &*room.table], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
-            for row in rows {
-                log.push(row?);
-            }
+        if snapshot != read.snapshot {
+            // Another compaction (of this process or another) replaced it
+            // after the read and deleted the rows it folded; ours was merged
+            // from the old snapshot and would drop them again.
+            return Ok(Compaction::Superseded);
         }
-        let Some(&(upto, _)) = log.last() else {
-            return Ok(());
-        };
-        let merged = merge(
-            room,
-            snapshot
-                .iter()
-                .map(Vec::as_slice)
-                .chain(log.iter().map(|(_, d)| d.as_slice())),
-        )?;
-        let Some(merged) = merged else {
-            // Some update still waits for one it depends on; a snapshot would
-            // drop it, so the log stays as it is until the gap is filled.
-            return Ok(());
-        };
         tx.execute(
             "INSERT INTO snapshots (event, table_id, data) VALUES (?1, ?2, ?3)
              ON CONFLICT (event, table_id) DO UPDATE SET data = excluded.data",
             params![&*room.event, &*room.table, merged],
         )?;
+        // Exactly the rows that were read are deleted. A row the read did not
+        // see was committed after it (by this process or another); SQLite
+        // has one writer at a time and AUTOINCREMENT gives each new row an id
+        // above every id ever used, so that row's id is above `upto` and it
+        // stays in the log.
         tx.execute(
             "DELETE FROM updates WHERE event = ?1 AND table_id = ?2 AND id <= ?3",
-            params![&*room.event, &*room.table, upto],
+            params![&*room.event, &*room.table, read.upto],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(Compaction::Written)
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
@@ -370,6 +484,49 @@ pub(crate) mod testing {
         let text = doc.get_or_insert_text("t");
         text.get_string(&doc.transact())
     }
+
+    /// Steps a compaction on `mine` while `other`, a second handle to the
+    /// same storage, appends between its read and its write: the append
+    /// stays in the log, on top of the new snapshot.
+    pub fn append_between_read_and_write_is_kept(mine: &mut dyn Store, other: &mut dyn Store) {
+        let room = key("race");
+        let updates = typing(&Doc::new(), 15);
+        append(mine, &room, &updates[..10]);
+
+        let read = mine.read_log(&room).unwrap().expect("a log to compact");
+        append(other, &room, &updates[10..]);
+        let merged = read.merge(&room).unwrap().expect("no update is missing");
+        let outcome = mine.write_compaction(&room, &read, &merged).unwrap();
+
+        assert_eq!(outcome, Compaction::Written);
+        assert_eq!(mine.log_len(&room).unwrap(), 5, "the later appends stay");
+        let stored = mine.load(&room).unwrap();
+        assert_eq!(stored.updates.len(), 6, "a snapshot and the later appends");
+        assert_eq!(text_of(&room, &stored), "x".repeat(15));
+    }
+
+    /// Steps a compaction on `mine` while `other` appends and compacts
+    /// between its read and its write: the snapshot it read is gone, so it
+    /// gives up; written, it would drop what `other` folded after the read.
+    pub fn changed_snapshot_makes_compaction_give_up(mine: &mut dyn Store, other: &mut dyn Store) {
+        let room = key("superseded");
+        let updates = typing(&Doc::new(), 15);
+        append(mine, &room, &updates[..5]);
+        assert_eq!(mine.compact(&room).unwrap(), Compaction::Written);
+        append(mine, &room, &updates[5..10]);
+
+        let read = mine.read_log(&room).unwrap().expect("a log to compact");
+        append(other, &room, &updates[10..]);
+        assert_eq!(other.compact(&room).unwrap(), Compaction::Written);
+        let merged = read.merge(&room).unwrap().expect("no update is missing");
+        let outcome = mine.write_compaction(&room, &read, &merged).unwrap();
+
+        assert_eq!(outcome, Compaction::Superseded);
+        let stored = mine.load(&room).unwrap();
+        assert_eq!(stored.updates.len(), 1, "the other compaction's snapshot");
+        assert_eq!(text_of(&room, &stored), "x".repeat(15), "nothing lost");
+        assert_eq!(mine.compact(&room).unwrap(), Compaction::Empty);
+    }
 }
 
 #[cfg(test)]
@@ -398,6 +555,22 @@ mod tests {
     }
 
     #[test]
+    fn compaction_keeps_an_append_that_lands_between_its_read_and_its_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut mine = SqliteStore::open(dir.path()).unwrap();
+        let mut other = mine.reopen().unwrap();
+        append_between_read_and_write_is_kept(&mut mine, &mut other);
+    }
+
+    #[test]
+    fn compaction_gives_up_when_the_snapshot_changed_since_its_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut mine = SqliteStore::open(dir.path()).unwrap();
+        let mut other = mine.reopen().unwrap();
+        changed_snapshot_makes_compaction_give_up(&mut mine, &mut other);
+    }
+
+    #[test]
     fn compaction_keeps_rows_another_writer_appends_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
         let room = key("b");
@@ -421,11 +594,11 @@ mod tests {
         let updates = typing(&source, 3);
         // The second keystroke arrives without the first.
         append(&mut store, &room, &updates[1..2]);
-        store.compact(&room).unwrap();
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Waiting);
         assert_eq!(store.log_len(&room).unwrap(), 1, "kept as a log entry");
         append(&mut store, &room, &updates[0..1]);
         append(&mut store, &room, &updates[2..3]);
-        store.compact(&room).unwrap();
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
         assert_eq!(text_of(&room, &store.load(&room).unwrap()), "xxx");
     }
 
