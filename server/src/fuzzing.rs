@@ -217,7 +217,8 @@ impl Harness {
             .build()
             .expect("starting a tokio runtime");
         let store = MemoryStore::new();
-        let (persister, worker) = Persister::start(store.clone());
+        let (persister, worker) =
+            Persister::start(store.clone()).expect("a memory store always reopens");
         let event = Event::builtin();
         let table = event.tables[0].clone();
         let changes = watch::Sender::new(0);

@@ -6,7 +6,8 @@
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
-//! - [`persist`]: the group-committing worker · [`store`]: the `Store` trait and SQLite
+//! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
+//! - [`store`]: the `Store` trait and SQLite
 //! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
@@ -16,6 +17,7 @@ pub mod access;
 pub mod api;
 pub mod app;
 pub mod assets;
+pub mod compactor;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -80,7 +82,7 @@ pub async fn run(
         keys: EventKeys::load_or_create(&mut store, &config.event.slug)?,
         signer: Signer::load_or_create(&mut store)?,
     };
-    let (persister, worker) = Persister::start(store);
+    let (persister, worker) = Persister::start(store)?;
     let rooms = Rooms::new(persister.clone(), config.limits.max_document_bytes);
     let tracker = TaskTracker::new();
     let token = CancellationToken::new();

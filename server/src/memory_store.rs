@@ -169,6 +169,154 @@ impl Store for MemoryStore {
     }
 }
 
+/// A store that lets tests stop a compaction halfway, to see what the
+/// threads around it do meanwhile.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::MemoryStore;
+    use crate::store::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
+
+    /// Only turns a hang (the behaviour under test broken) into a failure
+    /// with a message; a passing test never comes near it.
+    const HANG: Duration = Duration::from_secs(60);
+
+    /// Waits for `signal`; if it never comes, fails naming `what` it waited for.
+    pub async fn soon<T>(what: &str, signal: impl Future<Output = Option<T>>) -> T {
+        tokio::time::timeout(HANG, signal)
+            .await
+            .unwrap_or_else(|_| panic!("waited {HANG:?} for {what}"))
+            .unwrap_or_else(|| panic!("{what}: the sender is gone"))
+    }
+
+    /// A [`MemoryStore`] whose compactions stop at a gate: each tells which
+    /// room it is about to compact, waits until the test lets it through,
+    /// then tells how it ended.
+    #[derive(Clone)]
+    pub struct GatedStore {
+        pub inner: MemoryStore,
+        gate: Arc<Gate>,
+    }
+
+    struct Gate {
+        entered: tokio::sync::mpsc::UnboundedSender<RoomKey>,
+        open: Mutex<std::sync::mpsc::Receiver<()>>,
+        done: tokio::sync::mpsc::UnboundedSender<Compaction>,
+    }
+
+    /// The test's side of the gate.
+    pub struct GateKeeper {
+        entered: tokio::sync::mpsc::UnboundedReceiver<RoomKey>,
+        open: Option<std::sync::mpsc::Sender<()>>,
+        done: tokio::sync::mpsc::UnboundedReceiver<Compaction>,
+    }
+
+    impl GatedStore {
+        pub fn new() -> (GatedStore, GateKeeper) {
+            let (entered_tx, entered) = tokio::sync::mpsc::unbounded_channel();
+            let (open, open_rx) = std::sync::mpsc::channel();
+            let (done_tx, done) = tokio::sync::mpsc::unbounded_channel();
+            let store = GatedStore {
+                inner: MemoryStore::new(),
+                gate: Arc::new(Gate {
+                    entered: entered_tx,
+                    open: Mutex::new(open_rx),
+                    done: done_tx,
+                }),
+            };
+            let keeper = GateKeeper {
+                entered,
+                open: Some(open),
+                done,
+            };
+            (store, keeper)
+        }
+    }
+
+    impl GateKeeper {
+        /// The room of the compaction now waiting at the gate.
+        pub async fn entered(&mut self) -> RoomKey {
+            soon("a compaction to start", self.entered.recv()).await
+        }
+
+        /// Lets the compaction at the gate through; how it ended.
+        pub async fn pass(&mut self) -> Compaction {
+            if let Some(open) = &self.open {
+                open.send(())
+                    .expect("the compaction at the gate is waiting");
+            }
+            soon("the compaction to end", self.done.recv()).await
+        }
+
+        /// Lets every compaction through from now on.
+        pub fn open_for_good(&mut self) {
+            self.open = None;
+        }
+    }
+
+    impl Store for GatedStore {
+        fn reopen(&self) -> Result<Self, StoreError> {
+            Ok(self.clone())
+        }
+
+        fn compact(&mut self, room: &RoomKey) -> Result<Compaction, StoreError> {
+            let _ = self.gate.entered.send(room.clone());
+            // An error means the gate is open for good.
+            let _ = self.gate.open.lock().unwrap().recv();
+            let outcome = self.inner.compact(room)?;
+            let _ = self.gate.done.send(outcome);
+            Ok(outcome)
+        }
+
+        fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
+            self.inner.load(room)
+        }
+
+        fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
+            self.inner.append(batch)
+        }
+
+        fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError> {
+            self.inner.log_len(room)
+        }
+
+        fn read_log(&mut self, room: &RoomKey) -> Result<Option<LogRead>, StoreError> {
+            self.inner.read_log(room)
+        }
+
+        fn write_compaction(
+            &mut self,
+            room: &RoomKey,
+            read: &LogRead,
+            merged: &[u8],
+        ) -> Result<Compaction, StoreError> {
+            self.inner.write_compaction(room, read, merged)
+        }
+
+        fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
+            self.inner.rooms()
+        }
+
+        fn save_event(&mut self, slug: &str, definition: &str) -> Result<(), StoreError> {
+            self.inner.save_event(slug, definition)
+        }
+
+        fn load_event(&mut self, slug: &str) -> Result<Option<String>, StoreError> {
+            self.inner.load_event(slug)
+        }
+
+        fn events(&mut self) -> Result<Vec<String>, StoreError> {
+            self.inner.events()
+        }
+
+        fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError> {
+            self.inner.secret(name, fresh)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,10 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     pub commit_batch_updates: Histogram,
     pub commit_failures: Counter,
+    /// Compactions run, by outcome (`written`, `empty`, `waiting`,
+    /// `superseded`, `failed`).
+    pub compactions: Family<Vec<(String, String)>, Counter>,
+    pub compaction_seconds: Histogram,
     pub closes: Family<Vec<(String, String)>, Counter>,
     registry: Registry,
 }
@@ -59,6 +63,9 @@ impl Metrics {
             commit_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             commit_batch_updates: Histogram::new(exponential_buckets(1.0, 2.0, 13)),
             commit_failures: Counter::default(),
+            compactions: Family::default(),
+            // 1 ms … ~33 s: a compaction replays a whole document's log.
+            compaction_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             closes: Family::default(),
             registry: Registry::with_prefix("werktafel"),
         };
@@ -146,6 +153,16 @@ impl Metrics {
             m.commit_failures.clone(),
         );
         r.register(
+            "compactions",
+            "Compactions of a table's log into its snapshot, by outcome",
+            m.compactions.clone(),
+        );
+        r.register(
+            "compaction_seconds",
+            "Time to compact one table's log (on the compaction thread)",
+            m.compaction_seconds.clone(),
+        );
+        r.register(
             "closes",
             "Connections closed by the server, by close code",
             m.closes.clone(),
@@ -164,6 +181,13 @@ impl Metrics {
     pub fn encodes(&self, kind: &str) {
         self.document_encodes
             .get_or_create(&vec![("kind".to_string(), kind.to_string())])
+            .inc();
+    }
+
+    /// Counts a compaction that ended as `outcome`.
+    pub fn compacted(&self, outcome: &str) {
+        self.compactions
+            .get_or_create(&vec![("outcome".to_string(), outcome.to_string())])
             .inc();
     }
 

@@ -1,10 +1,12 @@
-//! The persistence worker: one dedicated thread that owns the [`Store`] and
-//! commits updates in groups, then tells each room which of its updates are
-//! durable so the room may deliver them.
+//! The persistence worker: one dedicated thread that owns a [`Store`] handle
+//! and commits updates in groups, then tells each room which of its updates
+//! are durable so the room may deliver them.
 //!
-//! Every store operation goes through this one ordered queue, so a load that
-//! is queued after an append always sees it. A burst of edits costs one
-//! wake-up and one commit (one fsync), not one per edit.
+//! Every append, load and listing goes through this one ordered queue, so a
+//! load that is queued after an append always sees it. A burst of edits costs
+//! one wake-up and one commit (one fsync), not one per edit. Compaction is
+//! not done here: the worker hands it to the [`Compactor`], which runs on its
+//! own thread and handle, so no commit ever waits for one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::compactor::{Compactor, CompactorThread};
 use crate::metrics::METRICS;
 use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
 
@@ -22,13 +25,15 @@ pub const MAX_BATCH: usize = 2048;
 
 /// A room's log is folded into a snapshot once it has at least this many
 /// updates *and* at least as many bytes as everything stored before (and
-/// [`COMPACT_MIN_BYTES`]). Compaction re-encodes the whole document on the
-/// commit thread, so its cost must grow with the log, not with every
-/// thousand keystrokes of a large table: this way each stored byte is
-/// compacted a bounded number of times, and a load replays at most about
-/// the document's own size of log.
+/// [`COMPACT_MIN_BYTES`]). Compaction replays and re-encodes the whole
+/// document, so its cost must grow with the log, not with every thousand
+/// keystrokes of a large table: this way each stored byte is compacted a
+/// bounded number of times, and a load replays at most about the document's
+/// own size of log. It runs on the compactor's thread, but still costs CPU
+/// the commits share.
 pub const COMPACT_EVERY: u64 = 1000;
-/// See [`COMPACT_EVERY`].
+/// See [`COMPACT_EVERY`]. Below this a log is cheap to replay on load, and
+/// folding it would cost more than it saves.
 pub const COMPACT_MIN_BYTES: u64 = 256 * 1024;
 
 /// Told by the worker what became of a room's updates.
@@ -45,10 +50,11 @@ pub struct Persister {
     tx: mpsc::UnboundedSender<Job>,
 }
 
-/// The worker thread; join it after every [`Persister`] is dropped to make
-/// sure everything queued is committed.
+/// The worker thread and its compactor; join it after every [`Persister`] is
+/// dropped to make sure everything queued is committed.
 pub struct PersistWorker {
     thread: JoinHandle<()>,
+    compactor: CompactorThread,
 }
 
 enum Job {
@@ -74,14 +80,20 @@ enum Job {
 }
 
 impl Persister {
-    /// Starts the worker thread around `store`.
-    pub fn start(store: impl Store) -> (Persister, PersistWorker) {
+    /// Starts the worker thread around `store`, and the compactor thread
+    /// around a second handle to it.
+    pub fn start(store: impl Store) -> Result<(Persister, PersistWorker), StoreError> {
+        let (compactor, compactor_thread) = Compactor::start(store.reopen()?);
         let (tx, rx) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("werktafel-persist".into())
-            .spawn(move || Worker::new(store).run(rx))
+            .spawn(move || Worker::new(store, compactor).run(rx))
             .expect("spawning the persistence thread");
-        (Persister { tx }, PersistWorker { thread })
+        let worker = PersistWorker {
+            thread,
+            compactor: compactor_thread,
+        };
+        Ok((Persister { tx }, worker))
     }
 
     /// Queues `update` of `room`, numbered `seq`; `sink` hears when it is durable.
@@ -117,7 +129,8 @@ impl Persister {
         rx.await.map_err(|_| StoreError::Stopped)?
     }
 
-    /// Asks for `room`'s log to be folded into its snapshot.
+    /// Asks for `room`'s log to be folded into its snapshot, after every
+    /// append queued before; does not wait for the compaction.
     pub fn compact(&self, room: RoomKey) {
         // A stopped worker has nothing left to compact; ignoring is right.
         let _ = self.tx.send(Job::Compact { room });
@@ -141,26 +154,32 @@ impl Persister {
 
 impl PersistWorker {
     /// Waits for the worker to commit everything and stop (after
-    /// [`Persister::stop`], or once every handle has been dropped).
+    /// [`Persister::stop`], or once every handle has been dropped), then
+    /// stops the compactor: a compaction in progress finishes, queued ones
+    /// are dropped (the logs stay; they are compacted after the next load).
     pub fn join(self) {
         if self.thread.join().is_err() {
             tracing::error!("the persistence thread panicked");
         }
+        self.compactor.join();
     }
 }
 
 struct Worker<S> {
     store: S,
+    compactor: Compactor,
     /// Appends per room since its last compaction, counted by this process.
     since_compaction: HashMap<RoomKey, Growth>,
 }
 
-/// What a room's log has gathered since it was last compacted (or loaded).
+/// What a room's log has gathered since its last compaction was asked for
+/// (or since it was loaded).
 #[derive(Default)]
 struct Growth {
     updates: u64,
     bytes: u64,
-    /// Bytes stored before: snapshot plus log at the last compaction or load.
+    /// Bytes stored before: snapshot plus log at the last compaction request
+    /// or load.
     before: u64,
 }
 
@@ -171,9 +190,10 @@ impl Growth {
 }
 
 impl<S: Store> Worker<S> {
-    fn new(store: S) -> Self {
+    fn new(store: S, compactor: Compactor) -> Self {
         Self {
             store,
+            compactor,
             since_compaction: HashMap::new(),
         }
     }
@@ -263,7 +283,8 @@ impl<S: Store> Worker<S> {
             Job::Append { .. } | Job::Stop => unreachable!("handled by run()"),
             Job::Load { room, reply } => {
                 let result = self.store.load(&room);
-                // A long log left by an earlier run is folded right after loading.
+                // A long log left by an earlier run (or by a compaction dropped
+                // at shutdown) is folded right after loading.
                 let long_log =
                     matches!(&result, Ok(doc) if doc.updates.len() as u64 > COMPACT_EVERY);
                 if let Ok(doc) = &result {
@@ -288,25 +309,28 @@ impl<S: Store> Worker<S> {
         }
     }
 
+    /// Hands `room` to the compactor, without waiting for it.
     fn compact(&mut self, room: &RoomKey) {
-        match self.store.compact(room) {
-            Ok(_) => {
-                let growth = self.since_compaction.entry(room.clone()).or_default();
-                // Everything stored so far: an upper bound of the new snapshot.
-                growth.before += growth.bytes;
-                growth.updates = 0;
-                growth.bytes = 0;
-            }
-            Err(error) => {
-                tracing::warn!(%error, room = %room, "compaction failed; the log is kept");
-            }
-        }
+        let growth = self.since_compaction.entry(room.clone()).or_default();
+        // Everything stored so far (an upper bound of the new snapshot) is
+        // counted as compacted from the request on. A compaction that gives
+        // up, fails or is already running when this one is asked for is then
+        // retried once the log has grown as much again, not on every commit.
+        growth.before += growth.bytes;
+        growth.updates = 0;
+        growth.bytes = 0;
+        self.compactor.request(room.clone());
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use yrs::Doc;
+
     use super::*;
+    use crate::memory_store::testing::{GatedStore, soon};
+    use crate::store::Compaction;
+    use crate::store::testing::{append, key, text_of, typing};
 
     #[test]
     fn compaction_waits_for_the_log_to_match_what_is_stored() {
@@ -332,5 +356,143 @@ mod tests {
             before: 0,
         };
         assert!(!fresh.due(), "under COMPACT_MIN_BYTES waits");
+    }
+
+    #[tokio::test]
+    async fn appends_become_durable_while_a_compaction_runs() {
+        let (store, mut gate) = GatedStore::new();
+        let (persister, worker) = Persister::start(store.clone()).unwrap();
+        let (sink, mut durable) = durable_sink();
+        let room = key("a");
+        let updates = typing(&Doc::new(), 3);
+        persister.append(room.clone(), 1, updates[0].clone().into(), sink.clone());
+        assert_eq!(soon("the first commit", durable.recv()).await, Ok(1));
+        persister.compact(room.clone());
+        assert_eq!(gate.entered().await, room);
+
+        // The compaction now waits at the gate, in the middle of its work.
+        persister.append(room.clone(), 2, updates[1].clone().into(), sink.clone());
+        let second = soon("a commit while a compaction runs", durable.recv()).await;
+        assert_eq!(second, Ok(2));
+        let loaded = soon("a load while a compaction runs", async {
+            persister.load(room.clone()).await.ok()
+        })
+        .await;
+        assert_eq!(text_of(&room, &loaded), "xx");
+
+        assert_eq!(gate.pass().await, Compaction::Written);
+        persister.append(room.clone(), 3, updates[2].clone().into(), sink);
+        assert_eq!(
+            soon("a commit after the compaction", durable.recv()).await,
+            Ok(3)
+        );
+        persister.stop();
+        worker.join();
+        let mut stored = store.inner.clone();
+        assert_eq!(stored.log_len(&room).unwrap(), 1, "on top of the snapshot");
+        assert_eq!(text_of(&room, &stored.load(&room).unwrap()), "xxx");
+    }
+
+    #[tokio::test]
+    async fn a_room_is_queued_for_compaction_once() {
+        let (store, mut gate) = GatedStore::new();
+        let (persister, worker) = Persister::start(store.clone()).unwrap();
+        let (sink, mut durable) = durable_sink();
+        let [a, b, c] = [key("a"), key("b"), key("c")];
+        for room in [&a, &b, &c] {
+            let update = typing(&Doc::new(), 1).remove(0);
+            persister.append(room.clone(), 1, update.into(), sink.clone());
+            assert_eq!(soon("a commit", durable.recv()).await, Ok(1));
+        }
+        persister.compact(a.clone());
+        assert_eq!(gate.entered().await, a);
+
+        persister.compact(a.clone()); // being compacted
+        persister.compact(b.clone());
+        persister.compact(b.clone()); // queued
+        persister.compact(c.clone());
+        persister.flush().await;
+        assert_eq!(gate.pass().await, Compaction::Written);
+        assert_eq!(gate.entered().await, b, "a is not queued again");
+        assert_eq!(gate.pass().await, Compaction::Written);
+        assert_eq!(gate.entered().await, c, "b is queued once");
+        assert_eq!(gate.pass().await, Compaction::Written);
+
+        // Once its compaction is over, a room can be queued again.
+        persister.compact(a.clone());
+        assert_eq!(gate.entered().await, a);
+        assert_eq!(gate.pass().await, Compaction::Empty);
+        persister.stop();
+        worker.join();
+    }
+
+    #[tokio::test]
+    async fn a_long_log_left_by_an_earlier_run_is_compacted_after_loading() {
+        let (store, mut gate) = GatedStore::new();
+        let room = key("long");
+        let updates = typing(&Doc::new(), COMPACT_EVERY as usize + 1);
+        append(&mut store.inner.clone(), &room, &updates);
+        let (persister, worker) = Persister::start(store.clone()).unwrap();
+
+        let loaded = persister.load(room.clone()).await.unwrap();
+        assert_eq!(loaded.updates.len(), updates.len());
+        assert_eq!(gate.entered().await, room);
+        assert_eq!(gate.pass().await, Compaction::Written);
+        persister.stop();
+        worker.join();
+        let mut stored = store.inner.clone();
+        assert_eq!(stored.log_len(&room).unwrap(), 0);
+        assert_eq!(
+            text_of(&room, &stored.load(&room).unwrap()),
+            "x".repeat(updates.len())
+        );
+    }
+
+    #[tokio::test]
+    async fn join_lets_a_running_compaction_end_and_stops_the_compactor() {
+        let (store, mut gate) = GatedStore::new();
+        let (persister, worker) = Persister::start(store.clone()).unwrap();
+        let (sink, mut durable) = durable_sink();
+        let [a, b] = [key("a"), key("b")];
+        for room in [&a, &b] {
+            let update = typing(&Doc::new(), 1).remove(0);
+            persister.append(room.clone(), 1, update.into(), sink.clone());
+            assert_eq!(soon("a commit", durable.recv()).await, Ok(1));
+        }
+        persister.compact(a.clone());
+        assert_eq!(gate.entered().await, a);
+        persister.compact(b.clone());
+        persister.stop();
+        let joined = tokio::task::spawn_blocking(move || worker.join());
+
+        // Whether b still runs or is dropped depends on when join stops the
+        // compactor; either way join returns and nothing is lost.
+        gate.open_for_good();
+        soon("join", async { joined.await.ok() }).await;
+        let mut stored = store.inner.clone();
+        for room in [&a, &b] {
+            assert_eq!(text_of(room, &stored.load(room).unwrap()), "x");
+        }
+    }
+
+    /// What a [`Durable`] sink heard: each durable sequence number, or a failure.
+    type Reports = tokio::sync::mpsc::UnboundedReceiver<Result<u64, String>>;
+
+    /// A sink that reports what became of a room's updates on a channel.
+    struct Durable(tokio::sync::mpsc::UnboundedSender<Result<u64, String>>);
+
+    fn durable_sink() -> (Arc<dyn DurableSink>, Reports) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Arc::new(Durable(tx)), rx)
+    }
+
+    impl DurableSink for Durable {
+        fn durable(&self, seq: u64) {
+            let _ = self.0.send(Ok(seq));
+        }
+
+        fn failed(&self, error: &StoreError) {
+            let _ = self.0.send(Err(error.to_string()));
+        }
     }
 }
