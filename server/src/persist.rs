@@ -32,9 +32,10 @@ pub const MAX_BATCH: usize = 2048;
 /// own size of log. It runs on the compactor's thread, but still costs CPU
 /// the commits share.
 pub const COMPACT_EVERY: u64 = 1000;
-/// See [`COMPACT_EVERY`]. Below this a log is cheap to replay on load, and
-/// folding it would cost more than it saves.
-pub const COMPACT_MIN_BYTES: u64 = 256 * 1024;
+/// See [`COMPACT_EVERY`]. A log below this is cheap to replay on load, so
+/// folding it would cost more than it saves; once a table has been folded,
+/// the geometric rule (log bytes at least what was stored before) decides.
+pub const COMPACT_MIN_BYTES: u64 = 1024 * 1024;
 
 /// Told by the worker what became of a room's updates.
 pub trait DurableSink: Send + Sync {
@@ -184,6 +185,8 @@ struct Growth {
 }
 
 impl Growth {
+    /// Whether the log has grown enough to be worth folding: see
+    /// [`COMPACT_EVERY`] and [`COMPACT_MIN_BYTES`].
     fn due(&self) -> bool {
         self.updates >= COMPACT_EVERY && self.bytes >= self.before.max(COMPACT_MIN_BYTES)
     }
@@ -350,12 +353,14 @@ mod tests {
             before: 0,
         };
         assert!(!small.due(), "fewer than COMPACT_EVERY updates wait");
-        let fresh = Growth {
+        let mut fresh = Growth {
             updates: 1_000,
-            bytes: 100 * 1024,
+            bytes: 512 * 1024,
             before: 0,
         };
         assert!(!fresh.due(), "under COMPACT_MIN_BYTES waits");
+        fresh.bytes = COMPACT_MIN_BYTES;
+        assert!(fresh.due());
     }
 
     #[tokio::test]
