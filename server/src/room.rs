@@ -167,9 +167,9 @@ struct RoomInner {
     stored_bytes: u64,
     /// Awareness clients changed since the last tick.
     awareness_pending: Vec<ClientID>,
-    /// The sync step 2 for a client that has nothing (a fresh join), for the
-    /// document as of `applied_seq`: a join storm costs one encode.
-    full_state: Option<(u64, Bytes)>,
+    /// What a client that has nothing (a fresh join) is sent: the whole
+    /// document as encoded once, plus the updates applied since.
+    full_state: Option<FullState>,
     /// Raised by the document's observers when a transaction that is not the
     /// server's touches a server-only map (`meta`, `control`, `votes`).
     guard: Guard,
@@ -249,6 +249,27 @@ impl Lag {
         }
         self.bytes += bytes.len();
         self.missed.push(bytes);
+    }
+}
+
+/// The answer to a fresh client's sync step 1 without encoding the
+/// document again: every update applied since `seq`, as the frames the
+/// other peers got, then the sync step 2 encoded at `seq`. A join storm costs at
+/// most one encode, and a join after a few edits costs none. Once the
+/// updates since outgrow [`FullState::max_since`], the next fresh join
+/// encodes anew.
+struct FullState {
+    seq: u64,
+    step2: Bytes,
+    since: Vec<Bytes>,
+    since_bytes: usize,
+}
+
+impl FullState {
+    /// At least 64 KiB of updates, or a quarter of the document: sending a
+    /// quarter more than a fresh encode would is cheaper than encoding.
+    fn max_since(&self) -> usize {
+        (self.step2.len() / 4).max(64 * 1024)
     }
 }
 
@@ -479,6 +500,7 @@ impl Room {
             let update = Bytes::from(update);
             let bytes = protocol::encode_update(&update);
             let seq = self.persist(&mut inner, update);
+            extend_full_state(&mut inner, &bytes);
             self.deliver(
                 &mut inner,
                 seq,
@@ -743,6 +765,7 @@ impl Room {
         }
         let seq = self.persist(inner, update.clone());
         let bytes = as_is.unwrap_or_else(|| protocol::encode_update(&update));
+        extend_full_state(inner, &bytes);
         self.deliver(
             inner,
             seq,
@@ -764,11 +787,24 @@ impl Room {
         let seq = inner.applied_seq;
         let fresh = matches!(reply, Reply::Step2) && sv == StateVector::default();
         if fresh
-            && let Some((at, bytes)) = &inner.full_state
-            && *at == seq
+            && let Some(cached) = &inner.full_state
+            // Every update since the encode is among `since`: nothing
+            // changed the document some other way.
+            && cached.seq + cached.since.len() as u64 == seq
         {
-            let bytes = bytes.clone();
-            self.deliver(inner, seq, Delivery::One { peer, bytes });
+            // The updates go first and the step 2 last: a client counts as
+            // synced once it has applied its step 2, and by then it must
+            // have everything. It keeps the updates aside until the step 2
+            // brings what they build on (Yjs' pending structs).
+            let frames: Vec<Bytes> = cached
+                .since
+                .iter()
+                .cloned()
+                .chain(std::iter::once(cached.step2.clone()))
+                .collect();
+            for bytes in frames {
+                self.deliver(inner, seq, Delivery::One { peer, bytes });
+            }
             return;
         }
         let doc = inner.awareness.doc();
@@ -796,7 +832,12 @@ impl Room {
             Reply::Resync => protocol::encode_update(&diff),
         };
         if fresh {
-            inner.full_state = Some((seq, bytes.clone()));
+            inner.full_state = Some(FullState {
+                seq,
+                step2: bytes.clone(),
+                since: Vec::new(),
+                since_bytes: 0,
+            });
         }
         self.deliver(inner, seq, Delivery::One { peer, bytes });
     }
@@ -915,6 +956,20 @@ impl DurableSink for Room {
                 .close(crate::connection::CLOSE_INTERNAL, "storage failure");
         }
     }
+}
+
+/// Adds an applied update's frame to the cached full state, or lets the
+/// cache go once the updates since it outgrow it.
+fn extend_full_state(inner: &mut RoomInner, frame: &Bytes) {
+    let Some(cached) = &mut inner.full_state else {
+        return;
+    };
+    if cached.since_bytes + frame.len() > cached.max_since() {
+        inner.full_state = None;
+        return;
+    }
+    cached.since_bytes += frame.len();
+    cached.since.push(frame.clone());
 }
 
 /// Applies a peer's awareness update; returns whether something changed
