@@ -6,6 +6,7 @@
 //! Hocuspocus framing, so `bench/run.sh` drives the reference servers with the
 //! same load. See `docs/benchmarks.md` for how it is run.
 
+mod header;
 mod join;
 mod peer;
 mod report;

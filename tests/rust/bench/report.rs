@@ -27,6 +27,8 @@ pub struct Report {
     first_close: Option<String>,
     apply_errors: u64,
     frames: u64,
+    /// Updates the receivers decoded in full rather than by their head.
+    decoded_in_full: u64,
     edits: u64,
     expected_deliveries: u64,
     latencies_us: Vec<u32>,
@@ -90,6 +92,7 @@ impl Report {
             first_close: None,
             apply_errors: 0,
             frames: 0,
+            decoded_in_full: 0,
             edits: 0,
             expected_deliveries: 0,
             latencies_us: Vec::new(),
@@ -111,6 +114,7 @@ impl Report {
             }
             report.apply_errors += peer.apply_errors;
             report.frames += peer.frames_received;
+            report.decoded_in_full += peer.decoded_in_full;
             edits_per_table[table] += peer.edits_in_window;
             report.latencies_us.extend(peer.latencies_us);
         }
@@ -167,6 +171,7 @@ impl Report {
             "deliveries_per_s": delivered / secs,
             "delivered_share": if self.expected_deliveries == 0 { 1.0 } else { delivered / self.expected_deliveries as f64 },
             "frames_per_s": self.frames as f64 / secs,
+            "decoded_in_full": self.decoded_in_full,
             "p50_ms": self.percentile(50.0),
             "p99_ms": self.percentile(99.0),
             "max_ms": self.latencies_us.last().map(|&v| f64::from(v) / 1000.0),
@@ -215,10 +220,11 @@ impl fmt::Display for Report {
         };
         writeln!(
             f,
-            "deliveries      {:.1}/s   ({delivered} of {} expected, {share:.2} %; {} frames received in all)",
+            "deliveries      {:.1}/s   ({delivered} of {} expected, {share:.2} %; {} frames received in all, {} updates decoded in full)",
             delivered as f64 / secs,
             self.expected_deliveries,
-            self.frames
+            self.frames,
+            self.decoded_in_full
         )?;
         writeln!(
             f,
