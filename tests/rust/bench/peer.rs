@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::header;
-use crate::wire::Wire;
+use crate::wire::{self, Wire};
 use bytes::Bytes;
 use clap::ValueEnum;
 use futures_util::{SinkExt, StreamExt};
@@ -183,10 +183,10 @@ impl Peer {
         let mut stats = PeerStats::default();
         let connected = {
             let _permit = gate.acquire().await;
-            tokio_tungstenite::connect_async(self.url.as_str()).await
+            wire::connect(&self.url).await
         };
         let ws = match connected {
-            Ok((ws, _)) => ws,
+            Ok(ws) => ws,
             Err(e) => {
                 stats.connect_error = Some(e.to_string());
                 // Counted as "in", so the run does not wait for it.
