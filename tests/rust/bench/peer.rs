@@ -414,6 +414,10 @@ impl Peer {
         let Some(w) = self.writers.position(edit.client) else {
             return false;
         };
+        if self.role == Role::Writer(w) {
+            // Its own edit, echoed (Hocuspocus does): nothing to time.
+            return true;
+        }
         let seen = &mut seen[w];
         seen.start = Some(seen.start.map_or(edit.start, |s| s.max(edit.start)));
         self.record_arrivals(w, seen, Instant::now(), stats);
