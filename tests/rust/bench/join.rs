@@ -38,7 +38,7 @@ const SETTLE: Duration = Duration::from_millis(300);
 const NOTE_TEXT: &str = "Wie beheert de openbare ruimte?";
 
 pub async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
-    let target = Target::from_cli(&cli).await?;
+    let target = Target::from_cli(&cli, &plan).await?;
     let (url, wire) = target.endpoint(&plan, &table_name(&plan, 0));
     eprintln!(
         "werktafel-load: {} against {}; seeding {} notes",
