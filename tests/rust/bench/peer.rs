@@ -369,17 +369,22 @@ impl Peer {
             };
             stats.decoded_in_full += 1;
             let applied = Update::decode_v1(&update).map_err(|_| ()).and_then(|u| {
-                if apply {
-                    doc.transact_mut().apply_update(u).map_err(|_| ())
-                } else {
-                    // `Update::state_vector` only counts updates that start at
-                    // clock 0; an edit's insertions tell where it ends.
+                if !self.applies {
+                    // A counter learns from the update itself how far each
+                    // writer got, also from a sync step 2 (a server's resync)
+                    // that it applies: `Update::state_vector` only counts
+                    // updates that start at clock 0, the insertions tell
+                    // where each writer's edits end.
                     for (client, ranges) in u.insertions(true).iter() {
                         let writer = self.writers.position(client.get());
                         if let (Some(w), Some(end)) = (writer, ranges.iter().map(|r| r.end).max()) {
                             seen[w].end = seen[w].end.max(end);
                         }
                     }
+                }
+                if apply {
+                    doc.transact_mut().apply_update(u).map_err(|_| ())
+                } else {
                     Ok(())
                 }
             });
