@@ -6,6 +6,7 @@
 #   bench/run.sh                          # every scenario, every server
 #   bench/run.sh saturation join-storm    # some scenarios
 #   BENCH_SERVERS="werktafel hocuspocus" BENCH_RUNS=3 BENCH_WAIT_QUIET=1 bench/run.sh idle
+#   SOAK_SECONDS=600 bench/run.sh soak    # not in the default list: 10 minutes per server
 #
 # Environment:
 #   BENCH_SERVERS     servers to run, in order (default: all three)
@@ -13,6 +14,7 @@
 #   BENCH_WAIT_QUIET  1: before each scenario wait (up to BENCH_QUIET_MAX s, 1200) for the 1-minute
 #                     load average to fall below BENCH_QUIET_LOAD (0.5)
 #   SAT_RATES         saturation: edits/s per writer, stepped (10 writers in one room)
+#   SOAK_SECONDS      soak: length of the measured window (default 600)
 #   BENCH_LOAD_ARGS   extra werktafel-load arguments for every run (e.g. --duration 5)
 #
 # Writes bench/work/RUN/{results.jsonl,table.md,*.log} and prints the table.
@@ -27,7 +29,7 @@ extra=(${BENCH_LOAD_ARGS:-})
 if (($# > 0)); then
   scenarios=("$@")
 else
-  scenarios=(saturation fresh-sync join-storm idle presence workshop-presence)
+  scenarios=(saturation fresh-sync join-storm idle presence workshop-presence many-rooms big-rooms)
 fi
 
 work="bench/work/$(date +%Y%m%d-%H%M%S)"
@@ -64,16 +66,18 @@ wait_quiet() {
   done
 }
 
-# start_server NAME LOG: starts NAME pinned to CPU 0; sets pid, addr, key, protocol.
+# start_server NAME LOG SCENARIO: starts NAME pinned to CPU 0; sets pid, addr, key, protocol.
 start_server() {
-  local name=$1 log=$2
+  local name=$1 log=$2 scenario=$3
   local out="$log.stdout"
   : >"$out"
   case $name in
     werktafel)
-      local data
+      local data event=()
       data=$(mktemp -d)
-      taskset -c 0 target/release/werktafel serve --addr 127.0.0.1:0 --data-dir "$data" \
+      # Werktafel opens only the tables of its event; the reference servers open any room.
+      [[ $scenario == many-rooms ]] && event=(--event bench/events/twenty-tables.toml)
+      taskset -c 0 target/release/werktafel serve --addr 127.0.0.1:0 --data-dir "$data" "${event[@]}" \
         --messages-per-second 1000000 --bytes-per-second 1000000000 \
         --max-connections 100000 --max-connections-per-address 100000 \
         --connects-per-minute 1000000 >"$out" 2>"$log" &
@@ -151,10 +155,11 @@ for scenario in "${scenarios[@]}"; do
     for name in "${servers[@]}"; do
       pre_load=$(cut -d" " -f1-3 /proc/loadavg)
       log="$root/$work/$scenario-$name-$run.log"
-      start_server "$name" "$log"
+      start_server "$name" "$log" "$scenario"
       echo "## $scenario, $name (run $run), pid $pid on $addr"
       case $scenario in
         saturation) saturation "$name" ;;
+        soak) load "$name" --scenario soak --duration "${SOAK_SECONDS:-600}" ;;
         *) load "$name" --scenario "$scenario" ;;
       esac
       echo "# $name peak RSS $(grep VmHWM /proc/$pid/status | tr -s ' ' | cut -d' ' -f2-)"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Turns bench/run.sh's results.jsonl into Markdown tables: one per scenario,
 one row per server, each number the median over the runs (each column's
-median on its own), with the load averages the runs started at."""
+median on its own), with the load averages the runs started at. Scenarios
+without a table of their own (workshop-presence, many-rooms, big-rooms, idle,
+presence) share the general one; soak lists the server's memory and open
+files over its window."""
 
 import json
 import statistics
@@ -94,6 +97,28 @@ def main(path):
                         f"{fmt(100 * (med([r['cpu_server'] for r in at]) or 0), 0)} %"
                     )
                 out.append(f"| {server} | " + " | ".join(cells) + " |")
+        elif scenario == "soak":
+            out.append("| server | held | window | edits/s | deliveries/s | p50 | p99 | max | server CPU | RSS first | RSS last | RSS max | RSS drift | open files first → last | errors |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for server, rs in servers.items():
+                window = med([r["samples"][-1]["at_s"] for r in rs if r.get("samples")])
+                fds = "; ".join(f"{r.get('fds_first', '-')} → {r.get('fds_last', '-')}" for r in rs)
+                out.append(
+                    f"| {server} | {int(med([r['held'] for r in rs]))}/{rs[0]['connections']} "
+                    f"| {fmt(window, 0, ' s')} "
+                    f"| {fmt(med([r['edits_per_s'] for r in rs]), 1)} "
+                    f"| {fmt(med([r['deliveries_per_s'] for r in rs]), 0)} "
+                    f"| {fmt(med([r['p50_ms'] for r in rs]), 1, ' ms')} "
+                    f"| {fmt(med([r['p99_ms'] for r in rs]), 1, ' ms')} "
+                    f"| {fmt(med([r['max_ms'] for r in rs]), 1, ' ms')} "
+                    f"| {fmt(100 * (med([r['cpu_server'] for r in rs]) or 0), 0, ' %')} "
+                    f"| {fmt(mib(med([r.get('rss_first_kib') for r in rs])), 0, ' MiB')} "
+                    f"| {fmt(mib(med([r.get('rss_last_kib') for r in rs])), 0, ' MiB')} "
+                    f"| {fmt(mib(med([r.get('rss_max_kib') for r in rs])), 0, ' MiB')} "
+                    f"| {fmt(med([r.get('rss_drift_pct') for r in rs]), 1, ' %')} "
+                    f"| {fds} "
+                    f"| {sum(r['errors'] for r in rs)} |"
+                )
         elif scenario in ("join-storm", "fresh-sync"):
             out.append("| server | clients × rounds | full state | p50 | p99 | max | server CPU per round | failed | peak RSS |")
             out.append("|---|---|---|---|---|---|---|---|---|")

@@ -13,10 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::{Barrier, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use werktafel_shared::schema::{self, Lane, NoteColor, NoteDraft};
 use yrs::encoding::read::Cursor;
 use yrs::sync::{Message as YMessage, MessageReader, SyncMessage};
@@ -25,7 +23,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, Map, Out, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
 
 use crate::report::{CpuClock, cpu_seconds};
-use crate::wire::Wire;
+use crate::wire::{self, Wire, Ws};
 use crate::{CONNECT_CONCURRENCY, Cli, Plan, Target, table_name};
 
 /// Notes per seeding update: about 40 KB, under every server's message limit.
@@ -39,10 +37,8 @@ const SETTLE: Duration = Duration::from_millis(300);
 /// bytes of the encoded document: 10,000 notes are about 3 MB.
 const NOTE_TEXT: &str = "Wie beheert de openbare ruimte?";
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 pub async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
-    let target = Target::from_cli(&cli).await?;
+    let target = Target::from_cli(&cli, &plan).await?;
     let (url, wire) = target.endpoint(&plan, &table_name(&plan, 0));
     eprintln!(
         "werktafel-load: {} against {}; seeding {} notes",
@@ -186,7 +182,7 @@ async fn storm(
 /// Connects, sends the Hocuspocus auth if needed, and waits for the server's
 /// first frame (its sync step 1, or Hocuspocus's auth answer): the client is in.
 async fn open(url: &str, wire: &Wire) -> anyhow::Result<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let mut ws = wire::connect(url).await?;
     if let Some(auth) = wire.opening() {
         ws.send(Message::Binary(auth)).await?;
     }

@@ -6,6 +6,7 @@
 //! Hocuspocus framing, so `bench/run.sh` drives the reference servers with the
 //! same load. See `docs/benchmarks.md` for how it is run.
 
+mod header;
 mod join;
 mod peer;
 mod report;
@@ -20,11 +21,18 @@ use tokio::sync::{Semaphore, watch};
 use werktafel_tests::Server;
 
 use crate::peer::{AWARENESS_RENEW, Peer, PeerStats, Phase, Presence, Role, TableWriters};
-use crate::report::{CpuClock, Memory, Report, status_kib};
+use crate::report::{CpuClock, Memory, Readings, Report, Sample, status_kib};
 use crate::wire::{Protocol, Wire};
 
 /// The tables of the built-in event: the only rooms Werktafel opens with it.
 const TABLES: [&str; 4] = ["a", "b", "c", "d"];
+/// The built-in event, in the sync URL of every scenario but `many-rooms`.
+const BUILTIN_EVENT: &str = "atelierdag-2022";
+/// `bench/events/twenty-tables.toml`: tables t1 … t20, for `many-rooms`.
+const TWENTY_TABLES_EVENT: &str = "bench-twenty-tables";
+const TWENTY_TABLES_TOML: &str = "bench/events/twenty-tables.toml";
+/// How often the server's memory and open files are sampled during the window.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
 /// How many WebSocket handshakes run at once; more only overflows the
 /// server's accept backlog and turns into connect failures of the generator's making.
 const CONNECT_CONCURRENCY: usize = 64;
@@ -60,8 +68,10 @@ struct Cli {
     /// The event in the sync URL `/sync/{event}/{table}`. Up to four tables
     /// are named a–d (the built-in event); more are named t1, t2, …, which
     /// Werktafel opens only with an `--event` file that defines them.
-    #[arg(long, default_value = "atelierdag-2022")]
-    event: String,
+    /// Default: `bench-twenty-tables` (`bench/events/twenty-tables.toml`) in
+    /// `many-rooms`, else `atelierdag-2022`.
+    #[arg(long)]
+    event: Option<String>,
     /// Tables to use.
     #[arg(long)]
     tables: Option<usize>,
@@ -92,7 +102,8 @@ struct Cli {
     /// every round after the first may be answered from a cached full state.
     #[arg(long)]
     unchanged: bool,
-    /// Seconds measured, after the warm-up (default 30; 10 in `saturation`).
+    /// Seconds measured, after the warm-up (default 30; 10 in `saturation`,
+    /// 600 in `soak`). The server's RSS and open files are sampled every 10 s.
     #[arg(long)]
     duration: Option<u64>,
     /// Seconds of typing before the measurement starts (default 5; 3 in `saturation`).
@@ -127,6 +138,14 @@ enum Scenario {
     JoinStorm,
     /// One fresh client asks for a 10,000-note table's full state, 100 times.
     FreshSync,
+    /// Many rooms: 20 tables × 50 clients, 5 writers per table at 2 edits/s,
+    /// presence at 1 Hz (needs a server started with `bench/events/twenty-tables.toml`).
+    ManyRooms,
+    /// Big rooms: 4 tables × 500 clients, 5 writers per table at 2 edits/s.
+    BigRooms,
+    /// The workshop with presence at 1 Hz for 10 minutes, watching the
+    /// server's memory and open files for drift.
+    Soak,
 }
 
 /// The load a run applies, the scenario with the CLI's overrides.
@@ -172,24 +191,39 @@ pub struct Target {
     pub server_pid: Option<u32>,
     /// Keeps a server the bench started alive until the end of the run.
     _server: Option<Server>,
+    /// The data directory of a server the bench started.
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Target {
-    async fn from_cli(cli: &Cli) -> anyhow::Result<Target> {
+    async fn from_cli(cli: &Cli, plan: &Plan) -> anyhow::Result<Target> {
         Ok(match &cli.addr {
             Some(addr) => Target {
                 addr: addr.clone(),
                 key: cli.key.clone().unwrap_or_default(),
                 server_pid: cli.server_pid,
                 _server: None,
+                _data: None,
             },
             None => {
-                let server = Server::start().await.context("starting the server")?;
+                let data = tempfile::tempdir()?;
+                // The twenty tables exist only in their event file.
+                let event =
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_string() + TWENTY_TABLES_TOML;
+                let extra: &[&str] = if plan.event == TWENTY_TABLES_EVENT {
+                    &["--event", &event]
+                } else {
+                    &[]
+                };
+                let server = Server::start_in(data.path(), extra)
+                    .await
+                    .context("starting the server")?;
                 Target {
                     addr: server.addr.clone(),
                     key: server.keys.join.clone(),
                     server_pid: server.pid(),
                     _server: Some(server),
+                    _data: Some(data),
                 }
             }
         })
@@ -221,7 +255,7 @@ pub fn table_name(plan: &Plan, index: usize) -> String {
 }
 
 async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
-    let target = Target::from_cli(&cli).await?;
+    let target = Target::from_cli(&cli, &plan).await?;
     let (addr, server_pid) = (target.addr.clone(), target.server_pid);
     let rss_before = target.rss_kib("VmRSS");
     eprintln!(
@@ -281,7 +315,16 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     let rss_connected = target.rss_kib("VmRSS");
     let cpu_start = CpuClock::now(server_pid);
     phase_tx.send_replace(Phase::Measure);
-    tokio::time::sleep(plan.duration).await;
+    let window_start = Instant::now();
+    let mut samples = Vec::new();
+    loop {
+        samples.push(Sample::take(server_pid, window_start.elapsed()));
+        let left = plan.duration.saturating_sub(window_start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        tokio::time::sleep(left.min(SAMPLE_EVERY)).await;
+    }
     phase_tx.send_replace(Phase::Drain);
     let cpu = CpuClock::now(server_pid).since(&cpu_start);
     tokio::time::sleep(DRAIN).await;
@@ -300,7 +343,12 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
         }),
         _ => None,
     };
-    let report = Report::new(&plan, &addr, connect_time, cpu, memory, stats);
+    let readings = Readings {
+        cpu,
+        memory,
+        samples,
+    };
+    let report = Report::new(&plan, &addr, connect_time, readings, stats);
     println!("{report}");
     println!("result {}", report.json(&cli.label));
     Ok(())
@@ -310,7 +358,9 @@ impl Plan {
     fn from_cli(cli: &Cli) -> anyhow::Result<Plan> {
         use Scenario as S;
         let (tables, clients, writers, rate) = match cli.scenario {
-            S::Workshop | S::WorkshopPresence => (4, 50, 5, 2.0),
+            S::Workshop | S::WorkshopPresence | S::Soak => (4, 50, 5, 2.0),
+            S::ManyRooms => (20, 50, 5, 2.0),
+            S::BigRooms => (4, 500, 5, 2.0),
             S::Connections => (4, 500, 1, 2.0),
             S::Saturation => (1, 10, 10, 100.0),
             S::Idle => (4, 2500, 0, 1.0),
@@ -319,11 +369,13 @@ impl Plan {
             S::FreshSync => (1, 1, 0, 1.0),
         };
         let (presence, presence_interval) = match cli.scenario {
-            S::WorkshopPresence | S::Presence => (Presence::Renew, 1.0),
+            S::WorkshopPresence | S::Presence | S::ManyRooms | S::Soak => (Presence::Renew, 1.0),
             S::Idle | S::Saturation | S::JoinStorm | S::FreshSync => {
                 (Presence::None, AWARENESS_RENEW.as_secs_f64())
             }
-            S::Workshop | S::Connections => (Presence::Join, AWARENESS_RENEW.as_secs_f64()),
+            S::Workshop | S::Connections | S::BigRooms => {
+                (Presence::Join, AWARENESS_RENEW.as_secs_f64())
+            }
         };
         let saturation = cli.scenario == S::Saturation;
         let clients = cli.clients.unwrap_or(clients);
@@ -338,14 +390,24 @@ impl Plan {
                 .to_possible_value()
                 .map_or_else(String::new, |v| v.get_name().to_string()),
             protocol: cli.protocol,
-            event: cli.event.clone(),
+            event: cli.event.clone().unwrap_or_else(|| {
+                if cli.scenario == S::ManyRooms {
+                    TWENTY_TABLES_EVENT.into()
+                } else {
+                    BUILTIN_EVENT.into()
+                }
+            }),
             tables: cli.tables.unwrap_or(tables),
             clients,
             writers: cli.writers_per_table.unwrap_or(writers),
             appliers: cli.appliers.unwrap_or(if saturation { 1 } else { clients }),
             rate: cli.rate.unwrap_or(rate),
             warmup: Duration::from_secs(cli.warmup.unwrap_or(if saturation { 3 } else { 5 })),
-            duration: Duration::from_secs(cli.duration.unwrap_or(if saturation { 10 } else { 30 })),
+            duration: Duration::from_secs(cli.duration.unwrap_or(match cli.scenario {
+                S::Saturation => 10,
+                S::Soak => 600,
+                _ => 30,
+            })),
             presence: cli.presence.unwrap_or(presence),
             presence_interval: Duration::from_secs_f64(
                 cli.presence_interval.unwrap_or(presence_interval),
@@ -398,5 +460,27 @@ fn raise_fd_limit(connections: usize) {
         ),
         Ok(_) => {}
         Err(e) => eprintln!("werktafel-load: could not raise the open-file limit: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use werktafel_shared::event::Event;
+
+    #[test]
+    fn the_twenty_tables_event_has_the_tables_many_rooms_uses() {
+        let toml = include_str!("../../../bench/events/twenty-tables.toml");
+        let event = Event::from_toml(toml).expect("twenty-tables.toml is a valid event");
+        let plan = Plan::from_cli(&Cli::parse_from([
+            "werktafel-load",
+            "--scenario",
+            "many-rooms",
+        ]))
+        .expect("the many-rooms preset is valid");
+        assert_eq!(event.slug, plan.event);
+        let ids: Vec<&str> = event.tables.iter().map(|t| t.id.as_str()).collect();
+        let names: Vec<String> = (0..plan.tables).map(|i| table_name(&plan, i)).collect();
+        assert_eq!(ids, names);
     }
 }

@@ -5,15 +5,20 @@
 //! note at a fixed rate.
 //!
 //! Latency is measured without touching the wire format: every edit a writer
-//! sends advances its Yjs clock, and the writer logs (clock after the edit,
-//! send instant). A receiver, after applying an update, reads the writers'
-//! clocks from its state vector; every logged edit at or below that clock has
-//! now arrived. One process, one monotonic clock, no clock skew.
+//! sends advances its Yjs clock, and the writer logs (clock before the edit,
+//! clock after it, send instant). An applier, after applying an update, reads
+//! the writers' clocks from its state vector; every logged edit ending at or
+//! below that clock has now arrived. A counter reads only the head of an
+//! update (`header.rs`): the writer and the clock the edit starts at. Each
+//! writer's edits reach a receiver in order over one socket, so every logged
+//! edit starting at or below that clock has arrived. One process, one
+//! monotonic clock, no clock skew.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::wire::Wire;
+use crate::header;
+use crate::wire::{self, Wire};
 use bytes::Bytes;
 use clap::ValueEnum;
 use futures_util::{SinkExt, StreamExt};
@@ -40,6 +45,10 @@ pub const AWARENESS_RENEW: Duration = Duration::from_secs(15);
 const MIN_TICK: Duration = Duration::from_millis(1);
 /// What writers type, a character per edit.
 const TYPED: &[u8] = b"werktafel vitale systemen ";
+/// The structs of one edit of [`Peer::type_one`]: the typed character and the
+/// new `updatedAt`. A one-group update with another count is no single edit
+/// (the server may have merged several), so a counter decodes it in full.
+const EDIT_STRUCTS: u32 = 2;
 
 /// Where the run is; every peer watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,8 +84,31 @@ pub struct TableWriters {
 
 struct WriterLog {
     client_id: u64,
-    /// (writer's clock after the edit, send instant, inside the window), in send order.
-    sent: Mutex<Vec<(u32, Instant, bool)>>,
+    /// The edits in send order.
+    sent: Mutex<Vec<SentEdit>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SentEdit {
+    /// The writer's clock before the edit: the clock of its first struct.
+    start: u32,
+    /// The writer's clock after the edit.
+    end: u32,
+    at: Instant,
+    /// Sent inside the measured window.
+    measured: bool,
+}
+
+/// What one receiver has seen of one writer's edits.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    /// The next logged edit not yet seen.
+    cursor: usize,
+    /// The highest start clock of a single edit a counter read (`header.rs`).
+    start: Option<u32>,
+    /// The writer's clock in the receiver's state: an applier's document, or
+    /// the end of what a counter decoded in full.
+    end: u32,
 }
 
 /// A simulated tab.
@@ -104,6 +136,9 @@ pub struct PeerStats {
     pub closed_early: Option<String>,
     pub apply_errors: u64,
     pub frames_received: u64,
+    /// Updates decoded in full (every update of an applier; a counter's
+    /// sync steps and updates that are not a single edit).
+    pub decoded_in_full: u64,
     /// Edits this writer sent inside the window.
     pub edits_in_window: u64,
     /// Window edits of other writers this peer applied, each with its latency in µs.
@@ -123,6 +158,17 @@ impl TableWriters {
                 .collect(),
         }
     }
+
+    /// The index of the writer with this Yjs client id.
+    fn position(&self, client: u64) -> Option<usize> {
+        self.writers.iter().position(|w| w.client_id == client)
+    }
+}
+
+impl Seen {
+    fn covers(&self, edit: &SentEdit) -> bool {
+        edit.end <= self.end || self.start.is_some_and(|start| edit.start <= start)
+    }
 }
 
 impl Peer {
@@ -137,10 +183,10 @@ impl Peer {
         let mut stats = PeerStats::default();
         let connected = {
             let _permit = gate.acquire().await;
-            tokio_tungstenite::connect_async(self.url.as_str()).await
+            wire::connect(&self.url).await
         };
         let ws = match connected {
-            Ok((ws, _)) => ws,
+            Ok(ws) => ws,
             Err(e) => {
                 stats.connect_error = Some(e.to_string());
                 // Counted as "in", so the run does not wait for it.
@@ -153,7 +199,7 @@ impl Peer {
             Role::Writer(i) => Doc::with_client_id(self.writers.writers[i].client_id),
             Role::Reader => Doc::new(),
         };
-        let mut cursors = vec![0usize; self.writers.writers.len()];
+        let mut seen = vec![Seen::default(); self.writers.writers.len()];
         let mut note: Option<(MapRef, TextRef)> = None;
         let mut typed = 0usize;
         let mut typing_since: Option<Instant> = None;
@@ -165,8 +211,6 @@ impl Peer {
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut renew = tokio::time::interval(self.presence_interval);
         renew.reset();
-        // What a counter has seen of the writers' clocks (an applier reads its doc).
-        let mut counted = StateVector::default();
 
         let step1 = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default()));
         let mut outgoing: Vec<Bytes> = self.wire.opening().into_iter().collect();
@@ -196,7 +240,7 @@ impl Peer {
                         stats.frames_received += 1;
                         let was_synced = stats.synced;
                         if let Some(messages) = self.wire.unwrap(&frame) {
-                            self.handle(&doc, &messages, &mut stats, &mut cursors, &mut counted, &mut outgoing);
+                            self.handle(&doc, &messages, &mut stats, &mut seen, &mut outgoing);
                         }
                         if stats.synced && !was_synced {
                             synced.send_modify(|n| *n += 1);
@@ -252,8 +296,16 @@ impl Peer {
         stats
     }
 
-    /// Types the `n`th character into the writer's note, logs the edit for
-    /// the latency match, and returns the framed update.
+    /// Types the `n`th character at the front of the writer's note, logs the
+    /// edit for the latency match, and returns the framed update.
+    ///
+    /// At the front, not the end: yrs finds a text index by walking the
+    /// text's items from the start, and every character is an item of its own
+    /// (the `updatedAt` stamp between two characters keeps them from merging),
+    /// so typing at the end cost O(length) per edit, quadratic over a run: at
+    /// 400 edits/s per writer it was over half of the generator's CPU. For the
+    /// server and the receivers either place is one item integrated next to
+    /// its neighbour, found by id.
     fn type_one(
         &self,
         doc: &Doc,
@@ -264,19 +316,22 @@ impl Peer {
         measured: bool,
     ) -> Bytes {
         let ch = TYPED[n % TYPED.len()] as char;
-        let update = {
+        let id = doc.client_id();
+        let (update, start, end) = {
             let mut txn = doc.transact_mut();
-            let end = text.len(&txn);
-            text.insert(&mut txn, end, &ch.to_string());
+            let start = txn.before_state().get(&id);
+            text.insert(&mut txn, 0, ch.encode_utf8(&mut [0; 4]));
             map.insert(&mut txn, "updatedAt", Any::Number(Number::Float(now_ms())));
-            txn.encode_update_v1()
+            let end = txn.state_vector().get(&id);
+            (txn.encode_update_v1(), start, end)
         };
-        let clock = doc.transact().state_vector().get(&doc.client_id());
-        self.writers.writers[me]
-            .sent
-            .lock()
-            .unwrap()
-            .push((clock, Instant::now(), measured));
+        let edit = SentEdit {
+            start,
+            end,
+            at: Instant::now(),
+            measured,
+        };
+        self.writers.writers[me].sent.lock().unwrap().push(edit);
         self.wire
             .wrap(YMessage::Sync(SyncMessage::Update(update)).encode_v1())
     }
@@ -286,10 +341,12 @@ impl Peer {
         doc: &Doc,
         frame: &[u8],
         stats: &mut PeerStats,
-        cursors: &mut [usize],
-        counted: &mut StateVector,
+        seen: &mut [Seen],
         outgoing: &mut Vec<Bytes>,
     ) {
+        if !self.applies && self.count_edit(frame, stats, seen) {
+            return;
+        }
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         for message in MessageReader::new(&mut decoder) {
             let (update, apply) = match message {
@@ -310,17 +367,24 @@ impl Peer {
                     return;
                 }
             };
+            stats.decoded_in_full += 1;
             let applied = Update::decode_v1(&update).map_err(|_| ()).and_then(|u| {
+                if !self.applies {
+                    // A counter learns from the update itself how far each
+                    // writer got, also from a sync step 2 (a server's resync)
+                    // that it applies: `Update::state_vector` only counts
+                    // updates that start at clock 0, the insertions tell
+                    // where each writer's edits end.
+                    for (client, ranges) in u.insertions(true).iter() {
+                        let writer = self.writers.position(client.get());
+                        if let (Some(w), Some(end)) = (writer, ranges.iter().map(|r| r.end).max()) {
+                            seen[w].end = seen[w].end.max(end);
+                        }
+                    }
+                }
                 if apply {
                     doc.transact_mut().apply_update(u).map_err(|_| ())
                 } else {
-                    // `Update::state_vector` only counts updates that start at
-                    // clock 0; an edit's insertions tell where it ends.
-                    for (client, ranges) in u.insertions(true).iter() {
-                        if let Some(end) = ranges.iter().map(|r| r.end).max() {
-                            counted.set_max(*client, end);
-                        }
-                    }
                     Ok(())
                 }
             });
@@ -328,43 +392,58 @@ impl Peer {
                 stats.apply_errors += 1;
             }
         }
-        let sv = if self.applies {
-            doc.transact().state_vector()
-        } else {
-            counted.clone()
-        };
-        self.record_arrivals(doc, &sv, stats, cursors);
-    }
-
-    /// Takes a latency sample for every logged window edit that `sv` (the
-    /// document's, or what a counter has seen) now covers and did not before.
-    fn record_arrivals(
-        &self,
-        doc: &Doc,
-        sv: &StateVector,
-        stats: &mut PeerStats,
-        cursors: &mut [usize],
-    ) {
+        let sv = self.applies.then(|| doc.transact().state_vector());
         let now = Instant::now();
-        for (writer, cursor) in self.writers.writers.iter().zip(cursors.iter_mut()) {
+        for (w, writer) in self.writers.writers.iter().enumerate() {
             let id = ClientID::new(writer.client_id);
             if id == doc.client_id() {
                 continue;
             }
-            let clock = sv.get(&id);
-            let sent = writer.sent.lock().unwrap();
-            while let Some(&(edit_clock, at, measured)) = sent.get(*cursor) {
-                if edit_clock > clock {
-                    break;
-                }
-                if measured {
-                    let micros = now.duration_since(at).as_micros();
-                    stats
-                        .latencies_us
-                        .push(u32::try_from(micros).unwrap_or(u32::MAX));
-                }
-                *cursor += 1;
+            if let Some(sv) = &sv {
+                seen[w].end = sv.get(&id);
             }
+            self.record_arrivals(w, &mut seen[w], now, stats);
+        }
+    }
+
+    /// A counter's fast path: if `frame` is one edit of one of the table's
+    /// writers, notes its start clock, takes the latency samples it completes
+    /// and returns true; else (sync steps, awareness, merged updates) false.
+    fn count_edit(&self, frame: &[u8], stats: &mut PeerStats, seen: &mut [Seen]) -> bool {
+        let Some(edit) = header::single_group(frame) else {
+            return false;
+        };
+        if edit.structs != EDIT_STRUCTS {
+            return false;
+        }
+        let Some(w) = self.writers.position(edit.client) else {
+            return false;
+        };
+        if self.role == Role::Writer(w) {
+            // Its own edit, echoed (Hocuspocus does): nothing to time.
+            return true;
+        }
+        let seen = &mut seen[w];
+        seen.start = Some(seen.start.map_or(edit.start, |s| s.max(edit.start)));
+        self.record_arrivals(w, seen, Instant::now(), stats);
+        true
+    }
+
+    /// Takes a latency sample for every logged window edit of writer `w` that
+    /// `seen` now covers and did not before.
+    fn record_arrivals(&self, w: usize, seen: &mut Seen, now: Instant, stats: &mut PeerStats) {
+        let sent = self.writers.writers[w].sent.lock().unwrap();
+        while let Some(edit) = sent.get(seen.cursor) {
+            if !seen.covers(edit) {
+                break;
+            }
+            if edit.measured {
+                let micros = now.duration_since(edit.at).as_micros();
+                stats
+                    .latencies_us
+                    .push(u32::try_from(micros).unwrap_or(u32::MAX));
+            }
+            seen.cursor += 1;
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What a load run measured, summed over its peers, the CPU time the
-//! generator and the server used during the window, and the server's memory.
+//! generator and the server used during the window, and the server's memory
+//! and open files, sampled through the window (the soak reads their drift).
 
 use std::fmt;
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub struct Report {
     connect_time: Duration,
     cpu: CpuUse,
     memory: Option<Memory>,
+    samples: Vec<Sample>,
     clients: usize,
     connect_failures: usize,
     first_connect_error: Option<String>,
@@ -27,9 +29,28 @@ pub struct Report {
     first_close: Option<String>,
     apply_errors: u64,
     frames: u64,
+    /// Updates the receivers decoded in full rather than by their head.
+    decoded_in_full: u64,
     edits: u64,
     expected_deliveries: u64,
     latencies_us: Vec<u32>,
+}
+
+/// What was read from `/proc` about the server (and the generator's CPU) over a run.
+pub struct Readings {
+    pub cpu: CpuUse,
+    pub memory: Option<Memory>,
+    /// The server's memory and open files, from the start of the window on.
+    pub samples: Vec<Sample>,
+}
+
+/// The server's RSS and number of open file descriptors at one moment of the window.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Time since the window opened.
+    pub at: Duration,
+    pub rss_kib: Option<u64>,
+    pub fds: Option<usize>,
 }
 
 /// CPU seconds used by this process and (if known) the server at one instant.
@@ -70,8 +91,7 @@ impl Report {
         plan: &Plan,
         addr: &str,
         connect_time: Duration,
-        cpu: CpuUse,
-        memory: Option<Memory>,
+        readings: Readings,
         stats: Vec<(usize, PeerStats)>,
     ) -> Report {
         let mut edits_per_table = vec![0u64; plan.tables];
@@ -80,8 +100,9 @@ impl Report {
             plan: plan.clone(),
             addr: addr.to_string(),
             connect_time,
-            cpu,
-            memory,
+            cpu: readings.cpu,
+            memory: readings.memory,
+            samples: readings.samples,
             clients: stats.len(),
             connect_failures: 0,
             first_connect_error: None,
@@ -90,6 +111,7 @@ impl Report {
             first_close: None,
             apply_errors: 0,
             frames: 0,
+            decoded_in_full: 0,
             edits: 0,
             expected_deliveries: 0,
             latencies_us: Vec::new(),
@@ -111,6 +133,7 @@ impl Report {
             }
             report.apply_errors += peer.apply_errors;
             report.frames += peer.frames_received;
+            report.decoded_in_full += peer.decoded_in_full;
             edits_per_table[table] += peer.edits_in_window;
             report.latencies_us.extend(peer.latencies_us);
         }
@@ -149,6 +172,26 @@ impl Report {
         Some(self.cpu.server_seconds? * 1e6 / delivered as f64)
     }
 
+    /// The server's RSS over the window: first (when the window opened,
+    /// after the warm-up), last, highest, and the drift from first to last in %.
+    fn rss_drift(&self) -> Option<RssDrift> {
+        let rss: Vec<u64> = self.samples.iter().filter_map(|s| s.rss_kib).collect();
+        let (&first, &last) = (rss.first()?, rss.last()?);
+        Some(RssDrift {
+            first_kib: first,
+            last_kib: last,
+            max_kib: rss.iter().copied().max().unwrap_or(last),
+            drift_pct: (first > 0).then(|| 100.0 * (last as f64 - first as f64) / first as f64),
+        })
+    }
+
+    /// Open file descriptors of the server when the window opened and at its end.
+    fn fds(&self) -> (Option<usize>, Option<usize>) {
+        let mut fds = self.samples.iter().filter_map(|s| s.fds);
+        let first = fds.next();
+        (first, fds.last().or(first))
+    }
+
     /// One JSON object with every number, for `bench/run.sh` and its table.
     pub fn json(&self, label: &str) -> serde_json::Value {
         let secs = self.plan.duration.as_secs_f64();
@@ -167,6 +210,7 @@ impl Report {
             "deliveries_per_s": delivered / secs,
             "delivered_share": if self.expected_deliveries == 0 { 1.0 } else { delivered / self.expected_deliveries as f64 },
             "frames_per_s": self.frames as f64 / secs,
+            "decoded_in_full": self.decoded_in_full,
             "p50_ms": self.percentile(50.0),
             "p99_ms": self.percentile(99.0),
             "max_ms": self.latencies_us.last().map(|&v| f64::from(v) / 1000.0),
@@ -178,8 +222,28 @@ impl Report {
             "rss_before_kib": self.memory.map(|m| m.before_kib),
             "rss_connected_kib": self.memory.map(|m| m.connected_kib),
             "rss_peak_kib": self.memory.map(|m| m.peak_kib),
+            "rss_first_kib": self.rss_drift().map(|d| d.first_kib),
+            "rss_last_kib": self.rss_drift().map(|d| d.last_kib),
+            "rss_max_kib": self.rss_drift().map(|d| d.max_kib),
+            "rss_drift_pct": self.rss_drift().and_then(|d| d.drift_pct),
+            "fds_first": self.fds().0,
+            "fds_last": self.fds().1,
+            "samples": self.samples.iter().map(|s| serde_json::json!({
+                "at_s": s.at.as_secs_f64(),
+                "rss_kib": s.rss_kib,
+                "fds": s.fds,
+            })).collect::<Vec<_>>(),
         })
     }
+}
+
+/// The server's RSS over the window, see [`Report::rss_drift`].
+#[derive(Debug, Clone, Copy)]
+struct RssDrift {
+    first_kib: u64,
+    last_kib: u64,
+    max_kib: u64,
+    drift_pct: Option<f64>,
 }
 
 impl fmt::Display for Report {
@@ -215,10 +279,11 @@ impl fmt::Display for Report {
         };
         writeln!(
             f,
-            "deliveries      {:.1}/s   ({delivered} of {} expected, {share:.2} %; {} frames received in all)",
+            "deliveries      {:.1}/s   ({delivered} of {} expected, {share:.2} %; {} frames received in all, {} updates decoded in full)",
             delivered as f64 / secs,
             self.expected_deliveries,
-            self.frames
+            self.frames,
+            self.decoded_in_full
         )?;
         writeln!(
             f,
@@ -268,6 +333,21 @@ impl fmt::Display for Report {
                 m.peak_kib / 1024
             )?;
         }
+        if let Some(d) = self.rss_drift() {
+            let (fds_first, fds_last) = self.fds();
+            writeln!(
+                f,
+                "server over the window   RSS first {} MiB, last {} MiB, max {} MiB, drift {}   open files {} → {}   ({} samples, every {} s)",
+                d.first_kib / 1024,
+                d.last_kib / 1024,
+                d.max_kib / 1024,
+                d.drift_pct.map_or("?".into(), |p| format!("{p:+.1} %")),
+                fds_first.map_or("?".into(), |n| n.to_string()),
+                fds_last.map_or("?".into(), |n| n.to_string()),
+                self.samples.len(),
+                crate::SAMPLE_EVERY.as_secs()
+            )?;
+        }
         if self.cpu.generator_bound() {
             writeln!(
                 f,
@@ -292,7 +372,25 @@ impl fmt::Display for Report {
             self.errors(),
             pct(self.cpu.generator),
             pct(self.cpu.server)
-        )
+        )?;
+        if self.plan.scenario == "soak" {
+            let (fds_first, fds_last) = self.fds();
+            let opt = |v: Option<usize>| v.map_or("?".into(), |n| n.to_string());
+            match self.rss_drift() {
+                Some(d) => write!(
+                    f,
+                    " | rss first/last/max {}/{}/{} MiB drift {} | fds {} → {}",
+                    d.first_kib / 1024,
+                    d.last_kib / 1024,
+                    d.max_kib / 1024,
+                    d.drift_pct.map_or("?".into(), |p| format!("{p:+.1} %")),
+                    opt(fds_first),
+                    opt(fds_last)
+                )?,
+                None => write!(f, " | rss ? | fds {} → {}", opt(fds_first), opt(fds_last))?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -355,6 +453,23 @@ fn machine_cpu_seconds() -> Option<f64> {
         .collect();
     let busy: f64 = fields.iter().sum::<f64>() - fields.get(3)? - fields.get(4)?;
     Some(busy / USER_HZ)
+}
+
+impl Sample {
+    /// The server's RSS and open files now (`None` where its pid is unknown
+    /// or `/proc` cannot be read).
+    pub fn take(server_pid: Option<u32>, at: Duration) -> Sample {
+        Sample {
+            at,
+            rss_kib: server_pid.and_then(|pid| status_kib(pid, "VmRSS")),
+            fds: server_pid.and_then(open_files),
+        }
+    }
+}
+
+/// How many file descriptors a process holds: the entries of `/proc/{pid}/fd`.
+fn open_files(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
 /// A `kB` field (`VmRSS`, `VmHWM`) of `/proc/{pid}/status`.

@@ -14,6 +14,17 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use clap::ValueEnum;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How much a client reads from its socket at a time. Tungstenite's default
+/// (128 KiB) is zeroed before every read, which cost the generator a tenth of
+/// its CPU with a few frames per read, and holds 128 KiB per connection.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// A client's WebSocket.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Hocuspocus message types this client sends or has to tell apart.
 const HP_SYNC: u8 = 0;
@@ -102,6 +113,14 @@ impl Wire {
             }
         }
     }
+}
+
+/// Opens a WebSocket the way the bench's clients do: with a small read
+/// buffer, and with Nagle's algorithm off, as browsers open theirs.
+pub async fn connect(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
+    Ok(ws)
 }
 
 fn put_var_uint(out: &mut BytesMut, mut n: u64) {
