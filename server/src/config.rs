@@ -32,7 +32,7 @@ pub struct Limits {
     /// costs a pointer per message, not a copy.
     pub outbox_capacity: usize,
     /// Bytes of deliveries the room keeps for a lagging client, to catch it
-    /// up from them (merged into one update) once its queue has drained.
+    /// up from them, in order, once its queue has drained.
     /// One that falls further behind is resynced from the document instead
     /// (at most once a second): this bounds the memory a slow reader holds.
     pub catch_up_bytes: usize,

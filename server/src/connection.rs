@@ -230,10 +230,26 @@ async fn write_loop(
         }
         // The room keeps what a lagging peer misses; once everything queued
         // before is written, it is its turn.
-        if resync_due.is_none() && link.is_lagging() && outbox.is_empty() {
-            match room.catch_up(peer) {
-                CatchUp::Done => {}
-                CatchUp::RetryAt(at) => resync_due = Some(at.into()),
+        while resync_due.is_none() && link.is_lagging() && outbox.is_empty() {
+            let missed = match room.catch_up(peer) {
+                CatchUp::Send(missed) => missed,
+                CatchUp::Done => break,
+                CatchUp::RetryAt(at) => {
+                    resync_due = Some(at.into());
+                    break;
+                }
+            };
+            match write_all(&mut sink, missed, limits.write_timeout).await {
+                Ok(()) => {}
+                Err(WriteFailure::Socket) => {
+                    link.close(CLOSE_NORMAL, "");
+                    return;
+                }
+                Err(WriteFailure::Stalled) => {
+                    tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
+                    link.close(CLOSE_STALLED, "not reading");
+                    return;
+                }
             }
         }
     }
@@ -302,6 +318,25 @@ impl RateLimit {
 enum WriteFailure {
     Socket,
     Stalled,
+}
+
+/// Sends `frames` in order, then flushes once.
+async fn write_all(
+    sink: &mut SplitSink<Socket, Message>,
+    frames: Vec<Bytes>,
+    timeout: Duration,
+) -> Result<(), WriteFailure> {
+    let batch = async {
+        for frame in frames {
+            send_fragmented(sink, frame).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(timeout, batch).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(WriteFailure::Socket),
+        Err(_) => Err(WriteFailure::Stalled),
+    }
 }
 
 /// Sends `first` and whatever else is already queued, then flushes once.

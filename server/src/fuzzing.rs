@@ -46,7 +46,7 @@ use crate::access::Role;
 use crate::memory_store::MemoryStore;
 use crate::persist::{PersistWorker, Persister};
 use crate::protocol::{self, Incoming};
-use crate::room::{PeerId, PeerLink, Room};
+use crate::room::{CatchUp, PeerId, PeerLink, Room};
 use crate::store::{RoomKey, Store, StoreError, build_doc};
 
 /// How many peers are joined to the room.
@@ -409,26 +409,39 @@ impl Harness {
         let mut delivered: Vec<(PeerId, Bytes)> = Vec::new();
         for slot in 0..PEERS {
             let peer = &mut self.peers[slot];
+            let id = peer.id;
+            let mut frames = Vec::new();
             while let Ok(bytes) = peer.outbox.try_recv() {
+                frames.push(bytes);
+            }
+            if peer.link.closed().is_cancelled() {
+                self.reconnect(slot);
+            } else {
+                // What a lagging peer missed, as its writer would send it; a
+                // resync refused for now (one too recent) comes at a later drain.
+                while peer.link.is_lagging() {
+                    match self.room.catch_up(id) {
+                        CatchUp::Send(missed) => frames.extend(missed),
+                        CatchUp::Done | CatchUp::RetryAt(_) => break,
+                    }
+                }
+                while let Ok(bytes) = peer.outbox.try_recv() {
+                    frames.push(bytes);
+                }
+            }
+            for bytes in frames {
                 let messages = protocol::decode_frame(&bytes, usize::MAX).map_err(|e| {
                     Violation::BadOutgoing {
-                        peer: peer.id,
+                        peer: id,
                         error: e.to_string(),
                         bytes: bytes.to_vec(),
                     }
                 })?;
                 for message in messages {
                     if let Incoming::Update(update) | Incoming::SyncStep2(update) = message {
-                        delivered.push((peer.id, update));
+                        delivered.push((id, update));
                     }
                 }
-            }
-            let id = peer.id;
-            if peer.link.closed().is_cancelled() {
-                self.reconnect(slot);
-            } else if peer.link.is_lagging() {
-                // A resync refused for now (one too recent) comes at a later drain.
-                self.room.catch_up(id);
             }
         }
         if delivered.is_empty() {

@@ -133,8 +133,8 @@ impl Metrics {
         r.register(
             "document_encodes",
             "Document state encoded for clients: full (a fresh client's sync step 2, \
-             cached per version), diff (a step 2 against a state vector), resync \
-             (a lagging client from the document), catch-up (missed updates merged)",
+             cached per version), diff (a step 2 against a state vector) or resync \
+             (a lagging client from the document)",
             m.document_encodes.clone(),
         );
         r.register(

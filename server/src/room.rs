@@ -99,9 +99,11 @@ impl PeerLink {
     }
 }
 
-/// What [`Room::catch_up`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`Room::catch_up`] asks of the writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatchUp {
+    /// Send these, in order, then ask again.
+    Send(Vec<Bytes>),
     /// The peer is up to date as far as its queue goes (or gone).
     Done,
     /// The peer needs a resync from the document, but had one less than
@@ -519,15 +521,19 @@ impl Room {
     }
 
     /// Brings a lagging peer up to date once its writer has sent everything
-    /// queued: from the deliveries it missed, merged into one update, or, if
-    /// it missed more than its budget, from the document itself (at most once
-    /// per [`RESYNC_INTERVAL`]).
+    /// queued. Hands the writer what the peer missed, in order, to send
+    /// itself ([`CatchUp::Send`]); the writer asks again after sending, and
+    /// only when nothing more was missed meanwhile does the peer stop lagging
+    /// ([`CatchUp::Done`]), so nothing overtakes anything. Only the handover
+    /// happens under the room lock. A peer that missed more than its budget
+    /// is resynced from the document instead, at most once per
+    /// [`RESYNC_INTERVAL`].
     pub fn catch_up(&self, peer: PeerId) -> CatchUp {
         let mut inner = self.lock();
         let Some(p) = inner.peers.get_mut(&peer) else {
             return CatchUp::Done;
         };
-        let Some(lag) = p.lag.take() else {
+        let Some(lag) = p.lag.as_mut() else {
             p.link.lagging.store(false, Ordering::Release);
             return CatchUp::Done;
         };
@@ -536,30 +542,24 @@ impl Room {
             if let Some(last) = p.last_resync
                 && now < last + RESYNC_INTERVAL
             {
-                p.lag = Some(lag);
                 return CatchUp::RetryAt(last + RESYNC_INTERVAL);
             }
             p.last_resync = Some(now);
+            p.lag = None;
             p.link.lagging.store(false, Ordering::Release);
             drop(inner);
             self.resync(peer);
             return CatchUp::Done;
         }
-        p.link.lagging.store(false, Ordering::Release);
+        if lag.missed.is_empty() {
+            p.lag = None;
+            p.link.lagging.store(false, Ordering::Release);
+            return CatchUp::Done;
+        }
         METRICS.catch_ups.inc();
         tracing::debug!(room = %self.key, peer, missed = lag.missed.len(), bytes = lag.bytes, "catching up a lagging peer from what it missed");
-        for bytes in catch_up_frames(lag.missed) {
-            send(p, bytes);
-        }
-        if let Ok(update) = inner.awareness.update()
-            && !update.clients.is_empty()
-            && let Some(p) = inner.peers.get_mut(&peer)
-        {
-            // Presence changes it missed are not kept: the whole presence
-            // state is small and says everything.
-            send(p, protocol::encode_awareness(&update));
-        }
-        CatchUp::Done
+        lag.bytes = 0;
+        CatchUp::Send(std::mem::take(&mut lag.missed))
     }
 
     /// Sends `peer` what the document has beyond the state vector it last
@@ -1053,68 +1053,6 @@ fn send(peer: &mut Peer, bytes: Bytes) {
     }
 }
 
-/// What a lagging peer missed, as few frames as say the same: every
-/// document update merged into one (a sync step 2 if one of them was the
-/// answer to the peer's own step 1, so it still learns it is synced), then
-/// the other sync messages in order. Presence is left out; the caller sends
-/// the whole presence state instead.
-fn catch_up_frames(missed: Vec<Bytes>) -> Vec<Bytes> {
-    let mut updates: Vec<Bytes> = Vec::new();
-    let mut step2 = false;
-    let mut others = Vec::new();
-    for frame in missed {
-        // The room encoded (or checked) every one of these itself.
-        let Ok(messages) = protocol::decode_frame(&frame, usize::MAX) else {
-            others.push(frame);
-            continue;
-        };
-        let mut rest = false;
-        for message in messages {
-            match message {
-                Incoming::Update(update) => updates.push(update),
-                Incoming::SyncStep2(update) => {
-                    step2 = true;
-                    updates.push(update);
-                }
-                Incoming::Awareness(_) => {}
-                Incoming::SyncStep1(_) | Incoming::QueryAwareness => rest = true,
-            }
-        }
-        if rest {
-            others.push(frame);
-        }
-    }
-    let mut frames = Vec::with_capacity(others.len() + 1);
-    if !updates.is_empty() {
-        let merged = if updates.len() == 1 {
-            Ok(Ok(updates[0].to_vec()))
-        } else {
-            catch_unwind(|| yrs::merge_updates_v1(&updates))
-        };
-        match merged {
-            Ok(Ok(merged)) => {
-                METRICS.encodes("catch-up");
-                frames.push(if step2 {
-                    protocol::encode_sync_step2(&merged)
-                } else {
-                    protocol::encode_update(&merged)
-                });
-            }
-            // Every one of them was applied by the room; should yrs still
-            // refuse to merge them, they go one by one.
-            _ => frames.extend(updates.iter().map(|u| {
-                if step2 {
-                    protocol::encode_sync_step2(u)
-                } else {
-                    protocol::encode_update(u)
-                }
-            })),
-        }
-    }
-    frames.extend(others);
-    frames
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a room lock leaves in-memory state that storage
     // can rebuild; refusing all further work on the room would be worse.
@@ -1133,78 +1071,6 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yrs::{GetString, Text};
-
-    /// Three single-character edits of one note, as three update frames.
-    fn typed_frames(doc: &Doc) -> Vec<Bytes> {
-        let text = doc.get_or_insert_text("t");
-        "abc"
-            .chars()
-            .map(|c| {
-                let mut txn = doc.transact_mut();
-                let end = text.len(&txn);
-                text.insert(&mut txn, end, &c.to_string());
-                protocol::encode_update(&txn.encode_update_v1())
-            })
-            .collect()
-    }
-
-    fn apply_frames(frames: &[Bytes]) -> (Doc, Vec<&'static str>) {
-        let doc = Doc::new();
-        let mut kinds = Vec::new();
-        for frame in frames {
-            for message in protocol::decode_frame(frame, usize::MAX).unwrap() {
-                let update = match message {
-                    Incoming::Update(u) => {
-                        kinds.push("update");
-                        u
-                    }
-                    Incoming::SyncStep2(u) => {
-                        kinds.push("step2");
-                        u
-                    }
-                    Incoming::SyncStep1(_) => {
-                        kinds.push("step1");
-                        continue;
-                    }
-                    _ => {
-                        kinds.push("other");
-                        continue;
-                    }
-                };
-                doc.transact_mut()
-                    .apply_update(Update::decode_v1(&update).unwrap())
-                    .unwrap();
-            }
-        }
-        (doc, kinds)
-    }
-
-    #[test]
-    fn missed_updates_are_merged_into_one_frame() {
-        let source = Doc::new();
-        let mut missed = typed_frames(&source);
-        missed.insert(1, Bytes::from_static(protocol::KEEPALIVE));
-        let frames = catch_up_frames(missed);
-        let (doc, kinds) = apply_frames(&frames);
-        assert_eq!(kinds, ["update"], "one update, presence left out");
-        let text = doc.get_or_insert_text("t");
-        assert_eq!(text.get_string(&doc.transact()), "abc");
-    }
-
-    #[test]
-    fn a_missed_sync_step_2_keeps_its_kind_and_step_1_stays() {
-        let source = Doc::new();
-        let mut missed = typed_frames(&source);
-        let sv = source.transact().state_vector();
-        missed.insert(0, protocol::encode_sync_step2(&[0, 0]));
-        missed.push(protocol::encode_sync_step1(&sv));
-        let frames = catch_up_frames(missed);
-        let (doc, kinds) = apply_frames(&frames);
-        assert_eq!(kinds, ["step2", "step1"]);
-        let text = doc.get_or_insert_text("t");
-        assert_eq!(text.get_string(&doc.transact()), "abc");
-    }
 
     #[test]
     fn a_lag_over_budget_lets_go_of_what_it_kept() {
