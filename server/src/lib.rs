@@ -112,6 +112,13 @@ pub async fn run(
 
     let app = app::router(state);
     let stop = token.clone();
+    // Sync messages are small and latency is the point: Nagle's algorithm
+    // would hold a lone keystroke back until the previous one is acknowledged.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
