@@ -5,8 +5,10 @@
 //!
 //! The persistence worker asks for compactions and never waits for them.
 //! Each is safe to run at any time next to the worker's appends and loads,
-//! and safe to abandon: it merges outside any transaction and writes in one
-//! short one (see [`Store::compact`]).
+//! and safe to abandon: it merges outside any transaction, writes the
+//! snapshot in one short one and then deletes the log rows it covers (see
+//! [`Store::compact`]). Stopped in between, the log keeps rows the snapshot
+//! already holds, which a load applies twice to the same effect.
 
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
@@ -85,8 +87,7 @@ impl Compactor {
 impl CompactorThread {
     /// Stops the compactor and waits for it. Compactions still queued are
     /// dropped; one in progress finishes (or fails) as usual. Either way the
-    /// storage is whole: a compaction changes it in one transaction or not
-    /// at all.
+    /// storage is whole (see the module comment).
     pub fn join(self) {
         self.shared.stopping.store(true, Ordering::Release);
         // The thread may have ended already (it panicked); then nobody is

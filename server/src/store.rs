@@ -137,8 +137,9 @@ pub trait Store: Send + 'static {
     /// Reads `room`'s snapshot and log for a compaction, keeping no lock
     /// afterwards; `None` when the log is empty.
     fn read_log(&mut self, room: &RoomKey) -> Result<Option<LogRead>, StoreError>;
-    /// Replaces the snapshot `read` saw with `merged` and deletes the log
-    /// entries `read` covered, in one short write; gives up
+    /// Replaces the snapshot `read` saw with `merged` in one short write,
+    /// then deletes the log entries `read` covered (in short writes of
+    /// their own; entries left over are ones the snapshot holds); gives up
     /// ([`Compaction::Superseded`]) if the snapshot is no longer the one read.
     fn write_compaction(
         &mut self,
@@ -173,6 +174,23 @@ pub trait Store: Send + 'static {
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+}
+
+/// Log rows a compaction deletes per transaction (see `write_compaction`).
+const DELETE_CHUNK: usize = 2000;
+
+/// How often, and how long in all, a connection polls for another's write
+/// lock: 250 µs, up to 10 s. SQLite's own busy timeout backs off to sleeps
+/// of 100 ms, which a commit waiting behind a 5 ms write would oversleep.
+const LOCK_POLL: Duration = Duration::from_micros(250);
+const LOCK_POLLS: i32 = 40_000;
+
+fn wait_for_lock(attempt: i32) -> bool {
+    if attempt >= LOCK_POLLS {
+        return false;
+    }
+    std::thread::sleep(LOCK_POLL);
+    true
 }
 
 /// File name of the database inside the data directory.
@@ -219,11 +237,11 @@ impl SqliteStore {
         // WAL lets exports and the compactor read while the server writes;
         // synchronous=FULL makes every commit durable against power loss, not
         // only against a killed process. Group commit in the persistence
-        // worker pays for the fsync. The busy timeout lets one connection
-        // wait out another's short write (a commit, a compaction's write).
+        // worker pays for the fsync. One connection waits out another's short
+        // write (a commit, a step of a compaction) in short polls.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_handler(Some(wait_for_lock))?;
         Ok(Self { conn, path })
     }
 }
@@ -345,16 +363,30 @@ impl Store for SqliteStore {
              ON CONFLICT (event, table_id) DO UPDATE SET data = excluded.data",
             params![&*room.event, &*room.table, merged],
         )?;
+        tx.commit()?;
         // Exactly the rows that were read are deleted. A row the read did not
         // see was committed after it (by this process or another); SQLite
         // has one writer at a time and AUTOINCREMENT gives each new row an id
         // above every id ever used, so that row's id is above `upto` and it
         // stays in the log.
-        tx.execute(
-            "DELETE FROM updates WHERE event = ?1 AND table_id = ?2 AND id <= ?3",
-            params![&*room.event, &*room.table, read.upto],
-        )?;
-        tx.commit()?;
+        //
+        // The rows go in short transactions of their own, because deleting
+        // a busy table's log (100,000 rows and more) in one held the write
+        // lock, and with it every commit and every client's edit, for up to
+        // 100 ms. Until the last one, a load sees the new snapshot and some
+        // rows it already holds; applying a Yjs update twice changes nothing,
+        // so that is the same document.
+        loop {
+            let deleted = self.conn.execute(
+                "DELETE FROM updates WHERE id IN (
+                     SELECT id FROM updates WHERE event = ?1 AND table_id = ?2 AND id <= ?3
+                     ORDER BY id LIMIT ?4)",
+                params![&*room.event, &*room.table, read.upto, DELETE_CHUNK],
+            )?;
+            if deleted < DELETE_CHUNK {
+                break;
+            }
+        }
         Ok(Compaction::Written)
     }
 
@@ -552,6 +584,47 @@ mod tests {
         // Appends after a compaction land on top of the snapshot.
         append(&mut store, &room, &updates[300..]);
         assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(301));
+    }
+
+    #[test]
+    fn compaction_deletes_a_log_longer_than_one_delete_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let room = key("a");
+        let other = key("b");
+        let n = DELETE_CHUNK * 2 + 17;
+        append(&mut store, &room, &typing(&Doc::new(), n));
+        append(&mut store, &other, &typing(&Doc::new(), 5));
+
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
+        assert_eq!(store.log_len(&room).unwrap(), 0);
+        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(n));
+        assert_eq!(
+            store.log_len(&other).unwrap(),
+            5,
+            "another room's log stays"
+        );
+    }
+
+    #[test]
+    fn a_compaction_stopped_before_its_deletes_leaves_the_same_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let room = key("a");
+        append(&mut store, &room, &typing(&Doc::new(), 40));
+        let read = store.read_log(&room).unwrap().unwrap();
+        let merged = read.merge(&room).unwrap().unwrap();
+        // The snapshot is written, the log rows it holds are not yet deleted.
+        let tx = store.conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO snapshots (event, table_id, data) VALUES (?1, ?2, ?3)",
+            params![&*room.event, &*room.table, merged],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        let loaded = store.load(&room).unwrap();
+        assert_eq!(loaded.updates.len(), 41, "the snapshot and the 40 rows");
+        assert_eq!(text_of(&room, &loaded), "x".repeat(40));
     }
 
     #[test]
