@@ -189,7 +189,7 @@ impl Report {
     fn fds(&self) -> (Option<usize>, Option<usize>) {
         let mut fds = self.samples.iter().filter_map(|s| s.fds);
         let first = fds.next();
-        (first, fds.last().or(first))
+        (first, fds.next_back().or(first))
     }
 
     /// One JSON object with every number, for `bench/run.sh` and its table.
