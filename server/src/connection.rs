@@ -204,29 +204,17 @@ async fn write_loop(
                 // Browsers answer pings invisibly, so the stock client needs a
                 // real message to know the server is alive; the ping's pong
                 // tells us the client is.
-                let batch = async {
+                within(limits.write_timeout, async {
                     sink.feed(Message::Binary(Bytes::from_static(protocol::KEEPALIVE))).await?;
                     sink.feed(Message::Ping(Bytes::new())).await?;
                     sink.flush().await
-                };
-                match tokio::time::timeout(limits.write_timeout, batch).await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(_)) => Err(WriteFailure::Socket),
-                    Err(_) => Err(WriteFailure::Stalled),
-                }
+                })
+                .await
             }
         };
-        match sent {
-            Ok(()) => {}
-            Err(WriteFailure::Socket) => {
-                link.close(CLOSE_NORMAL, "");
-                return;
-            }
-            Err(WriteFailure::Stalled) => {
-                tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
-                link.close(CLOSE_STALLED, "not reading");
-                return;
-            }
+        if let Err(failure) = sent {
+            failure.close(&link, &room, peer);
+            return;
         }
         // The room keeps what a lagging peer misses; once everything queued
         // before is written, it is its turn.
@@ -239,17 +227,16 @@ async fn write_loop(
                     break;
                 }
             };
-            match write_all(&mut sink, missed, limits.write_timeout).await {
-                Ok(()) => {}
-                Err(WriteFailure::Socket) => {
-                    link.close(CLOSE_NORMAL, "");
-                    return;
+            let sent = within(limits.write_timeout, async {
+                for frame in missed {
+                    send_fragmented(&mut sink, frame).await?;
                 }
-                Err(WriteFailure::Stalled) => {
-                    tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
-                    link.close(CLOSE_STALLED, "not reading");
-                    return;
-                }
+                sink.flush().await
+            })
+            .await;
+            if let Err(failure) = sent {
+                failure.close(&link, &room, peer);
+                return;
             }
         }
     }
@@ -320,19 +307,26 @@ enum WriteFailure {
     Stalled,
 }
 
-/// Sends `frames` in order, then flushes once.
-async fn write_all(
-    sink: &mut SplitSink<Socket, Message>,
-    frames: Vec<Bytes>,
-    timeout: Duration,
-) -> Result<(), WriteFailure> {
-    let batch = async {
-        for frame in frames {
-            send_fragmented(sink, frame).await?;
+impl WriteFailure {
+    /// Asks the connection to close for this failure.
+    fn close(self, link: &PeerLink, room: &Room, peer: PeerId) {
+        match self {
+            WriteFailure::Socket => link.close(CLOSE_NORMAL, ""),
+            WriteFailure::Stalled => {
+                tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
+                link.close(CLOSE_STALLED, "not reading");
+            }
         }
-        sink.flush().await
-    };
-    match tokio::time::timeout(timeout, batch).await {
+    }
+}
+
+/// Runs a write, which fails as `Stalled` if the client takes longer than
+/// `timeout` to take it.
+async fn within(
+    timeout: Duration,
+    write: impl Future<Output = Result<(), WsError>>,
+) -> Result<(), WriteFailure> {
+    match tokio::time::timeout(timeout, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(WriteFailure::Socket),
         Err(_) => Err(WriteFailure::Stalled),
@@ -346,7 +340,7 @@ async fn write_batch(
     outbox: &mut mpsc::Receiver<Bytes>,
     timeout: Duration,
 ) -> Result<(), WriteFailure> {
-    let batch = async {
+    within(timeout, async {
         send_fragmented(sink, first).await?;
         for _ in 1..WRITE_BATCH {
             match outbox.try_recv() {
@@ -355,10 +349,6 @@ async fn write_batch(
             }
         }
         sink.flush().await
-    };
-    match tokio::time::timeout(timeout, batch).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(WriteFailure::Socket),
-        Err(_) => Err(WriteFailure::Stalled),
-    }
+    })
+    .await
 }

@@ -341,7 +341,7 @@ impl Store for SqliteStore {
     ) -> Result<Compaction, StoreError> {
         // IMMEDIATE takes the write lock up front, so nothing changes between
         // the check and the write; an append waiting meanwhile is held only
-        // for this short write (busy_timeout), never for the merge.
+        // for this short write (`wait_for_lock`), never for the merge.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -629,28 +629,31 @@ mod tests {
 
     #[test]
     fn compaction_keeps_an_append_that_lands_between_its_read_and_its_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut mine = SqliteStore::open(dir.path()).unwrap();
-        let mut other = mine.reopen().unwrap();
+        let (_dir, mut mine, mut other) = two_handles();
         append_between_read_and_write_is_kept(&mut mine, &mut other);
     }
 
     #[test]
     fn compaction_gives_up_when_the_snapshot_changed_since_its_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut mine = SqliteStore::open(dir.path()).unwrap();
-        let mut other = mine.reopen().unwrap();
+        let (_dir, mut mine, mut other) = two_handles();
         changed_snapshot_makes_compaction_give_up(&mut mine, &mut other);
+    }
+
+    /// Two connections to one fresh database, as the persistence worker and
+    /// the compactor (or two processes) hold them.
+    fn two_handles() -> (tempfile::TempDir, SqliteStore, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = SqliteStore::open(dir.path()).unwrap();
+        let other = mine.reopen().unwrap();
+        (dir, mine, other)
     }
 
     #[test]
     fn compaction_keeps_rows_another_writer_appends_meanwhile() {
-        let dir = tempfile::tempdir().unwrap();
         let room = key("b");
         let source = Doc::new();
         let updates = typing(&source, 20);
-        let mut mine = SqliteStore::open(dir.path()).unwrap();
-        let mut other = SqliteStore::open(dir.path()).unwrap();
+        let (_dir, mut mine, mut other) = two_handles();
         append(&mut mine, &room, &updates[..10]);
         mine.compact(&room).unwrap();
         append(&mut other, &room, &updates[10..]);
