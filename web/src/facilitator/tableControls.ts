@@ -15,14 +15,14 @@ export class TableControls {
   readonly element = document.createElement('div')
   private readonly phaseButtons = new Map<Phase, HTMLButtonElement>()
   private readonly advance = button('controls__advance primary big', '')
-  private readonly minutes = document.createElement('input')
+  private readonly minutes = numberInput('controls__minutes', 1, 240, 10, tf('timerLabel'))
   private readonly timerStop = button('', tf('timerStop'))
   private readonly lock = button('controls__lock big', tf('lock'))
   private readonly unlock = button('controls__unlock big', tf('unlock'))
   private readonly privateOn = button('', tf('privateOn'))
   private readonly privateOff = button('', tf('privateOff'))
   private readonly reveal = button('controls__reveal', tf('reveal'))
-  private readonly budget = document.createElement('input')
+  private readonly budget = numberInput('controls__budget', 1, 50, 3, tf('budgetLabel'))
   private readonly visibility = document.createElement('select')
   private state: TableState | null = null
 
@@ -54,12 +54,6 @@ export class TableControls {
     }
 
     const timer = row('controls__timer', tf('timerLabel'))
-    this.minutes.type = 'number'
-    this.minutes.min = '1'
-    this.minutes.max = '240'
-    this.minutes.value = '10'
-    this.minutes.className = 'controls__minutes'
-    this.minutes.setAttribute('aria-label', tf('timerLabel'))
     const start = button('', tf('timerStart'))
     start.addEventListener('click', () => {
       const n = Math.round(Number(this.minutes.value))
@@ -77,12 +71,6 @@ export class TableControls {
     writing.append(this.lock, this.unlock, this.privateOn, this.privateOff, this.reveal)
 
     const voting = row('controls__voting', tf('budgetLabel'))
-    this.budget.type = 'number'
-    this.budget.min = '1'
-    this.budget.max = '50'
-    this.budget.value = '3'
-    this.budget.className = 'controls__budget'
-    this.budget.setAttribute('aria-label', tf('budgetLabel'))
     const setBudget = button('', tf('budgetSet'))
     setBudget.addEventListener('click', () => {
       const n = Math.round(Number(this.budget.value))
@@ -149,6 +137,18 @@ function button (className: string, text: string): HTMLButtonElement {
   if (className) b.className = className
   b.textContent = text
   return b
+}
+
+/** A whole-number field from `min` to `max`, named for screen readers by `label`. */
+function numberInput (className: string, min: number, max: number, value: number, label: string): HTMLInputElement {
+  const input = document.createElement('input')
+  input.type = 'number'
+  input.min = String(min)
+  input.max = String(max)
+  input.value = String(value)
+  input.className = className
+  input.setAttribute('aria-label', label)
+  return input
 }
 
 function row (className: string, label: string): HTMLDivElement {
