@@ -137,23 +137,7 @@ pub struct Outcome {
     pub undecodable: usize,
     /// Frames that decoded but the room refused.
     pub refused: usize,
-    /// Whether the known yrs issue showed (see [`PENDING_ENCODING`]): what
-    /// the room encodes for peers differs from its document because of an
-    /// update still waiting for a dependency. Counted, not failed, so the
-    /// fuzzer keeps looking for everything else.
-    pub pending_encoding_diverged: bool,
 }
-
-/// The one known divergence, reported and not yet fixed: yrs 0.28 merges a
-/// document's pending updates into `encode_state_as_update_v1`, and when a
-/// pending item that names its parent (and no origin) overlaps an item
-/// already integrated, the trimmed remainder is encoded with an origin
-/// instead of its parent, so it loses its missing dependency. Peers that get
-/// the sync step 2 integrate what the server still holds as pending; their
-/// state vector runs ahead of the server's, and the real items with those
-/// ids are later dropped by them. Reaching it takes a crafted update.
-/// `server/tests/fuzz.rs` keeps the smallest input as an ignored regression test.
-pub const PENDING_ENCODING: &str = "pending updates change meaning when encoded";
 
 /// A broken invariant. Each says what differed, for the bug report.
 #[derive(Debug, thiserror::Error)]
@@ -195,9 +179,6 @@ pub struct Harness {
     next_peer: PeerId,
     room: Arc<Room>,
     peers: Vec<Peer>,
-    /// Accept [`PENDING_ENCODING`] divergences (count them) or fail on them.
-    strict: bool,
-    pending_encoding_diverged: bool,
 }
 
 struct Peer {
@@ -242,21 +223,12 @@ impl Harness {
             next_peer: 1,
             room,
             peers: Vec::new(),
-            strict: false,
-            pending_encoding_diverged: false,
         };
         for _ in 0..PEERS {
             let peer = harness.join();
             harness.peers.push(peer);
         }
         harness
-    }
-
-    /// Fails on the known [`PENDING_ENCODING`] divergence too, as
-    /// [`Violation::Leaked`] or [`Violation::RoundTrip`].
-    pub fn strict(mut self) -> Harness {
-        self.strict = true;
-        self
     }
 
     /// Replaces the room with a fresh one (its storage forgotten) and fresh
@@ -287,14 +259,12 @@ impl Harness {
     /// Runs every step of `input` through the room, then checks the invariants.
     pub fn feed(&mut self, input: &[u8]) -> Result<Outcome, Violation> {
         let mut outcome = Outcome::default();
-        self.pending_encoding_diverged = false;
         for step in decode_steps(input) {
             self.step(&step, &mut outcome)?;
         }
         self.settle()?;
         self.drain()?;
         self.check()?;
-        outcome.pending_encoding_diverged = self.pending_encoding_diverged;
         Ok(outcome)
     }
 
@@ -449,8 +419,8 @@ impl Harness {
         }
         // Whatever a peer can read must already be in the store: applying it
         // to the durable document changes nothing.
-        let mut durable = self.durable_doc()?;
-        let mut before = fingerprint(&durable);
+        let durable = self.durable_doc()?;
+        let before = fingerprint(&durable);
         for (peer, update) in delivered {
             let decoded = Update::decode_v1(&update).map_err(|e| Violation::BadOutgoing {
                 peer,
@@ -459,12 +429,6 @@ impl Harness {
             })?;
             let applied = durable.transact_mut().apply_update(decoded);
             let after = fingerprint(&durable);
-            if applied.is_ok() && after != before && self.known_pending_encoding(&update)? {
-                // It changed the document the next updates are checked against.
-                durable = self.durable_doc()?;
-                before = fingerprint(&durable);
-                continue;
-            }
             if applied.is_err() || after != before {
                 return Err(Violation::Leaked {
                     peer,
@@ -479,7 +443,7 @@ impl Harness {
         Ok(())
     }
 
-    fn check(&mut self) -> Result<(), Violation> {
+    fn check(&self) -> Result<(), Violation> {
         let durable = describe(&self.durable_doc()?);
         let live = self.room.read(describe);
         if live != durable {
@@ -501,47 +465,9 @@ impl Harness {
         ensure_server_maps(&copy);
         let copy = describe(&copy);
         if copy != live {
-            if live.missing_updates && !self.strict {
-                self.pending_encoding_diverged = true;
-                return Ok(());
-            }
             return Err(Violation::RoundTrip(differences(&live, "copy", &copy)));
         }
         Ok(())
-    }
-
-    /// Whether a delivered `update` that is not in the durable document is
-    /// explained by [`PENDING_ENCODING`] alone: the durable document as yrs
-    /// encodes it (pending updates merged in) already holds it.
-    fn known_pending_encoding(&mut self, update: &[u8]) -> Result<bool, Violation> {
-        if self.strict {
-            return Ok(false);
-        }
-        let durable = self.durable_doc()?;
-        if !durable.transact().has_missing_updates() {
-            return Ok(false);
-        }
-        let encoded = durable
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        let as_sent = Doc::new();
-        let applied = Update::decode_v1(&encoded)
-            .map_err(|e| e.to_string())
-            .and_then(|u| {
-                as_sent
-                    .transact_mut()
-                    .apply_update(u)
-                    .map_err(|e| e.to_string())
-            });
-        if applied.is_err() {
-            return Ok(false);
-        }
-        let before = fingerprint(&as_sent);
-        let known = Update::decode_v1(update)
-            .is_ok_and(|u| as_sent.transact_mut().apply_update(u).is_ok())
-            && fingerprint(&as_sent) == before;
-        self.pending_encoding_diverged |= known;
-        Ok(known)
     }
 
     /// The document as a fresh load from the store would build it.

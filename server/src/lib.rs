@@ -4,6 +4,7 @@
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
 //! - [`app`]: routes and handlers · [`assets`]: the embedded web client
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
+//! - [`screen`]: what a client's update must pass before it is applied
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
 //! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
@@ -31,6 +32,7 @@ pub mod persist;
 pub mod protocol;
 pub mod room;
 pub mod rooms;
+pub mod screen;
 pub mod store;
 pub mod summary_feed;
 pub mod upgrade;

@@ -28,6 +28,7 @@ use crate::access::Role;
 use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
+use crate::screen::{self, Clocks};
 use crate::store::{RoomKey, StoreError, build_doc};
 
 /// Identifies one connection within the server.
@@ -175,6 +176,9 @@ struct RoomInner {
     /// Raised by the document's observers when a transaction that is not the
     /// server's touches a server-only map (`meta`, `control`, `votes`).
     guard: Guard,
+    /// The document's clock per client, for [`Clocks::check`]; rebuilt
+    /// whenever the document is replaced.
+    clocks: Clocks,
 }
 
 /// Watches the server-only maps of a document. The observers belong to the
@@ -334,6 +338,7 @@ impl Room {
 
         let control = read_control(&doc);
         let guard = Guard::watch(&doc);
+        let clocks = Clocks::of(&doc);
         let room = Arc::new_cyclic(|me| Room {
             key,
             persister,
@@ -355,6 +360,7 @@ impl Room {
                 awareness_pending: Vec::new(),
                 full_state: None,
                 guard,
+                clocks,
             }),
             max_bytes,
         });
@@ -498,7 +504,9 @@ impl Room {
             let sv = inner.awareness.doc().transact().state_vector();
             send_all(&mut inner.peers, &protocol::encode_sync_step1(&sv), None);
         }
-        if Update::decode_v1(&update).is_ok_and(|u| !u.is_empty()) {
+        let written = Update::decode_v1(&update).ok().filter(|u| !u.is_empty());
+        if let Some(written) = written {
+            inner.clocks.advance(&written.insertions(true));
             let update = Bytes::from(update);
             let bytes = protocol::encode_update(&update);
             let seq = self.persist(&mut inner, update);
@@ -675,17 +683,11 @@ impl Room {
         update: Bytes,
         as_is: Option<Bytes>,
     ) -> Result<(), RoomError> {
-        // yrs can panic on hostile bytes even while decoding (an overflowing
-        // delete set, found by the fuzzer); a panic is a refusal here.
-        let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
-            Ok(Ok(decoded)) => decoded,
-            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
-            Err(_) => {
-                return Err(RoomError::InvalidUpdate(
-                    "the update could not be decoded".into(),
-                ));
-            }
-        };
+        let screened = screen::decode(update).map_err(RoomError::InvalidUpdate)?;
+        let decoded = screened.update;
+        // Forwarded as the client framed it only if stored as the client sent it.
+        let as_is = as_is.filter(|_| screened.as_sent);
+        let update = screened.bytes;
         if decoded.is_empty() {
             return Ok(());
         }
@@ -720,6 +722,10 @@ impl Room {
             });
             return Ok(());
         }
+        let inserted = inner
+            .clocks
+            .check(&decoded)
+            .map_err(RoomError::InvalidUpdate)?;
         let doc = inner.awareness.doc();
         let origin = Origin::from(peer);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -748,7 +754,7 @@ impl Room {
                     "the update depends on updates the server does not have".into(),
                 ));
             }
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => inner.clocks.advance(&inserted),
             Ok(Err(error)) => {
                 // yrs may have integrated part of the update before refusing
                 // it; only storage is known to be clean now.
@@ -886,6 +892,7 @@ impl Room {
                     inner.full_state = None;
                     inner.guard = Guard::watch(&doc);
                     inner.control = read_control(&doc);
+                    inner.clocks = Clocks::of(&doc);
                     *inner.awareness.doc_mut() = doc;
                     tracing::info!(room = %room.key, "table reloaded from storage");
                     let sv = inner.awareness.doc().transact().state_vector();
