@@ -685,6 +685,7 @@ impl Room {
     ) -> Result<(), RoomError> {
         let screened = screen::decode(update).map_err(RoomError::InvalidUpdate)?;
         let decoded = screened.update;
+        let inserted = screened.inserted;
         // Forwarded as the client framed it only if stored as the client sent it.
         let as_is = as_is.filter(|_| screened.as_sent);
         let update = screened.bytes;
@@ -722,9 +723,9 @@ impl Room {
             });
             return Ok(());
         }
-        let inserted = inner
+        inner
             .clocks
-            .check(&decoded)
+            .check(&inserted)
             .map_err(RoomError::InvalidUpdate)?;
         let doc = inner.awareness.doc();
         let origin = Origin::from(peer);

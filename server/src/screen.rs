@@ -38,6 +38,8 @@ use yrs::{ClientID, Doc, IdSet, ReadTxn, StateVector, Transact, Update};
 /// An update that decoded and reads back as it was read.
 pub struct Screened {
     pub update: Update,
+    /// What it inserts, for [`Clocks::check`] and [`Clocks::advance`].
+    pub inserted: IdSet,
     /// Its bytes as the room stores and forwards them: the client's own
     /// when they were canonical, else yrs' encoding of what it read.
     pub bytes: Bytes,
@@ -46,11 +48,19 @@ pub struct Screened {
 }
 
 /// Decodes `bytes` and checks that the update survives its own encoding.
-/// yrs can panic on hostile bytes while decoding or encoding (an
-/// overflowing delete set, found by the fuzzer); a panic is a refusal.
+/// yrs can panic on hostile bytes while decoding, encoding or listing what
+/// an update inserts (clock arithmetic overflows: an overflowing delete set,
+/// a block whose clock plus length passes `u32::MAX`; found by the fuzzer,
+/// and raised in release builds too, see the root `Cargo.toml`); a panic
+/// is a refusal.
 pub fn decode(bytes: Bytes) -> Result<Screened, String> {
-    let update = match catch_unwind(|| Update::decode_v1(&bytes)) {
-        Ok(Ok(update)) => update,
+    let (update, inserted) = match catch_unwind(|| {
+        Update::decode_v1(&bytes).map(|update| {
+            let inserted = update.insertions(true);
+            (update, inserted)
+        })
+    }) {
+        Ok(Ok(decoded)) => decoded,
         Ok(Err(error)) => return Err(error.to_string()),
         Err(_) => return Err("the update could not be decoded".into()),
     };
@@ -59,6 +69,7 @@ pub fn decode(bytes: Bytes) -> Result<Screened, String> {
     if again == bytes {
         return Ok(Screened {
             update,
+            inserted,
             bytes,
             as_sent: true,
         });
@@ -66,6 +77,7 @@ pub fn decode(bytes: Bytes) -> Result<Screened, String> {
     match catch_unwind(|| Update::decode_v1(&again)) {
         Ok(Ok(reread)) if reread == update => Ok(Screened {
             update,
+            inserted,
             bytes: Bytes::from(again),
             as_sent: false,
         }),
@@ -84,9 +96,9 @@ impl Clocks {
     }
 
     /// Refuses an update with a block beyond what the room has of its
-    /// client (a hole). Returns what the update inserts, for [`Clocks::advance`].
-    pub fn check(&self, update: &Update) -> Result<IdSet, String> {
-        let inserted = update.insertions(true);
+    /// client (a hole); `inserted` is what the update inserts
+    /// ([`Screened::inserted`]).
+    pub fn check(&self, inserted: &IdSet) -> Result<(), String> {
         for (client, ranges) in inserted.iter() {
             let mut known = self.0.get(client);
             for range in ranges.iter() {
@@ -99,7 +111,7 @@ impl Clocks {
                 known = known.max(range.end);
             }
         }
-        Ok(inserted)
+        Ok(())
     }
 
     /// Takes in what an applied update inserted.
@@ -166,25 +178,38 @@ mod tests {
     }
 
     #[test]
+    fn a_block_whose_clock_overflows_is_refused() {
+        // A collected block of client 96 at clock 2 whose length (an
+        // eight-byte varint) reads as u32::MAX: its end passes u32::MAX. Release
+        // builds of yrs used to wrap it into an inverted range that broke
+        // every later encode of the document.
+        let bytes: &[u8] = &[1, 1, 96, 2, 0, 255, 255, 255, 255, 255, 255, 255, 4, 0];
+        let error = decode(Bytes::from_static(bytes)).err().expect("refused");
+        assert!(error.contains("could not be decoded"), "{error}");
+    }
+
+    #[test]
     fn a_block_beyond_the_clients_clock_is_a_hole() {
         let writer = Doc::with_client_id(9);
         let first = typed(&writer, 0, "a");
         let second = typed(&writer, 1, "b");
         let room = Doc::new();
         let clocks = Clocks::of(&room);
-        let later = Update::decode_v1(&second).unwrap();
-        let error = clocks.check(&later).expect_err("clock 1 without clock 0");
+        let later = decode(Bytes::from(second)).unwrap();
+        let error = clocks
+            .check(&later.inserted)
+            .expect_err("clock 1 without clock 0");
         assert!(error.contains("client 9 at clock 1"), "{error}");
 
         let mut clocks = clocks;
-        let update = Update::decode_v1(&first).unwrap();
-        let inserted = clocks.check(&update).expect("starts at 0");
-        room.transact_mut().apply_update(update).unwrap();
-        clocks.advance(&inserted);
+        let update = decode(Bytes::from(first)).unwrap();
+        clocks.check(&update.inserted).expect("starts at 0");
+        room.transact_mut().apply_update(update.update).unwrap();
+        clocks.advance(&update.inserted);
         assert_eq!(clocks.get(&ClientID::new(9)), 1);
-        let inserted = clocks.check(&later).expect("follows on");
-        room.transact_mut().apply_update(later).unwrap();
-        clocks.advance(&inserted);
+        clocks.check(&later.inserted).expect("follows on");
+        room.transact_mut().apply_update(later.update).unwrap();
+        clocks.advance(&later.inserted);
         assert_eq!(clocks.get(&ClientID::new(9)), 2);
         let text = room.get_or_insert_text("t");
         assert_eq!(text.get_string(&room.transact()), "ab");
@@ -207,6 +232,7 @@ mod tests {
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
         let clocks = Clocks::of(&room);
-        assert!(clocks.check(&Update::decode_v1(&again).unwrap()).is_ok());
+        let again = decode(Bytes::from(again)).unwrap();
+        assert!(clocks.check(&again.inserted).is_ok());
     }
 }
