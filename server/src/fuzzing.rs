@@ -265,6 +265,13 @@ impl Harness {
         self.settle()?;
         self.drain()?;
         self.check()?;
+        // Every peer leaves (and a fresh one joins in its place), so what
+        // leaving does with what this input announced (awareness states
+        // removed) is part of this input, not of the next one's reset.
+        for slot in 0..PEERS {
+            self.reconnect(slot);
+        }
+        self.drain()?;
         Ok(outcome)
     }
 

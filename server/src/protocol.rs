@@ -68,6 +68,14 @@ pub enum ProtocolError {
     Malformed { what: &'static str, reason: String },
 }
 
+/// The highest awareness clock a client may announce. A client counts up
+/// from 0, once per change of its presence (at most every few seconds), so
+/// it never gets near; yrs adds one to a stored clock when a state is
+/// removed (a peer leaving, a state expiring), which overflows at
+/// `u32::MAX` (found by the fuzzer; a panic with overflow checks, which
+/// yrs runs with in every build, see the root `Cargo.toml`).
+pub const MAX_AWARENESS_CLOCK: u32 = i32::MAX as u32;
+
 /// Decodes every message in one binary frame, or refuses the whole frame.
 ///
 /// A frame is all-or-nothing: the connection closes on any error, so a
@@ -169,6 +177,19 @@ fn decode_message(frame: &Bytes, cursor: &mut Cursor<'_>) -> Result<Incoming, Pr
             let buf = read_slice(frame, cursor, "awareness update")?;
             let update =
                 AwarenessUpdate::decode_v1(&buf).map_err(|e| malformed("awareness update", e))?;
+            if let Some((client, entry)) = update
+                .clients
+                .iter()
+                .find(|(_, entry)| entry.clock > MAX_AWARENESS_CLOCK)
+            {
+                return Err(malformed(
+                    "awareness update",
+                    format!(
+                        "client {client} has clock {}, beyond {MAX_AWARENESS_CLOCK}",
+                        entry.clock
+                    ),
+                ));
+            }
             Ok(Incoming::Awareness(update))
         }
         k if k == u64::from(MSG_QUERY_AWARENESS) => Ok(Incoming::QueryAwareness),
@@ -287,6 +308,24 @@ mod tests {
                 .unwrap_or_else(|| panic!("{name}: accepted"));
             assert!(expected(&err), "{name}: unexpected error {err:?}");
         }
+    }
+
+    #[test]
+    fn refuses_awareness_clocks_that_would_overflow() {
+        let with_clock = |clock: u32| {
+            let mut clients = std::collections::HashMap::new();
+            clients.insert(
+                yrs::ClientID::new(7),
+                yrs::sync::awareness::AwarenessUpdateEntry {
+                    clock,
+                    json: r#"{"user":"x"}"#.into(),
+                },
+            );
+            encode_awareness(&AwarenessUpdate { clients })
+        };
+        assert!(decode(&with_clock(MAX_AWARENESS_CLOCK)).is_ok());
+        let error = decode(&with_clock(u32::MAX)).expect_err("refused");
+        assert!(error.to_string().contains("client 7 has clock"), "{error}");
     }
 
     #[test]

@@ -280,3 +280,34 @@ fn a_resync_after_malformed_content_decodes() {
     let outcome = feed(&werktafel_server::fuzzing::decode_steps(&input));
     assert_eq!(outcome.accepted, 0, "{outcome:?}");
 }
+
+/// Found by the fuzzer (finding 8): a peer announces a presence with clock
+/// `u32::MAX` and leaves. yrs removes its state by adding one to the
+/// clock, which overflows: a panic with overflow checks (debug builds, and
+/// release builds since finding 7) under the room lock, halfway through
+/// `Room::leave`. Fixed in `protocol::decode_frame`: a clock above
+/// `MAX_AWARENESS_CLOCK` is a malformed frame (1002).
+#[test]
+fn a_presence_clock_at_the_limit_is_refused() {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    let presence = |clock: u32| {
+        let entry = AwarenessUpdateEntry {
+            clock,
+            json: r#"{"user":{"name":"x"}}"#.into(),
+        };
+        let clients = [(yrs::ClientID::new(42), entry)].into_iter().collect();
+        werktafel_server::protocol::encode_awareness(&AwarenessUpdate { clients }).to_vec()
+    };
+    let sv = werktafel_server::protocol::encode_sync_step1(&Default::default()).to_vec();
+    let outcome = feed(&[
+        Step::new(0, presence(u32::MAX)),
+        Step::new(1, presence(7)),
+        // Both leave: peer 0 was closed already, peer 1 leaves here.
+        Step::new(1, sv).with(RECONNECT),
+    ]);
+    assert_eq!(
+        (outcome.accepted, outcome.undecodable),
+        (2, 1),
+        "{outcome:?}"
+    );
+}
