@@ -1,87 +1,335 @@
-//! What a client's update must pass before the room applies it, beyond
-//! decoding: the shapes yrs 0.28 accepts but cannot keep or write back,
-//! each found by the fuzzer (`docs/fuzzing.md`, findings 5 and 6).
+//! What a client's update must pass before yrs sees it: a walk over its
+//! bytes as the Yjs v1 format defines them, refusing every shape that yrs
+//! 0.28 cannot keep or write back, or that Yjs itself would not read. Each
+//! rule comes from a fuzz finding or from reading yrs' decoder next to
+//! Yjs' (`docs/fuzzing.md`, findings 5 to 9):
 //!
-//! - **It reads back as it was read.** yrs decodes some bytes into an
-//!   update that it then encodes differently: a legacy JSON content reads
-//!   one string more than its count says (yrs' `ItemContent::decode` loops
-//!   `while remaining >= 0`) but is written with its true count, and an
-//!   info byte with bit 4 set (a content ref Yjs refuses) is read as the
-//!   ref below it. Applied, such an item makes every later encode of the
-//!   document undecodable: no client could sync the table again. So the
-//!   update is encoded again; if those bytes equal the client's, nothing
-//!   more is needed (every well-formed Yjs update), otherwise they must
-//!   decode to the same update, and the room keeps and forwards the
-//!   re-encoded bytes: what peers and a reload read is exactly what the
-//!   room understood.
-//! - **It leaves no hole.** Where Yjs keeps a block whose earlier clocks
-//!   it lacks pending, yrs integrates it behind a `Skip` when it names no
-//!   missing origin or parent, without reporting missing updates. The
-//!   document then holds a hole; a later update covering it merges wrongly
-//!   and the encode drops what was integrated (the room's clock for a
-//!   client ran ahead of what it wrote back). A client on one ordered
-//!   socket never sends such an update, so an update whose blocks start
-//!   beyond what the room has of that client is refused.
+//! - **No hole in a client's clocks.** Where Yjs keeps a block whose
+//!   earlier clocks it lacks pending, yrs integrates it behind a `Skip`
+//!   when it names no missing origin or parent, without reporting missing
+//!   updates; a later update covering the hole merges wrongly and the
+//!   document's encoding drops what it holds. A client on one ordered
+//!   socket never sends such an update. [`Clocks::check`] refuses it.
+//! - **No clock past `u32::MAX`.** A block (or a deleted range) whose clock
+//!   plus length overflows wraps silently in release builds of yrs; the
+//!   block store then keeps an inverted range and every later encode of the
+//!   document divides by zero.
+//! - **Only content Yjs and yrs read alike.** Legacy JSON content (yrs reads
+//!   one string more than its count and writes the true count back, so the
+//!   document stops decoding), content refs with bit 4 set or above 9 (yrs
+//!   masks them to 4 bits, Yjs refuses them), a GC or skip with flag bits,
+//!   an XML hook (Yjs reads a name that yrs does not), subdocuments and
+//!   type refs Yjs does not know.
+//! - **No deeper nesting than [`MAX_ANY_DEPTH`].** yrs decodes nested
+//!   arrays and maps by recursion without a limit: a 200 KB update nested
+//!   100,000 deep overflowed the stack and aborted the whole server.
+//! - **Each client once, nothing after the delete set**: what yrs would
+//!   merge or ignore differently from Yjs.
 //!
-//! The hole check needs the document's clock per client. yrs only hands
-//! out whole state vectors (O(clients) to build), so the room keeps its
-//! own copy ([`Clocks`]), advanced by every update it applies and rebuilt
-//! whenever the document is replaced.
+//! The walk reads the bytes once, without allocating for the content, and
+//! runs before yrs decodes anything. The hole check needs the document's
+//! clock per client; yrs only hands out whole state vectors (O(clients) to
+//! build), so the room keeps its own copy ([`Clocks`]), advanced by every
+//! update it applies and rebuilt whenever the document is replaced.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use smallvec::SmallVec;
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
-use bytes::Bytes;
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, IdSet, ReadTxn, StateVector, Transact, Update};
+/// The deepest nesting of arrays and maps inside one value of an update.
+/// Werktafel's schema nests two levels; stock Yjs data rarely more than a
+/// handful.
+pub const MAX_ANY_DEPTH: usize = 64;
 
-/// An update that decoded and reads back as it was read.
-pub struct Screened {
-    pub update: Update,
-    /// What it inserts, for [`Clocks::check`] and [`Clocks::advance`].
-    pub inserted: IdSet,
-    /// Its bytes as the room stores and forwards them: the client's own
-    /// when they were canonical, else yrs' encoding of what it read.
-    pub bytes: Bytes,
-    /// Whether `bytes` are the client's own.
-    pub as_sent: bool,
+/// Client ids are JavaScript-safe integers (yrs asserts it in debug builds).
+const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
+
+/// Content refs of an item (the low five bits of its info byte).
+const GC: u8 = 0;
+const DELETED: u8 = 1;
+const JSON: u8 = 2;
+const BINARY: u8 = 3;
+const STRING: u8 = 4;
+const EMBED: u8 = 5;
+const FORMAT: u8 = 6;
+const TYPE: u8 = 7;
+const ANY: u8 = 8;
+const DOC: u8 = 9;
+const SKIP: u8 = 10;
+const HAS_ORIGIN: u8 = 0x80;
+const HAS_RIGHT_ORIGIN: u8 = 0x40;
+const HAS_PARENT_SUB: u8 = 0x20;
+
+/// Type refs of a shared type's content.
+const TYPE_XML_ELEMENT: u8 = 3;
+const TYPE_XML_HOOK: u8 = 5;
+
+/// One unbroken run of clocks an update inserts for one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub client: ClientID,
+    pub start: u32,
+    pub end: u32,
 }
 
-/// Decodes `bytes` and checks that the update survives its own encoding.
-/// yrs can panic on hostile bytes while decoding, encoding or listing what
-/// an update inserts (clock arithmetic overflows: an overflowing delete set,
-/// a block whose clock plus length passes `u32::MAX`; found by the fuzzer,
-/// and raised in release builds too, see the root `Cargo.toml`); a panic
-/// is a refusal.
-pub fn decode(bytes: Bytes) -> Result<Screened, String> {
-    let (update, inserted) = match catch_unwind(|| {
-        Update::decode_v1(&bytes).map(|update| {
-            let inserted = update.insertions(true);
-            (update, inserted)
-        })
-    }) {
-        Ok(Ok(decoded)) => decoded,
-        Ok(Err(error)) => return Err(error.to_string()),
-        Err(_) => return Err("the update could not be decoded".into()),
-    };
-    let again = catch_unwind(AssertUnwindSafe(|| update.encode_v1()))
-        .map_err(|_| "the update could not be encoded again".to_string())?;
-    if again == bytes {
-        return Ok(Screened {
-            update,
-            inserted,
-            bytes,
-            as_sent: true,
-        });
+/// What an update inserts, in order: one run per client unless it skips.
+pub type Runs = SmallVec<[Run; 2]>;
+
+/// Walks `update` (lib0 v1) and returns what it inserts, or why it is refused.
+pub fn scan(update: &[u8]) -> Result<Runs, String> {
+    let mut bytes = Bytes { buf: update, at: 0 };
+    let mut runs = Runs::new();
+    let clients = bytes.u32("number of clients")?;
+    let mut seen: SmallVec<[u64; 4]> = SmallVec::new();
+    for _ in 0..clients {
+        let structs = bytes.u32("number of blocks")?;
+        let client = bytes.client()?;
+        if seen.contains(&client) {
+            return Err(format!("client {client} is listed twice"));
+        }
+        seen.push(client);
+        let client = ClientID::new(client);
+        let mut clock = bytes.u32("clock")?;
+        let mut open = false;
+        for _ in 0..structs {
+            let info = bytes.u8("info")?;
+            let (len, skip) = block(&mut bytes, info)?;
+            let end = clock.checked_add(len).ok_or_else(|| {
+                format!("a block of client {client} at clock {clock} runs past 2^32")
+            })?;
+            if skip {
+                open = false;
+            } else if len > 0 {
+                match runs.last_mut() {
+                    Some(run) if open => run.end = end,
+                    _ => runs.push(Run {
+                        client,
+                        start: clock,
+                        end,
+                    }),
+                }
+                open = true;
+            }
+            clock = end;
+        }
     }
-    match catch_unwind(|| Update::decode_v1(&again)) {
-        Ok(Ok(reread)) if reread == update => Ok(Screened {
-            update,
-            inserted,
-            bytes: Bytes::from(again),
-            as_sent: false,
-        }),
-        _ => Err("the update does not read back as it was read (malformed content)".into()),
+    delete_set(&mut bytes)?;
+    if bytes.at != update.len() {
+        return Err(format!(
+            "{} bytes follow the delete set",
+            update.len() - bytes.at
+        ));
+    }
+    Ok(runs)
+}
+
+/// Reads one block; returns its length in clocks and whether it is a skip.
+fn block(bytes: &mut Bytes<'_>, info: u8) -> Result<(u32, bool), String> {
+    match info {
+        GC | SKIP => {
+            let len = bytes.u32("length")?;
+            if len == 0 {
+                return Err("an empty block".into());
+            }
+            return Ok((len, info == SKIP));
+        }
+        _ => {}
+    }
+    let content = info & 0x1f;
+    if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) != 0 {
+        if info & HAS_ORIGIN != 0 {
+            bytes.id()?;
+        }
+        if info & HAS_RIGHT_ORIGIN != 0 {
+            bytes.id()?;
+        }
+    } else {
+        if bytes.var("parent info")? == 1 {
+            bytes.str("parent name")?;
+        } else {
+            bytes.id()?;
+        }
+        if info & HAS_PARENT_SUB != 0 {
+            bytes.str("parent key")?;
+        }
+    }
+    let len = match content {
+        DELETED => bytes.u32("deleted length")?,
+        BINARY => {
+            bytes.buf("binary content")?;
+            1
+        }
+        STRING => utf16_len(bytes.str("string content")?),
+        EMBED => {
+            bytes.str("embed")?;
+            1
+        }
+        FORMAT => {
+            bytes.str("format key")?;
+            bytes.str("format value")?;
+            1
+        }
+        TYPE => {
+            match bytes.u8("type ref")? {
+                TYPE_XML_ELEMENT => {
+                    bytes.str("element name")?;
+                }
+                TYPE_XML_HOOK => {
+                    return Err("XML hooks are read differently by yrs and Yjs".into());
+                }
+                0..=6 => {}
+                other => return Err(format!("unknown type ref {other}")),
+            }
+            1
+        }
+        ANY => {
+            let count = bytes.u32("number of values")?;
+            for _ in 0..count {
+                any(bytes, 0)?;
+            }
+            count
+        }
+        JSON => return Err("legacy JSON content, which yrs misreads".into()),
+        DOC => return Err("subdocuments are not part of a table".into()),
+        other => return Err(format!("unknown content ref {other} (info {info:#04x})")),
+    };
+    Ok((len, false))
+}
+
+/// Skips one lib0 `Any` value, refusing nesting deeper than [`MAX_ANY_DEPTH`].
+fn any(bytes: &mut Bytes<'_>, depth: usize) -> Result<(), String> {
+    if depth >= MAX_ANY_DEPTH {
+        return Err(format!("values nested deeper than {MAX_ANY_DEPTH}"));
+    }
+    match bytes.u8("value tag")? {
+        // undefined, null, false, true
+        127 | 126 | 121 | 120 => {}
+        // integer
+        125 => {
+            bytes.var("integer")?;
+        }
+        // float32, float64, bigint
+        124 => bytes.skip(4, "float")?,
+        123 | 122 => bytes.skip(8, "number")?,
+        119 => {
+            bytes.str("string value")?;
+        }
+        118 => {
+            let len = bytes.u32("object size")?;
+            for _ in 0..len {
+                bytes.str("object key")?;
+                any(bytes, depth + 1)?;
+            }
+        }
+        117 => {
+            let len = bytes.u32("array size")?;
+            for _ in 0..len {
+                any(bytes, depth + 1)?;
+            }
+        }
+        116 => {
+            bytes.buf("bytes value")?;
+        }
+        other => return Err(format!("unknown value tag {other}")),
+    }
+    Ok(())
+}
+
+fn delete_set(bytes: &mut Bytes<'_>) -> Result<(), String> {
+    let clients = bytes.u32("number of deleting clients")?;
+    for _ in 0..clients {
+        let client = bytes.client()?;
+        let ranges = bytes.u32("number of deleted ranges")?;
+        for _ in 0..ranges {
+            let clock = bytes.u32("deleted clock")?;
+            let len = bytes.u32("deleted length")?;
+            if clock.checked_add(len).is_none() {
+                return Err(format!(
+                    "a deleted range of client {client} at clock {clock} runs past 2^32"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A string's length as Yjs counts it: in UTF-16 code units.
+fn utf16_len(s: &str) -> u32 {
+    // Every byte that starts a character counts one, a four-byte one two.
+    s.bytes()
+        .map(|b| u32::from(b & 0xc0 != 0x80) + u32::from(b >= 0xf0))
+        .sum()
+}
+
+/// A cursor over an update's bytes; every read says what it expected.
+struct Bytes<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Bytes<'a> {
+    fn u8(&mut self, what: &str) -> Result<u8, String> {
+        let byte = *self
+            .buf
+            .get(self.at)
+            .ok_or_else(|| format!("the update ends before its {what}"))?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    /// A lib0 variable-length unsigned integer (at most 64 bits).
+    fn var(&mut self, what: &str) -> Result<u64, String> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8(what)?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                if shift == 63 && byte > 1 {
+                    break;
+                }
+                return Ok(value);
+            }
+        }
+        Err(format!("the {what} is not a 64-bit number"))
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, String> {
+        let value = self.var(what)?;
+        u32::try_from(value).map_err(|_| format!("the {what} ({value}) exceeds 2^32"))
+    }
+
+    fn client(&mut self) -> Result<u64, String> {
+        let client = self.var("client id")?;
+        if client > MAX_CLIENT_ID {
+            return Err(format!("client id {client} exceeds 2^53"));
+        }
+        Ok(client)
+    }
+
+    fn id(&mut self) -> Result<(), String> {
+        self.client()?;
+        self.u32("clock")?;
+        Ok(())
+    }
+
+    fn skip(&mut self, len: usize, what: &str) -> Result<(), String> {
+        if self.buf.len() - self.at < len {
+            return Err(format!("the update ends inside its {what}"));
+        }
+        self.at += len;
+        Ok(())
+    }
+
+    fn buf(&mut self, what: &str) -> Result<&'a [u8], String> {
+        let len = self.var(what)?;
+        let len = usize::try_from(len).map_err(|_| format!("the {what} is too long"))?;
+        let start = self.at;
+        self.skip(len, what)?;
+        Ok(&self.buf[start..self.at])
+    }
+
+    fn str(&mut self, what: &str) -> Result<&'a str, String> {
+        let raw = self.buf(what)?;
+        std::str::from_utf8(raw).map_err(|_| format!("the {what} is not UTF-8"))
     }
 }
 
@@ -96,30 +344,32 @@ impl Clocks {
     }
 
     /// Refuses an update with a block beyond what the room has of its
-    /// client (a hole); `inserted` is what the update inserts
-    /// ([`Screened::inserted`]).
-    pub fn check(&self, inserted: &IdSet) -> Result<(), String> {
-        for (client, ranges) in inserted.iter() {
-            let mut known = self.0.get(client);
-            for range in ranges.iter() {
-                if range.start > known {
-                    return Err(format!(
-                        "the update starts client {client} at clock {} but the table has it up to {known}",
-                        range.start
-                    ));
+    /// client (a hole); `runs` is what it inserts ([`scan`]).
+    pub fn check(&self, runs: &[Run]) -> Result<(), String> {
+        let mut known: SmallVec<[(ClientID, u32); 2]> = SmallVec::new();
+        for run in runs {
+            let have = match known.iter_mut().find(|(c, _)| *c == run.client) {
+                Some((_, clock)) => clock,
+                None => {
+                    known.push((run.client, self.0.get(&run.client)));
+                    &mut known.last_mut().expect("just pushed").1
                 }
-                known = known.max(range.end);
+            };
+            if run.start > *have {
+                return Err(format!(
+                    "the update starts client {} at clock {} but the table has it up to {have}",
+                    run.client, run.start
+                ));
             }
+            *have = (*have).max(run.end);
         }
         Ok(())
     }
 
     /// Takes in what an applied update inserted.
-    pub fn advance(&mut self, inserted: &IdSet) {
-        for (client, ranges) in inserted.iter() {
-            if let Some(last) = ranges.iter().next_back() {
-                self.0.set_max(*client, last.end);
-            }
+    pub fn advance(&mut self, runs: &[Run]) {
+        for run in runs {
+            self.0.set_max(run.client, run.end);
         }
     }
 
@@ -132,7 +382,8 @@ impl Clocks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yrs::{GetString, Text};
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Text, Update};
 
     fn typed(doc: &Doc, at: u32, text: &str) -> Vec<u8> {
         let field = doc.get_or_insert_text("t");
@@ -141,13 +392,26 @@ mod tests {
         txn.encode_update_v1()
     }
 
+    fn refused(update: &[u8], because: &str) {
+        let error = scan(update).expect_err("refused");
+        assert!(error.contains(because), "{error}");
+    }
+
     #[test]
-    fn a_well_formed_update_is_kept_as_sent() {
+    fn a_keystroke_is_one_run() {
         let doc = Doc::with_client_id(7);
-        let bytes = Bytes::from(typed(&doc, 0, "hallo"));
-        let screened = decode(bytes.clone()).expect("well formed");
-        assert!(screened.as_sent);
-        assert_eq!(screened.bytes, bytes);
+        typed(&doc, 0, "hallo");
+        let update = typed(&doc, 2, "😀é");
+        let runs = scan(&update).expect("well formed");
+        // The emoji counts two UTF-16 units, as Yjs counts it.
+        assert_eq!(
+            &runs[..],
+            &[Run {
+                client: ClientID::new(7),
+                start: 5,
+                end: 8,
+            }]
+        );
     }
 
     #[test]
@@ -156,83 +420,116 @@ mod tests {
         // parent named "t", a JSON content that says 0 strings and has one.
         // yrs reads the one string anyway and writes the count as 1, which
         // it then reads as two: the document could never be encoded again.
-        let bytes: &[u8] = &[1, 1, 0, 0, 2, 1, 1, b't', 0, 2, b'{', b'}', 0];
-        assert!(Update::decode_v1(bytes).is_ok(), "yrs reads it");
-        let error = decode(Bytes::from_static(bytes)).err().expect("refused");
-        assert!(error.contains("does not read back"), "{error}");
+        let update: &[u8] = &[1, 1, 0, 0, 2, 1, 1, b't', 0, 2, b'{', b'}', 0];
+        assert!(Update::decode_v1(update).is_ok(), "yrs reads it");
+        refused(update, "legacy JSON");
     }
 
     #[test]
-    fn an_info_byte_yjs_refuses_is_kept_as_yrs_read_it() {
-        // Info 0x14: a string content with bit 4 set, which yrs reads as 4.
-        let bytes = Bytes::from_static(&[1, 1, 0, 0, 0x14, 1, 1, b't', 1, b'x', 0]);
-        // yrs reads it as a string and writes 0x04: the room keeps and
-        // forwards those bytes, which every Yjs peer reads as yrs did.
-        match decode(bytes) {
-            Ok(s) => {
-                assert!(!s.as_sent);
-                assert_eq!(&s.bytes[..], &[1, 1, 0, 0, 4, 1, 1, b't', 1, b'x', 0]);
-            }
-            Err(e) => panic!("a string block reads back as a string: {e}"),
-        }
+    fn a_content_ref_yjs_does_not_know_is_refused() {
+        // Info 0x14: a string content with bit 4 set, which yrs reads as 4
+        // and Yjs refuses.
+        let update: &[u8] = &[1, 1, 0, 0, 0x14, 1, 1, b't', 1, b'x', 0];
+        assert!(Update::decode_v1(update).is_ok(), "yrs reads it");
+        refused(update, "unknown content ref 20");
     }
 
     #[test]
     fn a_block_whose_clock_overflows_is_refused() {
         // A collected block of client 96 at clock 2 whose length (an
-        // eight-byte varint) reads as u32::MAX: its end passes u32::MAX. Release
-        // builds of yrs used to wrap it into an inverted range that broke
-        // every later encode of the document.
-        let bytes: &[u8] = &[1, 1, 96, 2, 0, 255, 255, 255, 255, 255, 255, 255, 4, 0];
-        let error = decode(Bytes::from_static(bytes)).err().expect("refused");
-        assert!(error.contains("could not be decoded"), "{error}");
+        // eight-byte varint) reads as u32::MAX in yrs: release builds used
+        // to wrap it into an inverted range that broke every later encode.
+        let update: &[u8] = &[1, 1, 96, 2, 0, 255, 255, 255, 255, 255, 255, 255, 4, 0];
+        refused(update, "exceeds 2^32");
+        let update: &[u8] = &[1, 1, 96, 2, 0, 255, 255, 255, 255, 15, 0];
+        refused(update, "runs past 2^32");
+        // The same in a delete set.
+        let update: &[u8] = &[0, 1, 96, 1, 2, 255, 255, 255, 255, 15];
+        refused(update, "deleted range of client 96 at clock 2 runs past");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_yrs_recurses() {
+        // An array value nested 100,000 deep: yrs' decoder overflowed the
+        // stack on it (the process aborted).
+        let mut update = vec![1, 1, 5, 0, ANY, 1, 1, b't', 1];
+        for _ in 0..100_000 {
+            update.extend([117, 1]);
+        }
+        update.extend([126, 0]);
+        refused(&update, "nested deeper than 64");
+        // Up to the limit it is fine.
+        let mut update = vec![1, 1, 5, 0, ANY, 1, 1, b't', 1];
+        for _ in 0..MAX_ANY_DEPTH - 1 {
+            update.extend([117, 1]);
+        }
+        update.extend([126, 0]);
+        assert!(scan(&update).is_ok());
+    }
+
+    #[test]
+    fn shapes_yjs_and_yrs_read_differently_are_refused() {
+        // A GC ref with an origin flag: Yjs reads a GC, yrs an item.
+        refused(&[1, 1, 5, 0, 0x80, 1, 0, 0], "unknown content ref 0");
+        // An XML hook: Yjs reads its name, yrs does not.
+        refused(&[1, 1, 5, 0, TYPE, 1, 1, b't', 5, 1, b'h', 0], "XML hooks");
+        // A subdocument.
+        refused(
+            &[1, 1, 5, 0, DOC, 1, 1, b't', 1, b'g', 126, 0],
+            "subdocuments",
+        );
+        // The same client twice.
+        refused(
+            &[2, 1, 5, 0, 0, 1, 1, 5, 1, 0, 1, 0],
+            "client 5 is listed twice",
+        );
+        // Bytes after the delete set.
+        refused(&[0, 0, 0], "1 bytes follow");
+        // Cut short.
+        refused(&[1, 1, 5, 0, STRING, 1, 1, b't', 4, b'a'], "ends inside");
     }
 
     #[test]
     fn a_block_beyond_the_clients_clock_is_a_hole() {
         let writer = Doc::with_client_id(9);
-        let first = typed(&writer, 0, "a");
-        let second = typed(&writer, 1, "b");
+        let first = scan(&typed(&writer, 0, "a")).unwrap();
+        let second_update = typed(&writer, 1, "b");
+        let second = scan(&second_update).unwrap();
         let room = Doc::new();
-        let clocks = Clocks::of(&room);
-        let later = decode(Bytes::from(second)).unwrap();
-        let error = clocks
-            .check(&later.inserted)
-            .expect_err("clock 1 without clock 0");
+        let mut clocks = Clocks::of(&room);
+        let error = clocks.check(&second).expect_err("clock 1 without clock 0");
         assert!(error.contains("client 9 at clock 1"), "{error}");
 
-        let mut clocks = clocks;
-        let update = decode(Bytes::from(first)).unwrap();
-        clocks.check(&update.inserted).expect("starts at 0");
-        room.transact_mut().apply_update(update.update).unwrap();
-        clocks.advance(&update.inserted);
-        assert_eq!(clocks.get(&ClientID::new(9)), 1);
-        clocks.check(&later.inserted).expect("follows on");
-        room.transact_mut().apply_update(later.update).unwrap();
-        clocks.advance(&later.inserted);
-        assert_eq!(clocks.get(&ClientID::new(9)), 2);
-        let text = room.get_or_insert_text("t");
-        assert_eq!(text.get_string(&room.transact()), "ab");
-    }
-
-    #[test]
-    fn an_update_overlapping_what_the_room_has_passes() {
-        // A sync step 2 repeats what the room has and adds to it.
-        let writer = Doc::with_client_id(9);
-        typed(&writer, 0, "abc");
-        let room = Doc::new();
+        clocks.check(&first).expect("starts at 0");
         let whole = writer
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
         room.transact_mut()
             .apply_update(Update::decode_v1(&whole).unwrap())
             .unwrap();
-        typed(&writer, 3, "d");
-        let again = writer
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        let clocks = Clocks::of(&room);
-        let again = decode(Bytes::from(again)).unwrap();
-        assert!(clocks.check(&again.inserted).is_ok());
+        clocks.advance(&first);
+        clocks.advance(&second);
+        assert_eq!(clocks.get(&ClientID::new(9)), 2);
+        let text = room.get_or_insert_text("t");
+        assert_eq!(text.get_string(&room.transact()), "ab");
+    }
+
+    #[test]
+    fn an_update_that_skips_what_the_room_has_passes() {
+        // Client 9 at 0..1, a skip of 1, then 2..3: fine when the room has
+        // clock 1 already, a hole when it does not.
+        let update: &[u8] = &[
+            1, 3, 9, 0, STRING, 1, 1, b't', 1, b'a', SKIP, 1, STRING, 1, 1, b't', 1, b'c', 0,
+        ];
+        let runs = scan(update).unwrap();
+        assert_eq!(runs.len(), 2);
+        let mut clocks = Clocks::default();
+        assert!(clocks.check(&runs).is_err());
+        clocks.advance(&[Run {
+            client: ClientID::new(9),
+            start: 0,
+            end: 2,
+        }]);
+        assert!(clocks.check(&runs).is_ok());
     }
 }
