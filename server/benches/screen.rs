@@ -34,8 +34,9 @@ fn main() {
         doc.transact()
             .encode_state_as_update_v1(&StateVector::default()),
     )];
-    let room = Doc::new();
-    let clocks = Clocks::of(&room);
+    // The room has everything up to the writer's last keystroke (as it
+    // would, having applied them in order), so every check passes.
+    let clocks = Clocks::of(&doc);
 
     for (name, updates) in [("keystroke", &keystrokes[..]), ("whole table", &whole[..])] {
         let bytes = updates[0].len();
@@ -60,6 +61,8 @@ fn main() {
 
 /// Median over [`ROUNDS`] of the mean time per update of one pass.
 fn median(updates: &[Bytes], mut f: impl FnMut(&Bytes)) -> f64 {
+    // One pass untimed: the first one pays for growing the heap.
+    updates.iter().for_each(&mut f);
     let mut rounds: Vec<f64> = (0..ROUNDS)
         .map(|_| {
             let start = Instant::now();
