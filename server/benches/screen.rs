@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use bytes::Bytes;
-use werktafel_server::screen::{self, Clocks};
+use werktafel_server::screen::{self, Clocks, Depths};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Text, Transact, Update};
 
@@ -37,6 +37,8 @@ fn main() {
     // The room has everything up to the writer's last keystroke (as it
     // would, having applied them in order), so every check passes.
     let clocks = Clocks::of(&doc);
+    // The depths of the writer's note as the room would know them.
+    let depths = Depths::default();
 
     for (name, updates) in [("keystroke", &keystrokes[..]), ("whole table", &whole[..])] {
         let bytes = updates[0].len();
@@ -44,8 +46,9 @@ fn main() {
         let updates: Vec<Bytes> = updates.iter().cycle().take(2_000).cloned().collect();
         let updates = &updates;
         let screened = median(updates, |u| {
-            let runs = screen::scan(u).expect("well formed");
-            black_box(clocks.check(&runs).is_ok());
+            let scan = screen::scan(u).expect("well formed");
+            black_box(clocks.check(&scan.runs).is_ok());
+            black_box(depths.place(&scan.items, &clocks).is_ok());
             black_box(Update::decode_v1(u).is_ok());
         });
         let decode = median(updates, |u| {

@@ -28,7 +28,7 @@ use crate::access::Role;
 use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
-use crate::screen::{self, Clocks};
+use crate::screen::{self, Clocks, Depths};
 use crate::store::{RoomKey, StoreError, build_doc};
 
 /// Identifies one connection within the server.
@@ -179,6 +179,9 @@ struct RoomInner {
     /// The document's clock per client, for [`Clocks::check`]; rebuilt
     /// whenever the document is replaced.
     clocks: Clocks,
+    /// How deep each clock range of the document hangs, for
+    /// [`Depths::place`]; rebuilt from storage with the document.
+    depths: Depths,
 }
 
 /// Watches the server-only maps of a document. The observers belong to the
@@ -326,18 +329,23 @@ impl Room {
         let stored_bytes: u64 = stored.updates.iter().map(|u| u.len() as u64).sum();
         let build_key = key.clone();
         // Replaying a large log is CPU work; keep it off the async workers.
-        let (doc, meta_update) = tokio::task::spawn_blocking(move || {
+        let (doc, meta_update, mut depths) = tokio::task::spawn_blocking(move || {
             let doc = build_doc(&build_key, stored.updates.iter().map(Vec::as_slice))?;
+            let depths = Depths::rebuild(stored.updates.iter().map(Vec::as_slice));
             let before = doc.transact().state_vector();
             let wrote = init(&doc);
             let update = wrote.then(|| doc.transact().encode_state_as_update_v1(&before));
-            Ok::<_, StoreError>((doc, update))
+            Ok::<_, StoreError>((doc, update, depths))
         })
         .await
         .map_err(|_| StoreError::Stopped)??;
 
         let control = read_control(&doc);
         let guard = Guard::watch(&doc);
+        if let Some(scan) = meta_update.as_deref().and_then(|u| screen::scan(u).ok()) {
+            // The meta just written: all of it is new to the depths.
+            depths.commit(depths.place_unchecked(&scan.items, &Clocks::default()));
+        }
         let clocks = Clocks::of(&doc);
         let room = Arc::new_cyclic(|me| Room {
             key,
@@ -361,6 +369,7 @@ impl Room {
                 full_state: None,
                 guard,
                 clocks,
+                depths,
             }),
             max_bytes,
         });
@@ -507,8 +516,10 @@ impl Room {
         let written = Update::decode_v1(&update).is_ok_and(|u| !u.is_empty());
         if written {
             // The server's own update is well formed by construction.
-            if let Ok(runs) = screen::scan(&update) {
-                inner.clocks.advance(&runs);
+            if let Ok(scan) = screen::scan(&update) {
+                let placement = inner.depths.place_unchecked(&scan.items, &inner.clocks);
+                inner.depths.commit(placement);
+                inner.clocks.advance(&scan.runs);
             }
             let update = Bytes::from(update);
             let bytes = protocol::encode_update(&update);
@@ -688,7 +699,7 @@ impl Room {
     ) -> Result<(), RoomError> {
         // Walked before yrs reads a byte of it: some shapes yrs accepts
         // break the document, and one overflowed yrs' stack (`screen`).
-        let runs = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
+        let scan = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
         // yrs can panic on hostile bytes even while decoding (an overflowing
         // delete set, found by the fuzzer); a panic is a refusal here.
         let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
@@ -736,7 +747,11 @@ impl Room {
         }
         inner
             .clocks
-            .check(&runs)
+            .check(&scan.runs)
+            .map_err(RoomError::InvalidUpdate)?;
+        let placement = inner
+            .depths
+            .place(&scan.items, &inner.clocks)
             .map_err(RoomError::InvalidUpdate)?;
         let doc = inner.awareness.doc();
         let origin = Origin::from(peer);
@@ -766,7 +781,10 @@ impl Room {
                     "the update depends on updates the server does not have".into(),
                 ));
             }
-            Ok(Ok(())) => inner.clocks.advance(&runs),
+            Ok(Ok(())) => {
+                inner.depths.commit(placement);
+                inner.clocks.advance(&scan.runs);
+            }
             Ok(Err(error)) => {
                 // yrs may have integrated part of the update before refusing
                 // it; only storage is known to be clean now.
@@ -895,13 +913,16 @@ impl Room {
         };
         tokio::spawn(async move {
             let stored = room.persister.load(room.key.clone()).await;
-            let doc =
-                stored.and_then(|s| build_doc(&room.key, s.updates.iter().map(Vec::as_slice)));
+            let doc = stored.and_then(|s| {
+                let doc = build_doc(&room.key, s.updates.iter().map(Vec::as_slice))?;
+                Ok((doc, Depths::rebuild(s.updates.iter().map(Vec::as_slice))))
+            });
             let mut inner = room.lock();
             let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
-                Ok(doc) => {
+                Ok((doc, depths)) => {
                     inner.full_state = None;
+                    inner.depths = depths;
                     inner.guard = Guard::watch(&doc);
                     inner.control = read_control(&doc);
                     inner.clocks = Clocks::of(&doc);

@@ -25,6 +25,9 @@
 //!   100,000 deep overflowed the stack and aborted the whole server.
 //! - **Each client once, nothing after the delete set**: what yrs would
 //!   merge or ignore differently from Yjs.
+//! - **No shared type nested deeper than [`MAX_TYPE_DEPTH`]** ([`Depths`]):
+//!   yrs deletes and converts nested types by recursion too, and a chain of
+//!   5,000 maps overflowed its stack the same way.
 //!
 //! The walk reads the bytes once, without allocating for the content, and
 //! runs before yrs decodes anything. The hole check needs the document's
@@ -34,6 +37,10 @@
 
 use smallvec::SmallVec;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
+
+mod depths;
+
+pub use depths::{Depths, MAX_TYPE_DEPTH, Placement};
 
 /// The deepest nesting of arrays and maps inside one value of an update.
 /// Werktafel's schema nests two levels; stock Yjs data rarely more than a
@@ -74,10 +81,44 @@ pub struct Run {
 /// What an update inserts, in order: one run per client unless it skips.
 pub type Runs = SmallVec<[Run; 2]>;
 
+/// Where an item hangs in the document, as its bytes say: under a root or
+/// a parent type, or next to its origin (else its right origin), sharing
+/// that one's parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    Root,
+    Parent(ClientID, u32),
+    Beside {
+        origin: Option<(ClientID, u32)>,
+        right: Option<(ClientID, u32)>,
+    },
+    /// A collected block: no parent.
+    Nowhere,
+}
+
+/// One block an update inserts (skips left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    pub client: ClientID,
+    pub clock: u32,
+    pub len: u32,
+    pub anchor: Anchor,
+    /// A shared type (map, text, array, XML).
+    pub shared: bool,
+}
+
+/// What [`scan`] found in an update.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub runs: Runs,
+    pub items: SmallVec<[Item; 2]>,
+}
+
 /// Walks `update` (lib0 v1) and returns what it inserts, or why it is refused.
-pub fn scan(update: &[u8]) -> Result<Runs, String> {
+pub fn scan(update: &[u8]) -> Result<Scan, String> {
     let mut bytes = Bytes { buf: update, at: 0 };
     let mut runs = Runs::new();
+    let mut items = SmallVec::new();
     let clients = bytes.u32("number of clients")?;
     let mut seen: SmallVec<[u64; 4]> = SmallVec::new();
     for _ in 0..clients {
@@ -92,11 +133,20 @@ pub fn scan(update: &[u8]) -> Result<Runs, String> {
         let mut open = false;
         for _ in 0..structs {
             let info = bytes.u8("info")?;
-            let (len, skip) = block(&mut bytes, info)?;
+            let (len, placed) = block(&mut bytes, info)?;
             let end = clock.checked_add(len).ok_or_else(|| {
                 format!("a block of client {client} at clock {clock} runs past 2^32")
             })?;
-            if skip {
+            if let Some((anchor, shared)) = placed.filter(|_| len > 0) {
+                items.push(Item {
+                    client,
+                    clock,
+                    len,
+                    anchor,
+                    shared,
+                });
+            }
+            if placed.is_none() {
                 open = false;
             } else if len > 0 {
                 match runs.last_mut() {
@@ -119,39 +169,50 @@ pub fn scan(update: &[u8]) -> Result<Runs, String> {
             update.len() - bytes.at
         ));
     }
-    Ok(runs)
+    Ok(Scan { runs, items })
 }
 
-/// Reads one block; returns its length in clocks and whether it is a skip.
-fn block(bytes: &mut Bytes<'_>, info: u8) -> Result<(u32, bool), String> {
+/// Reads one block; returns its length in clocks and, unless it is a skip,
+/// where it hangs and whether it is a shared type.
+#[allow(clippy::type_complexity)]
+fn block(bytes: &mut Bytes<'_>, info: u8) -> Result<(u32, Option<(Anchor, bool)>), String> {
     match info {
         GC | SKIP => {
             let len = bytes.u32("length")?;
             if len == 0 {
                 return Err("an empty block".into());
             }
-            return Ok((len, info == SKIP));
+            let placed = (info == GC).then_some((Anchor::Nowhere, false));
+            return Ok((len, placed));
         }
         _ => {}
     }
     let content = info & 0x1f;
-    if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) != 0 {
-        if info & HAS_ORIGIN != 0 {
-            bytes.id()?;
-        }
-        if info & HAS_RIGHT_ORIGIN != 0 {
-            bytes.id()?;
-        }
-    } else {
-        if bytes.var("parent info")? == 1 {
-            bytes.str("parent name")?;
+    let anchor = if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) != 0 {
+        let origin = if info & HAS_ORIGIN != 0 {
+            Some(bytes.id()?)
         } else {
-            bytes.id()?;
-        }
+            None
+        };
+        let right = if info & HAS_RIGHT_ORIGIN != 0 {
+            Some(bytes.id()?)
+        } else {
+            None
+        };
+        Anchor::Beside { origin, right }
+    } else {
+        let anchor = if bytes.var("parent info")? == 1 {
+            bytes.str("parent name")?;
+            Anchor::Root
+        } else {
+            let (client, clock) = bytes.id()?;
+            Anchor::Parent(client, clock)
+        };
         if info & HAS_PARENT_SUB != 0 {
             bytes.str("parent key")?;
         }
-    }
+        anchor
+    };
     let len = match content {
         DELETED => bytes.u32("deleted length")?,
         BINARY => {
@@ -192,7 +253,7 @@ fn block(bytes: &mut Bytes<'_>, info: u8) -> Result<(u32, bool), String> {
         DOC => return Err("subdocuments are not part of a table".into()),
         other => return Err(format!("unknown content ref {other} (info {info:#04x})")),
     };
-    Ok((len, false))
+    Ok((len, Some((anchor, content == TYPE))))
 }
 
 /// Skips one lib0 `Any` value, refusing nesting deeper than [`MAX_ANY_DEPTH`].
@@ -305,10 +366,9 @@ impl<'a> Bytes<'a> {
         Ok(client)
     }
 
-    fn id(&mut self) -> Result<(), String> {
-        self.client()?;
-        self.u32("clock")?;
-        Ok(())
+    fn id(&mut self) -> Result<(ClientID, u32), String> {
+        let client = ClientID::new(self.client()?);
+        Ok((client, self.u32("clock")?))
     }
 
     fn skip(&mut self, len: usize, what: &str) -> Result<(), String> {
@@ -402,7 +462,7 @@ mod tests {
         let doc = Doc::with_client_id(7);
         typed(&doc, 0, "hallo");
         let update = typed(&doc, 2, "😀é");
-        let runs = scan(&update).expect("well formed");
+        let runs = scan(&update).expect("well formed").runs;
         // The emoji counts two UTF-16 units, as Yjs counts it.
         assert_eq!(
             &runs[..],
@@ -492,9 +552,9 @@ mod tests {
     #[test]
     fn a_block_beyond_the_clients_clock_is_a_hole() {
         let writer = Doc::with_client_id(9);
-        let first = scan(&typed(&writer, 0, "a")).unwrap();
+        let first = scan(&typed(&writer, 0, "a")).unwrap().runs;
         let second_update = typed(&writer, 1, "b");
-        let second = scan(&second_update).unwrap();
+        let second = scan(&second_update).unwrap().runs;
         let room = Doc::new();
         let mut clocks = Clocks::of(&room);
         let error = clocks.check(&second).expect_err("clock 1 without clock 0");
@@ -521,7 +581,7 @@ mod tests {
         let update: &[u8] = &[
             1, 3, 9, 0, STRING, 1, 1, b't', 1, b'a', SKIP, 1, STRING, 1, 1, b't', 1, b'c', 0,
         ];
-        let runs = scan(update).unwrap();
+        let runs = scan(update).unwrap().runs;
         assert_eq!(runs.len(), 2);
         let mut clocks = Clocks::default();
         assert!(clocks.check(&runs).is_err());

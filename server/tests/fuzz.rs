@@ -311,3 +311,30 @@ fn a_presence_clock_at_the_limit_is_refused() {
         "{outcome:?}"
     );
 }
+
+/// Found by reading yrs (finding 10): yrs deletes and converts nested
+/// shared types by recursion. A chain of 5,000 maps, each inside the last
+/// (one update of 40 KB), was accepted; converting it to JSON (the summary,
+/// the exports, this harness's checks) or deleting it overflowed the stack,
+/// which aborts the whole server. Fixed in `screen::Depths`: the room knows
+/// how deep every item hangs and refuses a shared type deeper than
+/// `MAX_TYPE_DEPTH`.
+#[test]
+fn a_deep_chain_of_shared_types_is_refused() {
+    use yrs::{Map, MapPrelim, MapRef, ReadTxn, StateVector, Transact};
+    let doc = yrs::Doc::with_client_id(77);
+    let notes = doc.get_or_insert_map("notes");
+    {
+        let mut txn = doc.transact_mut();
+        let mut map: MapRef = notes.insert(&mut txn, "n", MapPrelim::default());
+        for _ in 0..5_000 {
+            map = map.insert(&mut txn, "c", MapPrelim::default());
+        }
+    }
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    let frame = werktafel_server::protocol::encode_update(&update).to_vec();
+    let outcome = feed(&[Step::new(0, frame)]);
+    assert_eq!((outcome.accepted, outcome.refused), (0, 1), "{outcome:?}");
+}

@@ -1,5 +1,6 @@
 //! Every update stock Yjs makes for a range of edits passes the server's
-//! update screen, and the screen's view of what each inserts is yrs' own.
+//! update screen (no hole, no depth past the limit), and the screen's view
+//! of what each inserts is yrs' own.
 //! The updates were written by `tests/interop/yjs-updates.mjs` (Yjs 13.6):
 //! text with an emoji, formats and an embed, maps with numbers, arrays and
 //! nested values, deletes, XML elements and text, the whole state and a
@@ -20,10 +21,23 @@ fn stock_yjs_updates_pass_the_screen_as_yrs_reads_them() {
         .collect();
     files.sort();
     assert!(files.len() >= 30, "only {} fixtures", files.len());
+    // The updates of one document, in order: the room's clocks and depths
+    // follow them, and none is refused for a hole or its depth.
+    let mut clocks = screen::Clocks::default();
+    let mut depths = screen::Depths::default();
     for file in files {
         let bytes = std::fs::read(&file).expect("reading a fixture");
-        let runs =
+        let scan =
             screen::scan(&bytes).unwrap_or_else(|e| panic!("{}: refused: {e}", file.display()));
+        clocks
+            .check(&scan.runs)
+            .unwrap_or_else(|e| panic!("{}: a hole: {e}", file.display()));
+        let placement = depths
+            .place(&scan.items, &clocks)
+            .unwrap_or_else(|e| panic!("{}: too deep: {e}", file.display()));
+        depths.commit(placement);
+        clocks.advance(&scan.runs);
+        let runs = scan.runs;
         let update = Update::decode_v1(&bytes).expect("yrs reads it");
         assert_eq!(
             merged(runs.iter().map(|r| (r.client, r.start..r.end)).collect()),
