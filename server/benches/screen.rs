@@ -38,7 +38,7 @@ fn main() {
     // would, having applied them in order), so every check passes.
     let clocks = Clocks::of(&doc);
     // The depths of the writer's note as the room would know them.
-    let depths = Depths::default();
+    let depths = Depths::rebuild([whole[0].as_ref()]);
 
     for (name, updates) in [("keystroke", &keystrokes[..]), ("whole table", &whole[..])] {
         let bytes = updates[0].len();

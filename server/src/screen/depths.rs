@@ -130,6 +130,30 @@ impl Depths {
         }
     }
 
+    /// The depth of an update's only item.
+    fn lone(&self, item: &Item) -> u16 {
+        let outside = |(client, clock): (ClientID, u32)| {
+            let own = client == item.client && (item.clock..item.clock + item.len).contains(&clock);
+            if own {
+                UNKNOWN
+            } else {
+                self.known((client, clock))
+            }
+        };
+        match item.anchor {
+            Anchor::Root => 1,
+            Anchor::Nowhere => UNKNOWN,
+            Anchor::Parent(client, clock) => match outside((client, clock)) {
+                UNKNOWN => UNKNOWN,
+                d => d.saturating_add(1).min(UNKNOWN - 3),
+            },
+            Anchor::Beside { origin, right } => match origin.map_or(UNKNOWN, outside) {
+                UNKNOWN => right.map_or(UNKNOWN, outside),
+                d => d,
+            },
+        }
+    }
+
     /// The depth the document has for one clock of one client.
     fn known(&self, (client, clock): (ClientID, u32)) -> u16 {
         let Some(spans) = self.clients.get(&client) else {
@@ -146,6 +170,10 @@ impl Depths {
     /// this update first (items may name items that come later in it) and
     /// in the document after. Iterative, with each item worked out once.
     fn resolve(&self, items: &[Item]) -> SmallVec<[u16; 2]> {
+        if let [item] = items {
+            // A keystroke: one item, naming only what the document has.
+            return SmallVec::from_elem(self.lone(item), 1);
+        }
         const TODO: u16 = UNKNOWN - 1;
         const BUSY: u16 = UNKNOWN - 2;
         let mut depth: SmallVec<[u16; 2]> = SmallVec::from_elem(TODO, items.len());
@@ -163,7 +191,7 @@ impl Depths {
                 .copied()
                 .filter(|&i| items[i].client == client && items[i].clock <= clock)
         };
-        let mut stack: Vec<usize> = Vec::new();
+        let mut stack: SmallVec<[usize; 8]> = SmallVec::new();
         for first in 0..items.len() {
             if depth[first] != TODO {
                 continue;
