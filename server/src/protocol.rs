@@ -72,8 +72,8 @@ pub enum ProtocolError {
 /// from 0, once per change of its presence (at most every few seconds), so
 /// it never gets near; yrs adds one to a stored clock when a state is
 /// removed (a peer leaving, a state expiring), which overflows at
-/// `u32::MAX` (found by the fuzzer; a panic with overflow checks, which
-/// yrs runs with in every build, see the root `Cargo.toml`).
+/// `u32::MAX` (found by the fuzzer): a panic under the room lock where
+/// overflow checks are on (debug builds, the fuzz build), a wrap elsewhere.
 pub const MAX_AWARENESS_CLOCK: u32 = i32::MAX as u32;
 
 /// Decodes every message in one binary frame, or refuses the whole frame.

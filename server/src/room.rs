@@ -329,12 +329,14 @@ impl Room {
         let stored_bytes: u64 = stored.updates.iter().map(|u| u.len() as u64).sum();
         let build_key = key.clone();
         // Replaying a large log is CPU work; keep it off the async workers.
-        let (doc, meta_update, mut depths) = tokio::task::spawn_blocking(move || {
+        let (doc, meta_update, depths) = tokio::task::spawn_blocking(move || {
             let doc = build_doc(&build_key, stored.updates.iter().map(Vec::as_slice))?;
-            let depths = Depths::rebuild(stored.updates.iter().map(Vec::as_slice));
             let before = doc.transact().state_vector();
             let wrote = init(&doc);
             let update = wrote.then(|| doc.transact().encode_state_as_update_v1(&before));
+            // What is stored and the meta just written, in that order.
+            let written = stored.updates.iter().map(Vec::as_slice);
+            let depths = Depths::rebuild(written.chain(update.as_deref()));
             Ok::<_, StoreError>((doc, update, depths))
         })
         .await
@@ -342,10 +344,6 @@ impl Room {
 
         let control = read_control(&doc);
         let guard = Guard::watch(&doc);
-        if let Some(scan) = meta_update.as_deref().and_then(|u| screen::scan(u).ok()) {
-            // The meta just written: all of it is new to the depths.
-            depths.commit(depths.place_unchecked(&scan.items, &Clocks::default()));
-        }
         let clocks = Clocks::of(&doc);
         let room = Arc::new_cyclic(|me| Room {
             key,
@@ -519,7 +517,7 @@ impl Room {
             if let Ok(scan) = screen::scan(&update) {
                 let placement = inner.depths.place_unchecked(&scan.items, &inner.clocks);
                 inner.depths.commit(placement);
-                inner.clocks.advance(&scan.runs);
+                inner.clocks.advance(&scan.items);
             }
             let update = Bytes::from(update);
             let bytes = protocol::encode_update(&update);
@@ -747,7 +745,7 @@ impl Room {
         }
         inner
             .clocks
-            .check(&scan.runs)
+            .check(&scan.items)
             .map_err(RoomError::InvalidUpdate)?;
         let placement = inner
             .depths
@@ -783,7 +781,7 @@ impl Room {
             }
             Ok(Ok(())) => {
                 inner.depths.commit(placement);
-                inner.clocks.advance(&scan.runs);
+                inner.clocks.advance(&scan.items);
             }
             Ok(Err(error)) => {
                 // yrs may have integrated part of the update before refusing
@@ -928,8 +926,8 @@ impl Room {
                     inner.clocks = Clocks::of(&doc);
                     *inner.awareness.doc_mut() = doc;
                     tracing::info!(room = %room.key, "table reloaded from storage");
-                    let sv = inner.awareness.doc().transact().state_vector();
-                    send_all(&mut inner.peers, &protocol::encode_sync_step1(&sv), None);
+                    let step1 = protocol::encode_sync_step1(inner.clocks.state_vector());
+                    send_all(&mut inner.peers, &step1, None);
                     for item in backlog {
                         match item {
                             Backlogged::Answer { peer, sv, reply } => {

@@ -2,7 +2,7 @@
 //! bytes as the Yjs v1 format defines them, refusing every shape that yrs
 //! 0.28 cannot keep or write back, or that Yjs itself would not read. Each
 //! rule comes from a fuzz finding or from reading yrs' decoder next to
-//! Yjs' (`docs/fuzzing.md`, findings 5 to 9):
+//! Yjs' (`docs/fuzzing.md`, findings 5 to 10):
 //!
 //! - **No hole in a client's clocks.** Where Yjs keeps a block whose
 //!   earlier clocks it lacks pending, yrs integrates it behind a `Skip`
@@ -70,17 +70,6 @@ const HAS_PARENT_SUB: u8 = 0x20;
 const TYPE_XML_ELEMENT: u8 = 3;
 const TYPE_XML_HOOK: u8 = 5;
 
-/// One unbroken run of clocks an update inserts for one client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Run {
-    pub client: ClientID,
-    pub start: u32,
-    pub end: u32,
-}
-
-/// What an update inserts, in order: one run per client unless it skips.
-pub type Runs = SmallVec<[Run; 2]>;
-
 /// Where an item hangs in the document, as its bytes say: under a root or
 /// a parent type, or next to its origin (else its right origin), sharing
 /// that one's parent.
@@ -96,7 +85,8 @@ pub enum Anchor {
     Nowhere,
 }
 
-/// One block an update inserts (skips left out).
+/// One block an update inserts (skips and empty items left out), in the
+/// update's order: a client's blocks together, by clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Item {
     pub client: ClientID,
@@ -110,27 +100,21 @@ pub struct Item {
 /// What [`scan`] found in an update.
 #[derive(Debug, Default)]
 pub struct Scan {
-    pub runs: Runs,
     pub items: SmallVec<[Item; 2]>,
 }
 
 /// Walks `update` (lib0 v1) and returns what it inserts, or why it is refused.
 pub fn scan(update: &[u8]) -> Result<Scan, String> {
     let mut bytes = Bytes { buf: update, at: 0 };
-    let mut runs = Runs::new();
     let mut items = SmallVec::new();
     let clients = bytes.u32("number of clients")?;
     let mut seen: SmallVec<[u64; 4]> = SmallVec::new();
     for _ in 0..clients {
         let structs = bytes.u32("number of blocks")?;
         let client = bytes.client()?;
-        if seen.contains(&client) {
-            return Err(format!("client {client} is listed twice"));
-        }
         seen.push(client);
         let client = ClientID::new(client);
         let mut clock = bytes.u32("clock")?;
-        let mut open = false;
         for _ in 0..structs {
             let info = bytes.u8("info")?;
             let (len, placed) = block(&mut bytes, info)?;
@@ -146,21 +130,14 @@ pub fn scan(update: &[u8]) -> Result<Scan, String> {
                     shared,
                 });
             }
-            if placed.is_none() {
-                open = false;
-            } else if len > 0 {
-                match runs.last_mut() {
-                    Some(run) if open => run.end = end,
-                    _ => runs.push(Run {
-                        client,
-                        start: clock,
-                        end,
-                    }),
-                }
-                open = true;
-            }
             clock = end;
         }
+    }
+    // Sorted once rather than searched per client: a hostile update may
+    // list a million clients.
+    seen.sort_unstable();
+    if let Some(pair) = seen.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(format!("client {} is listed twice", pair[0]));
     }
     delete_set(&mut bytes)?;
     if bytes.at != update.len() {
@@ -169,7 +146,7 @@ pub fn scan(update: &[u8]) -> Result<Scan, String> {
             update.len() - bytes.at
         ));
     }
-    Ok(Scan { runs, items })
+    Ok(Scan { items })
 }
 
 /// Reads one block; returns its length in clocks and, unless it is a skip,
@@ -404,33 +381,36 @@ impl Clocks {
     }
 
     /// Refuses an update with a block beyond what the room has of its
-    /// client (a hole); `runs` is what it inserts ([`scan`]).
-    pub fn check(&self, runs: &[Run]) -> Result<(), String> {
-        let mut known: SmallVec<[(ClientID, u32); 2]> = SmallVec::new();
-        for run in runs {
-            let have = match known.iter_mut().find(|(c, _)| *c == run.client) {
-                Some((_, clock)) => clock,
-                None => {
-                    known.push((run.client, self.0.get(&run.client)));
-                    &mut known.last_mut().expect("just pushed").1
-                }
+    /// client (a hole); `items` is what it inserts ([`scan`]: each client's
+    /// blocks together, by clock).
+    pub fn check(&self, items: &[Item]) -> Result<(), String> {
+        let mut current: Option<(ClientID, u32)> = None;
+        for item in items {
+            let have = match &mut current {
+                Some((client, have)) if *client == item.client => have,
+                _ => &mut current.insert((item.client, self.0.get(&item.client))).1,
             };
-            if run.start > *have {
+            if item.clock > *have {
                 return Err(format!(
                     "the update starts client {} at clock {} but the table has it up to {have}",
-                    run.client, run.start
+                    item.client, item.clock
                 ));
             }
-            *have = (*have).max(run.end);
+            *have = (*have).max(item.clock + item.len);
         }
         Ok(())
     }
 
     /// Takes in what an applied update inserted.
-    pub fn advance(&mut self, runs: &[Run]) {
-        for run in runs {
-            self.0.set_max(run.client, run.end);
+    pub fn advance(&mut self, items: &[Item]) {
+        for item in items {
+            self.0.set_max(item.client, item.clock + item.len);
         }
+    }
+
+    /// The state vector these clocks make (a sync step 1 asks for what lies beyond).
+    pub fn state_vector(&self) -> &StateVector {
+        &self.0
     }
 
     /// The clock of one client (0 when the document has nothing of it).
@@ -458,19 +438,18 @@ mod tests {
     }
 
     #[test]
-    fn a_keystroke_is_one_run() {
+    fn a_keystroke_is_one_item() {
         let doc = Doc::with_client_id(7);
         typed(&doc, 0, "hallo");
         let update = typed(&doc, 2, "😀é");
-        let runs = scan(&update).expect("well formed").runs;
+        let items = scan(&update).expect("well formed").items;
         // The emoji counts two UTF-16 units, as Yjs counts it.
         assert_eq!(
-            &runs[..],
-            &[Run {
-                client: ClientID::new(7),
-                start: 5,
-                end: 8,
-            }]
+            items
+                .iter()
+                .map(|i| (i.client, i.clock, i.len))
+                .collect::<Vec<_>>(),
+            [(ClientID::new(7), 5, 3)]
         );
     }
 
@@ -552,9 +531,9 @@ mod tests {
     #[test]
     fn a_block_beyond_the_clients_clock_is_a_hole() {
         let writer = Doc::with_client_id(9);
-        let first = scan(&typed(&writer, 0, "a")).unwrap().runs;
+        let first = scan(&typed(&writer, 0, "a")).unwrap().items;
         let second_update = typed(&writer, 1, "b");
-        let second = scan(&second_update).unwrap().runs;
+        let second = scan(&second_update).unwrap().items;
         let room = Doc::new();
         let mut clocks = Clocks::of(&room);
         let error = clocks.check(&second).expect_err("clock 1 without clock 0");
@@ -581,15 +560,13 @@ mod tests {
         let update: &[u8] = &[
             1, 3, 9, 0, STRING, 1, 1, b't', 1, b'a', SKIP, 1, STRING, 1, 1, b't', 1, b'c', 0,
         ];
-        let runs = scan(update).unwrap().runs;
-        assert_eq!(runs.len(), 2);
+        let items = scan(update).unwrap().items;
+        assert_eq!(items.len(), 2);
         let mut clocks = Clocks::default();
-        assert!(clocks.check(&runs).is_err());
-        clocks.advance(&[Run {
-            client: ClientID::new(9),
-            start: 0,
-            end: 2,
-        }]);
-        assert!(clocks.check(&runs).is_ok());
+        assert!(clocks.check(&items).is_err());
+        let mut skipped = items[0];
+        skipped.len = 2;
+        clocks.advance(&[skipped]);
+        assert!(clocks.check(&items).is_ok());
     }
 }

@@ -30,17 +30,22 @@ fn stock_yjs_updates_pass_the_screen_as_yrs_reads_them() {
         let scan =
             screen::scan(&bytes).unwrap_or_else(|e| panic!("{}: refused: {e}", file.display()));
         clocks
-            .check(&scan.runs)
+            .check(&scan.items)
             .unwrap_or_else(|e| panic!("{}: a hole: {e}", file.display()));
         let placement = depths
             .place(&scan.items, &clocks)
             .unwrap_or_else(|e| panic!("{}: too deep: {e}", file.display()));
         depths.commit(placement);
-        clocks.advance(&scan.runs);
-        let runs = scan.runs;
+        clocks.advance(&scan.items);
+
         let update = Update::decode_v1(&bytes).expect("yrs reads it");
         assert_eq!(
-            merged(runs.iter().map(|r| (r.client, r.start..r.end)).collect()),
+            merged(
+                scan.items
+                    .iter()
+                    .map(|i| (i.client, i.clock..i.clock + i.len))
+                    .collect()
+            ),
             merged(
                 update
                     .insertions(true)

@@ -65,7 +65,7 @@ impl Depths {
             };
             let placement = depths.place_unchecked(&scan.items, &clocks);
             depths.commit(placement);
-            clocks.advance(&scan.runs);
+            clocks.advance(&scan.items);
         }
         depths
     }
@@ -291,9 +291,8 @@ mod tests {
             text.insert(&mut txn, 5, "!");
             txn.encode_update_v1()
         };
-        let clocks = Clocks::of(&Doc::new());
-        let mut clocks = clocks;
-        clocks.advance(&scan(&update).unwrap().runs);
+        let mut clocks = Clocks::default();
+        clocks.advance(&scan(&update).unwrap().items);
         let scan = scan(&more).unwrap();
         let placement = depths.place(&scan.items, &clocks).unwrap();
         assert_eq!(placement.spans[0].1.depth, 3);
@@ -330,7 +329,7 @@ mod tests {
                 Ok(placement) => {
                     assert!(level <= u32::from(MAX_TYPE_DEPTH));
                     depths.commit(placement);
-                    clocks.advance(&scan.runs);
+                    clocks.advance(&scan.items);
                 }
                 Err(error) => {
                     assert_eq!(level, u32::from(MAX_TYPE_DEPTH) + 1, "{error}");
