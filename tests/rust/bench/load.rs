@@ -7,6 +7,7 @@
 //! same load. See `docs/benchmarks.md` for how it is run.
 
 mod header;
+mod hostile;
 mod join;
 mod peer;
 mod report;
@@ -117,6 +118,14 @@ struct Cli {
     /// The pid of the server given with `--addr`, to report its CPU use.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The plenary key of the server given with `--addr` (`hostile`: the
+    /// export loops use it).
+    #[arg(long)]
+    view_key: Option<String>,
+    /// `hostile`: run the same load and `/healthz` probe without the
+    /// attackers, as the baseline.
+    #[arg(long)]
+    no_attack: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,6 +155,11 @@ enum Scenario {
     /// The workshop with presence at 1 Hz for 10 minutes, watching the
     /// server's memory and open files for drift.
     Soak,
+    /// The workshop while key-holders attack (issue 10: a theme bomb,
+    /// summary and export loops, slow headers, 300 live-summary streams, a
+    /// presence flood), with `/healthz` timed throughout; `--no-attack` is
+    /// the same run without the attackers.
+    Hostile,
 }
 
 /// The load a run applies, the scenario with the CLI's overrides.
@@ -188,6 +202,7 @@ fn main() -> anyhow::Result<()> {
 pub struct Target {
     pub addr: String,
     pub key: String,
+    pub view_key: Option<String>,
     pub server_pid: Option<u32>,
     /// Keeps a server the bench started alive until the end of the run.
     _server: Option<Server>,
@@ -201,6 +216,7 @@ impl Target {
             Some(addr) => Target {
                 addr: addr.clone(),
                 key: cli.key.clone().unwrap_or_default(),
+                view_key: cli.view_key.clone(),
                 server_pid: cli.server_pid,
                 _server: None,
                 _data: None,
@@ -221,6 +237,7 @@ impl Target {
                 Target {
                     addr: server.addr.clone(),
                     key: server.keys.join.clone(),
+                    view_key: Some(server.keys.view.clone()),
                     server_pid: server.pid(),
                     _server: Some(server),
                     _data: Some(data),
@@ -310,6 +327,16 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
         );
     }
 
+    let attack = (cli.scenario == Scenario::Hostile).then(|| {
+        let aim = hostile::Aim {
+            addr: addr.clone(),
+            event: plan.event.clone(),
+            join_key: target.key.clone(),
+            view_key: target.view_key.clone(),
+        };
+        let attackers = (!cli.no_attack).then(hostile::Attack::default);
+        hostile::start(aim, attackers, phase.clone())
+    });
     phase_tx.send_replace(Phase::Warmup);
     tokio::time::sleep(plan.warmup).await;
     let rss_connected = target.rss_kib("VmRSS");
@@ -327,6 +354,10 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     }
     phase_tx.send_replace(Phase::Drain);
     let cpu = CpuClock::now(server_pid).since(&cpu_start);
+    let attacked = match attack {
+        Some(running) => Some(running.finish().await),
+        None => None,
+    };
     tokio::time::sleep(DRAIN).await;
     phase_tx.send_replace(Phase::Stop);
 
@@ -351,6 +382,19 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     let report = Report::new(&plan, &addr, connect_time, readings, stats);
     println!("{report}");
     println!("result {}", report.json(&cli.label));
+    if let Some(outcome) = attacked {
+        let json = outcome.json(!cli.no_attack);
+        let ms = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1} ms"));
+        println!(
+            "hostile         attackers {}   /healthz p50 {}   p99 {}   max {}   timeouts {}",
+            !cli.no_attack,
+            ms(outcome.percentile_ms(50.0)),
+            ms(outcome.percentile_ms(99.0)),
+            ms(outcome.healthz_us.last().map(|&v| f64::from(v) / 1000.0)),
+            outcome.healthz_timeouts
+        );
+        println!("hostile {json}");
+    }
     Ok(())
 }
 
@@ -358,7 +402,7 @@ impl Plan {
     fn from_cli(cli: &Cli) -> anyhow::Result<Plan> {
         use Scenario as S;
         let (tables, clients, writers, rate) = match cli.scenario {
-            S::Workshop | S::WorkshopPresence | S::Soak => (4, 50, 5, 2.0),
+            S::Workshop | S::WorkshopPresence | S::Soak | S::Hostile => (4, 50, 5, 2.0),
             S::ManyRooms => (20, 50, 5, 2.0),
             S::BigRooms => (4, 500, 5, 2.0),
             S::Connections => (4, 500, 1, 2.0),
@@ -373,7 +417,7 @@ impl Plan {
             S::Idle | S::Saturation | S::JoinStorm | S::FreshSync => {
                 (Presence::None, AWARENESS_RENEW.as_secs_f64())
             }
-            S::Workshop | S::Connections | S::BigRooms => {
+            S::Workshop | S::Connections | S::BigRooms | S::Hostile => {
                 (Presence::Join, AWARENESS_RENEW.as_secs_f64())
             }
         };
