@@ -9,7 +9,7 @@
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
 //! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
-//! - [`store`]: the `Store` trait and SQLite
+//! - [`store`]: the `Store` trait and SQLite · [`quarantine`]: stored documents that fail the screen
 //! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
@@ -31,6 +31,7 @@ pub mod memory_store;
 pub mod metrics;
 pub mod persist;
 pub mod protocol;
+pub mod quarantine;
 pub mod room;
 pub mod rooms;
 pub mod screen;
