@@ -58,19 +58,37 @@ pub async fn summary(
 }
 
 /// `GET /api/events/{event}/summary/live`: server-sent events, one `summary`
-/// event now and one after every change (debounced), for the plenary screen.
+/// event now and one after every change (debounced), for the plenary screen
+/// and the facilitator's console. Participants never open it (403). Each
+/// stream holds a place in the connection gate, like a sync connection,
+/// until it ends: past the caps, 429.
 pub async fn summary_live(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    axum::Extension(role): axum::Extension<crate::access::Role>,
+    axum::extract::ConnectInfo(remote): axum::extract::ConnectInfo<std::net::SocketAddr>,
 ) -> Result<Response, AppError> {
     use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
     state.event_by_slug(&slug)?;
+    if role == crate::access::Role::Participant {
+        return Err(AppError::Forbidden(
+            "the live summary needs the plenary or facilitator link",
+        ));
+    }
+    let ticket = state
+        .gate()
+        .admit(remote.ip(), state.limits())
+        .map_err(|refusal| {
+            tracing::warn!(remote = %remote.ip(), %refusal, "summary stream refused");
+            AppError::TooMany(refusal.to_string())
+        })?;
     let rx = state.summary_feed()?.subscribe();
     let shutdown = state.shutdown().clone();
     // The first event carries the current summary; each later one a change.
+    // The ticket lives in the stream's state: dropped with the stream.
     let stream = futures_util::stream::unfold(
-        (rx, shutdown, true),
-        |(mut rx, shutdown, first)| async move {
+        (rx, shutdown, true, ticket),
+        |(mut rx, shutdown, first, ticket)| async move {
             if !first {
                 tokio::select! {
                     _ = shutdown.cancelled() => return None,
@@ -81,7 +99,7 @@ pub async fn summary_live(
             let event = SseEvent::default().event("summary").data(json.as_ref());
             Some((
                 Ok::<_, std::convert::Infallible>(event),
-                (rx, shutdown, false),
+                (rx, shutdown, false, ticket),
             ))
         },
     );

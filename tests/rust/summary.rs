@@ -87,3 +87,65 @@ async fn without_viewers_the_summary_is_computed_on_demand() -> anyhow::Result<(
     );
     Ok(())
 }
+
+/// Opens `path` as an event stream and reads only the response head:
+/// its status, and the socket (closing it ends the stream).
+async fn open_stream(addr: &str, path: &str) -> anyhow::Result<(u16, tokio::net::TcpStream)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await?;
+    socket
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        let n = tokio::time::timeout(WAIT, socket.read(&mut byte)).await??;
+        anyhow::ensure!(n == 1, "closed after {:?}", String::from_utf8_lossy(&head));
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, socket))
+}
+
+#[tokio::test]
+async fn summary_streams_take_a_place_in_the_gate_and_participants_get_none() -> anyhow::Result<()>
+{
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--max-connections-per-address", "2"]).await?;
+    let live = |key: &str| format!("/api/events/atelierdag-2022/summary/live?key={key}");
+
+    // The plenary is the viewer's and the console the facilitator's; a
+    // participant's key opens no stream.
+    let (status, body) = server.get_raw(&live(&server.keys.join)).await?;
+    assert_eq!(status, 403, "{body}");
+
+    let (first, first_socket) = open_stream(&server.addr, &live(&server.keys.view)).await?;
+    let (second, _second_socket) =
+        open_stream(&server.addr, &live(&server.keys.facilitate)).await?;
+    assert_eq!((first, second), (200, 200));
+    let (status, body) = server.get_raw(&live(&server.keys.view)).await?;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("maximum of 2"), "{body}");
+
+    // A closed stream frees its place once the server notices (each try
+    // is a round trip; refused tries do not hold one).
+    drop(first_socket);
+    let mut statuses = Vec::new();
+    for _ in 0..200 {
+        let (status, socket) = open_stream(&server.addr, &live(&server.keys.view)).await?;
+        statuses.push(status);
+        if status == 200 {
+            drop(socket);
+            return Ok(());
+        }
+    }
+    anyhow::bail!("no place came free: {statuses:?}");
+}
