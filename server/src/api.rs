@@ -57,32 +57,70 @@ pub async fn summary(
         .into_response())
 }
 
-/// `GET /api/events/{event}/summary/live`: server-sent events, one `summary`
-/// event now and one after every change (debounced), for the plenary screen.
+/// `GET /api/events/{event}/summary/live`: server-sent events, the whole
+/// summary now (`summary`) and after every change (debounced) what changed
+/// (`delta`, a JSON Patch; see [`crate::summary_feed`]), for the plenary
+/// screen and the facilitator's console. Participants never open it (403). Each
+/// stream holds a place in the connection gate, like a sync connection,
+/// until it ends: past the caps, 429.
 pub async fn summary_live(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    axum::Extension(role): axum::Extension<crate::access::Role>,
+    axum::extract::ConnectInfo(remote): axum::extract::ConnectInfo<std::net::SocketAddr>,
 ) -> Result<Response, AppError> {
     use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
     state.event_by_slug(&slug)?;
+    if role == crate::access::Role::Participant {
+        return Err(AppError::Forbidden(
+            "the live summary needs the plenary or facilitator link",
+        ));
+    }
+    let ticket = state
+        .gate()
+        .admit(remote.ip(), state.limits())
+        .map_err(|refusal| {
+            tracing::warn!(remote = %remote.ip(), %refusal, "summary stream refused");
+            AppError::TooMany(refusal.to_string())
+        })?;
     let rx = state.summary_feed()?.subscribe();
     let shutdown = state.shutdown().clone();
-    // The first event carries the current summary; each later one a change.
+    // The first event carries the whole summary (`summary`), each later one
+    // the patch from the version before (`delta`), or the whole summary
+    // again when this viewer missed a version or a whole frame is due. The
+    // SSE id is the version. The ticket lives in the stream's state:
+    // dropped with the stream.
     let stream = futures_util::stream::unfold(
-        (rx, shutdown, true),
-        |(mut rx, shutdown, first)| async move {
-            if !first {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return None,
-                    changed = rx.changed() => changed.ok()?,
+        (rx, shutdown, None::<u64>, ticket),
+        |(mut rx, shutdown, sent, ticket)| async move {
+            loop {
+                if sent.is_some() {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return None,
+                        changed = rx.changed() => changed.ok()?,
+                    }
                 }
+                let frame = rx.borrow_and_update().clone();
+                if sent == Some(frame.version) {
+                    // Republished unchanged (a request asked for it).
+                    continue;
+                }
+                let id = frame.version.to_string();
+                let event = match (&frame.delta, sent) {
+                    (Some(delta), Some(had)) if had + 1 == frame.version => SseEvent::default()
+                        .event("delta")
+                        .id(id)
+                        .data(delta.as_ref()),
+                    _ => SseEvent::default()
+                        .event("summary")
+                        .id(id)
+                        .data(frame.full.as_ref()),
+                };
+                return Some((
+                    Ok::<_, std::convert::Infallible>(event),
+                    (rx, shutdown, Some(frame.version), ticket),
+                ));
             }
-            let json = rx.borrow_and_update().clone();
-            let event = SseEvent::default().event("summary").data(json.as_ref());
-            Some((
-                Ok::<_, std::convert::Infallible>(event),
-                (rx, shutdown, false),
-            ))
         },
     );
     Ok(Sse::new(stream)

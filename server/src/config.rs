@@ -63,6 +63,16 @@ pub struct Limits {
     pub max_connections_per_address: usize,
     /// Connection attempts from one remote address per minute.
     pub connects_per_address_per_minute: u32,
+    /// A socket must send a whole request head within this long (and a
+    /// keep-alive connection its next one), or it is closed.
+    pub header_read_timeout: Duration,
+    /// An HTTP connection that reads and writes nothing for this long is
+    /// closed, whatever its request is doing.
+    pub http_idle_timeout: Duration,
+    /// Open sockets (HTTP and WebSocket) from one remote address; more get
+    /// a 429 and are closed. Above `max_connections_per_address`, leaving
+    /// room for each browser's few HTTP connections.
+    pub max_sockets_per_address: usize,
 }
 
 impl Default for Limits {
@@ -81,6 +91,9 @@ impl Default for Limits {
             max_connections: 2000,
             max_connections_per_address: 400,
             connects_per_address_per_minute: 1200,
+            header_read_timeout: Duration::from_secs(10),
+            http_idle_timeout: Duration::from_secs(60),
+            max_sockets_per_address: 1000,
         }
     }
 }

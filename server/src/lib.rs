@@ -2,13 +2,14 @@
 //! over WebSockets and committed to embedded SQLite before anyone sees it.
 //!
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
+//! - [`serve`]: the HTTP accept loop and its timeouts
 //! - [`app`]: routes and handlers · [`assets`]: the embedded web client
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
 //! - [`screen`]: what a client's update must pass before it is applied
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
 //! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
-//! - [`store`]: the `Store` trait and SQLite
+//! - [`store`]: the `Store` trait and SQLite · [`quarantine`]: stored documents that fail the screen
 //! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
@@ -30,9 +31,11 @@ pub mod memory_store;
 pub mod metrics;
 pub mod persist;
 pub mod protocol;
+pub mod quarantine;
 pub mod room;
 pub mod rooms;
 pub mod screen;
+pub mod serve;
 pub mod store;
 pub mod summary_feed;
 pub mod upgrade;
@@ -112,28 +115,18 @@ pub async fn run(
     tracker.spawn(awareness_ticker(rooms.clone(), token.clone()));
     state.start_summary(token.clone()).await;
 
+    let limits = state.limits().clone();
     let app = app::router(state);
     let stop = token.clone();
-    // Sync messages are small and latency is the point: Nagle's algorithm
-    // would hold a lone keystroke back until the previous one is acknowledged.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         tokio::select! {
             () = shutdown => {}
             () = stop.cancelled() => {}
         }
         tracing::info!("shutting down");
         stop.cancel();
-    })
-    .await?;
+    });
+    serve::serve(listener, app, &limits, token.clone()).await?;
     token.cancel();
     tracker.close();
     tracker.wait().await;

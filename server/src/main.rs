@@ -121,6 +121,16 @@ struct ServeArgs {
     /// Connection attempts from one remote address per minute.
     #[arg(long, env = "WERKTAFEL_CONNECTS_PER_MINUTE", default_value_t = Limits::default().connects_per_address_per_minute)]
     connects_per_minute: u32,
+    /// Milliseconds a client has to send a whole request head (and a
+    /// keep-alive connection its next one) before it is disconnected.
+    #[arg(long, env = "WERKTAFEL_HEADER_TIMEOUT_MS", default_value_t = Limits::default().header_read_timeout.as_millis() as u64)]
+    header_timeout_ms: u64,
+    /// Seconds an HTTP connection may read and write nothing before it is closed.
+    #[arg(long, env = "WERKTAFEL_HTTP_IDLE_SECS", default_value_t = Limits::default().http_idle_timeout.as_secs())]
+    http_idle_secs: u64,
+    /// Open sockets (HTTP and WebSocket) from one remote address.
+    #[arg(long, env = "WERKTAFEL_MAX_SOCKETS_PER_ADDRESS", default_value_t = Limits::default().max_sockets_per_address)]
+    max_sockets_per_address: usize,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -221,6 +231,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         max_connections_per_address: args.max_connections_per_address,
         connects_per_address_per_minute: args.connects_per_minute,
+        header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        http_idle_timeout: Duration::from_secs(args.http_idle_secs.max(1)),
+        max_sockets_per_address: args.max_sockets_per_address.max(1),
         ..Limits::default()
     };
     let config = Config {

@@ -27,6 +27,8 @@ struct Contents {
     rooms: BTreeMap<RoomKey, StoredRoom>,
     events: BTreeMap<String, String>,
     secrets: BTreeMap<String, String>,
+    /// What [`Store::quarantine`] moved aside: room, reason, entries.
+    quarantined: Vec<(RoomKey, String, Vec<Vec<u8>>)>,
     /// Id of the last log entry appended to any room, like SQLite's
     /// AUTOINCREMENT: a compaction deletes up to the id it read.
     last_id: u64,
@@ -132,6 +134,23 @@ impl Store for MemoryStore {
         // Entries appended after the read have larger ids and stay.
         stored.log.retain(|(id, _)| *id > read.upto);
         Ok(Compaction::Written)
+    }
+
+    fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError> {
+        let mut contents = self.lock();
+        let Some(stored) = contents.rooms.remove(room) else {
+            return Ok(0);
+        };
+        let entries: Vec<Vec<u8>> = stored
+            .snapshot
+            .into_iter()
+            .chain(stored.log.into_iter().map(|(_, data)| data))
+            .collect();
+        let moved = entries.len();
+        contents
+            .quarantined
+            .push((room.clone(), reason.to_string(), entries));
+        Ok(moved)
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
@@ -272,6 +291,10 @@ pub(crate) mod testing {
 
         fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
             self.inner.load(room)
+        }
+
+        fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError> {
+            self.inner.quarantine(room, reason)
         }
 
         fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {

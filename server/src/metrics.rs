@@ -37,6 +37,12 @@ pub struct Metrics {
     pub compactions: Family<Vec<(String, String)>, Counter>,
     pub compaction_seconds: Histogram,
     pub closes: Family<Vec<(String, String)>, Counter>,
+    /// Open TCP sockets (HTTP and upgraded WebSockets alike).
+    pub sockets_open: Gauge,
+    /// Sockets refused because their address had its maximum open.
+    pub sockets_refused: Counter,
+    /// HTTP connections closed after the idle timeout.
+    pub http_idle_closed: Counter,
     registry: Registry,
 }
 
@@ -67,6 +73,9 @@ impl Metrics {
             // 1 ms … ~33 s: a compaction replays a whole document's log.
             compaction_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             closes: Family::default(),
+            sockets_open: Gauge::default(),
+            sockets_refused: Counter::default(),
+            http_idle_closed: Counter::default(),
             registry: Registry::with_prefix("werktafel"),
         };
         let mut r = Registry::with_prefix("werktafel");
@@ -166,6 +175,21 @@ impl Metrics {
             "closes",
             "Connections closed by the server, by close code",
             m.closes.clone(),
+        );
+        r.register(
+            "sockets_open",
+            "Open TCP sockets (HTTP and upgraded WebSockets)",
+            m.sockets_open.clone(),
+        );
+        r.register(
+            "sockets_refused",
+            "Sockets refused because their address had its maximum open",
+            m.sockets_refused.clone(),
+        );
+        r.register(
+            "http_idle_closed",
+            "HTTP connections closed after the idle timeout",
+            m.http_idle_closed.clone(),
         );
         Metrics { registry: r, ..m }
     }

@@ -285,7 +285,12 @@ impl<S: Store> Worker<S> {
         match job {
             Job::Append { .. } | Job::Stop => unreachable!("handled by run()"),
             Job::Load { room, reply } => {
-                let result = self.store.load(&room);
+                // A stored document that fails the screen is set aside here,
+                // before any yrs decodes it (`quarantine`).
+                let result = self
+                    .store
+                    .load(&room)
+                    .and_then(|doc| crate::quarantine::admit(&mut self.store, &room, doc));
                 // A long log left by an earlier run (or by a compaction dropped
                 // at shutdown) is folded right after loading.
                 let long_log =

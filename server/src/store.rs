@@ -158,6 +158,10 @@ pub trait Store: Send + 'static {
         };
         self.write_compaction(room, &read, &merged)
     }
+    /// Moves everything stored for `room` (snapshot and log) aside, in one
+    /// transaction, with `reason`: kept, no longer loaded
+    /// ([`crate::quarantine`]). Returns how many entries moved.
+    fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError>;
     /// Every room that has anything stored, for exports and listings.
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError>;
     /// Keeps an event's definition (JSON), so exports can run without it.
@@ -221,6 +225,15 @@ impl SqliteStore {
              CREATE TABLE IF NOT EXISTS events (
                  slug TEXT PRIMARY KEY,
                  definition TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS quarantine (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 event TEXT NOT NULL,
+                 table_id TEXT NOT NULL,
+                 kind TEXT NOT NULL,
+                 data BLOB NOT NULL,
+                 reason TEXT NOT NULL,
+                 at_ms INTEGER NOT NULL
              );
              CREATE TABLE IF NOT EXISTS secrets (
                  name TEXT PRIMARY KEY,
@@ -388,6 +401,37 @@ impl Store for SqliteStore {
             }
         }
         Ok(Compaction::Written)
+    }
+
+    fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError> {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let tx = self.conn.transaction()?;
+        let room_args = params![&*room.event, &*room.table];
+        // Snapshot first, then the log in order: the order they load in.
+        let mut moved = tx.execute(
+            "INSERT INTO quarantine (event, table_id, kind, data, reason, at_ms)
+             SELECT event, table_id, 'snapshot', data, ?3, ?4 FROM snapshots
+             WHERE event = ?1 AND table_id = ?2",
+            params![&*room.event, &*room.table, reason, at_ms],
+        )?;
+        moved += tx.execute(
+            "INSERT INTO quarantine (event, table_id, kind, data, reason, at_ms)
+             SELECT event, table_id, 'update', data, ?3, ?4 FROM updates
+             WHERE event = ?1 AND table_id = ?2 ORDER BY id",
+            params![&*room.event, &*room.table, reason, at_ms],
+        )?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE event = ?1 AND table_id = ?2",
+            room_args,
+        )?;
+        tx.execute(
+            "DELETE FROM updates WHERE event = ?1 AND table_id = ?2",
+            room_args,
+        )?;
+        tx.commit()?;
+        Ok(moved)
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {

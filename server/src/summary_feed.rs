@@ -1,17 +1,26 @@
 //! The live summary behind the plenary screen: recomputed once per burst of
 //! changes (debounced) for all viewers together, never per viewer, and
 //! re-reading only the tables that changed.
+//!
+//! Each new version is published as a [`Frame`]: the whole summary, and
+//! the JSON Patch from the version before ([`werktafel_shared::json_patch`]).
+//! A viewer gets the whole summary when it connects and whenever it missed a
+//! version, and otherwise only the patch: at 20,000 notes a keystroke is a
+//! few hundred bytes instead of megabytes. Every [`FULL_EVERY_DELTAS`]
+//! versions, or [`FULL_EVERY`], a version goes out whole anyway, so a
+//! client that applied something wrong is set right.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
+use werktafel_shared::json_patch;
 use werktafel_shared::snapshot::TableSnapshot;
-use werktafel_shared::summary::summarize;
+use werktafel_shared::summary::{Summary, summarize};
 
 use crate::app::AppState;
 use crate::room::Room;
@@ -20,13 +29,30 @@ use crate::room::Room;
 /// one recomputation. Well under the plenary's one-second promise.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// The latest summary as JSON, shared by every viewer.
+/// A version goes out whole after this many patches in a row…
+pub const FULL_EVERY_DELTAS: u64 = 50;
+/// …or this long after the last whole one.
+pub const FULL_EVERY: Duration = Duration::from_secs(30);
+
+/// One version of the summary, as every viewer receives it.
+#[derive(Debug)]
+pub struct Frame {
+    /// Counts up by one with every change of the summary.
+    pub version: u64,
+    /// The whole summary (JSON).
+    pub full: Arc<str>,
+    /// The JSON Patch (an array of operations) from `version - 1`; `None`
+    /// when a whole frame is due or the patch would be no shorter.
+    pub delta: Option<Arc<str>>,
+}
+
+/// The latest summary, shared by every viewer.
 ///
 /// Nobody watching, nothing computed: changes only mark the summary stale,
 /// and the next viewer (or request) has it computed once, on demand.
 #[derive(Clone)]
 pub struct SummaryFeed {
-    latest: watch::Receiver<Arc<str>>,
+    latest: watch::Receiver<Arc<Frame>>,
     stale: Arc<AtomicBool>,
     wanted: Arc<Notify>,
 }
@@ -37,8 +63,10 @@ impl SummaryFeed {
         let mut worker = Worker {
             state,
             cache: HashMap::new(),
+            published: None,
         };
         let first = worker.compute().await;
+        let first = worker.frame(first).await;
         let (tx, latest) = watch::channel(first);
         let stale = Arc::new(AtomicBool::new(false));
         let wanted = Arc::new(Notify::new());
@@ -60,12 +88,12 @@ impl SummaryFeed {
             // request from hanging on a stopped worker.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed()).await;
         }
-        rx.borrow().clone()
+        rx.borrow().full.clone()
     }
 
     /// A receiver that wakes on every new summary; a stale summary is
     /// recomputed for the new viewer.
-    pub fn subscribe(&self) -> watch::Receiver<Arc<str>> {
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Frame>> {
         if self.stale.load(Ordering::Acquire) {
             self.wanted.notify_one();
         }
@@ -77,12 +105,22 @@ struct Worker {
     state: AppState,
     /// Per table: the room it was read from, that room's version, and what was read.
     cache: HashMap<String, (usize, u64, TableSnapshot)>,
+    /// What was published last, to patch against.
+    published: Option<Published>,
+}
+
+/// The last version published, and how long since a whole one was due.
+struct Published {
+    frame: Arc<Frame>,
+    value: serde_json::Value,
+    deltas_in_a_row: u64,
+    last_full: Instant,
 }
 
 impl Worker {
     async fn run(
         mut self,
-        tx: watch::Sender<Arc<str>>,
+        tx: watch::Sender<Arc<Frame>>,
         token: CancellationToken,
         stale: Arc<AtomicBool>,
         wanted: Arc<Notify>,
@@ -118,14 +156,46 @@ impl Worker {
             }
             changes.mark_unchanged();
             stale.store(false, Ordering::Release);
-            let json = self.compute().await;
-            tracing::debug!(bytes = json.len(), "summary recomputed");
+            let summary = self.compute().await;
+            let frame = self.frame(summary).await;
+            tracing::debug!(
+                version = frame.version,
+                bytes = frame.full.len(),
+                delta_bytes = frame.delta.as_ref().map(|d| d.len()),
+                "summary recomputed"
+            );
             // Published even when unchanged, so a request waiting on it wakes.
-            tx.send_replace(json);
+            tx.send_replace(frame);
         }
     }
 
-    async fn compute(&mut self) -> Arc<str> {
+    /// The frame that publishes `summary`: the last one again if nothing
+    /// changed, else the next version with its patch. Serialising and
+    /// diffing a large summary is CPU work: off the async workers.
+    async fn frame(&mut self, summary: Summary) -> Arc<Frame> {
+        let previous = self.published.take();
+        let fallback = previous.as_ref().map(|p| p.frame.clone());
+        let worked = tokio::task::spawn_blocking(move || next_frame(previous, &summary)).await;
+        match worked {
+            Ok(published) => {
+                let frame = published.frame.clone();
+                self.published = Some(published);
+                frame
+            }
+            Err(error) => {
+                tracing::error!(%error, "the summary could not be published");
+                fallback.unwrap_or_else(|| {
+                    Arc::new(Frame {
+                        version: 0,
+                        full: "{}".into(),
+                        delta: None,
+                    })
+                })
+            }
+        }
+    }
+
+    async fn compute(&mut self) -> Summary {
         let event = self.state.event_arc();
         let mut tables = Vec::with_capacity(event.tables.len());
         for def in &event.tables {
@@ -155,14 +225,55 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
-        let summary = summarize(&event, &tables);
-        match serde_json::to_string(&summary) {
-            Ok(json) => json.into(),
-            Err(error) => {
-                tracing::error!(%error, "the summary could not be serialised");
-                "{}".into()
-            }
-        }
+        summarize(&event, &tables)
+    }
+}
+
+/// Publishes `summary` after `previous` (see [`SummaryFeed::frame`]).
+fn next_frame(previous: Option<Published>, summary: &Summary) -> Published {
+    let value = serde_json::to_value(summary).unwrap_or_else(|error| {
+        tracing::error!(%error, "the summary could not be serialised");
+        serde_json::Value::Object(Default::default())
+    });
+    let Some(previous) = previous else {
+        return Published {
+            frame: Arc::new(Frame {
+                version: 1,
+                full: value.to_string().into(),
+                delta: None,
+            }),
+            value,
+            deltas_in_a_row: 0,
+            last_full: Instant::now(),
+        };
+    };
+    if previous.value == value {
+        return previous;
+    }
+    let full: Arc<str> = value.to_string().into();
+    let due = previous.deltas_in_a_row + 1 >= FULL_EVERY_DELTAS
+        || previous.last_full.elapsed() >= FULL_EVERY;
+    let delta = (!due)
+        .then(|| {
+            let ops = json_patch::diff(&previous.value, &value);
+            serde_json::to_string(&ops).ok()
+        })
+        .flatten()
+        .filter(|delta| delta.len() < full.len())
+        .map(Arc::<str>::from);
+    let (deltas_in_a_row, last_full) = match delta {
+        Some(_) => (previous.deltas_in_a_row + 1, previous.last_full),
+        None => (0, Instant::now()),
+    };
+    Published {
+        frame: Arc::new(Frame {
+            version: previous.frame.version + 1,
+            full,
+            delta,
+        }),
+        value,
+        deltas_in_a_row,
+        last_full,
     }
 }
 

@@ -9,10 +9,12 @@
 //! - [`export`]: Markdown, CSV, JSON archive, HTML report, XLSX, SVG boards and the ZIP
 //!   package of them all, from an [`EventSnapshot`].
 //! - [`summary`]: [`summarize`] merges every table into one [`Summary`] for the plenary.
+//! - [`json_patch`]: RFC 6902 patches between two versions of a value (the live summary's deltas).
 
 pub mod control;
 pub mod event;
 pub mod export;
+pub mod json_patch;
 pub mod schema;
 pub mod snapshot;
 pub mod summary;

@@ -229,3 +229,111 @@ async fn clients_joining_at_once_cost_at_most_one_encode_of_the_table() -> anyho
     );
     Ok(())
 }
+
+/// Reads until the server hangs up (EOF or a reset), returning what it sent.
+async fn until_hung_up(socket: &mut tokio::net::TcpStream) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(werktafel_tests::WAIT, socket.read_to_end(&mut got))
+        .await
+        .with_context(|| {
+            format!(
+                "the server kept the socket open; it sent {:?}",
+                String::from_utf8_lossy(&got)
+            )
+        })?;
+    // A reset is a hang-up too.
+    if let Err(error) = read {
+        anyhow::ensure!(
+            error.kind() == std::io::ErrorKind::ConnectionReset,
+            "{error}"
+        );
+    }
+    Ok(got)
+}
+
+#[tokio::test]
+async fn a_request_head_that_never_ends_is_cut_off() -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--header-timeout-ms", "300"]).await?;
+    // Slowloris: half a request line, then nothing.
+    let mut half = tokio::net::TcpStream::connect(&server.addr).await?;
+    half.write_all(b"GET /healthz HT").await?;
+    until_hung_up(&mut half).await?;
+    // A socket that sends nothing at all, likewise.
+    let mut silent = tokio::net::TcpStream::connect(&server.addr).await?;
+    until_hung_up(&mut silent).await?;
+    // Whole requests are served as before.
+    let (status, body) = server.get("/healthz").await?;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_comes_is_closed_when_idle() -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--http-idle-secs", "1"]).await?;
+    let path = werktafel_tests::server::with_key(
+        "/api/events/atelierdag-2022/identity",
+        &server.keys.join,
+    );
+    // The head is complete (so the header timeout is done with it); the
+    // promised body never arrives.
+    let mut socket = tokio::net::TcpStream::connect(&server.addr).await?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        server.addr
+    );
+    socket.write_all(head.as_bytes()).await?;
+    until_hung_up(&mut socket).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn sockets_beyond_the_cap_per_address_get_429() -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--max-sockets-per-address", "3"]).await?;
+    // Three idle sockets hold the address's places (the server accepts in
+    // order, so they are counted before the next).
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(&server.addr).await?);
+    }
+    let (status, head, body) = werktafel_tests::server::exchange(
+        &server.addr,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr),
+    )
+    .await?;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 429, "{head}\n{body}");
+    assert!(body.contains("too many connections"), "{body}");
+
+    // One of them finishes a request and is closed: its place is free again.
+    let mut first = held.remove(0);
+    first
+        .write_all(
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                server.addr
+            )
+            .as_bytes(),
+        )
+        .await?;
+    let answer = until_hung_up(&mut first).await?;
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    // The server frees the place as it drops the socket, a moment after
+    // the client sees it closed: ask until it is free (each try is a round trip).
+    let mut statuses = Vec::new();
+    for _ in 0..200 {
+        let (status, _) = server.get("/healthz").await?;
+        statuses.push(status);
+        if status == 200 {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("no place came free: {statuses:?}");
+}

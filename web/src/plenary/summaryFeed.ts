@@ -1,6 +1,11 @@
-//! The live summary: one EventSource on /summary/live, the last Summary it carried,
-//! and whether the feed is live or reconnecting.
+//! The live summary: one EventSource on /summary/live, the Summary it adds up to,
+//! and whether the feed is live or reconnecting. The server sends the whole summary
+//! (`summary`) on connect and now and then, and otherwise what changed (`delta`, a
+//! JSON Patch from the version before; the event id is the version). A delta that
+//! does not follow the version held (or does not apply) reopens the feed, which
+//! starts with the whole summary again.
 import { withKey } from '../access'
+import { applyPatch, type Op } from './jsonPatch'
 import type { Summary } from './summary'
 
 export type FeedStatus = 'connecting' | 'live' | 'reconnecting'
@@ -14,6 +19,8 @@ export class SummaryFeed {
   private closed = false
   status: FeedStatus = 'connecting'
   summary: Summary | null = null
+  /** The version `summary` is at (the id of the event that brought it). */
+  private version = -1
 
   constructor (
     private readonly event: string,
@@ -33,15 +40,38 @@ export class SummaryFeed {
     const source = new EventSource(withKey(this.event, `/api/events/${encodeURIComponent(this.event)}/summary/live`))
     this.source = source
     source.addEventListener('summary', e => {
+      const event = e as MessageEvent<string>
       let summary: Summary
       try {
-        summary = JSON.parse((e as MessageEvent<string>).data) as Summary
+        summary = JSON.parse(event.data) as Summary
       } catch {
         return
       }
-      this.summary = summary
-      this.setStatus('live')
-      this.onSummary(summary)
+      this.version = Number(event.lastEventId)
+      this.show(summary)
+    })
+    source.addEventListener('delta', e => {
+      const event = e as MessageEvent<string>
+      const version = Number(event.lastEventId)
+      let patched: Summary | null = null
+      if (this.summary !== null && version === this.version + 1) {
+        try {
+          patched = applyPatch(this.summary, JSON.parse(event.data) as Op[]) as Summary | null
+        } catch {
+          patched = null
+        }
+      }
+      if (patched === null) {
+        // A version missed, or a patch that does not fit what we hold: start
+        // over from a whole summary.
+        this.summary = null
+        this.version = -1
+        source.close()
+        this.open()
+        return
+      }
+      this.version = version
+      this.show(patched)
     })
     source.addEventListener('error', () => {
       if (this.closed) return
@@ -52,6 +82,12 @@ export class SummaryFeed {
         this.timer = window.setTimeout(() => this.open(), REOPEN_MS)
       }
     })
+  }
+
+  private show (summary: Summary): void {
+    this.summary = summary
+    this.setStatus('live')
+    this.onSummary(summary)
   }
 
   private setStatus (status: FeedStatus): void {
