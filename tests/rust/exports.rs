@@ -129,6 +129,14 @@ async fn every_format_over_http_holds_every_note() -> anyhow::Result<()> {
         .get_bytes(&format!("{base}/export.csv?delimiter=tab"))
         .await?;
     assert_eq!(status, 400);
+    let (status, _, _) = server
+        .get_bytes(&format!("{base}/export.csv?formulas=evaluate"))
+        .await?;
+    assert_eq!(status, 400);
+    let (status, _, _) = server
+        .get_bytes(&format!("{base}/export.csv?formulas=keep"))
+        .await?;
+    assert_eq!(status, 200);
     Ok(())
 }
 

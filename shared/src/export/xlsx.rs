@@ -1,12 +1,15 @@
 //! The Excel workbook: a sheet per table, one sheet of all notes ("Alle notities") and one of the next steps ("Vervolgstappen").
 //!
 //! Every sheet has a bold, frozen header row with an autofilter and set column widths.
-//! Texts are written as strings, never as formulas, so a note that starts with `=` stays text.
+//! Texts are written as strings, never as formulas, and every string passes
+//! [`xlsx_cell`]: a text that starts like a formula gets a leading `'` (unless
+//! `ExportOptions::formulas` keeps it), so a reader that evaluates strings does not run it.
 
 use std::collections::HashSet;
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
 
+use super::cell::{Formulas, xlsx_cell};
 use super::{ExportError, ExportOptions, iso8601, prepare, table_label};
 use crate::snapshot::EventSnapshot;
 use crate::summary::{NoteView, TableSummary};
@@ -59,6 +62,8 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
     );
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
+    let plain = Format::new();
+    let formulas = options.formulas;
     let mut used_names = HashSet::from([
         ALL_NOTES_SHEET.to_lowercase(),
         NEXT_STEPS_SHEET.to_lowercase(),
@@ -71,7 +76,7 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
         let mut row = 0;
         for note in table.lanes.all() {
             row += 1;
-            note_row(sheet, row, 0, note, &wrap)?;
+            note_row(sheet, row, 0, note, &wrap, formulas)?;
         }
         sheet.autofilter(0, 0, row, TABLE_COLUMNS.len() as u16 - 1)?;
     }
@@ -83,9 +88,9 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
     for table in &summary.tables {
         for note in table.lanes.all() {
             row += 1;
-            sheet.write_string(row, 0, table_label(&table.id))?;
-            sheet.write_string(row, 1, &table.title)?;
-            note_row(sheet, row, 2, note, &wrap)?;
+            text(sheet, row, 0, &table_label(&table.id), &plain, formulas)?;
+            text(sheet, row, 1, &table.title, &plain, formulas)?;
+            note_row(sheet, row, 2, note, &wrap, formulas)?;
         }
     }
     sheet.autofilter(0, 0, row, ALL_COLUMNS.len() as u16 - 1)?;
@@ -96,13 +101,13 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
     let mut row = 0;
     for step in &summary.next_steps {
         row += 1;
-        sheet.write_string(row, 0, table_label(&step.table))?;
-        sheet.write_string(row, 1, &step.table_title)?;
-        sheet.write_string_with_format(row, 2, cell_text(&step.text), &wrap)?;
-        sheet.write_string(row, 3, &step.owner)?;
-        sheet.write_string(row, 4, &step.due)?;
+        text(sheet, row, 0, &table_label(&step.table), &plain, formulas)?;
+        text(sheet, row, 1, &step.table_title, &plain, formulas)?;
+        text(sheet, row, 2, &cell_text(&step.text), &wrap, formulas)?;
+        text(sheet, row, 3, &step.owner, &plain, formulas)?;
+        text(sheet, row, 4, &step.due, &plain, formulas)?;
         sheet.write_number(row, 5, f64::from(step.votes))?;
-        sheet.write_string(row, 6, &step.author)?;
+        text(sheet, row, 6, &step.author, &plain, formulas)?;
     }
     sheet.autofilter(0, 0, row, STEP_COLUMNS.len() as u16 - 1)?;
 
@@ -162,14 +167,26 @@ fn note_row(
     first: u16,
     note: &NoteView,
     wrap: &Format,
+    formulas: Formulas,
 ) -> Result<(), ExportError> {
-    let [lane, text, author, color, created, updated] = note_cells(note);
-    sheet.write_string(row, first, lane)?;
-    sheet.write_string_with_format(row, first + 1, text, wrap)?;
-    sheet.write_string(row, first + 2, author)?;
-    sheet.write_string(row, first + 3, color)?;
-    sheet.write_string(row, first + 4, created)?;
-    sheet.write_string(row, first + 5, updated)?;
+    let plain = Format::new();
+    for (col, cell) in (first..).zip(note_cells(note)) {
+        let format = if col == first + 1 { wrap } else { &plain };
+        text(sheet, row, col, &cell, format, formulas)?;
+    }
+    Ok(())
+}
+
+/// Writes a string cell: the one way a text reaches the workbook (see [`xlsx_cell`]).
+fn text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &str,
+    format: &Format,
+    formulas: Formulas,
+) -> Result<(), ExportError> {
+    sheet.write_string_with_format(row, col, xlsx_cell(value, formulas), format)?;
     Ok(())
 }
 
