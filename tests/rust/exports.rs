@@ -486,3 +486,61 @@ async fn render_markdown(markdown: &[u8]) -> anyhow::Result<serde_json::Value> {
     );
     Ok(serde_json::from_slice(&out.stdout)?)
 }
+
+#[tokio::test]
+async fn a_field_longer_than_an_excel_cell_exports_in_every_format() -> anyhow::Result<()> {
+    // Excel holds 32,767 characters per cell; rust_xlsxwriter refused longer
+    // strings, and the XLSX and ZIP exports failed with 500 for everyone.
+    let long = "y".repeat(40_000);
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    notes::add(&writer, "long", &long, Lane::Vervolgstap);
+    set_fields(
+        &writer,
+        "long",
+        &[("author", &long), ("owner", &long), ("due", &long)],
+    );
+    writer.edit(|txn| {
+        use yrs::{MapPrelim, TextPrelim};
+        let groups = txn.get_or_insert_map("groups");
+        let group = groups.insert(txn, "g", MapPrelim::default());
+        group.insert(txn, "title", TextPrelim::new(long.as_str()));
+        let connectors = txn.get_or_insert_map("connectors");
+        let arrow = connectors.insert(txn, "c", MapPrelim::default());
+        arrow.insert(txn, "from", "long");
+        arrow.insert(txn, "to", "g");
+        arrow.insert(txn, "label", TextPrelim::new(long.as_str()));
+    });
+    let witness = Client::connect(&server, "a").await?;
+    witness
+        .wait_for("the long note", |_| {
+            witness
+                .notes()
+                .iter()
+                .any(|n| n.id == "long" && n.due == long)
+        })
+        .await?;
+
+    let base = "/api/events/atelierdag-2022";
+    for path in [
+        "export.xlsx",
+        "export.zip",
+        "export.md",
+        "export.csv",
+        "export.html",
+        "export.json",
+        "tables/a/board.svg",
+    ] {
+        let (status, head, body) = server.get_bytes(&format!("{base}/{path}")).await?;
+        assert_eq!(
+            status,
+            200,
+            "{path}: {head}\n{}\nlog: {}",
+            String::from_utf8_lossy(&body),
+            server.log.display()
+        );
+        assert!(!body.is_empty(), "{path}");
+    }
+    Ok(())
+}
