@@ -140,11 +140,15 @@ pub struct ExportQuery {
     /// `semicolon` (Excel with Dutch settings) or `comma` (default), for CSV.
     #[serde(default)]
     delimiter: Option<String>,
+    /// `keep`: write CSV/XLSX cells that start like a formula as typed; by
+    /// default (`neutralise`) they get a leading `'`.
+    #[serde(default)]
+    formulas: Option<String>,
 }
 
 impl ExportQuery {
     fn options(&self) -> Result<werktafel_shared::export::ExportOptions, AppError> {
-        use werktafel_shared::export::{CsvDelimiter, ExportOptions};
+        use werktafel_shared::export::{CsvDelimiter, ExportOptions, Formulas};
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
@@ -161,6 +165,15 @@ impl ExportQuery {
             Some(other) => {
                 return Err(AppError::BadRequest(format!(
                     "unknown delimiter '{other}' (comma, semicolon)"
+                )));
+            }
+        }
+        match self.formulas.as_deref() {
+            None | Some("neutralise" | "neutralize") => {}
+            Some("keep") => options = options.with_formulas(Formulas::Keep),
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown formulas '{other}' (neutralise, keep)"
                 )));
             }
         }

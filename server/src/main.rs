@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use werktafel_server::exports::{self, Format};
 use werktafel_server::{Config, Limits};
 use werktafel_shared::event::Event;
-use werktafel_shared::export::{CsvDelimiter, ExportOptions};
+use werktafel_shared::export::{CsvDelimiter, ExportOptions, Formulas};
 
 #[derive(Parser)]
 #[command(
@@ -56,12 +56,22 @@ struct ExportArgs {
     /// The table whose board to draw (svg).
     #[arg(long)]
     table: Option<String>,
+    /// CSV/XLSX cells that start like a formula (=, +, -, @, tab, CR):
+    /// neutralise (a leading ') or keep them as typed.
+    #[arg(long, value_enum, default_value = "neutralise")]
+    formulas: FormulaCells,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Delimiter {
     Comma,
     Semicolon,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormulaCells {
+    Neutralise,
+    Keep,
 }
 
 #[derive(clap::Args)]
@@ -172,6 +182,9 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     }
     if let Delimiter::Semicolon = args.delimiter {
         options = options.with_csv_delimiter(CsvDelimiter::Semicolon);
+    }
+    if let FormulaCells::Keep = args.formulas {
+        options = options.with_formulas(Formulas::Keep);
     }
     let bytes = exports::export_data_dir(
         &args.data_dir,

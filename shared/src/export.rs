@@ -8,6 +8,7 @@
 //!
 //! [`TableState`]: crate::snapshot::TableState
 
+pub mod cell;
 pub mod csv;
 pub mod html;
 pub mod json;
@@ -15,6 +16,8 @@ pub mod markdown;
 pub mod package;
 pub mod svg;
 pub mod xlsx;
+
+pub use cell::Formulas;
 
 use crate::event::{EventError, TableDef, TableId};
 use crate::snapshot::{EventSnapshot, StateError};
@@ -25,6 +28,8 @@ use crate::summary::{Summary, summarize};
 pub struct ExportOptions {
     pub authors: Authors,
     pub csv_delimiter: CsvDelimiter,
+    /// Whether CSV and XLSX cells that start like a formula are defused (the default).
+    pub formulas: Formulas,
     /// The export time in milliseconds since the Unix epoch, written into the archive, the
     /// reports and the ZIP entries.
     pub exported_at_ms: i64,
@@ -79,11 +84,12 @@ pub enum ExportError {
 }
 
 impl ExportOptions {
-    /// Named authors, comma-separated CSV, exported at `exported_at_ms`.
+    /// Named authors, comma-separated CSV, formulas defused, exported at `exported_at_ms`.
     pub fn new(exported_at_ms: i64) -> ExportOptions {
         ExportOptions {
             authors: Authors::Named,
             csv_delimiter: CsvDelimiter::Comma,
+            formulas: Formulas::Neutralise,
             exported_at_ms,
         }
     }
@@ -100,6 +106,12 @@ impl ExportOptions {
             csv_delimiter,
             ..self
         }
+    }
+}
+
+impl ExportOptions {
+    pub fn with_formulas(self, formulas: Formulas) -> ExportOptions {
+        ExportOptions { formulas, ..self }
     }
 }
 

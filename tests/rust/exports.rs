@@ -4,8 +4,10 @@
 
 use std::io::Read;
 
-use werktafel_shared::schema::Lane;
+use werktafel_shared::schema::{self, Lane};
+use werktafel_tests::node_peer::interop_dir;
 use werktafel_tests::{Client, Server};
+use yrs::{Map, WriteTxn};
 
 use crate::notes;
 
@@ -127,6 +129,14 @@ async fn every_format_over_http_holds_every_note() -> anyhow::Result<()> {
         .get_bytes(&format!("{base}/export.csv?delimiter=tab"))
         .await?;
     assert_eq!(status, 400);
+    let (status, _, _) = server
+        .get_bytes(&format!("{base}/export.csv?formulas=evaluate"))
+        .await?;
+    assert_eq!(status, 400);
+    let (status, _, _) = server
+        .get_bytes(&format!("{base}/export.csv?formulas=keep"))
+        .await?;
+    assert_eq!(status, 200);
     Ok(())
 }
 
@@ -323,6 +333,214 @@ async fn the_html_report_prints_to_pdf_with_every_note() -> anyhow::Result<()> {
             flat.contains(fragment),
             "the printed report lacks {fragment:?}:\n{text}"
         );
+    }
+    Ok(())
+}
+
+/// Note texts that try to get HTML through a Markdown renderer: markup right after a URL
+/// (which marked and markdown-it's linkify take into the link, backslash and all), raw
+/// tags, entities that decode to tags, and a `javascript:` link.
+const HOSTILE_MARKDOWN: &[&str] = &[
+    "http://h/x<img src=x onerror=alert(1)//>",
+    "http://h/x\\<img src=x onerror=alert(2)//>",
+    "www.example.nl/<script>alert(3)</script>",
+    "<img src=x onerror=alert(4)>",
+    "&lt;img src=x onerror=alert(5)&gt; &#60;script&#62;",
+    "[klik](javascript:alert(6)) <a href=\"javascript:alert(7)\">x</a>",
+    "> <svg onload=alert(8)>",
+    "`<img src=x onerror=alert(9)>` ``` <script>alert(10)</script>",
+];
+
+/// Writes `fields` (key → value) onto note `id` as plain strings, the way a
+/// hostile client can set any of a note's fields.
+fn set_fields(client: &Client, id: &str, fields: &[(&str, &str)]) {
+    client.edit(|txn| {
+        let notes = txn.get_or_insert_map(schema::NOTES);
+        let Some(yrs::Out::YMap(note)) = notes.get(txn, id) else {
+            panic!("note {id} missing");
+        };
+        for (key, value) in fields {
+            note.insert(txn, *key, *value);
+        }
+    });
+}
+
+/// The tag names allowed in a rendered workbook: what Markdown itself makes.
+const MARKDOWN_TAGS: &[&str] = &[
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "ul",
+    "li",
+    "strong",
+    "em",
+    "br",
+    "a",
+    "code",
+    "blockquote",
+    "hr",
+];
+
+/// Every tag in `html` that Markdown would not make, or that carries an event
+/// handler or a `javascript:` URL.
+fn foreign_tags(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in html.match_indices('<') {
+        let tag = &html[at..html[at..].find('>').map_or(html.len(), |end| at + end + 1)];
+        let name: String = tag
+            .trim_start_matches(['<', '/'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let lower = tag.to_ascii_lowercase();
+        let handler = lower
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .any(|attr| attr.starts_with("on") && attr.contains('='));
+        if !MARKDOWN_TAGS.contains(&name.as_str()) || handler || lower.contains("javascript:") {
+            found.push(tag.to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_markdown_export_renders_no_html_from_notes_in_marked_or_markdown_it()
+-> anyhow::Result<()> {
+    let modules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules");
+    anyhow::ensure!(
+        modules.join("marked").exists() && modules.join("markdown-it").exists(),
+        "{} lacks marked/markdown-it: run `npm ci` in tests/ first (./test.sh does)",
+        modules.display()
+    );
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    for (i, text) in HOSTILE_MARKDOWN.iter().enumerate() {
+        let id = format!("h{i}");
+        notes::add(&writer, &id, text, Lane::Vervolgstap);
+        // The same markup in every other field a note's author controls.
+        set_fields(
+            &writer,
+            &id,
+            &[("author", text), ("owner", text), ("due", text)],
+        );
+    }
+    let witness = Client::connect(&server, "a").await?;
+    witness
+        .wait_for("every hostile note", |_| {
+            witness
+                .notes()
+                .iter()
+                .filter(|n| n.id.starts_with('h') && n.due == n.text)
+                .count()
+                == HOSTILE_MARKDOWN.len()
+        })
+        .await?;
+
+    let (status, head, markdown) = server
+        .get_bytes("/api/events/atelierdag-2022/export.md")
+        .await?;
+    assert_eq!(status, 200, "{head}");
+    let html = render_markdown(&markdown).await?;
+    for renderer in ["marked", "markdownIt", "markdownItHtml"] {
+        let html = html[renderer].as_str().unwrap_or_default();
+        assert!(
+            html.contains("alert(1)"),
+            "{renderer} lost the note's text:\n{html}"
+        );
+        let foreign = foreign_tags(html);
+        assert!(
+            foreign.is_empty(),
+            "{renderer} made HTML from a note: {foreign:?}\nmarkdown:\n{}",
+            String::from_utf8_lossy(&markdown)
+        );
+    }
+    Ok(())
+}
+
+/// Pipes `markdown` through `tests/interop/render-markdown.mjs` (marked with its
+/// defaults; markdown-it with linkify, without and with raw HTML) and returns its JSON.
+async fn render_markdown(markdown: &[u8]) -> anyhow::Result<serde_json::Value> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("node")
+        .arg(interop_dir().join("render-markdown.mjs"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("spawning `node` (Node.js 20 must be on PATH): {e}"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    stdin.write_all(markdown).await?;
+    drop(stdin);
+    let out = tokio::time::timeout(werktafel_tests::WAIT, child.wait_with_output()).await??;
+    anyhow::ensure!(
+        out.status.success(),
+        "render-markdown.mjs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+#[tokio::test]
+async fn a_field_longer_than_an_excel_cell_exports_in_every_format() -> anyhow::Result<()> {
+    // Excel holds 32,767 characters per cell; rust_xlsxwriter refused longer
+    // strings, and the XLSX and ZIP exports failed with 500 for everyone.
+    let long = "y".repeat(40_000);
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    notes::add(&writer, "long", &long, Lane::Vervolgstap);
+    set_fields(
+        &writer,
+        "long",
+        &[("author", &long), ("owner", &long), ("due", &long)],
+    );
+    writer.edit(|txn| {
+        use yrs::{MapPrelim, TextPrelim};
+        let groups = txn.get_or_insert_map("groups");
+        let group = groups.insert(txn, "g", MapPrelim::default());
+        group.insert(txn, "title", TextPrelim::new(long.as_str()));
+        let connectors = txn.get_or_insert_map("connectors");
+        let arrow = connectors.insert(txn, "c", MapPrelim::default());
+        arrow.insert(txn, "from", "long");
+        arrow.insert(txn, "to", "g");
+        arrow.insert(txn, "label", TextPrelim::new(long.as_str()));
+    });
+    let witness = Client::connect(&server, "a").await?;
+    witness
+        .wait_for("the long note", |_| {
+            witness
+                .notes()
+                .iter()
+                .any(|n| n.id == "long" && n.due == long)
+        })
+        .await?;
+
+    let base = "/api/events/atelierdag-2022";
+    for path in [
+        "export.xlsx",
+        "export.zip",
+        "export.md",
+        "export.csv",
+        "export.html",
+        "export.json",
+        "tables/a/board.svg",
+    ] {
+        let (status, head, body) = server.get_bytes(&format!("{base}/{path}")).await?;
+        assert_eq!(
+            status,
+            200,
+            "{path}: {head}\n{}\nlog: {}",
+            String::from_utf8_lossy(&body),
+            server.log.display()
+        );
+        assert!(!body.is_empty(), "{path}");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The notes as CSV: one row per note, UTF-8 with a byte order mark so that Excel reads the encoding, `,` or `;` between fields.
 
+use super::cell::csv_field;
 use super::{ExportError, ExportOptions, iso8601, prepare};
 use crate::snapshot::EventSnapshot;
 
@@ -24,7 +25,8 @@ pub const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// Writes `notities.csv`: the header, then every note in summary order. Fields with the
 /// delimiter, a quote or a line break are quoted (quotes doubled), so every text survives.
-/// Times are ISO 8601 in UTC (see [`iso8601`]).
+/// Times are ISO 8601 in UTC (see [`iso8601`]). Every field passes [`csv_field`], which
+/// defuses a text that starts like a formula unless `options.formulas` keeps it.
 pub fn notes_csv(
     snapshot: &EventSnapshot,
     options: &ExportOptions,
@@ -36,7 +38,7 @@ pub fn notes_csv(
     writer.write_record(COLUMNS)?;
     for table in &summary.tables {
         for note in table.lanes.all() {
-            writer.write_record([
+            let fields = [
                 snapshot.event.slug.as_str(),
                 table.id.as_str(),
                 table.title.as_str(),
@@ -49,7 +51,13 @@ pub fn notes_csv(
                 &note.votes.to_string(),
                 note.owner.as_str(),
                 note.due.as_str(),
-            ])?;
+            ];
+            writer.write_record(
+                fields
+                    .map(|field| csv_field(field, options.formulas))
+                    .iter()
+                    .map(|f| f.as_bytes()),
+            )?;
         }
     }
     writer

