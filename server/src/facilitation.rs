@@ -78,14 +78,22 @@ pub struct QrQuery {
 }
 
 /// `GET /api/events/{event}/qr.svg[?table=a]`: the participant link (to
-/// the start page or straight to a table) as an SVG QR code.
+/// the start page or straight to a table) as an SVG QR code. Only a role
+/// that holds the participant key may hand it out: the plenary's read-only
+/// key must not turn into a participant's (403).
 pub async fn qr(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<QrQuery>,
+    Extension(role): Extension<Role>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let event = state.event_by_slug(&slug)?;
+    if !role.may_write() {
+        return Err(AppError::Forbidden(
+            "the plenary link cannot hand out the participant link",
+        ));
+    }
     if let Some(table) = &query.table {
         state.table(&slug, table)?;
     }

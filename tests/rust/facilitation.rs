@@ -417,3 +417,26 @@ async fn the_qr_code_carries_the_participant_link() -> anyhow::Result<()> {
     assert_eq!(status, 404);
     Ok(())
 }
+
+/// The plenary key is read-only: it must not lead to the participant link
+/// (the QR code carries it), while participants and the facilitator hand
+/// it on.
+#[tokio::test]
+async fn the_plenary_key_gets_no_participant_qr_code() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    for table in ["", "?table=b"] {
+        let path = format!("{EVENT}/qr.svg{table}");
+        let sep = if table.is_empty() { '?' } else { '&' };
+        let (status, _, body) = server
+            .get_bytes(&format!("{path}{sep}key={}", server.keys.view))
+            .await?;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 403, "viewer {path}: {body}");
+        assert!(!body.contains(&server.keys.join), "{body}");
+        for key in [&server.keys.join, &server.keys.facilitate] {
+            let (status, head, _) = server.get_bytes(&format!("{path}{sep}key={key}")).await?;
+            assert_eq!(status, 200, "{path}: {head}");
+        }
+    }
+    Ok(())
+}
