@@ -223,6 +223,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         connects_per_address_per_minute: args.connects_per_minute,
         ..Limits::default()
     };
+    // Before anything is created: what is created is private, but what the
+    // operator made before may not be.
+    for (path, mode) in werktafel_server::store::loose_permissions(&args.data_dir) {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format_args!("{mode:o}"),
+            "others than this user can read or enter this path of the data directory, which holds the event keys and the signing secret; chmod it to 700 (directory) or 600 (files)"
+        );
+    }
     let config = Config {
         data_dir: args.data_dir,
         event: Arc::new(event),
