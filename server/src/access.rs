@@ -8,6 +8,11 @@
 //! passes it through its `params` option), are compared in constant time,
 //! and are never logged.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
@@ -96,6 +101,18 @@ pub enum IdentityError {
     BadName,
 }
 
+/// `name` trimmed, if it is a display name we accept.
+pub fn check_name(name: &str) -> Result<&str, IdentityError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(IdentityError::BadName);
+    }
+    Ok(name)
+}
+
 /// Signs and checks identity tokens with the server's secret.
 #[derive(Clone)]
 pub struct Signer {
@@ -121,15 +138,20 @@ impl Signer {
 
     /// A new identity for `name` in event `slug`, and its token.
     pub fn issue(&self, slug: &str, name: &str) -> Result<(Identity, String), IdentityError> {
-        let name = name.trim();
-        if name.is_empty()
-            || name.chars().count() > MAX_NAME_CHARS
-            || name.chars().any(char::is_control)
-        {
-            return Err(IdentityError::BadName);
-        }
+        self.reissue(slug, &random_token(12), name)
+    }
+
+    /// The identity `id` under `name` (a device renaming itself keeps its
+    /// id, its drafts and its votes), and its token.
+    pub fn reissue(
+        &self,
+        slug: &str,
+        id: &str,
+        name: &str,
+    ) -> Result<(Identity, String), IdentityError> {
+        let name = check_name(name)?;
         let identity = Identity {
-            id: random_token(12),
+            id: id.to_string(),
             name: name.to_string(),
         };
         let token = self.token(slug, &identity);
@@ -184,6 +206,69 @@ impl Signer {
 
 fn payload(slug: &str, id: &str, name: &str) -> Vec<u8> {
     format!("werktafel-identity-v1\0{slug}\0{id}\0{name}").into_bytes()
+}
+
+/// How many new identities one remote address may have minted per window.
+/// Renaming an identity the device already holds is not minting.
+#[derive(Debug, Default)]
+pub struct MintLimiter {
+    by_address: Mutex<HashMap<IpAddr, MintWindow>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct MintWindow {
+    start: Instant,
+    minted: u32,
+}
+
+/// Minting refused: the address has minted its `limit` in this window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this address has asked for {limit} new identities recently; try again in {} s", retry_after.as_secs().max(1))]
+pub struct MintRefused {
+    pub limit: u32,
+    /// When the window ends and minting is allowed again.
+    pub retry_after: Duration,
+}
+
+/// Addresses remembered before windows that are over are forgotten.
+const MINT_ADDRESSES_KEPT: usize = 4096;
+
+impl MintLimiter {
+    /// Counts one new identity for `address` at `now`, or refuses it when
+    /// `limit` were minted within `window` (a fixed window from the first).
+    pub fn mint(
+        &self,
+        address: IpAddr,
+        limit: u32,
+        window: Duration,
+        now: Instant,
+    ) -> Result<(), MintRefused> {
+        let mut map = self
+            .by_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MINT_ADDRESSES_KEPT {
+            map.retain(|_, w| now.duration_since(w.start) < window);
+        }
+        let entry = map.entry(address).or_insert(MintWindow {
+            start: now,
+            minted: 0,
+        });
+        if now.duration_since(entry.start) >= window {
+            *entry = MintWindow {
+                start: now,
+                minted: 0,
+            };
+        }
+        if entry.minted >= limit {
+            return Err(MintRefused {
+                limit,
+                retry_after: window.saturating_sub(now.duration_since(entry.start)),
+            });
+        }
+        entry.minted += 1;
+        Ok(())
+    }
 }
 
 /// `bytes` random bytes, URL-safe base64 without padding.
@@ -262,6 +347,40 @@ mod tests {
             Some(IdentityError::BadName)
         );
         assert!(signer().issue("ev", "Zoë 🌳").is_ok());
+    }
+
+    #[test]
+    fn minting_is_limited_per_address_and_window() {
+        let limiter = MintLimiter::default();
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let window = Duration::from_secs(600);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.mint(a, 3, window, t0), Ok(()));
+        }
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!(
+            limiter.mint(a, 3, window, later),
+            Err(MintRefused {
+                limit: 3,
+                retry_after: Duration::from_secs(540)
+            })
+        );
+        assert_eq!(limiter.mint(b, 3, window, later), Ok(()), "per address");
+        assert_eq!(
+            limiter.mint(a, 3, window, t0 + window),
+            Ok(()),
+            "a new window"
+        );
+    }
+
+    #[test]
+    fn a_reissued_identity_keeps_its_id() {
+        let (first, _) = signer().issue("ev", "Anna").unwrap();
+        let (renamed, token) = signer().reissue("ev", &first.id, "Anna B").unwrap();
+        assert_eq!(renamed.id, first.id);
+        assert_eq!(signer().verify("ev", &token), Ok(renamed));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,11 +21,12 @@ use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
 use werktafel_shared::schema;
 
-use crate::access::{EventKeys, Identity, Role, Signer};
+use crate::access::{EventKeys, Identity, MintLimiter, Role, Signer};
 use crate::config::Config;
 use crate::connection;
 use crate::error::AppError;
 use crate::gate::Gate;
+use crate::identity::{self, Attendance};
 use crate::room::{PeerLink, Room};
 use crate::rooms::Rooms;
 use crate::store::RoomKey;
@@ -65,6 +67,8 @@ struct StateInner {
     shutdown: CancellationToken,
     next_peer: AtomicU64,
     gate: Gate,
+    mint: MintLimiter,
+    attendance: Attendance,
 }
 
 impl AppState {
@@ -85,6 +89,8 @@ impl AppState {
                 shutdown,
                 next_peer: AtomicU64::new(1),
                 gate: Gate::default(),
+                mint: MintLimiter::default(),
+                attendance: Attendance::default(),
             }),
         }
     }
@@ -107,6 +113,16 @@ impl AppState {
 
     pub fn gate(&self) -> &Gate {
         &self.inner.gate
+    }
+
+    /// Counts new identities per address.
+    pub fn mint_limiter(&self) -> &MintLimiter {
+        &self.inner.mint
+    }
+
+    /// Which identities are connected at each table.
+    pub fn attendance(&self) -> &Attendance {
+        &self.inner.attendance
     }
 
     pub fn shutdown(&self) -> &CancellationToken {
@@ -186,9 +202,15 @@ impl AppState {
         }
     }
 
-    /// The participant a token vouches for.
+    /// The participant a token vouches for (from a query or body field, or
+    /// the identity cookie: see [`identity::presented`]).
     pub fn identity(&self, token: Option<&str>) -> Result<Identity, AppError> {
         let token = token.ok_or(AppError::Forbidden("an identity token is required"))?;
+        self.verify_identity(token)
+    }
+
+    /// The participant `token` vouches for, or 403.
+    pub fn verify_identity(&self, token: &str) -> Result<Identity, AppError> {
         self.inner
             .access
             .signer
@@ -207,7 +229,7 @@ pub fn router(state: AppState) -> Router {
             get(api::board_svg),
         )
         .route("/api/events/{event}/qr.svg", get(facilitation::qr))
-        .route("/api/events/{event}/identity", post(facilitation::identity))
+        .route("/api/events/{event}/identity", post(identity::issue))
         .route("/api/events/{event}/console", get(facilitation::console))
         .route("/api/events/{event}/control", post(facilitation::control))
         .route(
@@ -291,6 +313,7 @@ async fn sync(
     Query(query): Query<SyncQuery>,
     Extension(role): Extension<Role>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     upgrade: Result<Upgrade, NotAnUpgrade>,
 ) -> Result<Response, AppError> {
     let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
@@ -299,16 +322,22 @@ async fn sync(
     };
     let table = state.table(&slug, table_id)?.clone();
     // Drafts belong to a signed identity; nobody can name another's.
-    let drafts_key = if drafts {
+    let (drafts_key, present) = if drafts {
         if !role.may_write() {
             return Err(AppError::Forbidden("drafts belong to participants"));
         }
-        Some(state.drafts_key(&table, &state.identity(query.token.as_deref())?))
+        let token = identity::presented(query.token.as_deref(), &headers);
+        let owner = state.identity(token)?;
+        (Some(state.drafts_key(&table, &owner)), Some(owner))
     } else {
-        if let Some(token) = query.token.as_deref() {
-            state.identity(Some(token))?;
-        }
-        None
+        // A table connection may say who it is: a named token must be
+        // valid; a stale cookie only means this one is not counted.
+        let present = match query.token.as_deref() {
+            Some(token) => Some(state.verify_identity(token)?),
+            None => identity::presented(None, &headers)
+                .and_then(|token| state.verify_identity(token).ok()),
+        };
+        (None, present.filter(|_| role.may_write()))
     };
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
@@ -352,6 +381,10 @@ async fn sync(
         let tracker = state.inner.tracker.clone();
         tracker.track_future(async move {
             let _ticket = ticket;
+            // Counted for the console while this connection lasts. The web
+            // board keeps its drafts open beside the table, with its identity,
+            // so a board that connected before it had the cookie counts too.
+            let _present = present.map(|who| state.attendance().arrive(table.id.as_str(), &who));
             let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
             let (tx, rx) = mpsc::channel(limits.outbox_capacity);
             let link = PeerLink::new(limits.catch_up_bytes);

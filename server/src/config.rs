@@ -63,6 +63,12 @@ pub struct Limits {
     pub max_connections_per_address: usize,
     /// Connection attempts from one remote address per minute.
     pub connects_per_address_per_minute: u32,
+    /// New identities one remote address may mint per [`Limits::identity_window`];
+    /// more get 429. A device renaming the identity it holds mints none.
+    /// Venue Wi-Fi may put everyone behind one address, so this is generous.
+    pub identities_per_address: u32,
+    /// The window over which minted identities are counted.
+    pub identity_window: Duration,
 }
 
 impl Default for Limits {
@@ -81,6 +87,8 @@ impl Default for Limits {
             max_connections: 2000,
             max_connections_per_address: 400,
             connects_per_address_per_minute: 1200,
+            identities_per_address: 30,
+            identity_window: Duration::from_secs(600),
         }
     }
 }

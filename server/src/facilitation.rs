@@ -1,4 +1,4 @@
-//! Running the tables: participants' identities, the facilitator's controls
+//! Running the tables: the facilitator's controls
 //! (phase, timer, lock, private writing and revealing drafts, voting rules),
 //! the console's overview, dot voting with a budget, and the QR codes that
 //! bring people to a table.
@@ -24,6 +24,7 @@ use yrs::{Any, Map, MapPrelim, Out, ReadTxn, TransactionMut, WriteTxn};
 use crate::access::{Identity, Role};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::identity;
 use crate::room::Room;
 use crate::store::RoomKey;
 
@@ -35,42 +36,6 @@ const REVEAL_SPACING: f64 = 140.0;
 pub const MAX_TIMER_MINUTES: u32 = 240;
 /// Most votes a facilitator can give each participant.
 pub const MAX_VOTE_BUDGET: u32 = 50;
-
-#[derive(Deserialize)]
-pub struct NameBody {
-    name: String,
-}
-
-/// `POST /api/events/{event}/identity` `{ "name": "Anna" }`: a new signed
-/// identity for a participant.
-pub async fn identity(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    Extension(role): Extension<Role>,
-    Json(body): Json<NameBody>,
-) -> Result<Response, AppError> {
-    state.event_by_slug(&slug)?;
-    if !role.may_write() {
-        return Err(AppError::Forbidden("the plenary link cannot join a table"));
-    }
-    let (identity, token) = state
-        .access()
-        .signer
-        .issue(&slug, &body.name)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    #[derive(Serialize)]
-    struct Issued {
-        id: String,
-        name: String,
-        token: String,
-    }
-    Ok(Json(Issued {
-        id: identity.id,
-        name: identity.name,
-        token,
-    })
-    .into_response())
-}
 
 #[derive(Deserialize)]
 pub struct QrQuery {
@@ -153,6 +118,16 @@ struct ConsoleTable {
     /// Unrevealed notes in participants' drafts.
     drafts: usize,
     control: Control,
+    /// Signed identities connected to the table now (the browser presents
+    /// its identity cookie); `people` also counts connections without one.
+    identities: usize,
+    /// Signed identities that have votes on this table's notes.
+    voters: usize,
+    /// Of those voters, how many are connected to the table now: votes
+    /// from identities nobody is sitting behind show as the difference.
+    voters_present: usize,
+    /// Votes cast at the table, in all.
+    votes: u32,
 }
 
 /// `GET /api/events/{event}/console`: every table at a glance (facilitator).
@@ -170,6 +145,20 @@ pub async fn console(
         for draft in drafts_rooms(&state, def).await? {
             drafts += draft.read(schema::note_count);
         }
+        let ballots = ballots_room(&state, def).await?.read(|doc| {
+            let txn = yrs::Transact::transact(doc);
+            let mut voters: HashMap<String, u32> = HashMap::new();
+            if let Some(all) = txn.get_map(BALLOTS) {
+                for (voter, _) in all.iter(&txn) {
+                    let used: u32 = read_ballot(&txn, voter).values().sum();
+                    if used > 0 {
+                        voters.insert(voter.to_string(), used);
+                    }
+                }
+            }
+            voters
+        });
+        let present = state.attendance().at(def.id.as_str());
         tables.push(ConsoleTable {
             id: def.id.to_string(),
             title: def.title.clone(),
@@ -177,6 +166,10 @@ pub async fn console(
             notes: room.read(schema::note_count),
             drafts,
             control: room.control(),
+            identities: present.len(),
+            voters: ballots.len(),
+            voters_present: ballots.keys().filter(|id| present.contains(*id)).count(),
+            votes: ballots.values().sum(),
         });
     }
     #[derive(Serialize)]
@@ -375,7 +368,9 @@ async fn drafts_rooms(
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoteBody {
-    token: String,
+    /// The voter's identity token; without it, the identity cookie.
+    #[serde(default)]
+    token: Option<String>,
     note_id: String,
     /// `1` adds a vote, `-1` takes one back.
     delta: i32,
@@ -400,9 +395,10 @@ pub async fn my_votes(
     State(state): State<AppState>,
     Path((slug, table)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let def = state.table(&slug, &table)?.clone();
-    let identity = state.identity(query.token.as_deref())?;
+    let identity = state.identity(identity::presented(query.token.as_deref(), &headers))?;
     let room = state.room(&def).await?;
     let ballots = ballots_room(&state, &def).await?;
     let mine = ballots.read(|doc| read_ballot(&yrs::Transact::transact(doc), &identity.id));
@@ -414,13 +410,15 @@ pub async fn vote(
     State(state): State<AppState>,
     Path((slug, table)): Path<(String, String)>,
     Extension(role): Extension<Role>,
+    headers: HeaderMap,
     Json(body): Json<VoteBody>,
 ) -> Result<Response, AppError> {
     let def = state.table(&slug, &table)?.clone();
     if !role.may_write() {
         return Err(AppError::Forbidden("the plenary link cannot vote"));
     }
-    let identity: Identity = state.identity(Some(&body.token))?;
+    let identity: Identity =
+        state.identity(identity::presented(body.token.as_deref(), &headers))?;
     if body.delta != 1 && body.delta != -1 {
         return Err(AppError::BadRequest("delta is 1 or -1".into()));
     }

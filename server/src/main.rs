@@ -121,6 +121,12 @@ struct ServeArgs {
     /// Connection attempts from one remote address per minute.
     #[arg(long, env = "WERKTAFEL_CONNECTS_PER_MINUTE", default_value_t = Limits::default().connects_per_address_per_minute)]
     connects_per_minute: u32,
+    /// New identities one remote address may mint per identity window (429 beyond).
+    #[arg(long, env = "WERKTAFEL_IDENTITIES_PER_ADDRESS", default_value_t = Limits::default().identities_per_address)]
+    identities_per_address: u32,
+    /// Seconds over which minted identities are counted per address.
+    #[arg(long, env = "WERKTAFEL_IDENTITY_WINDOW_SECS", default_value_t = Limits::default().identity_window.as_secs())]
+    identity_window_secs: u64,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -221,6 +227,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         max_connections_per_address: args.max_connections_per_address,
         connects_per_address_per_minute: args.connects_per_minute,
+        identities_per_address: args.identities_per_address,
+        identity_window: Duration::from_secs(args.identity_window_secs.max(1)),
         ..Limits::default()
     };
     // Before anything is created: what is created is private, but what the

@@ -440,3 +440,179 @@ async fn the_plenary_key_gets_no_participant_qr_code() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `POST path` with a JSON body and, if given, a `Cookie` header, exactly as
+/// written (no key added): status, head, body.
+async fn post_with_cookie(
+    server: &Server,
+    path: &str,
+    body: &Value,
+    cookie: Option<&str>,
+) -> anyhow::Result<(u16, String, Value)> {
+    let body = body.to_string();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let (status, head, reply) = werktafel_tests::server::exchange(&server.addr, &request).await?;
+    Ok((
+        status,
+        head,
+        serde_json::from_slice(&reply).unwrap_or(Value::Null),
+    ))
+}
+
+/// The `name=value` of the identity cookie a response sets, checking its
+/// attributes.
+fn identity_cookie(head: &str) -> String {
+    let line = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: werktafel_identity=")
+        })
+        .unwrap_or_else(|| panic!("no identity cookie set:\n{head}"));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(line.contains(attribute), "{attribute} missing: {line}");
+    }
+    let value = &line["set-cookie: ".len()..];
+    value.split(';').next().unwrap_or_default().to_string()
+}
+
+/// Minting identities to multiply one's votes: a device that holds an
+/// identity (its cookie, or its token) is renamed, never given a second
+/// one, and one address mints at most `--identities-per-address` per window.
+#[tokio::test]
+async fn a_device_keeps_one_identity_and_minting_is_limited_per_address() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--identities-per-address", "3"]).await?;
+    let path = format!("{EVENT}/identity?key={}", server.keys.join);
+    let (status, head, anna) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna" }), None).await?;
+    assert_eq!(status, 200, "{head}");
+    let cookie = identity_cookie(&head);
+    assert_eq!(
+        cookie,
+        format!(
+            "werktafel_identity={}",
+            anna["token"].as_str().unwrap_or("?")
+        )
+    );
+
+    // The same device asking again, by cookie or by token, is renamed.
+    let (status, head, renamed) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna B." }), Some(&cookie)).await?;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(
+        (&renamed["id"], renamed["name"].as_str()),
+        (&anna["id"], Some("Anna B."))
+    );
+    let (_, _, again) = post_with_cookie(
+        &server,
+        &path,
+        &json!({ "name": "Anna", "token": anna["token"] }),
+        None,
+    )
+    .await?;
+    assert_eq!(again["id"], anna["id"]);
+
+    // Fresh devices from the same address: three in all, then 429.
+    for name in ["Bram", "Carla"] {
+        let (status, head, _) =
+            post_with_cookie(&server, &path, &json!({ "name": name }), None).await?;
+        assert_eq!(status, 200, "{name}: {head}");
+    }
+    let (status, head, body) =
+        post_with_cookie(&server, &path, &json!({ "name": "Sybil" }), None).await?;
+    assert_eq!(status, 429, "{head}");
+    assert_eq!(body["code"], "identities", "{body}");
+    let retry: u64 = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("retry-after: ")
+                .map(str::to_string)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Retry-After:\n{head}"));
+    assert!((1..=600).contains(&retry), "Retry-After {retry}");
+    // Renaming is not minting: the first device still may.
+    let (status, _, _) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna" }), Some(&cookie)).await?;
+    assert_eq!(status, 200);
+    Ok(())
+}
+
+/// Votes need a signed identity, by cookie or token; the console counts the
+/// identities behind them against those connected to the table, so votes
+/// from minted identities nobody sits behind stand out.
+#[tokio::test]
+async fn the_console_counts_voters_against_identities_at_the_table() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    notes::add(&writer, "n1", "Samen optrekken", Lane::Goed);
+    writer.roundtrip().await?;
+    steer(
+        &server,
+        json!({ "tables": ["a"], "phase": "stemmen", "voteBudget": 3 }),
+    )
+    .await?;
+    let path = format!("{EVENT}/identity?key={}", server.keys.join);
+    let (_, head, anna) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna" }), None).await?;
+    let cookie = identity_cookie(&head);
+    let anna_token = anna["token"].as_str().unwrap_or_default();
+    let at_table = Client::connect_url(&sync_url(
+        &server,
+        "a",
+        &format!("key={}&token={anna_token}", server.keys.join),
+    ))
+    .await?;
+    at_table.synced().await?;
+
+    // Anna votes with her cookie alone; without cookie or token, nobody does.
+    let votes = format!("{EVENT}/tables/a/votes?key={}", server.keys.join);
+    let (status, _, mine) = post_with_cookie(
+        &server,
+        &votes,
+        &json!({ "noteId": "n1", "delta": 1 }),
+        Some(&cookie),
+    )
+    .await?;
+    assert_eq!((status, mine["used"].as_u64()), (200, Some(1)), "{mine}");
+    let (status, _, _) = post_with_cookie(
+        &server,
+        &votes,
+        &json!({ "noteId": "n1", "delta": 1 }),
+        None,
+    )
+    .await?;
+    assert_eq!(status, 403);
+    // Two minted identities nobody sits behind vote too.
+    for name in ["Sybil 1", "Sybil 2"] {
+        let (_, token) = identity(&server, name).await?;
+        assert_eq!(vote(&server, "a", &token, "n1", 1).await?.0, 200);
+    }
+
+    let (status, body) = server.get(&format!("{EVENT}/console")).await?;
+    assert_eq!(status, 200, "{body}");
+    let console: Value = serde_json::from_str(&body)?;
+    let a = &console["tables"][0];
+    assert_eq!(a["id"], "a");
+    assert_eq!(
+        (
+            &a["identities"],
+            &a["voters"],
+            &a["votersPresent"],
+            &a["votes"]
+        ),
+        (&json!(1), &json!(3), &json!(1), &json!(3)),
+        "{a}"
+    );
+    Ok(())
+}

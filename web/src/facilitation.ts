@@ -3,7 +3,20 @@
 import { withKey } from './access'
 import type { Control, Phase, VoteVisibility } from './control'
 
-export interface ConsoleTable { id: string; title: string; people: number; notes: number; drafts: number; control: Control }
+export interface ConsoleTable {
+  id: string
+  title: string
+  people: number
+  notes: number
+  drafts: number
+  control: Control
+  /** Signed identities connected to the table now. */
+  identities: number
+  /** Signed identities with votes here, and how many of them are connected now. */
+  voters: number
+  votersPresent: number
+  votes: number
+}
 export interface ConsoleInfo { now: number; tables: ConsoleTable[] }
 
 /** What a control request may change; every field is optional. */

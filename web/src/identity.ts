@@ -71,10 +71,14 @@ export function ensureSigned (event: string): Promise<Identity | null> {
 
 async function requestSigned (event: string, name: string): Promise<Identity | null> {
   try {
+    // The server keeps a device's identity (its HttpOnly cookie, or the
+    // token held here) and only renames it: one device, one voter.
+    const held = storedSigned(event)?.token
     const res = await fetch(withKey(event, `/api/events/${encodeURIComponent(event)}/identity`), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name }),
+      credentials: 'same-origin',
+      body: JSON.stringify(held ? { name, token: held } : { name }),
     })
     if (!res.ok) return null
     const signed = await res.json() as Signed
@@ -85,10 +89,11 @@ async function requestSigned (event: string, name: string): Promise<Identity | n
   }
 }
 
-function storedSigned (event: string, name: string): Signed | null {
+/** The signed identity kept for `event` (for `name`, if given). */
+function storedSigned (event: string, name?: string): Signed | null {
   try {
     const s = JSON.parse(localStorage.getItem(signedKey(event)) ?? 'null') as Signed | null
-    return s && typeof s.token === 'string' && s.token && s.name === name ? s : null
+    return s && typeof s.token === 'string' && s.token && (name === undefined || s.name === name) ? s : null
   } catch {
     return null
   }
