@@ -21,7 +21,7 @@ use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
 use werktafel_shared::schema;
 
-use crate::access::{EventKeys, Identity, MintLimiter, Role, Signer};
+use crate::access::{EventKeys, Identity, IdentityError, MintLimiter, Role, Signer, Terms};
 use crate::config::Config;
 use crate::connection;
 use crate::error::AppError;
@@ -57,10 +57,35 @@ pub struct Access {
     pub signer: Signer,
 }
 
+/// The event's keys now, and what revokes the participant connections
+/// admitted with this participant key.
+struct CurrentKeys {
+    keys: EventKeys,
+    revoked: CancellationToken,
+}
+
+/// How a request was let in: its role and, for the participant key, what
+/// is cancelled when that key is renewed (closing what it opened). Every
+/// guarded request also carries its [`Role`] alone.
+#[derive(Clone)]
+pub struct Admitted {
+    pub role: Role,
+    pub revoked: Option<CancellationToken>,
+}
+
+/// Close code of a participant connection whose link was renewed by the
+/// facilitator (its key now gets 403).
+pub const CLOSE_REVOKED: u16 = 4403;
+
 struct StateInner {
     config: Config,
     rooms: Rooms,
-    access: Access,
+    signer: Signer,
+    /// Its `revoked` token is not a child of `shutdown`: a shutdown closes
+    /// connections with 1001, not as revoked.
+    keys: std::sync::RwLock<CurrentKeys>,
+    /// One renewal of the participant key at a time.
+    renewing: tokio::sync::Mutex<()>,
     /// Set once at start-up, right after the state exists (the feed reads it).
     summary: std::sync::OnceLock<SummaryFeed>,
     tracker: TaskTracker,
@@ -83,7 +108,12 @@ impl AppState {
             inner: Arc::new(StateInner {
                 config,
                 rooms,
-                access,
+                signer: access.signer,
+                keys: std::sync::RwLock::new(CurrentKeys {
+                    keys: access.keys,
+                    revoked: CancellationToken::new(),
+                }),
+                renewing: tokio::sync::Mutex::new(()),
                 summary: std::sync::OnceLock::new(),
                 tracker,
                 shutdown,
@@ -107,8 +137,67 @@ impl AppState {
         &self.inner.config
     }
 
-    pub fn access(&self) -> &Access {
-        &self.inner.access
+    /// Signs and checks identity tokens.
+    pub fn signer(&self) -> &Signer {
+        &self.inner.signer
+    }
+
+    /// The event's keys now (the participant key changes when renewed).
+    pub fn keys(&self) -> EventKeys {
+        self.current_keys().keys.clone()
+    }
+
+    /// What a token issued now is issued under.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            expires_at: unix_now() + self.limits().identity_lifetime.as_secs(),
+            generation: self.current_keys().keys.generation,
+        }
+    }
+
+    /// The role `key` grants, and for the participant key what revokes it.
+    pub fn admit(&self, key: &str) -> Option<Admitted> {
+        let current = self.current_keys();
+        let role = current.keys.role_of(key)?;
+        let revoked = (role == Role::Participant).then(|| current.revoked.clone());
+        Some(Admitted { role, revoked })
+    }
+
+    /// Replaces the participant key with a fresh one (stored first), which
+    /// makes the old key and every identity issued before it invalid, and
+    /// closes the connections opened with the old key ([`CLOSE_REVOKED`]).
+    pub async fn renew_participant_key(&self) -> Result<EventKeys, AppError> {
+        let _one_at_a_time = self.inner.renewing.lock().await;
+        let renewed = self.keys().renewed();
+        let secrets = renewed.join_secrets(&self.event().slug);
+        let data_dir = self.config().data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::store::SqliteStore::open(&data_dir)?.set_secrets(&secrets)
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(format!("renewing the key: {e}")))??;
+        let revoked = {
+            let mut current = self
+                .inner
+                .keys
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            current.keys = renewed.clone();
+            std::mem::replace(&mut current.revoked, CancellationToken::new())
+        };
+        revoked.cancel();
+        tracing::info!(
+            generation = renewed.generation,
+            "the participant link was renewed"
+        );
+        Ok(renewed)
+    }
+
+    fn current_keys(&self) -> std::sync::RwLockReadGuard<'_, CurrentKeys> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn gate(&self) -> &Gate {
@@ -211,11 +300,19 @@ impl AppState {
 
     /// The participant `token` vouches for, or 403.
     pub fn verify_identity(&self, token: &str) -> Result<Identity, AppError> {
+        let generation = self.current_keys().keys.generation;
         self.inner
-            .access
             .signer
-            .verify(&self.event().slug, token)
-            .map_err(|_| AppError::Forbidden("the identity token is not valid"))
+            .verify(&self.event().slug, token, generation, unix_now())
+            .map_err(|e| match e {
+                IdentityError::Expired => {
+                    AppError::Forbidden("the identity token has expired: ask for a new one")
+                }
+                IdentityError::Revoked => AppError::Forbidden(
+                    "the identity token belongs to a renewed participant link: ask for a new one",
+                ),
+                _ => AppError::Forbidden("the identity token is not valid"),
+            })
     }
 }
 
@@ -232,6 +329,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/{event}/identity", post(identity::issue))
         .route("/api/events/{event}/console", get(facilitation::console))
         .route("/api/events/{event}/control", post(facilitation::control))
+        .route(
+            "/api/events/{event}/keys/rotate",
+            post(facilitation::renew_participant_key),
+        )
         .route(
             "/api/events/{event}/tables/{table}/votes",
             get(facilitation::my_votes).post(facilitation::vote),
@@ -272,13 +373,10 @@ async fn require_key(
         Some(slug) => return AppError::NotFound(format!("event '{slug}'")).into_response(),
         None => return next.run(request).await,
     }
-    let role = query
-        .key
-        .as_deref()
-        .and_then(|k| state.access().keys.role_of(k));
-    match role {
-        Some(role) => {
-            request.extensions_mut().insert(role);
+    match query.key.as_deref().and_then(|k| state.admit(k)) {
+        Some(admitted) => {
+            request.extensions_mut().insert(admitted.role);
+            request.extensions_mut().insert(admitted);
             next.run(request).await
         }
         None => AppError::Forbidden("a valid key is required").into_response(),
@@ -311,7 +409,7 @@ async fn sync(
     State(state): State<AppState>,
     Path((slug, room_name)): Path<(String, String)>,
     Query(query): Query<SyncQuery>,
-    Extension(role): Extension<Role>,
+    Extension(Admitted { role, revoked }): Extension<Admitted>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<Upgrade, NotAnUpgrade>,
@@ -400,7 +498,21 @@ async fn sync(
             drop(tx);
             tracing::debug!(room = %room.key(), peer, ?role, "client joined");
             let shutdown = state.inner.shutdown.clone();
-            connection::serve(socket, room, peer, link, rx, limits, shutdown).await;
+            // A renewed participant key closes what the old one opened; the
+            // watch ends with the connection either way.
+            let revocation = async {
+                let Some(revoked) = revoked else {
+                    return;
+                };
+                tokio::select! {
+                    () = revoked.cancelled() => {
+                        link.close(CLOSE_REVOKED, "the participant link was renewed");
+                    }
+                    () = link.closed().cancelled() => {}
+                }
+            };
+            let served = connection::serve(socket, room, peer, link.clone(), rx, limits, shutdown);
+            tokio::join!(served, revocation);
         })
     });
     Ok(response)
@@ -409,4 +521,12 @@ async fn sync(
 /// JSON body helper for handlers that answer with a value.
 pub fn json<T: serde::Serialize>(value: T) -> Json<T> {
     Json(value)
+}
+
+/// Seconds since the epoch, now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -69,6 +69,10 @@ pub struct Limits {
     pub identities_per_address: u32,
     /// The window over which minted identities are counted.
     pub identity_window: Duration,
+    /// How long a signed identity (its token and cookie) is accepted after
+    /// it is issued; renaming issues it anew. A workshop is one day, and the
+    /// event has no date to end it at, so: a day.
+    pub identity_lifetime: Duration,
 }
 
 impl Default for Limits {
@@ -89,6 +93,7 @@ impl Default for Limits {
             connects_per_address_per_minute: 1200,
             identities_per_address: 30,
             identity_window: Duration::from_secs(600),
+            identity_lifetime: Duration::from_secs(24 * 60 * 60),
         }
     }
 }

@@ -67,7 +67,7 @@ pub async fn qr(
         &base,
         &event.slug,
         query.table.as_deref(),
-        &state.access().keys.join,
+        &state.keys().join,
     );
     let code =
         qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -84,6 +84,32 @@ pub async fn qr(
         svg,
     )
         .into_response())
+}
+
+/// `POST /api/events/{event}/keys/rotate` (facilitator): renews the
+/// participant key. The old participant link gets 403 from now on, every
+/// identity issued under it is refused, and the connections it opened close
+/// with [`crate::app::CLOSE_REVOKED`]. Answers the new participant link.
+pub async fn renew_participant_key(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(role): Extension<Role>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let event = state.event_by_slug(&slug)?;
+    require_facilitator(role)?;
+    let keys = state.renew_participant_key().await?;
+    let link = participant_link(
+        &public_base(&state, &headers),
+        &event.slug,
+        None,
+        &keys.join,
+    );
+    Ok(Json(serde_json::json!({
+        "participantLink": link,
+        "generation": keys.generation,
+    }))
+    .into_response())
 }
 
 /// The URL a participant opens: the start page, or one table.

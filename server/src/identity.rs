@@ -39,10 +39,13 @@ pub struct NameBody {
 
 /// What `POST /identity` answers.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Issued {
     id: String,
     name: String,
     token: String,
+    /// When the token expires, in milliseconds since the epoch.
+    expires_at: u64,
 }
 
 /// `POST /api/events/{event}/identity` `{ "name": "Anna" }`: the device's
@@ -64,14 +67,15 @@ pub async fn issue(
     }
     let bad_name = |e: crate::access::IdentityError| AppError::BadRequest(e.to_string());
     check_name(&body.name).map_err(bad_name)?;
-    let signer = &state.access().signer;
+    let signer = state.signer();
+    let terms = state.terms();
     let held = body
         .token
         .as_deref()
         .or_else(|| cookie(&headers, IDENTITY_COOKIE))
         .and_then(|token| state.verify_identity(token).ok());
     let (identity, token) = match held {
-        Some(held) => signer.reissue(&slug, &held.id, &body.name),
+        Some(held) => signer.reissue(&slug, &held.id, &body.name, terms),
         None => {
             let limits = state.limits();
             if let Err(refused) = state.mint_limiter().mint(
@@ -83,7 +87,7 @@ pub async fn issue(
                 tracing::warn!(remote = %remote.ip(), %refused, "identity refused");
                 return Ok(too_many(refused));
             }
-            signer.issue(&slug, &body.name)
+            signer.issue(&slug, &body.name, terms)
         }
     }
     .map_err(bad_name)?;
@@ -92,6 +96,7 @@ pub async fn issue(
         id: identity.id,
         name: identity.name,
         token,
+        expires_at: identity.expires_at * 1000,
     })
     .into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -106,10 +111,9 @@ pub fn presented<'a>(explicit: Option<&'a str>, headers: &'a HeaderMap) -> Optio
     explicit.or_else(|| cookie(headers, IDENTITY_COOKIE))
 }
 
-/// How long the identity cookie is kept, in seconds.
-const COOKIE_MAX_AGE_SECS: u64 = 24 * 60 * 60;
-
+/// The cookie lives as long as the token it holds.
 fn identity_cookie(state: &AppState, token: &str) -> String {
+    let max_age = state.limits().identity_lifetime.as_secs();
     // Secure only where the server is reached over HTTPS: on plain HTTP
     // (a laptop on venue Wi-Fi) browsers would drop a Secure cookie.
     let secure = state
@@ -118,7 +122,7 @@ fn identity_cookie(state: &AppState, token: &str) -> String {
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));
     format!(
-        "{IDENTITY_COOKIE}={token}; Path=/; Max-Age={COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Strict{}",
+        "{IDENTITY_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
         if secure { "; Secure" } else { "" }
     )
 }
@@ -229,6 +233,7 @@ mod tests {
         let anna = Identity {
             id: "anna".into(),
             name: "Anna".into(),
+            expires_at: 0,
         };
         let first = attendance.arrive("a", &anna);
         let second = attendance.arrive("a", &anna);

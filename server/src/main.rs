@@ -127,6 +127,9 @@ struct ServeArgs {
     /// Seconds over which minted identities are counted per address.
     #[arg(long, env = "WERKTAFEL_IDENTITY_WINDOW_SECS", default_value_t = Limits::default().identity_window.as_secs())]
     identity_window_secs: u64,
+    /// Hours a signed identity (token and cookie) is accepted after it is issued.
+    #[arg(long, env = "WERKTAFEL_IDENTITY_HOURS", default_value_t = Limits::default().identity_lifetime.as_secs() / 3600)]
+    identity_hours: u64,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -229,6 +232,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         connects_per_address_per_minute: args.connects_per_minute,
         identities_per_address: args.identities_per_address,
         identity_window: Duration::from_secs(args.identity_window_secs.max(1)),
+        identity_lifetime: Duration::from_secs(args.identity_hours.max(1) * 3600),
         ..Limits::default()
     };
     // Before anything is created: what is created is private, but what the

@@ -239,6 +239,24 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Replaces the secrets named in `secrets` (name, value) in one
+    /// transaction: renewing the participant key writes the key and its
+    /// generation together or not at all.
+    pub fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (name, value) in secrets {
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// One connection to the database file at `path`, with the pragmas every
     /// connection of this process uses.
     fn connect(path: PathBuf) -> Result<Self, StoreError> {

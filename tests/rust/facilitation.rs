@@ -616,3 +616,96 @@ async fn the_console_counts_voters_against_identities_at_the_table() -> anyhow::
     );
     Ok(())
 }
+
+/// A leaked participant link or token is revoked by renewing the key from
+/// the console: the old key gets 403, identities issued under it are
+/// refused, its open connections close with 4403; new ones work, and the
+/// new key survives a restart.
+#[tokio::test]
+async fn renewing_the_participant_key_revokes_old_links_and_identities() -> anyhow::Result<()> {
+    let mut server = Server::start().await?;
+    let old_key = server.keys.join.clone();
+    let (_, old_token) = identity(&server, "Anna").await?;
+    let table = Client::connect(&server, "a").await?;
+    table.synced().await?;
+    let drafts = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={old_key}&token={old_token}"),
+    ))
+    .await?;
+    drafts.synced().await?;
+
+    let rotate = format!("{EVENT}/keys/rotate");
+    for key in [&server.keys.join, &server.keys.view] {
+        let (status, body) = server
+            .post(&format!("{rotate}?key={key}"), &json!({}))
+            .await?;
+        assert_eq!(status, 403, "only the facilitator renews: {body}");
+    }
+    let (status, body) = server.post(&rotate, &json!({})).await?;
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body)?;
+    let link = reply["participantLink"].as_str().unwrap_or_default();
+    let new_key = link
+        .rsplit_once("key=")
+        .map(|(_, k)| k.to_string())
+        .unwrap_or_default();
+    assert!(!new_key.is_empty() && new_key != old_key, "{reply}");
+
+    // What the old key opened is closed; the old key opens nothing more.
+    assert_eq!(table.closed().await?.code, Some(4403));
+    assert_eq!(drafts.closed().await?.code, Some(4403));
+    let (status, _) = server.get_raw(&format!("{EVENT}?key={old_key}")).await?;
+    assert_eq!(status, 403);
+    let refused = Client::connect_url(&sync_url(&server, "a", &format!("key={old_key}")))
+        .await
+        .err()
+        .expect("the old key is refused");
+    assert!(format!("{refused:#}").contains("403"), "{refused:#}");
+
+    // The old identity is refused even with the new key; a new one works.
+    let (status, _) = server
+        .get_raw(&format!(
+            "{EVENT}/tables/a/votes?key={new_key}&token={old_token}"
+        ))
+        .await?;
+    assert_eq!(status, 403, "an identity from before the renewal");
+    let refused = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={new_key}&token={old_token}"),
+    ))
+    .await
+    .err()
+    .expect("old identity refused for drafts");
+    assert!(format!("{refused:#}").contains("403"), "{refused:#}");
+    server.keys.join = new_key.clone();
+    let (_, new_token) = identity(&server, "Anna").await?;
+    let (status, body) = server
+        .get_raw(&format!(
+            "{EVENT}/tables/a/votes?key={new_key}&token={new_token}"
+        ))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let fresh = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={new_key}&token={new_token}"),
+    ))
+    .await?;
+    fresh.synced().await?;
+    drop(fresh);
+
+    // The renewal is stored: after a restart the link printed is the new one.
+    server.terminate().await?;
+    server.restart().await?;
+    assert_eq!(server.keys.join, new_key);
+    let (status, body) = server
+        .get_raw(&format!(
+            "{EVENT}/tables/a/votes?key={new_key}&token={new_token}"
+        ))
+        .await?;
+    assert_eq!(status, 200, "the new identity outlives a restart: {body}");
+    Ok(())
+}

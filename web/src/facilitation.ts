@@ -61,9 +61,21 @@ export async function castVote (event: string, table: string, token: string, not
   return await call<MyVotes>(withKey(event, path), { method: 'POST', body: JSON.stringify({ token, noteId, delta }) })
 }
 
-/** The address of the participant link's QR code (the start page, or one table). */
-export function qrUrl (event: string, table?: string): string {
-  return withKey(event, `${base(event)}/qr.svg${table ? `?table=${encodeURIComponent(table)}` : ''}`)
+/** The address of the participant link's QR code (the start page, or one table);
+ *  `version` changes the address when the link is renewed. */
+export function qrUrl (event: string, table?: string, version?: number): string {
+  const query = new URLSearchParams()
+  if (table) query.set('table', table)
+  if (version !== undefined) query.set('v', String(version))
+  const q = query.toString()
+  return withKey(event, `${base(event)}/qr.svg${q ? `?${q}` : ''}`)
+}
+
+export interface Renewed { participantLink: string; generation: number }
+
+/** Renews the participant link (facilitator): the old link, its identities and connections stop working. */
+export async function renewParticipantKey (event: string): Promise<Renewed> {
+  return await call<Renewed>(withKey(event, `${base(event)}/keys/rotate`), { method: 'POST', body: '{}' })
 }
 
 async function call<T> (url: string, init: RequestInit): Promise<T> {

@@ -12,7 +12,8 @@ export interface Identity {
   token: string
 }
 
-interface Signed { id: string; name: string; token: string }
+/** As the server issued it; `expiresAt` in ms since the epoch (absent in old copies). */
+interface Signed { id: string; name: string; token: string; expiresAt?: number }
 
 const ID_KEY = 'werktafel.clientId'
 const NAME_KEY = 'werktafel.name'
@@ -93,10 +94,18 @@ async function requestSigned (event: string, name: string): Promise<Identity | n
 function storedSigned (event: string, name?: string): Signed | null {
   try {
     const s = JSON.parse(localStorage.getItem(signedKey(event)) ?? 'null') as Signed | null
-    return s && typeof s.token === 'string' && s.token && (name === undefined || s.name === name) ? s : null
+    if (!s || typeof s.token !== 'string' || !s.token) return null
+    // An expired token is refused by the server; ask for a new one instead.
+    if (typeof s.expiresAt === 'number' && s.expiresAt <= Date.now()) return null
+    return name === undefined || s.name === name ? s : null
   } catch {
     return null
   }
+}
+
+/** Forgets the signed identity of `event` (its participant link was renewed). */
+export function forgetSigned (event: string): void {
+  localStorage.removeItem(signedKey(event))
 }
 
 export function colorFor (id: string): string {
