@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -28,7 +28,7 @@ use crate::error::AppError;
 use crate::gate::Gate;
 use crate::identity::{self, Attendance};
 use crate::room::{PeerLink, Room};
-use crate::rooms::Rooms;
+use crate::rooms::{AdmitDrafts, DRAFTS_PART, Rooms};
 use crate::store::RoomKey;
 use crate::summary_feed::SummaryFeed;
 use crate::upgrade::{NotAnUpgrade, Upgrade};
@@ -266,11 +266,22 @@ impl AppState {
         Ok(self.inner.rooms.get_or_load(&key, |_| false).await?)
     }
 
+    /// A participant's drafts document (see [`AppState::drafts_key`]),
+    /// bounded to [`crate::Limits::max_drafts_bytes`].
+    pub async fn drafts_room(&self, key: RoomKey) -> Result<Arc<Room>, AppError> {
+        let max = self.limits().max_drafts_bytes;
+        Ok(self
+            .inner
+            .rooms
+            .get_or_load_bounded(&key, max, |_| false)
+            .await?)
+    }
+
     /// The key of `identity`'s private drafts of `table`.
     pub fn drafts_key(&self, table: &TableDef, identity: &Identity) -> RoomKey {
         RoomKey::new(
             &self.event().slug,
-            &format!("{}/drafts/{}", table.id, identity.id),
+            &format!("{}{DRAFTS_PART}{}", table.id, identity.id),
         )
     }
 
@@ -441,6 +452,22 @@ async fn sync(
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),
     };
+    // Drafts cost storage per identity and table: a bounded number of them.
+    if let Some(key) = &drafts_key {
+        match state
+            .rooms()
+            .admit_drafts(key, state.limits().max_drafts_documents)
+            .await
+        {
+            Ok(()) => {}
+            Err(AdmitDrafts::Full(full)) => {
+                tracing::warn!(%full, "drafts document refused");
+                let body = serde_json::json!({ "error": full.to_string(), "code": "drafts-full" });
+                return Ok((StatusCode::INSUFFICIENT_STORAGE, Json(body)).into_response());
+            }
+            Err(AdmitDrafts::Store(error)) => return Err(error.into()),
+        }
+    }
     let ticket = state
         .gate()
         .admit(remote.ip(), state.limits())
@@ -459,7 +486,7 @@ async fn sync(
             let drafts_key = drafts_key.clone();
             async move {
                 match drafts_key {
-                    Some(key) => state.side_room(key).await,
+                    Some(key) => state.drafts_room(key).await,
                     None => state.room(&table).await,
                 }
             }

@@ -73,6 +73,13 @@ pub struct Limits {
     /// it is issued; renaming issues it anew. A workshop is one day, and the
     /// event has no date to end it at, so: a day.
     pub identity_lifetime: Duration,
+    /// Participants' private drafts documents per event (one per identity
+    /// and table it drafts at). A new one beyond this is refused with HTTP
+    /// 507; 200 people at all four tables need 800.
+    pub max_drafts_documents: usize,
+    /// Largest drafts document, counted like a table's
+    /// ([`Limits::max_document_bytes`]); writes beyond it close with 4413.
+    pub max_drafts_bytes: u64,
 }
 
 impl Default for Limits {
@@ -94,6 +101,8 @@ impl Default for Limits {
             identities_per_address: 30,
             identity_window: Duration::from_secs(600),
             identity_lifetime: Duration::from_secs(24 * 60 * 60),
+            max_drafts_documents: 1000,
+            max_drafts_bytes: 1024 * 1024,
         }
     }
 }

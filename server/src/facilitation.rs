@@ -368,7 +368,7 @@ async fn drafts_rooms(
     state: &AppState,
     def: &TableDef,
 ) -> Result<Vec<std::sync::Arc<Room>>, AppError> {
-    let prefix = format!("{}/drafts/", def.id);
+    let prefix = format!("{}{}", def.id, crate::rooms::DRAFTS_PART);
     let slug = state.event().slug.clone();
     let mut keys: Vec<RoomKey> = state
         .rooms()
@@ -386,7 +386,7 @@ async fn drafts_rooms(
     }
     let mut rooms = Vec::with_capacity(keys.len());
     for key in keys {
-        rooms.push(state.side_room(key).await?);
+        rooms.push(state.drafts_room(key).await?);
     }
     Ok(rooms)
 }

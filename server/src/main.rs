@@ -130,6 +130,12 @@ struct ServeArgs {
     /// Hours a signed identity (token and cookie) is accepted after it is issued.
     #[arg(long, env = "WERKTAFEL_IDENTITY_HOURS", default_value_t = Limits::default().identity_lifetime.as_secs() / 3600)]
     identity_hours: u64,
+    /// Private drafts documents per event; a new one beyond gets HTTP 507.
+    #[arg(long, env = "WERKTAFEL_MAX_DRAFTS_DOCUMENTS", default_value_t = Limits::default().max_drafts_documents)]
+    max_drafts_documents: usize,
+    /// Largest private drafts document, in stored bytes; writes beyond it close with 4413.
+    #[arg(long, env = "WERKTAFEL_MAX_DRAFTS_BYTES", default_value_t = Limits::default().max_drafts_bytes)]
+    max_drafts_bytes: u64,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -233,6 +239,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         identities_per_address: args.identities_per_address,
         identity_window: Duration::from_secs(args.identity_window_secs.max(1)),
         identity_lifetime: Duration::from_secs(args.identity_hours.max(1) * 3600),
+        max_drafts_documents: args.max_drafts_documents,
+        max_drafts_bytes: args.max_drafts_bytes,
         ..Limits::default()
     };
     // Before anything is created: what is created is private, but what the

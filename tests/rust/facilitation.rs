@@ -709,3 +709,52 @@ async fn renewing_the_participant_key_revokes_old_links_and_identities() -> anyh
     assert_eq!(status, 200, "the new identity outlives a restart: {body}");
     Ok(())
 }
+
+/// Private drafts cost storage per identity and table: an event holds at
+/// most `--max-drafts-documents` of them (a new one beyond is refused with
+/// 507, existing ones still open) and each at most `--max-drafts-bytes`
+/// (a write beyond closes with 4413 and is not kept).
+#[tokio::test]
+async fn drafts_documents_and_their_size_are_capped_per_event() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(
+        tmp.path(),
+        &["--max-drafts-documents", "2", "--max-drafts-bytes", "4096"],
+    )
+    .await?;
+    let key = server.keys.join.clone();
+    let drafts = |token: &str, table: &str| {
+        let url = sync_url(
+            &server,
+            &format!("{table}.drafts"),
+            &format!("key={key}&token={token}"),
+        );
+        async move { Client::connect_url(&url).await }
+    };
+    let (_, anna) = identity(&server, "Anna").await?;
+    let (_, bram) = identity(&server, "Bram").await?;
+    let (_, carla) = identity(&server, "Carla").await?;
+    let anna_a = drafts(&anna, "a").await?;
+    anna_a.synced().await?;
+    drafts(&bram, "a").await?.synced().await?;
+    for (who, token, table) in [("Carla", &carla, "a"), ("Anna", &anna, "b")] {
+        let refused = drafts(token, table)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("a third drafts document ({who} at {table}) was admitted"));
+        assert!(format!("{refused:#}").contains("507"), "{refused:#}");
+    }
+    let again = drafts(&anna, "a").await?;
+    again.synced().await?;
+
+    notes::add(&anna_a, "small", "Past nog", Lane::Goed);
+    again
+        .wait_for("the small draft", |_| notes::has_note(&again, "small"))
+        .await?;
+    notes::add(&anna_a, "big", &"x".repeat(8 * 1024), Lane::Goed);
+    assert_eq!(anna_a.closed().await?.code, Some(4413));
+    let fresh = drafts(&anna, "a").await?;
+    fresh.synced().await?;
+    assert!(notes::has_note(&fresh, "small") && !notes::has_note(&fresh, "big"));
+    Ok(())
+}
