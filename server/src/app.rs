@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,13 +21,14 @@ use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
 use werktafel_shared::schema;
 
-use crate::access::{EventKeys, Identity, Role, Signer};
+use crate::access::{EventKeys, Identity, IdentityError, MintLimiter, Role, Signer, Terms};
 use crate::config::Config;
 use crate::connection;
 use crate::error::AppError;
 use crate::gate::Gate;
+use crate::identity::{self, Attendance};
 use crate::room::{PeerLink, Room};
-use crate::rooms::Rooms;
+use crate::rooms::{AdmitDrafts, DRAFTS_PART, Rooms};
 use crate::store::RoomKey;
 use crate::summary_feed::SummaryFeed;
 use crate::upgrade::{NotAnUpgrade, Upgrade};
@@ -55,16 +57,43 @@ pub struct Access {
     pub signer: Signer,
 }
 
+/// The event's keys now, and what revokes the participant connections
+/// admitted with this participant key.
+struct CurrentKeys {
+    keys: EventKeys,
+    revoked: CancellationToken,
+}
+
+/// How a request was let in: its role and, for the participant key, what
+/// is cancelled when that key is renewed (closing what it opened). Every
+/// guarded request also carries its [`Role`] alone.
+#[derive(Clone)]
+pub struct Admitted {
+    pub role: Role,
+    pub revoked: Option<CancellationToken>,
+}
+
+/// Close code of a participant connection whose link was renewed by the
+/// facilitator (its key now gets 403).
+pub const CLOSE_REVOKED: u16 = 4403;
+
 struct StateInner {
     config: Config,
     rooms: Rooms,
-    access: Access,
+    signer: Signer,
+    /// Its `revoked` token is not a child of `shutdown`: a shutdown closes
+    /// connections with 1001, not as revoked.
+    keys: std::sync::RwLock<CurrentKeys>,
+    /// One renewal of the participant key at a time.
+    renewing: tokio::sync::Mutex<()>,
     /// Set once at start-up, right after the state exists (the feed reads it).
     summary: std::sync::OnceLock<SummaryFeed>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
     next_peer: AtomicU64,
     gate: Gate,
+    mint: MintLimiter,
+    attendance: Attendance,
 }
 
 impl AppState {
@@ -79,12 +108,19 @@ impl AppState {
             inner: Arc::new(StateInner {
                 config,
                 rooms,
-                access,
+                signer: access.signer,
+                keys: std::sync::RwLock::new(CurrentKeys {
+                    keys: access.keys,
+                    revoked: CancellationToken::new(),
+                }),
+                renewing: tokio::sync::Mutex::new(()),
                 summary: std::sync::OnceLock::new(),
                 tracker,
                 shutdown,
                 next_peer: AtomicU64::new(1),
                 gate: Gate::default(),
+                mint: MintLimiter::default(),
+                attendance: Attendance::default(),
             }),
         }
     }
@@ -101,12 +137,81 @@ impl AppState {
         &self.inner.config
     }
 
-    pub fn access(&self) -> &Access {
-        &self.inner.access
+    /// Signs and checks identity tokens.
+    pub fn signer(&self) -> &Signer {
+        &self.inner.signer
+    }
+
+    /// The event's keys now (the participant key changes when renewed).
+    pub fn keys(&self) -> EventKeys {
+        self.current_keys().keys.clone()
+    }
+
+    /// What a token issued now is issued under.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            expires_at: unix_now() + self.limits().identity_lifetime.as_secs(),
+            generation: self.current_keys().keys.generation,
+        }
+    }
+
+    /// The role `key` grants, and for the participant key what revokes it.
+    pub fn admit(&self, key: &str) -> Option<Admitted> {
+        let current = self.current_keys();
+        let role = current.keys.role_of(key)?;
+        let revoked = (role == Role::Participant).then(|| current.revoked.clone());
+        Some(Admitted { role, revoked })
+    }
+
+    /// Replaces the participant key with a fresh one (stored first), which
+    /// makes the old key and every identity issued before it invalid, and
+    /// closes the connections opened with the old key ([`CLOSE_REVOKED`]).
+    pub async fn renew_participant_key(&self) -> Result<EventKeys, AppError> {
+        let _one_at_a_time = self.inner.renewing.lock().await;
+        let renewed = self.keys().renewed();
+        let secrets = renewed.join_secrets(&self.event().slug);
+        let data_dir = self.config().data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::store::SqliteStore::open(&data_dir)?.set_secrets(&secrets)
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(format!("renewing the key: {e}")))??;
+        let revoked = {
+            let mut current = self
+                .inner
+                .keys
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            current.keys = renewed.clone();
+            std::mem::replace(&mut current.revoked, CancellationToken::new())
+        };
+        revoked.cancel();
+        tracing::info!(
+            generation = renewed.generation,
+            "the participant link was renewed"
+        );
+        Ok(renewed)
+    }
+
+    fn current_keys(&self) -> std::sync::RwLockReadGuard<'_, CurrentKeys> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn gate(&self) -> &Gate {
         &self.inner.gate
+    }
+
+    /// Counts new identities per address.
+    pub fn mint_limiter(&self) -> &MintLimiter {
+        &self.inner.mint
+    }
+
+    /// Which identities are connected at each table.
+    pub fn attendance(&self) -> &Attendance {
+        &self.inner.attendance
     }
 
     pub fn shutdown(&self) -> &CancellationToken {
@@ -161,11 +266,22 @@ impl AppState {
         Ok(self.inner.rooms.get_or_load(&key, |_| false).await?)
     }
 
+    /// A participant's drafts document (see [`AppState::drafts_key`]),
+    /// bounded to [`crate::Limits::max_drafts_bytes`].
+    pub async fn drafts_room(&self, key: RoomKey) -> Result<Arc<Room>, AppError> {
+        let max = self.limits().max_drafts_bytes;
+        Ok(self
+            .inner
+            .rooms
+            .get_or_load_bounded(&key, max, |_| false)
+            .await?)
+    }
+
     /// The key of `identity`'s private drafts of `table`.
     pub fn drafts_key(&self, table: &TableDef, identity: &Identity) -> RoomKey {
         RoomKey::new(
             &self.event().slug,
-            &format!("{}/drafts/{}", table.id, identity.id),
+            &format!("{}{DRAFTS_PART}{}", table.id, identity.id),
         )
     }
 
@@ -186,14 +302,28 @@ impl AppState {
         }
     }
 
-    /// The participant a token vouches for.
+    /// The participant a token vouches for (from a query or body field, or
+    /// the identity cookie: see [`identity::presented`]).
     pub fn identity(&self, token: Option<&str>) -> Result<Identity, AppError> {
         let token = token.ok_or(AppError::Forbidden("an identity token is required"))?;
+        self.verify_identity(token)
+    }
+
+    /// The participant `token` vouches for, or 403.
+    pub fn verify_identity(&self, token: &str) -> Result<Identity, AppError> {
+        let generation = self.current_keys().keys.generation;
         self.inner
-            .access
             .signer
-            .verify(&self.event().slug, token)
-            .map_err(|_| AppError::Forbidden("the identity token is not valid"))
+            .verify(&self.event().slug, token, generation, unix_now())
+            .map_err(|e| match e {
+                IdentityError::Expired => {
+                    AppError::Forbidden("the identity token has expired: ask for a new one")
+                }
+                IdentityError::Revoked => AppError::Forbidden(
+                    "the identity token belongs to a renewed participant link: ask for a new one",
+                ),
+                _ => AppError::Forbidden("the identity token is not valid"),
+            })
     }
 }
 
@@ -207,9 +337,13 @@ pub fn router(state: AppState) -> Router {
             get(api::board_svg),
         )
         .route("/api/events/{event}/qr.svg", get(facilitation::qr))
-        .route("/api/events/{event}/identity", post(facilitation::identity))
+        .route("/api/events/{event}/identity", post(identity::issue))
         .route("/api/events/{event}/console", get(facilitation::console))
         .route("/api/events/{event}/control", post(facilitation::control))
+        .route(
+            "/api/events/{event}/keys/rotate",
+            post(facilitation::renew_participant_key),
+        )
         .route(
             "/api/events/{event}/tables/{table}/votes",
             get(facilitation::my_votes).post(facilitation::vote),
@@ -250,13 +384,10 @@ async fn require_key(
         Some(slug) => return AppError::NotFound(format!("event '{slug}'")).into_response(),
         None => return next.run(request).await,
     }
-    let role = query
-        .key
-        .as_deref()
-        .and_then(|k| state.access().keys.role_of(k));
-    match role {
-        Some(role) => {
-            request.extensions_mut().insert(role);
+    match query.key.as_deref().and_then(|k| state.admit(k)) {
+        Some(admitted) => {
+            request.extensions_mut().insert(admitted.role);
+            request.extensions_mut().insert(admitted);
             next.run(request).await
         }
         None => AppError::Forbidden("a valid key is required").into_response(),
@@ -289,8 +420,9 @@ async fn sync(
     State(state): State<AppState>,
     Path((slug, room_name)): Path<(String, String)>,
     Query(query): Query<SyncQuery>,
-    Extension(role): Extension<Role>,
+    Extension(Admitted { role, revoked }): Extension<Admitted>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     upgrade: Result<Upgrade, NotAnUpgrade>,
 ) -> Result<Response, AppError> {
     let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
@@ -299,21 +431,43 @@ async fn sync(
     };
     let table = state.table(&slug, table_id)?.clone();
     // Drafts belong to a signed identity; nobody can name another's.
-    let drafts_key = if drafts {
+    let (drafts_key, present) = if drafts {
         if !role.may_write() {
             return Err(AppError::Forbidden("drafts belong to participants"));
         }
-        Some(state.drafts_key(&table, &state.identity(query.token.as_deref())?))
+        let token = identity::presented(query.token.as_deref(), &headers);
+        let owner = state.identity(token)?;
+        (Some(state.drafts_key(&table, &owner)), Some(owner))
     } else {
-        if let Some(token) = query.token.as_deref() {
-            state.identity(Some(token))?;
-        }
-        None
+        // A table connection may say who it is: a named token must be
+        // valid; a stale cookie only means this one is not counted.
+        let present = match query.token.as_deref() {
+            Some(token) => Some(state.verify_identity(token)?),
+            None => identity::presented(None, &headers)
+                .and_then(|token| state.verify_identity(token).ok()),
+        };
+        (None, present.filter(|_| role.may_write()))
     };
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),
     };
+    // Drafts cost storage per identity and table: a bounded number of them.
+    if let Some(key) = &drafts_key {
+        match state
+            .rooms()
+            .admit_drafts(key, state.limits().max_drafts_documents)
+            .await
+        {
+            Ok(()) => {}
+            Err(AdmitDrafts::Full(full)) => {
+                tracing::warn!(%full, "drafts document refused");
+                let body = serde_json::json!({ "error": full.to_string(), "code": "drafts-full" });
+                return Ok((StatusCode::INSUFFICIENT_STORAGE, Json(body)).into_response());
+            }
+            Err(AdmitDrafts::Store(error)) => return Err(error.into()),
+        }
+    }
     let ticket = state
         .gate()
         .admit(remote.ip(), state.limits())
@@ -332,7 +486,7 @@ async fn sync(
             let drafts_key = drafts_key.clone();
             async move {
                 match drafts_key {
-                    Some(key) => state.side_room(key).await,
+                    Some(key) => state.drafts_room(key).await,
                     None => state.room(&table).await,
                 }
             }
@@ -352,6 +506,10 @@ async fn sync(
         let tracker = state.inner.tracker.clone();
         tracker.track_future(async move {
             let _ticket = ticket;
+            // Counted for the console while this connection lasts. The web
+            // board keeps its drafts open beside the table, with its identity,
+            // so a board that connected before it had the cookie counts too.
+            let _present = present.map(|who| state.attendance().arrive(table.id.as_str(), &who));
             let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
             let (tx, rx) = mpsc::channel(limits.outbox_capacity);
             let link = PeerLink::new(limits.catch_up_bytes);
@@ -367,7 +525,21 @@ async fn sync(
             drop(tx);
             tracing::debug!(room = %room.key(), peer, ?role, "client joined");
             let shutdown = state.inner.shutdown.clone();
-            connection::serve(socket, room, peer, link, rx, limits, shutdown).await;
+            // A renewed participant key closes what the old one opened; the
+            // watch ends with the connection either way.
+            let revocation = async {
+                let Some(revoked) = revoked else {
+                    return;
+                };
+                tokio::select! {
+                    () = revoked.cancelled() => {
+                        link.close(CLOSE_REVOKED, "the participant link was renewed");
+                    }
+                    () = link.closed().cancelled() => {}
+                }
+            };
+            let served = connection::serve(socket, room, peer, link.clone(), rx, limits, shutdown);
+            tokio::join!(served, revocation);
         })
     });
     Ok(response)
@@ -376,4 +548,12 @@ async fn sync(
 /// JSON body helper for handlers that answer with a value.
 pub fn json<T: serde::Serialize>(value: T) -> Json<T> {
     Json(value)
+}
+
+/// Seconds since the epoch, now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

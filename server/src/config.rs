@@ -73,6 +73,23 @@ pub struct Limits {
     /// a 429 and are closed. Above `max_connections_per_address`, leaving
     /// room for each browser's few HTTP connections.
     pub max_sockets_per_address: usize,
+    /// New identities one remote address may mint per [`Limits::identity_window`];
+    /// more get 429. A device renaming the identity it holds mints none.
+    /// Venue Wi-Fi may put everyone behind one address, so this is generous.
+    pub identities_per_address: u32,
+    /// The window over which minted identities are counted.
+    pub identity_window: Duration,
+    /// How long a signed identity (its token and cookie) is accepted after
+    /// it is issued; renaming issues it anew. A workshop is one day, and the
+    /// event has no date to end it at, so: a day.
+    pub identity_lifetime: Duration,
+    /// Participants' private drafts documents per event (one per identity
+    /// and table it drafts at). A new one beyond this is refused with HTTP
+    /// 507; 200 people at all four tables need 800.
+    pub max_drafts_documents: usize,
+    /// Largest drafts document, counted like a table's
+    /// ([`Limits::max_document_bytes`]); writes beyond it close with 4413.
+    pub max_drafts_bytes: u64,
 }
 
 impl Default for Limits {
@@ -94,6 +111,11 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             http_idle_timeout: Duration::from_secs(60),
             max_sockets_per_address: 1000,
+            identities_per_address: 30,
+            identity_window: Duration::from_secs(600),
+            identity_lifetime: Duration::from_secs(24 * 60 * 60),
+            max_drafts_documents: 1000,
+            max_drafts_bytes: 1024 * 1024,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Running the tables: participants' identities, the facilitator's controls
+//! Running the tables: the facilitator's controls
 //! (phase, timer, lock, private writing and revealing drafts, voting rules),
 //! the console's overview, dot voting with a budget, and the QR codes that
 //! bring people to a table.
@@ -24,6 +24,7 @@ use yrs::{Any, Map, MapPrelim, Out, ReadTxn, TransactionMut, WriteTxn};
 use crate::access::{Identity, Role};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::identity;
 use crate::room::Room;
 use crate::store::RoomKey;
 
@@ -37,55 +38,27 @@ pub const MAX_TIMER_MINUTES: u32 = 240;
 pub const MAX_VOTE_BUDGET: u32 = 50;
 
 #[derive(Deserialize)]
-pub struct NameBody {
-    name: String,
-}
-
-/// `POST /api/events/{event}/identity` `{ "name": "Anna" }`: a new signed
-/// identity for a participant.
-pub async fn identity(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    Extension(role): Extension<Role>,
-    Json(body): Json<NameBody>,
-) -> Result<Response, AppError> {
-    state.event_by_slug(&slug)?;
-    if !role.may_write() {
-        return Err(AppError::Forbidden("the plenary link cannot join a table"));
-    }
-    let (identity, token) = state
-        .access()
-        .signer
-        .issue(&slug, &body.name)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    #[derive(Serialize)]
-    struct Issued {
-        id: String,
-        name: String,
-        token: String,
-    }
-    Ok(Json(Issued {
-        id: identity.id,
-        name: identity.name,
-        token,
-    })
-    .into_response())
-}
-
-#[derive(Deserialize)]
 pub struct QrQuery {
     table: Option<String>,
 }
 
 /// `GET /api/events/{event}/qr.svg[?table=a]`: the participant link (to
-/// the start page or straight to a table) as an SVG QR code.
+/// the start page or straight to a table) as an SVG QR code. Only a role
+/// that holds the participant key may hand it out: the plenary's read-only
+/// key must not turn into a participant's (403).
 pub async fn qr(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<QrQuery>,
+    Extension(role): Extension<Role>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let event = state.event_by_slug(&slug)?;
+    if !role.may_write() {
+        return Err(AppError::Forbidden(
+            "the plenary link cannot hand out the participant link",
+        ));
+    }
     if let Some(table) = &query.table {
         state.table(&slug, table)?;
     }
@@ -94,7 +67,7 @@ pub async fn qr(
         &base,
         &event.slug,
         query.table.as_deref(),
-        &state.access().keys.join,
+        &state.keys().join,
     );
     let code =
         qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -111,6 +84,32 @@ pub async fn qr(
         svg,
     )
         .into_response())
+}
+
+/// `POST /api/events/{event}/keys/rotate` (facilitator): renews the
+/// participant key. The old participant link gets 403 from now on, every
+/// identity issued under it is refused, and the connections it opened close
+/// with [`crate::app::CLOSE_REVOKED`]. Answers the new participant link.
+pub async fn renew_participant_key(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(role): Extension<Role>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let event = state.event_by_slug(&slug)?;
+    require_facilitator(role)?;
+    let keys = state.renew_participant_key().await?;
+    let link = participant_link(
+        &public_base(&state, &headers),
+        &event.slug,
+        None,
+        &keys.join,
+    );
+    Ok(Json(serde_json::json!({
+        "participantLink": link,
+        "generation": keys.generation,
+    }))
+    .into_response())
 }
 
 /// The URL a participant opens: the start page, or one table.
@@ -145,6 +144,16 @@ struct ConsoleTable {
     /// Unrevealed notes in participants' drafts.
     drafts: usize,
     control: Control,
+    /// Signed identities connected to the table now (the browser presents
+    /// its identity cookie); `people` also counts connections without one.
+    identities: usize,
+    /// Signed identities that have votes on this table's notes.
+    voters: usize,
+    /// Of those voters, how many are connected to the table now: votes
+    /// from identities nobody is sitting behind show as the difference.
+    voters_present: usize,
+    /// Votes cast at the table, in all.
+    votes: u32,
 }
 
 /// `GET /api/events/{event}/console`: every table at a glance (facilitator).
@@ -162,6 +171,20 @@ pub async fn console(
         for draft in drafts_rooms(&state, def).await? {
             drafts += draft.read(schema::note_count);
         }
+        let ballots = ballots_room(&state, def).await?.read(|doc| {
+            let txn = yrs::Transact::transact(doc);
+            let mut voters: HashMap<String, u32> = HashMap::new();
+            if let Some(all) = txn.get_map(BALLOTS) {
+                for (voter, _) in all.iter(&txn) {
+                    let used: u32 = read_ballot(&txn, voter).values().sum();
+                    if used > 0 {
+                        voters.insert(voter.to_string(), used);
+                    }
+                }
+            }
+            voters
+        });
+        let present = state.attendance().at(def.id.as_str());
         tables.push(ConsoleTable {
             id: def.id.to_string(),
             title: def.title.clone(),
@@ -169,6 +192,10 @@ pub async fn console(
             notes: room.read(schema::note_count),
             drafts,
             control: room.control(),
+            identities: present.len(),
+            voters: ballots.len(),
+            voters_present: ballots.keys().filter(|id| present.contains(*id)).count(),
+            votes: ballots.values().sum(),
         });
     }
     #[derive(Serialize)]
@@ -341,7 +368,7 @@ async fn drafts_rooms(
     state: &AppState,
     def: &TableDef,
 ) -> Result<Vec<std::sync::Arc<Room>>, AppError> {
-    let prefix = format!("{}/drafts/", def.id);
+    let prefix = format!("{}{}", def.id, crate::rooms::DRAFTS_PART);
     let slug = state.event().slug.clone();
     let mut keys: Vec<RoomKey> = state
         .rooms()
@@ -359,7 +386,7 @@ async fn drafts_rooms(
     }
     let mut rooms = Vec::with_capacity(keys.len());
     for key in keys {
-        rooms.push(state.side_room(key).await?);
+        rooms.push(state.drafts_room(key).await?);
     }
     Ok(rooms)
 }
@@ -367,7 +394,9 @@ async fn drafts_rooms(
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoteBody {
-    token: String,
+    /// The voter's identity token; without it, the identity cookie.
+    #[serde(default)]
+    token: Option<String>,
     note_id: String,
     /// `1` adds a vote, `-1` takes one back.
     delta: i32,
@@ -392,9 +421,10 @@ pub async fn my_votes(
     State(state): State<AppState>,
     Path((slug, table)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let def = state.table(&slug, &table)?.clone();
-    let identity = state.identity(query.token.as_deref())?;
+    let identity = state.identity(identity::presented(query.token.as_deref(), &headers))?;
     let room = state.room(&def).await?;
     let ballots = ballots_room(&state, &def).await?;
     let mine = ballots.read(|doc| read_ballot(&yrs::Transact::transact(doc), &identity.id));
@@ -406,13 +436,15 @@ pub async fn vote(
     State(state): State<AppState>,
     Path((slug, table)): Path<(String, String)>,
     Extension(role): Extension<Role>,
+    headers: HeaderMap,
     Json(body): Json<VoteBody>,
 ) -> Result<Response, AppError> {
     let def = state.table(&slug, &table)?.clone();
     if !role.may_write() {
         return Err(AppError::Forbidden("the plenary link cannot vote"));
     }
-    let identity: Identity = state.identity(Some(&body.token))?;
+    let identity: Identity =
+        state.identity(identity::presented(body.token.as_deref(), &headers))?;
     if body.delta != 1 && body.delta != -1 {
         return Err(AppError::BadRequest("delta is 1 or -1".into()));
     }

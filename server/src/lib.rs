@@ -11,6 +11,7 @@
 //! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
 //! - [`store`]: the `Store` trait and SQLite · [`quarantine`]: stored documents that fail the screen
 //! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
+//! - [`identity`]: signed identities over HTTP and who is at each table
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
 //! - [`summary_feed`]: the live plenary summary · [`exports`]: exports over HTTP and CLI
@@ -27,6 +28,7 @@ pub mod exports;
 pub mod facilitation;
 pub mod fuzzing;
 pub mod gate;
+pub mod identity;
 pub mod memory_store;
 pub mod metrics;
 pub mod persist;

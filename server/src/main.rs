@@ -141,6 +141,21 @@ struct ServeArgs {
     /// Open sockets (HTTP and WebSocket) from one remote address.
     #[arg(long, env = "WERKTAFEL_MAX_SOCKETS_PER_ADDRESS", default_value_t = Limits::default().max_sockets_per_address)]
     max_sockets_per_address: usize,
+    /// New identities one remote address may mint per identity window (429 beyond).
+    #[arg(long, env = "WERKTAFEL_IDENTITIES_PER_ADDRESS", default_value_t = Limits::default().identities_per_address)]
+    identities_per_address: u32,
+    /// Seconds over which minted identities are counted per address.
+    #[arg(long, env = "WERKTAFEL_IDENTITY_WINDOW_SECS", default_value_t = Limits::default().identity_window.as_secs())]
+    identity_window_secs: u64,
+    /// Hours a signed identity (token and cookie) is accepted after it is issued.
+    #[arg(long, env = "WERKTAFEL_IDENTITY_HOURS", default_value_t = Limits::default().identity_lifetime.as_secs() / 3600)]
+    identity_hours: u64,
+    /// Private drafts documents per event; a new one beyond gets HTTP 507.
+    #[arg(long, env = "WERKTAFEL_MAX_DRAFTS_DOCUMENTS", default_value_t = Limits::default().max_drafts_documents)]
+    max_drafts_documents: usize,
+    /// Largest private drafts document, in stored bytes; writes beyond it close with 4413.
+    #[arg(long, env = "WERKTAFEL_MAX_DRAFTS_BYTES", default_value_t = Limits::default().max_drafts_bytes)]
+    max_drafts_bytes: u64,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -247,8 +262,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         http_idle_timeout: Duration::from_secs(args.http_idle_secs.max(1)),
         max_sockets_per_address: args.max_sockets_per_address.max(1),
+        identities_per_address: args.identities_per_address,
+        identity_window: Duration::from_secs(args.identity_window_secs.max(1)),
+        identity_lifetime: Duration::from_secs(args.identity_hours.max(1) * 3600),
+        max_drafts_documents: args.max_drafts_documents,
+        max_drafts_bytes: args.max_drafts_bytes,
         ..Limits::default()
     };
+    // Before anything is created: what is created is private, but what the
+    // operator made before may not be.
+    for (path, mode) in werktafel_server::store::loose_permissions(&args.data_dir) {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format_args!("{mode:o}"),
+            "others than this user can read or enter this path of the data directory, which holds the event keys and the signing secret; chmod it to 700 (directory) or 600 (files)"
+        );
+    }
     let config = Config {
         data_dir: args.data_dir,
         event: Arc::new(event),

@@ -2,7 +2,8 @@
 //! however many clients join at the same moment, and eviction of rooms that
 //! have been empty for a while.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -12,6 +13,18 @@ use yrs::Doc;
 use crate::persist::Persister;
 use crate::room::Room;
 use crate::store::{RoomKey, StoreError};
+
+/// What names a drafts document within its room key's table part.
+pub const DRAFTS_PART: &str = "/drafts/";
+
+/// Why a drafts document was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitDrafts {
+    #[error(transparent)]
+    Full(#[from] DraftsFull),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// A room's place in the registry. The once-cell makes concurrent joiners of
 /// a cold table wait for one load instead of each starting their own.
@@ -24,7 +37,15 @@ pub struct Rooms {
     persister: Persister,
     changes: watch::Sender<u64>,
     max_document_bytes: u64,
+    /// Every participant's drafts document known to exist (stored, or
+    /// opened since the start): read from storage once, then kept up to date.
+    drafts: Arc<OnceCell<Mutex<HashSet<RoomKey>>>>,
 }
+
+/// A drafts document refused because the event has its maximum of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event has its maximum of {0} private drafts documents")]
+pub struct DraftsFull(pub usize);
 
 impl Rooms {
     pub fn new(persister: Persister, max_document_bytes: u64) -> Self {
@@ -33,7 +54,38 @@ impl Rooms {
             persister,
             changes: watch::Sender::new(0),
             max_document_bytes,
+            drafts: Arc::default(),
         }
+    }
+
+    /// Admits the drafts document `key` (whose table part is
+    /// `{table}/drafts/{id}`): one that exists always; a new one only while
+    /// the event has fewer than `max`. Counts it from then on.
+    pub async fn admit_drafts(&self, key: &RoomKey, max: usize) -> Result<(), AdmitDrafts> {
+        let known = self
+            .drafts
+            .get_or_try_init(|| async {
+                let stored = self.persister.rooms().await?;
+                let known: HashSet<RoomKey> = stored
+                    .into_iter()
+                    .chain(self.loaded().iter().map(|room| room.key().clone()))
+                    .filter(|k| k.table.contains(DRAFTS_PART))
+                    .collect();
+                Ok::<_, StoreError>(Mutex::new(known))
+            })
+            .await?;
+        let mut known = known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.contains(key) {
+            return Ok(());
+        }
+        let of_event = known.iter().filter(|k| k.event == key.event).count();
+        if of_event >= max {
+            return Err(AdmitDrafts::Full(DraftsFull(max)));
+        }
+        known.insert(key.clone());
+        Ok(())
     }
 
     pub fn persister(&self) -> &Persister {
@@ -52,6 +104,21 @@ impl Rooms {
     where
         F: Fn(&Doc) -> bool + Clone + Send + 'static,
     {
+        self.get_or_load_bounded(key, self.max_document_bytes, init)
+            .await
+    }
+
+    /// [`Rooms::get_or_load`] for a document bounded to `max_bytes` (drafts
+    /// are far smaller than a table); the bound is set when it loads.
+    pub async fn get_or_load_bounded<F>(
+        &self,
+        key: &RoomKey,
+        max_bytes: u64,
+        init: F,
+    ) -> Result<Arc<Room>, StoreError>
+    where
+        F: Fn(&Doc) -> bool + Clone + Send + 'static,
+    {
         loop {
             // The shard guard is dropped at the end of this statement, before
             // any await.
@@ -62,7 +129,7 @@ impl Rooms {
                         key.clone(),
                         self.persister.clone(),
                         self.changes.clone(),
-                        self.max_document_bytes,
+                        max_bytes,
                         init.clone(),
                     )
                 })

@@ -202,12 +202,21 @@ pub const DB_FILE: &str = "werktafel.db";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir`.
+    ///
+    /// The database holds every event's keys and the identity-signing secret,
+    /// so what this creates is for the server's user alone: the directory
+    /// 0700, the database file 0600 (SQLite gives its `-wal` and `-shm`
+    /// files the database's mode). Modes of existing files are left as the
+    /// operator set them; [`loose_permissions`] says which are looser.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        let data_dir_error = |source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
-        })?;
-        let store = Self::connect(data_dir.join(DB_FILE))?;
+        };
+        private_dir(data_dir).map_err(data_dir_error)?;
+        let db = data_dir.join(DB_FILE);
+        private_file(&db).map_err(data_dir_error)?;
+        let store = Self::connect(db)?;
         store.conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS updates (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -241,6 +250,24 @@ impl SqliteStore {
              );",
         )?;
         Ok(store)
+    }
+
+    /// Replaces the secrets named in `secrets` (name, value) in one
+    /// transaction: renewing the participant key writes the key and its
+    /// generation together or not at all.
+    pub fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (name, value) in secrets {
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// One connection to the database file at `path`, with the pragmas every
@@ -483,6 +510,58 @@ impl Store for SqliteStore {
             params![name],
             |row| row.get(0),
         )?)
+    }
+}
+
+/// Creates `dir` (and missing parents) readable by this user only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the empty file `path` readable by this user only, unless it
+/// exists: SQLite would create it with the process's umask (often 0644).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The data directory and database files that others than this user may
+/// read or enter (group or other bits set), with their modes; the server
+/// warns about each at start. Empty where the platform has no such modes.
+pub fn loose_permissions(data_dir: &Path) -> Vec<(PathBuf, u32)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let db = data_dir.join(DB_FILE);
+        let mut paths = vec![data_dir.to_path_buf(), db.clone()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            paths.push(PathBuf::from(name));
+        }
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let mode = std::fs::metadata(&path).ok()?.permissions().mode() & 0o777;
+                (mode & 0o077 != 0).then_some((path, mode))
+            })
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = data_dir;
+        Vec::new()
     }
 }
 

@@ -135,6 +135,9 @@ test('a table run: private writing → reveal → group and arrow → votes with
   await carla.page.screenshot({ path: join(dir, 'board-stemmen.png') })
   await carla.page.locator(`[data-note-id="${bramNote}"] .vote-dot`).click()
   await waitFor(carla, () => window.__werktafel.facilitation.votes().used === 2, undefined, 'Carla\'s vote on Bram\'s note taken back')
+  // The console counts the signed identities behind the votes, all three at the table.
+  await consoleShows(fac, 'a', { identities: 3, voters: 3, votersPresent: 3, votes: 4 }, 'three voters, all present, in the console')
+  assert.equal(await card(fac, 'a').locator('.console-table__voters').getAttribute('data-voters-present'), '3')
 
   // Vervolgstappen: totals published; Bram writes a next step with owner and due.
   await card(fac, 'a').getByRole('button', { name: 'Naar “Vervolgstappen” →' }).click()

@@ -417,3 +417,344 @@ async fn the_qr_code_carries_the_participant_link() -> anyhow::Result<()> {
     assert_eq!(status, 404);
     Ok(())
 }
+
+/// The plenary key is read-only: it must not lead to the participant link
+/// (the QR code carries it), while participants and the facilitator hand
+/// it on.
+#[tokio::test]
+async fn the_plenary_key_gets_no_participant_qr_code() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    for table in ["", "?table=b"] {
+        let path = format!("{EVENT}/qr.svg{table}");
+        let sep = if table.is_empty() { '?' } else { '&' };
+        let (status, _, body) = server
+            .get_bytes(&format!("{path}{sep}key={}", server.keys.view))
+            .await?;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 403, "viewer {path}: {body}");
+        assert!(!body.contains(&server.keys.join), "{body}");
+        for key in [&server.keys.join, &server.keys.facilitate] {
+            let (status, head, _) = server.get_bytes(&format!("{path}{sep}key={key}")).await?;
+            assert_eq!(status, 200, "{path}: {head}");
+        }
+    }
+    Ok(())
+}
+
+/// `POST path` with a JSON body and, if given, a `Cookie` header, exactly as
+/// written (no key added): status, head, body.
+async fn post_with_cookie(
+    server: &Server,
+    path: &str,
+    body: &Value,
+    cookie: Option<&str>,
+) -> anyhow::Result<(u16, String, Value)> {
+    let body = body.to_string();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let (status, head, reply) = werktafel_tests::server::exchange(&server.addr, &request).await?;
+    Ok((
+        status,
+        head,
+        serde_json::from_slice(&reply).unwrap_or(Value::Null),
+    ))
+}
+
+/// The `name=value` of the identity cookie a response sets, checking its
+/// attributes.
+fn identity_cookie(head: &str) -> String {
+    let line = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: werktafel_identity=")
+        })
+        .unwrap_or_else(|| panic!("no identity cookie set:\n{head}"));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(line.contains(attribute), "{attribute} missing: {line}");
+    }
+    let value = &line["set-cookie: ".len()..];
+    value.split(';').next().unwrap_or_default().to_string()
+}
+
+/// Minting identities to multiply one's votes: a device that holds an
+/// identity (its cookie, or its token) is renamed, never given a second
+/// one, and one address mints at most `--identities-per-address` per window.
+#[tokio::test]
+async fn a_device_keeps_one_identity_and_minting_is_limited_per_address() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--identities-per-address", "3"]).await?;
+    let path = format!("{EVENT}/identity?key={}", server.keys.join);
+    let (status, head, anna) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna" }), None).await?;
+    assert_eq!(status, 200, "{head}");
+    let cookie = identity_cookie(&head);
+    assert_eq!(
+        cookie,
+        format!(
+            "werktafel_identity={}",
+            anna["token"].as_str().unwrap_or("?")
+        )
+    );
+
+    // The same device asking again, by cookie or by token, is renamed.
+    let (status, head, renamed) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna B." }), Some(&cookie)).await?;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(
+        (&renamed["id"], renamed["name"].as_str()),
+        (&anna["id"], Some("Anna B."))
+    );
+    let (_, _, again) = post_with_cookie(
+        &server,
+        &path,
+        &json!({ "name": "Anna", "token": anna["token"] }),
+        None,
+    )
+    .await?;
+    assert_eq!(again["id"], anna["id"]);
+
+    // Fresh devices from the same address: three in all, then 429.
+    for name in ["Bram", "Carla"] {
+        let (status, head, _) =
+            post_with_cookie(&server, &path, &json!({ "name": name }), None).await?;
+        assert_eq!(status, 200, "{name}: {head}");
+    }
+    let (status, head, body) =
+        post_with_cookie(&server, &path, &json!({ "name": "Sybil" }), None).await?;
+    assert_eq!(status, 429, "{head}");
+    assert_eq!(body["code"], "identities", "{body}");
+    let retry: u64 = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("retry-after: ")
+                .map(str::to_string)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Retry-After:\n{head}"));
+    assert!((1..=600).contains(&retry), "Retry-After {retry}");
+    // Renaming is not minting: the first device still may.
+    let (status, _, _) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna" }), Some(&cookie)).await?;
+    assert_eq!(status, 200);
+    Ok(())
+}
+
+/// Votes need a signed identity, by cookie or token; the console counts the
+/// identities behind them against those connected to the table, so votes
+/// from minted identities nobody sits behind stand out.
+#[tokio::test]
+async fn the_console_counts_voters_against_identities_at_the_table() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    notes::add(&writer, "n1", "Samen optrekken", Lane::Goed);
+    writer.roundtrip().await?;
+    steer(
+        &server,
+        json!({ "tables": ["a"], "phase": "stemmen", "voteBudget": 3 }),
+    )
+    .await?;
+    let path = format!("{EVENT}/identity?key={}", server.keys.join);
+    let (_, head, anna) =
+        post_with_cookie(&server, &path, &json!({ "name": "Anna" }), None).await?;
+    let cookie = identity_cookie(&head);
+    let anna_token = anna["token"].as_str().unwrap_or_default();
+    let at_table = Client::connect_url(&sync_url(
+        &server,
+        "a",
+        &format!("key={}&token={anna_token}", server.keys.join),
+    ))
+    .await?;
+    at_table.synced().await?;
+
+    // Anna votes with her cookie alone; without cookie or token, nobody does.
+    let votes = format!("{EVENT}/tables/a/votes?key={}", server.keys.join);
+    let (status, _, mine) = post_with_cookie(
+        &server,
+        &votes,
+        &json!({ "noteId": "n1", "delta": 1 }),
+        Some(&cookie),
+    )
+    .await?;
+    assert_eq!((status, mine["used"].as_u64()), (200, Some(1)), "{mine}");
+    let (status, _, _) = post_with_cookie(
+        &server,
+        &votes,
+        &json!({ "noteId": "n1", "delta": 1 }),
+        None,
+    )
+    .await?;
+    assert_eq!(status, 403);
+    // Two minted identities nobody sits behind vote too.
+    for name in ["Sybil 1", "Sybil 2"] {
+        let (_, token) = identity(&server, name).await?;
+        assert_eq!(vote(&server, "a", &token, "n1", 1).await?.0, 200);
+    }
+
+    let (status, body) = server.get(&format!("{EVENT}/console")).await?;
+    assert_eq!(status, 200, "{body}");
+    let console: Value = serde_json::from_str(&body)?;
+    let a = &console["tables"][0];
+    assert_eq!(a["id"], "a");
+    assert_eq!(
+        (
+            &a["identities"],
+            &a["voters"],
+            &a["votersPresent"],
+            &a["votes"]
+        ),
+        (&json!(1), &json!(3), &json!(1), &json!(3)),
+        "{a}"
+    );
+    Ok(())
+}
+
+/// A leaked participant link or token is revoked by renewing the key from
+/// the console: the old key gets 403, identities issued under it are
+/// refused, its open connections close with 4403; new ones work, and the
+/// new key survives a restart.
+#[tokio::test]
+async fn renewing_the_participant_key_revokes_old_links_and_identities() -> anyhow::Result<()> {
+    let mut server = Server::start().await?;
+    let old_key = server.keys.join.clone();
+    let (_, old_token) = identity(&server, "Anna").await?;
+    let table = Client::connect(&server, "a").await?;
+    table.synced().await?;
+    let drafts = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={old_key}&token={old_token}"),
+    ))
+    .await?;
+    drafts.synced().await?;
+
+    let rotate = format!("{EVENT}/keys/rotate");
+    for key in [&server.keys.join, &server.keys.view] {
+        let (status, body) = server
+            .post(&format!("{rotate}?key={key}"), &json!({}))
+            .await?;
+        assert_eq!(status, 403, "only the facilitator renews: {body}");
+    }
+    let (status, body) = server.post(&rotate, &json!({})).await?;
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body)?;
+    let link = reply["participantLink"].as_str().unwrap_or_default();
+    let new_key = link
+        .rsplit_once("key=")
+        .map(|(_, k)| k.to_string())
+        .unwrap_or_default();
+    assert!(!new_key.is_empty() && new_key != old_key, "{reply}");
+
+    // What the old key opened is closed; the old key opens nothing more.
+    assert_eq!(table.closed().await?.code, Some(4403));
+    assert_eq!(drafts.closed().await?.code, Some(4403));
+    let (status, _) = server.get_raw(&format!("{EVENT}?key={old_key}")).await?;
+    assert_eq!(status, 403);
+    let refused = Client::connect_url(&sync_url(&server, "a", &format!("key={old_key}")))
+        .await
+        .err()
+        .expect("the old key is refused");
+    assert!(format!("{refused:#}").contains("403"), "{refused:#}");
+
+    // The old identity is refused even with the new key; a new one works.
+    let (status, _) = server
+        .get_raw(&format!(
+            "{EVENT}/tables/a/votes?key={new_key}&token={old_token}"
+        ))
+        .await?;
+    assert_eq!(status, 403, "an identity from before the renewal");
+    let refused = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={new_key}&token={old_token}"),
+    ))
+    .await
+    .err()
+    .expect("old identity refused for drafts");
+    assert!(format!("{refused:#}").contains("403"), "{refused:#}");
+    server.keys.join = new_key.clone();
+    let (_, new_token) = identity(&server, "Anna").await?;
+    let (status, body) = server
+        .get_raw(&format!(
+            "{EVENT}/tables/a/votes?key={new_key}&token={new_token}"
+        ))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let fresh = Client::connect_url(&sync_url(
+        &server,
+        "a.drafts",
+        &format!("key={new_key}&token={new_token}"),
+    ))
+    .await?;
+    fresh.synced().await?;
+    drop(fresh);
+
+    // The renewal is stored: after a restart the link printed is the new one.
+    server.terminate().await?;
+    server.restart().await?;
+    assert_eq!(server.keys.join, new_key);
+    let (status, body) = server
+        .get_raw(&format!(
+            "{EVENT}/tables/a/votes?key={new_key}&token={new_token}"
+        ))
+        .await?;
+    assert_eq!(status, 200, "the new identity outlives a restart: {body}");
+    Ok(())
+}
+
+/// Private drafts cost storage per identity and table: an event holds at
+/// most `--max-drafts-documents` of them (a new one beyond is refused with
+/// 507, existing ones still open) and each at most `--max-drafts-bytes`
+/// (a write beyond closes with 4413 and is not kept).
+#[tokio::test]
+async fn drafts_documents_and_their_size_are_capped_per_event() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(
+        tmp.path(),
+        &["--max-drafts-documents", "2", "--max-drafts-bytes", "4096"],
+    )
+    .await?;
+    let key = server.keys.join.clone();
+    let drafts = |token: &str, table: &str| {
+        let url = sync_url(
+            &server,
+            &format!("{table}.drafts"),
+            &format!("key={key}&token={token}"),
+        );
+        async move { Client::connect_url(&url).await }
+    };
+    let (_, anna) = identity(&server, "Anna").await?;
+    let (_, bram) = identity(&server, "Bram").await?;
+    let (_, carla) = identity(&server, "Carla").await?;
+    let anna_a = drafts(&anna, "a").await?;
+    anna_a.synced().await?;
+    drafts(&bram, "a").await?.synced().await?;
+    for (who, token, table) in [("Carla", &carla, "a"), ("Anna", &anna, "b")] {
+        let refused = drafts(token, table)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("a third drafts document ({who} at {table}) was admitted"));
+        assert!(format!("{refused:#}").contains("507"), "{refused:#}");
+    }
+    let again = drafts(&anna, "a").await?;
+    again.synced().await?;
+
+    notes::add(&anna_a, "small", "Past nog", Lane::Goed);
+    again
+        .wait_for("the small draft", |_| notes::has_note(&again, "small"))
+        .await?;
+    notes::add(&anna_a, "big", &"x".repeat(8 * 1024), Lane::Goed);
+    assert_eq!(anna_a.closed().await?.code, Some(4413));
+    let fresh = drafts(&anna, "a").await?;
+    fresh.synced().await?;
+    assert!(notes::has_note(&fresh, "small") && !notes::has_note(&fresh, "big"));
+    Ok(())
+}

@@ -337,3 +337,64 @@ async fn sockets_beyond_the_cap_per_address_get_429() -> anyhow::Result<()> {
     }
     anyhow::bail!("no place came free: {statuses:?}");
 }
+
+/// The database holds the event keys and the signing secret: a server
+/// started with the common umask 022 on a fresh directory still creates
+/// the directory 0700 and the database files 0600.
+#[cfg(unix)]
+#[tokio::test]
+async fn secrets_on_disk_are_private_to_the_servers_user() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let tmp = tempfile::tempdir()?;
+    let data_dir = tmp.path().join("fresh");
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 022 && exec "$0" serve --addr 127.0.0.1:0 --data-dir "$1""#)
+        .arg(werktafel_tests::server::binary())
+        .arg(&data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut addr = None;
+    while let Some(line) = tokio::time::timeout(werktafel_tests::WAIT, lines.next_line()).await?? {
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            addr = Some(a.trim().to_string());
+            break;
+        }
+    }
+    let addr = addr.expect("the server printed its address");
+    // Once it answers, it has opened the database and written to it (WAL).
+    let (status, _) = werktafel_tests::server::http_get(&addr, "/healthz").await?;
+    assert_eq!(status, 200);
+    let mode = |name: &str| -> anyhow::Result<u32> {
+        Ok(std::fs::metadata(data_dir.join(name))?.permissions().mode() & 0o777)
+    };
+    assert_eq!(mode("")?, 0o700, "the data directory");
+    for file in ["werktafel.db", "werktafel.db-wal", "werktafel.db-shm"] {
+        assert_eq!(mode(file)?, 0o600, "{file}");
+    }
+    child.kill().await?;
+    Ok(())
+}
+
+/// A data directory someone made world-readable before is left as it is,
+/// but the server says so at start.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_loose_data_directory_is_warned_about_at_start() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir()?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
+    let server = Server::start_in(tmp.path(), &[]).await?;
+    let log = server.log_text();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("chmod it to 700")),
+        "no warning about the 0755 data directory in the log:\n{log}"
+    );
+    Ok(())
+}

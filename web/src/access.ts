@@ -3,6 +3,8 @@
 //! shown on a projector or copied by accident), and adds it to every API
 //! request and sync connection.
 
+import { forgetSigned } from './identity'
+
 const storageKey = (event: string): string => `werktafel.key.${event}`
 
 /** Remembers the key of the current link, if it has one, and hides it. */
@@ -10,6 +12,10 @@ export function adoptKeyFromUrl (event: string): void {
   const params = new URLSearchParams(location.search)
   const key = params.get('key')
   if (!key) return
+  // A new participant link (the facilitator renewed it) revokes the
+  // identities signed under the old one: ask for a new one.
+  const before = localStorage.getItem(storageKey(event))
+  if (before !== null && before !== key) forgetSigned(event)
   localStorage.setItem(storageKey(event), key)
   params.delete('key')
   const rest = params.toString()

@@ -3,7 +3,20 @@
 import { withKey } from './access'
 import type { Control, Phase, VoteVisibility } from './control'
 
-export interface ConsoleTable { id: string; title: string; people: number; notes: number; drafts: number; control: Control }
+export interface ConsoleTable {
+  id: string
+  title: string
+  people: number
+  notes: number
+  drafts: number
+  control: Control
+  /** Signed identities connected to the table now. */
+  identities: number
+  /** Signed identities with votes here, and how many of them are connected now. */
+  voters: number
+  votersPresent: number
+  votes: number
+}
 export interface ConsoleInfo { now: number; tables: ConsoleTable[] }
 
 /** What a control request may change; every field is optional. */
@@ -48,9 +61,21 @@ export async function castVote (event: string, table: string, token: string, not
   return await call<MyVotes>(withKey(event, path), { method: 'POST', body: JSON.stringify({ token, noteId, delta }) })
 }
 
-/** The address of the participant link's QR code (the start page, or one table). */
-export function qrUrl (event: string, table?: string): string {
-  return withKey(event, `${base(event)}/qr.svg${table ? `?table=${encodeURIComponent(table)}` : ''}`)
+/** The address of the participant link's QR code (the start page, or one table);
+ *  `version` changes the address when the link is renewed. */
+export function qrUrl (event: string, table?: string, version?: number): string {
+  const query = new URLSearchParams()
+  if (table) query.set('table', table)
+  if (version !== undefined) query.set('v', String(version))
+  const q = query.toString()
+  return withKey(event, `${base(event)}/qr.svg${q ? `?${q}` : ''}`)
+}
+
+export interface Renewed { participantLink: string; generation: number }
+
+/** Renews the participant link (facilitator): the old link, its identities and connections stop working. */
+export async function renewParticipantKey (event: string): Promise<Renewed> {
+  return await call<Renewed>(withKey(event, `${base(event)}/keys/rotate`), { method: 'POST', body: '{}' })
 }
 
 async function call<T> (url: string, init: RequestInit): Promise<T> {

@@ -12,7 +12,8 @@ export interface Identity {
   token: string
 }
 
-interface Signed { id: string; name: string; token: string }
+/** As the server issued it; `expiresAt` in ms since the epoch (absent in old copies). */
+interface Signed { id: string; name: string; token: string; expiresAt?: number }
 
 const ID_KEY = 'werktafel.clientId'
 const NAME_KEY = 'werktafel.name'
@@ -71,10 +72,14 @@ export function ensureSigned (event: string): Promise<Identity | null> {
 
 async function requestSigned (event: string, name: string): Promise<Identity | null> {
   try {
+    // The server keeps a device's identity (its HttpOnly cookie, or the
+    // token held here) and only renames it: one device, one voter.
+    const held = storedSigned(event)?.token
     const res = await fetch(withKey(event, `/api/events/${encodeURIComponent(event)}/identity`), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name }),
+      credentials: 'same-origin',
+      body: JSON.stringify(held ? { name, token: held } : { name }),
     })
     if (!res.ok) return null
     const signed = await res.json() as Signed
@@ -85,13 +90,22 @@ async function requestSigned (event: string, name: string): Promise<Identity | n
   }
 }
 
-function storedSigned (event: string, name: string): Signed | null {
+/** The signed identity kept for `event` (for `name`, if given). */
+function storedSigned (event: string, name?: string): Signed | null {
   try {
     const s = JSON.parse(localStorage.getItem(signedKey(event)) ?? 'null') as Signed | null
-    return s && typeof s.token === 'string' && s.token && s.name === name ? s : null
+    if (!s || typeof s.token !== 'string' || !s.token) return null
+    // An expired token is refused by the server; ask for a new one instead.
+    if (typeof s.expiresAt === 'number' && s.expiresAt <= Date.now()) return null
+    return name === undefined || s.name === name ? s : null
   } catch {
     return null
   }
+}
+
+/** Forgets the signed identity of `event` (its participant link was renewed). */
+export function forgetSigned (event: string): void {
+  localStorage.removeItem(signedKey(event))
 }
 
 export function colorFor (id: string): string {

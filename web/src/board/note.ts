@@ -115,6 +115,8 @@ export class NoteElement {
     el.setAttribute('aria-label', t('noteLabel', { author: view.author || '?', lane: laneName }))
     this.textarea.setAttribute('aria-label', t('noteLabel', { author: view.author || '?', lane: laneName }))
     this.author.textContent = view.author
+    // Anyone can type any name on a note; only votes carry a signed identity.
+    this.author.title = view.author ? t('authorSelfDeclared', { author: view.author }) : ''
     this.grip.setAttribute('aria-label', t('dragHandle'))
     this.grip.title = t('dragHandle')
     const i = LANES.indexOf(view.lane)

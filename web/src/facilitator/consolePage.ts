@@ -10,6 +10,7 @@ import { tf } from '../i18nFacilitation'
 import { languageSwitch } from '../languageSwitch'
 import { ProgrammeNow } from '../programmeNow'
 import { idleHook, setHook, type WerktafelHook } from '../testHook'
+import { participantLinkSection } from './participantLink'
 import { qrSheet } from './qrSheet'
 import { TableCard } from './tableCard'
 import { TableControls } from './tableControls'
@@ -90,7 +91,15 @@ export class ConsolePage {
 
   private withEvent (info: EventInfo): void {
     this.programme.set(info.programme)
-    this.element.append(qrSheet(this.event, info.tables))
+    let sheet = qrSheet(this.event, info.tables)
+    // After a renewal the codes carry the new link: redrawn, not cached.
+    const link = participantLinkSection(this.event, renewed => {
+      const next = qrSheet(this.event, info.tables, renewed.generation)
+      sheet.replaceWith(next)
+      sheet = next
+      this.say(tf('done', { what: tf('linkRenew') }), 'ok')
+    })
+    this.element.append(link, sheet)
   }
 
   /** A refresh now, or as soon as the last one is LIVE_MIN_MS old. */

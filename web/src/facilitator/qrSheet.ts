@@ -3,7 +3,7 @@
 import { qrUrl } from '../facilitation'
 import { tf } from '../i18nFacilitation'
 
-export function qrSheet (event: string, tables: Array<{ id: string; title: string }>): HTMLElement {
+export function qrSheet (event: string, tables: Array<{ id: string; title: string }>, version?: number): HTMLElement {
   const section = document.createElement('section')
   section.className = 'qr-sheet'
   const head = document.createElement('div')
@@ -17,9 +17,9 @@ export function qrSheet (event: string, tables: Array<{ id: string; title: strin
   head.append(h, print)
   const cards = document.createElement('div')
   cards.className = 'qr-sheet__cards'
-  cards.append(card(qrUrl(event), tf('qrJoin'), tf('qrStart'), 'start'))
+  cards.append(card(qrUrl(event, undefined, version), tf('qrJoin'), tf('qrStart'), 'start'))
   for (const table of tables) {
-    cards.append(card(qrUrl(event, table.id), tf('qrTable', { id: table.id.toUpperCase() }), table.title, table.id))
+    cards.append(card(qrUrl(event, table.id, version), tf('qrTable', { id: table.id.toUpperCase() }), table.title, table.id))
   }
   section.append(head, cards)
   return section

@@ -7,6 +7,7 @@ import { TableControls, type Send } from './tableControls'
 export class TableCard {
   readonly element = document.createElement('section')
   private readonly stats = document.createElement('p')
+  private readonly voters = document.createElement('p')
   private readonly phase = document.createElement('span')
   private readonly timer = document.createElement('span')
   private readonly lock = document.createElement('span')
@@ -36,8 +37,10 @@ export class TableCard {
     state.className = 'console-table__state'
     state.append(this.phase, this.timer, this.lock)
     this.stats.className = 'console-table__stats'
+    this.voters.className = 'console-table__voters'
+    this.voters.title = tf('votersHint')
     this.controls = new TableControls(id, send)
-    this.element.append(head, state, this.stats, this.controls.element)
+    this.element.append(head, state, this.stats, this.voters, this.controls.element)
   }
 
   update (table: ConsoleTable, clockOffset: number): void {
@@ -52,6 +55,10 @@ export class TableCard {
     const parts = [tf('people', { n: table.people }), tf('notesN', { n: table.notes }), tf('draftsN', { n: table.drafts })]
     if (c.privateWriting) parts.push(tf('privateIsOn'))
     this.stats.textContent = parts.join(' · ')
+    // Who is behind the votes: signed identities, against those at the table now.
+    this.voters.textContent = [tf('identitiesN', { n: table.identities }), tf('votersN', { n: table.voters, present: table.votersPresent })].join(' · ')
+    this.voters.dataset.voters = String(table.voters)
+    this.voters.dataset.votersPresent = String(table.votersPresent)
     this.controls.update({ control: c, drafts: table.drafts })
     this.tick(clockOffset)
   }

@@ -93,7 +93,11 @@ export class Spotlight {
     const head = el('p', 'pl-spot-note__where')
     head.append(el('span', `pl-badge pl-badge--${table.id}`, table.id.toUpperCase()), ` ${table.title} · `, el('strong', 'pl-spot-note__lane', t(`lane_${note.lane}`)))
     wrap.append(head, el('p', 'pl-spot-note__text', note.text))
-    if (note.author) wrap.append(el('p', 'pl-spot-note__author', t('noteBy', { author: note.author })))
+    if (note.author) {
+      const by = el('p', 'pl-spot-note__author', t('noteBy', { author: note.author }))
+      by.title = t('authorSelfDeclared', { author: note.author })
+      wrap.append(by)
+    }
     return wrap
   }
 }

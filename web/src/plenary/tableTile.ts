@@ -104,5 +104,5 @@ function updateNoteItem (li: HTMLElement, note: NoteView): void {
   li.dataset.noteId = note.id
   li.dataset.color = note.color
   setText(button.firstElementChild as HTMLElement, note.text)
-  button.title = note.author ? `${note.text} — ${note.author}` : note.text
+  button.title = note.author ? `${note.text} — ${t('authorSelfDeclared', { author: note.author })}` : note.text
 }

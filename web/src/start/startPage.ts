@@ -100,8 +100,13 @@ export class StartPage {
     // The day's long introduction sits with the programme, so the tables stay in view.
     programme.append(list, description)
     // The code of this page's participant link, so people join from a phone in seconds.
+    // Only a key that may hand the participant link on gets it (the plenary's
+    // read-only key gets 403), so the code shows once it has loaded, not before.
     const qr = el('figure', 'start__qr')
+    qr.hidden = true
     const img = el('img', '')
+    img.addEventListener('load', () => { qr.hidden = false })
+    img.addEventListener('error', () => qr.remove())
     img.src = qrUrl(this.event)
     img.alt = tf('qrJoin')
     img.width = 132
