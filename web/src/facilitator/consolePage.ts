@@ -86,7 +86,9 @@ export class ConsolePage {
     void fetchEvent(this.event, this.abort.signal).then(info => this.withEvent(info), () => {})
     await this.refresh()
     this.live = new EventSource(withKey(this.event, `/api/events/${encodeURIComponent(this.event)}/summary/live`))
-    this.live.onmessage = () => this.soon()
+    // The feed sends named events (a whole `summary`, then `delta`s), which
+    // `onmessage` never sees: listen for each by name.
+    for (const name of ['summary', 'delta']) this.live.addEventListener(name, () => this.soon())
   }
 
   private withEvent (info: EventInfo): void {
