@@ -155,13 +155,26 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
-        let summary = summarize(&event, &tables);
-        match serde_json::to_string(&summary) {
-            Ok(json) => json.into(),
+        // Off the async runtime: a summary of hostile notes may take a while,
+        // and no request should wait behind it for a runtime worker.
+        match tokio::task::spawn_blocking(move || to_json(&event, &tables)).await {
+            Ok(json) => json,
             Err(error) => {
-                tracing::error!(%error, "the summary could not be serialised");
+                tracing::error!(%error, "the summary task failed");
                 "{}".into()
             }
+        }
+    }
+}
+
+/// The summary of `tables` as JSON.
+pub fn to_json(event: &werktafel_shared::Event, tables: &[TableSnapshot]) -> Arc<str> {
+    let summary = summarize(event, tables);
+    match serde_json::to_string(&summary) {
+        Ok(json) => json.into(),
+        Err(error) => {
+            tracing::error!(%error, "the summary could not be serialised");
+            "{}".into()
         }
     }
 }
