@@ -65,6 +65,7 @@ struct StateInner {
     shutdown: CancellationToken,
     next_peer: AtomicU64,
     gate: Gate,
+    exports: crate::exports::ExportService,
 }
 
 impl AppState {
@@ -75,8 +76,10 @@ impl AppState {
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Self {
+        let exports = crate::exports::ExportService::new(config.limits.max_concurrent_exports);
         Self {
             inner: Arc::new(StateInner {
+                exports,
                 config,
                 rooms,
                 access,
@@ -107,6 +110,11 @@ impl AppState {
 
     pub fn gate(&self) -> &Gate {
         &self.inner.gate
+    }
+
+    /// The export slots and cache.
+    pub fn exports(&self) -> &crate::exports::ExportService {
+        &self.inner.exports
     }
 
     pub fn shutdown(&self) -> &CancellationToken {

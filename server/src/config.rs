@@ -63,6 +63,10 @@ pub struct Limits {
     pub max_connections_per_address: usize,
     /// Connection attempts from one remote address per minute.
     pub connects_per_address_per_minute: u32,
+    /// Exports rendered or being sent at once (HTTP); one more gets 429 with
+    /// `Retry-After`. An unchanged export is served from the cache without a
+    /// slot. Two keep a two-core laptop answering while plenary screens export.
+    pub max_concurrent_exports: usize,
 }
 
 impl Default for Limits {
@@ -81,6 +85,7 @@ impl Default for Limits {
             max_connections: 2000,
             max_connections_per_address: 400,
             connects_per_address_per_minute: 1200,
+            max_concurrent_exports: 2,
         }
     }
 }

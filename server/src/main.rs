@@ -131,6 +131,9 @@ struct ServeArgs {
     /// Connection attempts from one remote address per minute.
     #[arg(long, env = "WERKTAFEL_CONNECTS_PER_MINUTE", default_value_t = Limits::default().connects_per_address_per_minute)]
     connects_per_minute: u32,
+    /// Exports rendered or sent at once; more get 429 with Retry-After.
+    #[arg(long, env = "WERKTAFEL_MAX_CONCURRENT_EXPORTS", default_value_t = Limits::default().max_concurrent_exports)]
+    max_concurrent_exports: usize,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -234,6 +237,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         max_connections_per_address: args.max_connections_per_address,
         connects_per_address_per_minute: args.connects_per_minute,
+        max_concurrent_exports: args.max_concurrent_exports.max(1),
         ..Limits::default()
     };
     let config = Config {

@@ -37,6 +37,12 @@ pub struct Metrics {
     pub compactions: Family<Vec<(String, String)>, Counter>,
     pub compaction_seconds: Histogram,
     pub closes: Family<Vec<(String, String)>, Counter>,
+    /// HTTP exports rendered (not served from the cache).
+    pub exports_rendered: Counter,
+    /// HTTP exports served from the cache, the tables unchanged.
+    pub export_cache_hits: Counter,
+    /// HTTP exports refused with 429 because every slot was busy.
+    pub exports_refused: Counter,
     registry: Registry,
 }
 
@@ -67,6 +73,9 @@ impl Metrics {
             // 1 ms … ~33 s: a compaction replays a whole document's log.
             compaction_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             closes: Family::default(),
+            exports_rendered: Counter::default(),
+            export_cache_hits: Counter::default(),
+            exports_refused: Counter::default(),
             registry: Registry::with_prefix("werktafel"),
         };
         let mut r = Registry::with_prefix("werktafel");
@@ -166,6 +175,21 @@ impl Metrics {
             "closes",
             "Connections closed by the server, by close code",
             m.closes.clone(),
+        );
+        r.register(
+            "exports_rendered",
+            "HTTP exports rendered",
+            m.exports_rendered.clone(),
+        );
+        r.register(
+            "export_cache_hits",
+            "HTTP exports served from the cache (tables unchanged)",
+            m.export_cache_hits.clone(),
+        );
+        r.register(
+            "exports_refused",
+            "HTTP exports refused with 429 (every slot busy)",
+            m.exports_refused.clone(),
         );
         Metrics { registry: r, ..m }
     }
