@@ -1,13 +1,21 @@
 //! The read side of the HTTP API: the event, the plenary summary (now and
-//! live), and the exports.
+//! live), and the exports (bounded and cached by `exports::ExportService`).
+
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use werktafel_shared::event::Event;
+use werktafel_shared::export::ExportOptions;
 use werktafel_shared::schema;
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::exports::{ExportKey, ExportPermit, Format, RETRY_AFTER_SECS};
+use crate::metrics::METRICS;
+use crate::room::Room;
 
 /// `GET /api/events/{event}`: the event definition plus, per table, its note
 /// count and how many people are connected now.
@@ -196,17 +204,16 @@ pub async fn export(
     }
     let format = file
         .strip_prefix("export.")
-        .and_then(|ext| ext.parse::<crate::exports::Format>().ok())
-        .filter(|f| *f != crate::exports::Format::Svg)
+        .and_then(|ext| ext.parse::<Format>().ok())
+        .filter(|f| *f != Format::Svg)
         .ok_or_else(|| AppError::NotFound(format!("'{file}'")))?;
     let options = query.options()?;
-    let tables = crate::exports::live_tables(&state).await?;
-    let bytes = crate::exports::render(event, &tables, format, None, &options)?;
-    Ok(download(
-        format,
-        &crate::exports::file_name(event, format, None),
-        bytes,
-    ))
+    let mut rooms = Vec::with_capacity(event.tables.len());
+    for def in &event.tables {
+        rooms.push(state.room(def).await?);
+    }
+    let name = crate::exports::file_name(event, format, None);
+    serve_export(&state, format, None, options, rooms, name).await
 }
 
 /// `GET /api/events/{event}/tables/{table}/board.svg`: one table's board as a picture.
@@ -218,35 +225,103 @@ pub async fn board_svg(
     let def = state.table(&slug, &table)?;
     let options = query.options()?;
     let room = state.room(def).await?;
-    let id = def.id.clone();
-    let data = room.read(|doc| crate::exports::TableData {
-        snapshot: werktafel_shared::snapshot::TableSnapshot::read(id.clone(), 0, doc),
-        state: werktafel_shared::snapshot::TableState {
-            table_id: id,
-            update: Vec::new(),
-        },
-    });
-    let format = crate::exports::Format::Svg;
-    let bytes = crate::exports::render(state.event(), &[data], format, Some(&table), &options)?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, format.content_type())],
-        bytes,
+    // Each table's board is its own export, of that one room.
+    serve_export(
+        &state,
+        Format::Svg,
+        Some(def.id.as_str()),
+        options,
+        vec![room],
+        String::new(),
     )
-        .into_response())
+    .await
 }
 
-fn download(format: crate::exports::Format, name: &str, bytes: Vec<u8>) -> Response {
-    use axum::http::header;
+/// Serves an export of `rooms`: from the cache when they have not changed
+/// since it was made; else rendered on the blocking pool if a slot is free,
+/// else 429 with `Retry-After`. `name` is the download's file name; empty for
+/// an inline picture.
+async fn serve_export(
+    state: &AppState,
+    format: Format,
+    table: Option<&str>,
+    options: ExportOptions,
+    rooms: Vec<Arc<Room>>,
+    name: String,
+) -> Result<Response, AppError> {
+    let exports = state.exports();
+    let key = ExportKey::new(format, table, &options, &rooms);
+    if let Some(bytes) = exports.cached(&key) {
+        METRICS.export_cache_hits.inc();
+        return Ok(respond(format, &name, bytes, None));
+    }
+    let Some(permit) = exports.try_permit() else {
+        METRICS.exports_refused.inc();
+        return Ok(too_busy());
+    };
+    METRICS.exports_rendered.inc();
+    let event = state.event_arc();
+    let table = table.map(str::to_owned);
+    let rendered = tokio::task::spawn_blocking(move || {
+        let tables = if format == Format::Svg {
+            crate::exports::read_rooms(&rooms, &board_event(&event, table.as_deref()), format)
+        } else {
+            crate::exports::read_rooms(&rooms, &event, format)
+        };
+        crate::exports::render(&event, &tables, format, table.as_deref(), &options)
+    })
+    .await
+    .map_err(|e| AppError::Unavailable(format!("the export stopped: {e}")))??;
+    let bytes = Bytes::from(rendered);
+    exports.keep(key, bytes.clone());
+    Ok(respond(format, &name, bytes, Some(permit)))
+}
+
+/// `event` narrowed to the one table of a board, so its room is read as that table.
+fn board_event(event: &Event, table: Option<&str>) -> Event {
+    let mut one = event.clone();
+    one.tables.retain(|t| Some(t.id.as_str()) == table);
+    one
+}
+
+/// The answer when every export slot is taken: 429, try again shortly.
+fn too_busy() -> Response {
+    use axum::http::{StatusCode, header};
     (
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())],
+        axum::Json(serde_json::json!({
+            "error": "every export slot is busy; try again in a moment"
+        })),
     )
         .into_response()
+}
+
+/// The export as a download (`name` set) or inline (a board). With a permit,
+/// the body holds it until sent.
+fn respond(format: Format, name: &str, bytes: Bytes, permit: Option<ExportPermit>) -> Response {
+    use axum::http::header;
+    let length = bytes.len().to_string();
+    let body = match permit {
+        Some(permit) => crate::exports::body_holding(bytes, permit),
+        None => axum::body::Body::from(bytes),
+    };
+    let mut headers = vec![
+        (header::CONTENT_TYPE, format.content_type().to_string()),
+        (header::CONTENT_LENGTH, length),
+    ];
+    if !name.is_empty() {
+        headers.push((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ));
+        headers.push((header::CACHE_CONTROL, "no-store".to_string()));
+    }
+    let mut response = body.into_response();
+    for (header_name, value) in headers {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header_name, value);
+        }
+    }
+    response
 }

@@ -94,6 +94,7 @@ struct StateInner {
     gate: Gate,
     mint: MintLimiter,
     attendance: Attendance,
+    exports: crate::exports::ExportService,
 }
 
 impl AppState {
@@ -104,8 +105,10 @@ impl AppState {
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Self {
+        let exports = crate::exports::ExportService::new(config.limits.max_concurrent_exports);
         Self {
             inner: Arc::new(StateInner {
+                exports,
                 config,
                 rooms,
                 signer: access.signer,
@@ -212,6 +215,11 @@ impl AppState {
     /// Which identities are connected at each table.
     pub fn attendance(&self) -> &Attendance {
         &self.inner.attendance
+    }
+
+    /// The export slots and cache.
+    pub fn exports(&self) -> &crate::exports::ExportService {
+        &self.inner.exports
     }
 
     pub fn shutdown(&self) -> &CancellationToken {

@@ -90,6 +90,10 @@ pub struct Limits {
     /// Largest drafts document, counted like a table's
     /// ([`Limits::max_document_bytes`]); writes beyond it close with 4413.
     pub max_drafts_bytes: u64,
+    /// Exports rendered or being sent at once (HTTP); one more gets 429 with
+    /// `Retry-After`. An unchanged export is served from the cache without a
+    /// slot. Two keep a two-core laptop answering while plenary screens export.
+    pub max_concurrent_exports: usize,
 }
 
 impl Default for Limits {
@@ -116,6 +120,7 @@ impl Default for Limits {
             identity_lifetime: Duration::from_secs(24 * 60 * 60),
             max_drafts_documents: 1000,
             max_drafts_bytes: 1024 * 1024,
+            max_concurrent_exports: 2,
         }
     }
 }

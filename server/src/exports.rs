@@ -1,8 +1,14 @@
 //! Exports of an event, over HTTP and from the command line. Both gather the
 //! same inputs — a snapshot of every table's notes plus its full document
-//! state — and hand them to `werktafel_shared::export`.
+//! state — and hand them to `werktafel_shared::export`. Over HTTP they are
+//! bounded and cached by [`ExportService`].
+
+mod service;
 
 use std::str::FromStr;
+use std::sync::Arc;
+
+pub use service::{ExportKey, ExportPermit, ExportService, RETRY_AFTER_SECS, body_holding};
 
 use werktafel_shared::event::Event;
 use werktafel_shared::export::{
@@ -10,8 +16,7 @@ use werktafel_shared::export::{
 };
 use werktafel_shared::snapshot::{EventSnapshot, TableSnapshot, TableState};
 
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::room::Room;
 use crate::store::{RoomKey, Store, StoreError, build_doc};
 
 /// One export format.
@@ -139,20 +144,31 @@ pub fn file_name(event: &Event, format: Format, table: Option<&str>) -> String {
     }
 }
 
-/// Every table of the running server, read from the documents in memory.
-pub async fn live_tables(state: &AppState) -> Result<Vec<TableData>, AppError> {
-    let event = state.event_arc();
-    let mut out = Vec::with_capacity(event.tables.len());
-    for def in &event.tables {
-        let room = state.room(def).await?;
-        let participants = room.peer_count();
-        let id = def.id.clone();
-        out.push(room.read(|doc| TableData {
-            snapshot: TableSnapshot::read(id.clone(), participants, doc),
-            state: TableState::encode(id, doc),
-        }));
-    }
-    Ok(out)
+/// What `rooms` (the event's tables, in order) hold now, for `format`: the
+/// full document states only where the format carries them (the archive and
+/// the package). Reads every document: call it off the async runtime.
+pub fn read_rooms(rooms: &[Arc<Room>], event: &Event, format: Format) -> Vec<TableData> {
+    let with_states = matches!(format, Format::Json | Format::Zip);
+    event
+        .tables
+        .iter()
+        .zip(rooms)
+        .map(|(def, room)| {
+            let participants = room.peer_count();
+            let id = def.id.clone();
+            room.read(|doc| TableData {
+                snapshot: TableSnapshot::read(id.clone(), participants, doc),
+                state: if with_states {
+                    TableState::encode(id, doc)
+                } else {
+                    TableState {
+                        table_id: id,
+                        update: Vec::new(),
+                    }
+                },
+            })
+        })
+        .collect()
 }
 
 /// Every table of `event` as stored, for exports without a running server.

@@ -156,6 +156,9 @@ struct ServeArgs {
     /// Largest private drafts document, in stored bytes; writes beyond it close with 4413.
     #[arg(long, env = "WERKTAFEL_MAX_DRAFTS_BYTES", default_value_t = Limits::default().max_drafts_bytes)]
     max_drafts_bytes: u64,
+    /// Exports rendered or sent at once; more get 429 with Retry-After.
+    #[arg(long, env = "WERKTAFEL_MAX_CONCURRENT_EXPORTS", default_value_t = Limits::default().max_concurrent_exports)]
+    max_concurrent_exports: usize,
     /// Seconds an empty table stays in memory.
     #[arg(long, env = "WERKTAFEL_ROOM_IDLE_SECS", default_value_t = Limits::default().room_idle_grace.as_secs())]
     room_idle_secs: u64,
@@ -267,6 +270,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         identity_lifetime: Duration::from_secs(args.identity_hours.max(1) * 3600),
         max_drafts_documents: args.max_drafts_documents,
         max_drafts_bytes: args.max_drafts_bytes,
+        max_concurrent_exports: args.max_concurrent_exports.max(1),
         ..Limits::default()
     };
     // Before anything is created: what is created is private, but what the

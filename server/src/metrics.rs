@@ -43,6 +43,12 @@ pub struct Metrics {
     pub sockets_refused: Counter,
     /// HTTP connections closed after the idle timeout.
     pub http_idle_closed: Counter,
+    /// HTTP exports rendered (not served from the cache).
+    pub exports_rendered: Counter,
+    /// HTTP exports served from the cache, the tables unchanged.
+    pub export_cache_hits: Counter,
+    /// HTTP exports refused with 429 because every slot was busy.
+    pub exports_refused: Counter,
     registry: Registry,
 }
 
@@ -76,6 +82,9 @@ impl Metrics {
             sockets_open: Gauge::default(),
             sockets_refused: Counter::default(),
             http_idle_closed: Counter::default(),
+            exports_rendered: Counter::default(),
+            export_cache_hits: Counter::default(),
+            exports_refused: Counter::default(),
             registry: Registry::with_prefix("werktafel"),
         };
         let mut r = Registry::with_prefix("werktafel");
@@ -190,6 +199,21 @@ impl Metrics {
             "http_idle_closed",
             "HTTP connections closed after the idle timeout",
             m.http_idle_closed.clone(),
+        );
+        r.register(
+            "exports_rendered",
+            "HTTP exports rendered",
+            m.exports_rendered.clone(),
+        );
+        r.register(
+            "export_cache_hits",
+            "HTTP exports served from the cache (tables unchanged)",
+            m.export_cache_hits.clone(),
+        );
+        r.register(
+            "exports_refused",
+            "HTTP exports refused with 429 (every slot busy)",
+            m.exports_refused.clone(),
         );
         Metrics { registry: r, ..m }
     }

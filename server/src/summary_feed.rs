@@ -225,7 +225,16 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
-        summarize(&event, &tables)
+        // Off the async runtime: a summary of hostile notes may take a while,
+        // and no request should wait behind it for a runtime worker.
+        let fallback = event.clone();
+        match tokio::task::spawn_blocking(move || summarize(&event, &tables)).await {
+            Ok(summary) => summary,
+            Err(error) => {
+                tracing::error!(%error, "the summary task failed");
+                summarize(&fallback, &[])
+            }
+        }
     }
 }
 

@@ -544,3 +544,147 @@ async fn a_field_longer_than_an_excel_cell_exports_in_every_format() -> anyhow::
     }
     Ok(())
 }
+
+/// The value of counter `name` in the server's `/metrics`.
+async fn counter(server: &Server, name: &str) -> anyhow::Result<u64> {
+    let (_, body) = server.get("/metrics").await?;
+    body.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| anyhow::anyhow!("no {name} in /metrics:\n{body}"))
+}
+
+/// The most a socket's send buffer grows to on this machine (Linux), so a test
+/// can make a response that cannot fit in the buffers between server and client.
+fn send_buffer_max() -> usize {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(4 * 1024 * 1024)
+}
+
+#[tokio::test]
+async fn exports_beyond_the_bound_get_429_and_an_unchanged_export_comes_from_the_cache()
+-> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // One slot. A download holds its slot until its last piece has gone out,
+    // so a client that stops reading a response larger than every buffer
+    // between it and the server holds the slot for as long as it likes.
+    let note_bytes = send_buffer_max() + 2 * 1024 * 1024;
+    let message_limit = (2 * note_bytes).to_string();
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(
+        dir.path(),
+        &[
+            "--max-concurrent-exports",
+            "1",
+            "--max-message-bytes",
+            &message_limit,
+        ],
+    )
+    .await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    let big = "werktafel ".repeat(note_bytes / 10);
+    notes::add(&writer, "big", &big, Lane::Goed);
+    let witness = Client::connect(&server, "a").await?;
+    witness
+        .wait_for("the big note", |_| notes::has_note(&witness, "big"))
+        .await?;
+
+    // The archive carries the note (base64, a third larger): more than fits.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let mut slow = socket.connect(server.addr.parse()?).await?;
+    let path = werktafel_tests::server::with_key(
+        "/api/events/atelierdag-2022/export.json",
+        &server.keys.facilitate,
+    );
+    slow.write_all(
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            server.addr
+        )
+        .as_bytes(),
+    )
+    .await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        anyhow::ensure!(slow.read(&mut byte).await? == 1, "closed before the head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+
+    // The slot is taken: another export is refused, with when to come back.
+    let (status, busy_head, body) = server
+        .get_bytes("/api/events/atelierdag-2022/export.md")
+        .await?;
+    assert_eq!(
+        status,
+        429,
+        "{busy_head}\n{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(
+        busy_head.to_ascii_lowercase().contains("retry-after: 2"),
+        "{busy_head}"
+    );
+    assert_eq!(
+        counter(&server, "werktafel_exports_refused_total").await?,
+        1
+    );
+
+    // The slow client reads on; the slot is free once it has everything.
+    let mut rest = Vec::new();
+    slow.read_to_end(&mut rest).await?;
+    assert!(
+        rest.len() > note_bytes,
+        "the whole archive: {} bytes",
+        rest.len()
+    );
+
+    let (status, _, first) = server
+        .get_bytes("/api/events/atelierdag-2022/export.md")
+        .await?;
+    assert_eq!(status, 200);
+    let rendered = counter(&server, "werktafel_exports_rendered_total").await?;
+    let hits = counter(&server, "werktafel_export_cache_hits_total").await?;
+
+    // Nothing changed: the same export again is the cached one.
+    let (status, _, again) = server
+        .get_bytes("/api/events/atelierdag-2022/export.md")
+        .await?;
+    assert_eq!(status, 200);
+    assert!(first == again, "the cached export is the same file");
+    assert_eq!(
+        counter(&server, "werktafel_export_cache_hits_total").await?,
+        hits + 1
+    );
+    assert_eq!(
+        counter(&server, "werktafel_exports_rendered_total").await?,
+        rendered,
+        "served without rendering"
+    );
+
+    // A change makes the next export new.
+    notes::add(&writer, "small", "Nieuwe notitie", Lane::Goed);
+    witness
+        .wait_for("the new note", |_| notes::has_note(&witness, "small"))
+        .await?;
+    let (_, _, changed) = server
+        .get_bytes("/api/events/atelierdag-2022/export.md")
+        .await?;
+    assert!(String::from_utf8_lossy(&changed).contains("Nieuwe notitie"));
+    assert_eq!(
+        counter(&server, "werktafel_exports_rendered_total").await?,
+        rendered + 1
+    );
+    Ok(())
+}

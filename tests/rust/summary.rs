@@ -307,3 +307,56 @@ async fn summary_streams_take_a_place_in_the_gate_and_participants_get_none() ->
     }
     anyhow::bail!("no place came free: {statuses:?}");
 }
+
+/// `n` distinct words of letters only, space-separated.
+fn unique_words(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let mut word = String::from("wq");
+            let mut k = i;
+            loop {
+                word.push(char::from(b'a' + (k % 26) as u8));
+                k /= 26;
+                if k == 0 {
+                    break;
+                }
+            }
+            word
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn a_note_of_24000_unique_words_at_two_tables_is_summarised() -> anyhow::Result<()> {
+    // Finding shared themes was quadratic in the words: this note kept a
+    // release build busy for 5.6 s per summary (and the request that waits
+    // for the summary gives up after 5 s, answering the stale one).
+    let server = Server::start().await?;
+    let text = unique_words(24_000);
+    let mut clients = Vec::new();
+    for table in ["a", "b"] {
+        let client = Client::connect(&server, table).await?;
+        client.synced().await?;
+        notes::add(&client, "lang", &text, Lane::Goed);
+        let witness = Client::connect(&server, table).await?;
+        witness
+            .wait_for("the long note", |_| notes::has_note(&witness, "lang"))
+            .await?;
+        clients.push((client, witness));
+    }
+    let (status, body) = server.get("/api/events/atelierdag-2022/summary").await?;
+    assert_eq!(status, 200);
+    let summary: serde_json::Value = serde_json::from_str(&body)?;
+    assert_eq!(summary["totals"]["notes"], 2, "a stale summary");
+    let themes = summary["themes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(themes.len(), 20, "at most 20 themes");
+    assert!(
+        themes
+            .iter()
+            .all(|t| t["tables"].as_array().map(Vec::len) == Some(2))
+    );
+    let (status, _) = server.get("/healthz").await?;
+    assert_eq!(status, 200);
+    Ok(())
+}

@@ -121,34 +121,54 @@ fn note_group(out: &mut String, note: &Note) {
 }
 
 /// Greedy word wrap by character count; a word longer than a line is cut. When the text
-/// needs more than `max_lines`, the last line ends in "…".
+/// needs more than `max_lines`, the last line ends in "…". Stops reading once the lines
+/// are full, so the cost is bounded by what is shown, however long the text.
 fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let width = width.max(1);
     let mut lines: Vec<String> = Vec::new();
-    for paragraph in text.lines() {
+    // One line more than shown, so that "…" knows the text went on.
+    let full = |lines: &Vec<String>| lines.len() > max_lines;
+    'text: for paragraph in text.lines() {
         let mut line = String::new();
+        let mut line_chars = 0;
         for word in paragraph.split_whitespace() {
-            let mut word: Vec<char> = word.chars().collect();
-            while word.len() > width {
+            let mut rest = word;
+            let mut rest_chars = rest.chars().count();
+            while rest_chars > width {
                 if !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
+                    line_chars = 0;
                 }
-                lines.push(word.drain(..width).collect());
+                let cut = rest
+                    .char_indices()
+                    .nth(width)
+                    .map_or(rest.len(), |(i, _)| i);
+                lines.push(rest[..cut].to_owned());
+                rest = &rest[cut..];
+                rest_chars -= width;
+                if full(&lines) {
+                    break 'text;
+                }
             }
-            let word: String = word.into_iter().collect();
-            let needed =
-                line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+            let needed = line_chars + usize::from(!line.is_empty()) + rest_chars;
             if needed > width && !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
+                line_chars = 0;
+                if full(&lines) {
+                    break 'text;
+                }
             }
             if !line.is_empty() {
                 line.push(' ');
+                line_chars += 1;
             }
-            line.push_str(&word);
+            line.push_str(rest);
+            line_chars += rest_chars;
         }
         if !line.is_empty() {
             lines.push(line);
         }
-        if lines.len() > max_lines {
+        if full(&lines) {
             break;
         }
     }
@@ -168,5 +188,31 @@ fn clamp(value: f64, min: f64, max: f64) -> f64 {
         value.clamp(min, max)
     } else {
         min
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn words_wrap_greedily_and_a_long_word_is_cut() {
+        assert_eq!(wrap("een twee drie vier", 9, 5), ["een twee", "drie vier"]);
+        assert_eq!(wrap("abcdefghij", 4, 5), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("één\n\ntwee", 10, 5), ["één", "twee"]);
+        assert_eq!(wrap("a b c d e f", 1, 3), ["a", "b", "…"]);
+    }
+
+    #[test]
+    fn a_text_of_one_huge_word_is_cut_after_the_shown_lines() {
+        // Cutting a 1,000,000-character word from the front was quadratic: the SVG board
+        // and the ZIP package of one hostile note took minutes.
+        let word = "x".repeat(1_000_000);
+        let lines = wrap(&word, 22, 6);
+        assert_eq!(lines.len(), 6);
+        assert!(lines[..5].iter().all(|l| l.len() == 22));
+        assert_eq!(lines[5], format!("{}…", "x".repeat(21)));
+        let words = "woord ".repeat(1_000_000);
+        assert_eq!(wrap(&words, 22, 6).len(), 6);
     }
 }

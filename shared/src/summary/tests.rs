@@ -423,3 +423,86 @@ fn summary_serializes_as_camel_case_json() {
     assert_eq!(json["totals"]["nextSteps"], 1);
     assert!(json["themes"].is_array());
 }
+
+/// `n` distinct words, none a stop word and no two with the same merge key (consonants
+/// only, no `s` or `n`, never a doubled last letter), space-separated.
+fn unique_words(n: usize) -> String {
+    const LETTERS: &[u8] = b"bcdfghjkptvwz";
+    (0..n)
+        .map(|i| {
+            let mut word = String::from("wq");
+            let mut k = i;
+            loop {
+                word.push(char::from(LETTERS[k % LETTERS.len()]));
+                k /= LETTERS.len();
+                if k == 0 {
+                    break;
+                }
+            }
+            word.push('x');
+            word
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_note_contributes_only_its_first_distinct_words() {
+    use super::themes::WORDS_PER_NOTE;
+    let event = Event::builtin();
+    let filler = unique_words(WORDS_PER_NOTE);
+    // The same filler at both tables, then one word each table shares past the cap.
+    let late = format!("{filler} gebiedsregisseur");
+    let summary = summarize(
+        &event,
+        &[
+            table("a", 1, vec![note("a1", Lane::Goed, &late)]),
+            table("b", 1, vec![note("b1", Lane::Goed, &late)]),
+            table("c", 1, vec![note("c1", Lane::Goed, "gebiedsregisseur")]),
+        ],
+    );
+    assert!(
+        !terms(&summary).contains(&"gebiedsregisseur"),
+        "a word after the first {WORDS_PER_NOTE} distinct ones counts: {:?}",
+        terms(&summary)
+    );
+    // Repeating words already counted does not use up the cap.
+    let early = format!("{} gebiedsregisseur", "wqbx wqcx ".repeat(500));
+    let summary = summarize(
+        &event,
+        &[
+            table("a", 1, vec![note("a1", Lane::Goed, &early)]),
+            table("c", 1, vec![note("c1", Lane::Goed, "gebiedsregisseur")]),
+        ],
+    );
+    assert!(terms(&summary).contains(&"gebiedsregisseur"));
+}
+
+#[test]
+fn a_huge_note_at_two_tables_gives_at_most_the_theme_limit() {
+    // The case that was quadratic: 24,000 unique words, the same at two tables. Speed is
+    // measured by `cargo bench -p werktafel-shared --bench themes`; this checks the result.
+    let event = Event::builtin();
+    let text = unique_words(24_000);
+    let summary = summarize(
+        &event,
+        &[
+            table("a", 1, vec![note("a1", Lane::Goed, &text)]),
+            table("b", 1, vec![note("b1", Lane::Goed, &text)]),
+        ],
+    );
+    assert_eq!(summary.themes.len(), THEME_LIMIT);
+    for theme in &summary.themes {
+        assert_eq!(theme.tables.len(), 2);
+        assert_eq!(theme.count, 2);
+        assert_eq!(
+            theme.term.split(' ').count(),
+            2,
+            "phrases say more than their words"
+        );
+    }
+    assert_eq!(
+        summary.tables[0].lanes.goed[0].text, text,
+        "the note itself is whole"
+    );
+}

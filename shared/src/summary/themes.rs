@@ -6,8 +6,14 @@
 //! common plural and inflected forms together (see [`merge_key`]); a theme is shown in the
 //! spelling its notes use most. Two adjacent remaining words form a phrase, unless a stop
 //! word, a dropped word or punctuation stood between them.
+//!
+//! The work is linear in the words read: each merge key is interned once, words and
+//! phrases are counted in hash maps, and a single word is compared only with the shared
+//! phrases that contain it. A note contributes at most [`WORDS_PER_NOTE`] distinct words
+//! from its first [`WORDS_READ_PER_NOTE`] words, so one pasted book costs what a long note
+//! costs; a sticky note stays far below both.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -17,6 +23,12 @@ use crate::event::TableId;
 
 /// How many themes a summary lists at most.
 pub const THEME_LIMIT: usize = 20;
+
+/// How many distinct words (merge keys) one note contributes at most: its first ones.
+pub const WORDS_PER_NOTE: usize = 256;
+
+/// How many words of a note are read at most, kept or dropped.
+pub const WORDS_READ_PER_NOTE: usize = 2_000;
 
 /// A word or phrase that notes of at least two tables mention.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,22 +56,20 @@ pub struct NoteRef {
 /// mention them, then the number of notes, then phrases before single words, then
 /// alphabetically; at most [`THEME_LIMIT`].
 ///
-/// A single word is left out when a listed phrase containing it is mentioned by exactly the
+/// A single word is left out when a shared phrase containing it is mentioned by exactly the
 /// same notes: "openbare ruimte" then says all that "ruimte" would.
 pub fn find_themes<'a>(notes: impl IntoIterator<Item = (&'a TableId, &'a NoteView)>) -> Vec<Theme> {
-    let mut terms: BTreeMap<Vec<String>, TermStats> = BTreeMap::new();
+    let mut words = WordIds::default();
+    let mut terms: HashMap<TermKey, TermStats> = HashMap::new();
     for (table, note) in notes {
         let mut seen = HashSet::new();
-        for term in note_terms(&note.text) {
-            if !seen.insert(term.keys.clone()) {
-                // Counted for this note already; still let its spelling count.
-                if let Some(stats) = terms.get_mut(&term.keys) {
-                    *stats.spellings.entry(term.spelling).or_default() += 1;
-                }
+        for term in note_terms(&note.text, &mut words) {
+            let stats = terms.entry(term.key).or_default();
+            // A repeat within the note still lets its spelling count.
+            *stats.spellings.entry(term.spelling).or_default() += 1;
+            if !seen.insert(term.key) {
                 continue;
             }
-            let stats = terms.entry(term.keys).or_default();
-            *stats.spellings.entry(term.spelling).or_default() += 1;
             if !stats.tables.contains(table) {
                 stats.tables.push(table.clone());
             }
@@ -70,37 +80,55 @@ pub fn find_themes<'a>(notes: impl IntoIterator<Item = (&'a TableId, &'a NoteVie
         }
     }
 
-    let mut shared: Vec<(Vec<String>, TermStats)> = terms
+    let shared: Vec<(TermKey, TermStats)> = terms
         .into_iter()
         .filter(|(_, stats)| stats.tables.len() >= 2)
         .collect();
-    let phrases: Vec<(Vec<String>, Vec<NoteRef>)> = shared
-        .iter()
-        .filter(|(keys, _)| keys.len() > 1)
-        .map(|(keys, stats)| (keys.clone(), stats.notes.clone()))
-        .collect();
-    shared.retain(|(keys, stats)| {
-        keys.len() > 1
-            || !phrases
+    // Each word's shared phrases, so a word is compared with those only.
+    let mut phrases_with: HashMap<WordId, Vec<usize>> = HashMap::new();
+    for (i, (key, _)) in shared.iter().enumerate() {
+        if let TermKey::Phrase(a, b) = *key {
+            phrases_with.entry(a).or_default().push(i);
+            if b != a {
+                phrases_with.entry(b).or_default().push(i);
+            }
+        }
+    }
+    let said_by_a_phrase = |key: &TermKey, stats: &TermStats| match key {
+        TermKey::Word(word) => phrases_with.get(word).is_some_and(|phrases| {
+            phrases
                 .iter()
-                .any(|(phrase, notes)| phrase.contains(&keys[0]) && *notes == stats.notes)
-    });
-    shared.sort_by(|(a_keys, a), (b_keys, b)| {
+                .any(|&phrase| shared[phrase].1.notes == stats.notes)
+        }),
+        TermKey::Phrase(..) => false,
+    };
+    let mut ranked: Vec<(String, &TermKey, &TermStats)> = shared
+        .iter()
+        .filter(|(key, stats)| !said_by_a_phrase(key, stats))
+        .map(|(key, stats)| (stats.spelling(), key, stats))
+        .collect();
+    let order = |(a_spelling, a_key, a): &(String, &TermKey, &TermStats),
+                 (b_spelling, b_key, b): &(String, &TermKey, &TermStats)| {
         b.tables
             .len()
             .cmp(&a.tables.len())
             .then(b.notes.len().cmp(&a.notes.len()))
-            .then(b_keys.len().cmp(&a_keys.len()))
-            .then_with(|| a.spelling().cmp(&b.spelling()))
-    });
-    shared.truncate(THEME_LIMIT);
-    shared
+            .then(b_key.words().cmp(&a_key.words()))
+            .then_with(|| a_spelling.cmp(b_spelling))
+    };
+    // Only the first few are listed: put them in front, then sort just those.
+    if ranked.len() > THEME_LIMIT {
+        ranked.select_nth_unstable_by(THEME_LIMIT - 1, order);
+        ranked.truncate(THEME_LIMIT);
+    }
+    ranked.sort_by(order);
+    ranked
         .into_iter()
-        .map(|(_, stats)| Theme {
-            term: stats.spelling(),
+        .map(|(term, _, stats)| Theme {
+            term,
             count: stats.notes.len(),
-            tables: stats.tables,
-            notes: stats.notes,
+            tables: stats.tables.clone(),
+            notes: stats.notes.clone(),
         })
         .collect()
 }
@@ -373,6 +401,38 @@ static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// A merge key, interned: the number of its first appearance.
+type WordId = u32;
+
+/// A word or a phrase of two words, by their merge keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TermKey {
+    Word(WordId),
+    Phrase(WordId, WordId),
+}
+
+impl TermKey {
+    fn words(self) -> usize {
+        match self {
+            TermKey::Word(_) => 1,
+            TermKey::Phrase(..) => 2,
+        }
+    }
+}
+
+/// Merge keys interned to numbers, so a term is two integers to hash and compare.
+#[derive(Default)]
+struct WordIds {
+    ids: HashMap<String, WordId>,
+}
+
+impl WordIds {
+    fn id(&mut self, key: String) -> WordId {
+        let next = WordId::try_from(self.ids.len()).unwrap_or(WordId::MAX);
+        *self.ids.entry(key).or_insert(next)
+    }
+}
+
 #[derive(Default)]
 struct TermStats {
     /// How often each spelling occurs, to show the most common one.
@@ -397,27 +457,32 @@ impl TermStats {
     }
 }
 
-/// A word or phrase found in a note: its merge keys and its spelling there.
+/// A word or phrase found in a note: its key and its spelling there.
 struct Term {
-    keys: Vec<String>,
+    key: TermKey,
     spelling: String,
 }
 
-/// Every kept word of `text`, then every phrase of two adjacent kept words.
-fn note_terms(text: &str) -> Vec<Term> {
+/// Every kept word of `text`, then every phrase of two adjacent kept words, within the
+/// note's caps ([`WORDS_PER_NOTE`], [`WORDS_READ_PER_NOTE`]).
+fn note_terms(text: &str, words: &mut WordIds) -> Vec<Term> {
     let mut terms = Vec::new();
     let mut phrases = Vec::new();
     for run in runs(text) {
+        let run: Vec<(WordId, String)> = run
+            .into_iter()
+            .map(|(key, spelling)| (words.id(key), spelling))
+            .collect();
         for pair in run.windows(2) {
             if let [(a_key, a), (b_key, b)] = pair {
                 phrases.push(Term {
-                    keys: vec![a_key.clone(), b_key.clone()],
+                    key: TermKey::Phrase(*a_key, *b_key),
                     spelling: format!("{a} {b}"),
                 });
             }
         }
         terms.extend(run.into_iter().map(|(key, spelling)| Term {
-            keys: vec![key],
+            key: TermKey::Word(key),
             spelling,
         }));
     }
@@ -426,9 +491,15 @@ fn note_terms(text: &str) -> Vec<Term> {
 }
 
 /// Runs of adjacent kept words as (merge key, lowercased word). A dropped word or hard
-/// punctuation ends a run; spaces, hyphens and slashes only separate words.
+/// punctuation ends a run; spaces, hyphens and slashes only separate words. Reading stops
+/// after [`WORDS_READ_PER_NOTE`] words, or before a kept word that would be the note's
+/// [`WORDS_PER_NOTE`]`+1`th distinct one.
 fn runs(text: &str) -> Vec<Vec<(String, String)>> {
-    let mut runs = vec![Vec::new()];
+    let mut reader = Runs {
+        runs: vec![Vec::new()],
+        read: 0,
+        distinct: HashSet::new(),
+    };
     let mut word = String::new();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -439,34 +510,64 @@ fn runs(text: &str) -> Vec<Vec<(String, String)>> {
             word.extend(c.to_lowercase());
             continue;
         }
-        end_word(&mut runs, &mut word);
+        if !reader.end_word(&mut word) {
+            break;
+        }
         let soft = c.is_whitespace() || matches!(c, '-' | '‐' | '–' | '/' | '&' | '+');
         if !soft {
-            runs.push(Vec::new());
+            reader.runs.push(Vec::new());
         }
     }
-    end_word(&mut runs, &mut word);
+    reader.end_word(&mut word);
+    let mut runs = reader.runs;
     runs.retain(|run| !run.is_empty());
     runs
 }
 
-fn end_word(runs: &mut Vec<Vec<(String, String)>>, word: &mut String) {
-    if word.is_empty() {
-        return;
-    }
-    let word = std::mem::take(word);
-    let bare = word
-        .strip_suffix("'s")
-        .or_else(|| word.strip_suffix("’s"))
-        .unwrap_or(&word);
-    let dropped = word.chars().count() < 3
-        || word.chars().all(|c| c.is_numeric())
-        || is_stop_word(&word)
-        || is_stop_word(bare);
-    if dropped {
-        runs.push(Vec::new());
-    } else if let Some(run) = runs.last_mut() {
-        run.push((merge_key(&word), word));
+/// The state of [`runs`] while it reads a note.
+struct Runs {
+    runs: Vec<Vec<(String, String)>>,
+    /// Words read so far, kept or dropped.
+    read: usize,
+    /// The distinct merge keys kept so far.
+    distinct: HashSet<String>,
+}
+
+impl Runs {
+    /// Ends the word being read; false when the note's caps say to stop reading.
+    fn end_word(&mut self, word: &mut String) -> bool {
+        if word.is_empty() {
+            return true;
+        }
+        if self.read >= WORDS_READ_PER_NOTE {
+            word.clear();
+            return false;
+        }
+        self.read += 1;
+        let word = std::mem::take(word);
+        let bare = word
+            .strip_suffix("'s")
+            .or_else(|| word.strip_suffix("’s"))
+            .unwrap_or(&word);
+        let dropped = word.chars().count() < 3
+            || word.chars().all(|c| c.is_numeric())
+            || is_stop_word(&word)
+            || is_stop_word(bare);
+        if dropped {
+            self.runs.push(Vec::new());
+            return true;
+        }
+        let key = merge_key(&word);
+        if !self.distinct.contains(&key) {
+            if self.distinct.len() >= WORDS_PER_NOTE {
+                return false;
+            }
+            self.distinct.insert(key.clone());
+        }
+        if let Some(run) = self.runs.last_mut() {
+            run.push((key, word));
+        }
+        true
     }
 }
 
