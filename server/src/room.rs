@@ -28,8 +28,11 @@ use crate::access::Role;
 use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
-use crate::screen::{self, Clocks, Depths};
+use crate::screen::{self, Clocks, Depths, Refusal};
 use crate::store::{RoomKey, StoreError, build_doc};
+
+/// The update that inserts and deletes nothing: no clients, no deletes.
+const EMPTY_UPDATE: [u8; 2] = [0, 0];
 
 /// Identifies one connection within the server.
 pub type PeerId = u64;
@@ -48,6 +51,13 @@ pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
 /// the state vector it declared, which walks every block) at most this
 /// often; in between, what it misses is not kept.
 pub const RESYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A table reloads from storage at most this often. A reload undoes an
+/// update that yrs refused or that wrote a server-only map in a way the
+/// screen could not tell beforehand; it rebuilds the whole document (145 ms
+/// of CPU at 20,000 notes). An update that might need one within this time
+/// of the last is refused unapplied instead (close 1008).
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The shared half of a peer: what the room and the connection's tasks both see.
 #[derive(Debug)]
@@ -179,9 +189,11 @@ struct RoomInner {
     /// The document's clock per client, for [`Clocks::check`]; rebuilt
     /// whenever the document is replaced.
     clocks: Clocks,
-    /// How deep each clock range of the document hangs, for
-    /// [`Depths::place`]; rebuilt from storage with the document.
+    /// How deep each clock range of the document hangs and under which
+    /// root, for [`Depths::place`]; rebuilt from storage with the document.
     depths: Depths,
+    /// When the last reload from storage started ([`RELOAD_INTERVAL`]).
+    last_reload: Option<Instant>,
 }
 
 /// Watches the server-only maps of a document. The observers belong to the
@@ -368,6 +380,7 @@ impl Room {
                 guard,
                 clocks,
                 depths,
+                last_reload: None,
             }),
             max_bytes,
         });
@@ -464,6 +477,12 @@ impl Room {
                 }
                 Incoming::SyncStep2(update) => {
                     METRICS.updates_received.inc();
+                    if peer_role(&inner, peer) == Role::Viewer && update.first() == Some(&0) {
+                        // A read-only stock client answers the server's step 1
+                        // with the delete set of its copy and no blocks (the
+                        // leading 0 counts them): nothing to write, not read.
+                        continue;
+                    }
                     self.apply_update(&mut inner, peer, update, None)?;
                 }
                 Incoming::Update(update) => {
@@ -515,7 +534,7 @@ impl Room {
         if written {
             // The server's own update is well formed by construction.
             if let Ok(scan) = screen::scan(&update) {
-                let placement = inner.depths.place_unchecked(&scan.items, &inner.clocks);
+                let placement = inner.depths.place_unchecked(&scan, &inner.clocks);
                 inner.depths.commit(placement);
                 inner.clocks.advance(&scan.items);
             }
@@ -695,29 +714,13 @@ impl Room {
         update: Bytes,
         as_is: Option<Bytes>,
     ) -> Result<(), RoomError> {
-        // Walked before yrs reads a byte of it: some shapes yrs accepts
-        // break the document, and one overflowed yrs' stack (`screen`).
-        let scan = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
-        // yrs can panic on hostile bytes even while decoding (an overflowing
-        // delete set, found by the fuzzer); a panic is a refusal here.
-        let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
-            Ok(Ok(decoded)) => decoded,
-            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
-            Err(_) => {
-                return Err(RoomError::InvalidUpdate(
-                    "the update could not be decoded".into(),
-                ));
-            }
-        };
-        if decoded.is_empty() {
+        if update.as_ref() == EMPTY_UPDATE {
+            // What a client with nothing new answers to a sync step 1.
             return Ok(());
         }
-        if inner.stored_bytes + update.len() as u64 > self.max_bytes {
-            return Err(RoomError::TooLarge {
-                limit: self.max_bytes,
-            });
-        }
-        let role = inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role);
+        // Who may write is settled before a byte is read: refusing a viewer
+        // or holding back a write to a locked table costs nothing.
+        let role = peer_role(inner, peer);
         if !role.may_write() {
             return Err(RoomError::Forbidden("this connection is read-only"));
         }
@@ -743,14 +746,52 @@ impl Room {
             });
             return Ok(());
         }
+        // Walked before yrs reads a byte of it: some shapes yrs accepts
+        // break the document, and one overflowed yrs' stack (`screen`).
+        let scan = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
         inner
             .clocks
             .check(&scan.items)
             .map_err(RoomError::InvalidUpdate)?;
         let placement = inner
             .depths
-            .place(&scan.items, &inner.clocks)
-            .map_err(RoomError::InvalidUpdate)?;
+            .place(&scan, &inner.clocks)
+            .map_err(|refusal| match refusal {
+                Refusal::ServerOnly(_) => {
+                    METRICS.server_only_refused.inc();
+                    tracing::warn!(room = %self.key, peer, %refusal, "refused a write to a server-only map");
+                    RoomError::Forbidden("meta, control and votes are written by the server only")
+                }
+                Refusal::TooDeep(why) | Refusal::Missing(why) => RoomError::InvalidUpdate(why),
+            })?;
+        if placement.undecided() && !reload_allowed(inner, Instant::now()) {
+            // Only applying it would tell whether it must be undone, and the
+            // table reloaded a moment ago: a client cannot make it reload
+            // in a loop.
+            tracing::warn!(room = %self.key, peer, "refused an undecided update while reloads are rate-limited");
+            return Err(RoomError::Forbidden(
+                "the table cannot check this update now (reloads are rate-limited)",
+            ));
+        }
+        // yrs can panic on hostile bytes even while decoding (an overflowing
+        // delete set, found by the fuzzer); a panic is a refusal here.
+        let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
+            Ok(Ok(decoded)) => decoded,
+            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
+            Err(_) => {
+                return Err(RoomError::InvalidUpdate(
+                    "the update could not be decoded".into(),
+                ));
+            }
+        };
+        if decoded.is_empty() {
+            return Ok(());
+        }
+        if inner.stored_bytes + update.len() as u64 > self.max_bytes {
+            return Err(RoomError::TooLarge {
+                limit: self.max_bytes,
+            });
+        }
         let doc = inner.awareness.doc();
         let origin = Origin::from(peer);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -758,7 +799,9 @@ impl Room {
         }));
         if inner.guard.take() {
             // Applied but not stored: reloading from storage undoes it.
-            tracing::warn!(room = %self.key, peer, "refused an update to a server-only map");
+            // The screen's bookkeeping did not see it coming (a root it
+            // does not know): the fallback.
+            tracing::warn!(room = %self.key, peer, "refused an update to a server-only map after applying it");
             self.reload(inner);
             return Err(RoomError::Forbidden(
                 "meta, control and votes are written by the server only",
@@ -906,15 +949,25 @@ impl Room {
             return;
         }
         inner.reload_backlog = Some(Vec::new());
+        inner.last_reload = Some(Instant::now());
+        METRICS.room_reloads.inc();
         let Some(room) = self.me.upgrade() else {
             return;
         };
         tokio::spawn(async move {
             let stored = room.persister.load(room.key.clone()).await;
-            let doc = stored.and_then(|s| {
-                let doc = build_doc(&room.key, s.updates.iter().map(Vec::as_slice))?;
-                Ok((doc, Depths::rebuild(s.updates.iter().map(Vec::as_slice))))
-            });
+            let key = room.key.clone();
+            // Rebuilding the document is CPU work in proportion to the
+            // table: off the async workers.
+            let doc = match stored {
+                Ok(s) => tokio::task::spawn_blocking(move || {
+                    let doc = build_doc(&key, s.updates.iter().map(Vec::as_slice))?;
+                    Ok((doc, Depths::rebuild(s.updates.iter().map(Vec::as_slice))))
+                })
+                .await
+                .unwrap_or(Err(StoreError::Stopped)),
+                Err(error) => Err(error),
+            };
             let mut inner = room.lock();
             let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
@@ -1043,6 +1096,18 @@ fn apply_awareness(
         }
     }
     Ok(true)
+}
+
+/// The role of a connection; one that has left counts as a viewer.
+fn peer_role(inner: &RoomInner, peer: PeerId) -> Role {
+    inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role)
+}
+
+/// Whether a reload may start at `now` ([`RELOAD_INTERVAL`]).
+fn reload_allowed(inner: &RoomInner, now: Instant) -> bool {
+    inner
+        .last_reload
+        .is_none_or(|last| now.duration_since(last) >= RELOAD_INTERVAL)
 }
 
 fn dispatch(peers: &mut HashMap<PeerId, Peer>, delivery: Delivery) {
