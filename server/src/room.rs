@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use werktafel_shared::control::{Control, SERVER_ONLY, read_control};
@@ -46,6 +47,19 @@ pub const AWARENESS_TICK: Duration = Duration::from_millis(100);
 /// An awareness state that is not renewed within this time is removed, as
 /// y-protocols clients do (they renew every 15 seconds).
 pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest awareness state (its JSON) one client may publish. The web
+/// client's is about 100 bytes (an id, a name, a colour, the note being
+/// edited); every state goes to every peer and to every joiner, so a 4 MiB
+/// one cost the table 4 MiB per person. A larger one closes the connection
+/// with 1009.
+pub const MAX_AWARENESS_STATE_BYTES: usize = 4 * 1024;
+
+/// The most awareness client ids one connection may introduce. A browser
+/// tab has one per connection (its document's client id; drafts are a
+/// connection of their own), and Yjs picks a new one only when it meets
+/// its own id elsewhere. One more claims the 1008 close.
+pub const MAX_AWARENESS_CLIENTS: usize = 4;
 
 /// A lagging peer gets a resync from the whole document (a diff against
 /// the state vector it declared, which walks every block) at most this
@@ -133,6 +147,8 @@ pub enum RoomError {
     Forbidden(&'static str),
     #[error("the table is full: {limit} bytes stored")]
     TooLarge { limit: u64 },
+    #[error("an awareness state of {size} bytes (at most {limit})")]
+    AwarenessTooLarge { size: usize, limit: usize },
 }
 
 /// Returned by [`Room::join`] when the room left the registry in the
@@ -180,6 +196,8 @@ struct RoomInner {
     stored_bytes: u64,
     /// Awareness clients changed since the last tick.
     awareness_pending: Vec<ClientID>,
+    /// Which live peer introduced each awareness client id.
+    awareness_owners: HashMap<ClientID, PeerId>,
     /// What a client that has nothing (a fresh join) is sent: the whole
     /// document as encoded once, plus the updates applied since.
     full_state: Option<FullState>,
@@ -237,7 +255,9 @@ struct Peer {
     /// computed from here: never advanced on our own say-so, because a
     /// delivery we count as sent may be one that was dropped.
     known_sv: StateVector,
-    /// Awareness client ids this peer announced, removed when it leaves.
+    /// Awareness client ids this peer introduced (at most
+    /// [`MAX_AWARENESS_CLIENTS`]): only it may set or remove their states,
+    /// and they are removed when it leaves.
     awareness_ids: Vec<ClientID>,
     /// While the outbox is full: what the peer missed.
     lag: Option<Lag>,
@@ -376,6 +396,7 @@ impl Room {
                 control,
                 stored_bytes,
                 awareness_pending: Vec::new(),
+                awareness_owners: HashMap::new(),
                 full_state: None,
                 guard,
                 clocks,
@@ -445,6 +466,7 @@ impl Room {
         self.changed();
         let mut gone = Vec::new();
         for client in peer.awareness_ids {
+            inner.awareness_owners.remove(&client);
             if inner.awareness.meta(client).is_some() {
                 inner.awareness.remove_state(client);
                 gone.push(client);
@@ -1065,28 +1087,75 @@ fn extend_full_state(inner: &mut RoomInner, frame: &Bytes) {
 
 /// Applies a peer's awareness update; returns whether something changed
 /// that the table must hear about at the next tick.
+///
+/// A connection speaks only for the client ids it introduced: the first
+/// entry for an id nobody holds claims it (up to [`MAX_AWARENESS_CLIENTS`],
+/// past that the connection is closed with 1008), and entries for an id
+/// another live connection holds are dropped. Dropped rather than refused:
+/// a tab that reconnects may speak before the server has seen its old
+/// connection go, and its presence then returns with the next renewal. A
+/// viewer's presence is dropped too: the plenary screen is not a person at
+/// the table, and a stock provider sends presence whatever its role, so
+/// closing it would only make it reconnect.
 fn apply_awareness(
     inner: &mut RoomInner,
     peer: PeerId,
     update: AwarenessUpdate,
 ) -> Result<bool, RoomError> {
-    let announced: Vec<ClientID> = update
+    let Some(p) = inner.peers.get(&peer) else {
+        return Ok(false);
+    };
+    if !p.role.may_write() {
+        METRICS.awareness_dropped("viewer");
+        return Ok(false);
+    }
+    if let Some(entry) = update
         .clients
-        .iter()
-        .filter(|(_, entry)| entry.json.as_ref() != "null")
-        .map(|(client, _)| *client)
-        .collect();
-    let summary = inner
-        .awareness
-        .apply_update_summary(update)
-        .map_err(|e| RoomError::InvalidAwareness(e.to_string()))?;
-    if let Some(p) = inner.peers.get_mut(&peer) {
-        for client in announced {
-            if !p.awareness_ids.contains(&client) {
-                p.awareness_ids.push(client);
+        .values()
+        .find(|entry| entry.json.len() > MAX_AWARENESS_STATE_BYTES)
+    {
+        METRICS.awareness_dropped("size");
+        return Err(RoomError::AwarenessTooLarge {
+            size: entry.json.len(),
+            limit: MAX_AWARENESS_STATE_BYTES,
+        });
+    }
+    let mut owned = p.awareness_ids.len();
+    let mut accepted = HashMap::with_capacity(update.clients.len());
+    let mut claimed: SmallVec<[ClientID; 1]> = SmallVec::new();
+    for (client, entry) in update.clients {
+        match inner.awareness_owners.get(&client) {
+            Some(owner) if *owner == peer => {}
+            Some(_) => {
+                METRICS.awareness_dropped("foreign");
+                continue;
+            }
+            None => {
+                if owned >= MAX_AWARENESS_CLIENTS {
+                    METRICS.awareness_dropped("count");
+                    return Err(RoomError::Forbidden(
+                        "a connection may publish at most 4 presences",
+                    ));
+                }
+                owned += 1;
+                claimed.push(client);
             }
         }
+        accepted.insert(client, entry);
     }
+    if let Some(p) = inner.peers.get_mut(&peer) {
+        p.awareness_ids.extend(claimed.iter().copied());
+    }
+    for client in claimed {
+        inner.awareness_owners.insert(client, peer);
+    }
+    if accepted.is_empty() {
+        return Ok(false);
+    }
+    let summary = inner
+        .awareness
+        .apply_update_summary(AwarenessUpdate { clients: accepted })
+        .map_err(|e| RoomError::InvalidAwareness(e.to_string()))?;
     let Some(summary) = summary else {
         return Ok(false);
     };

@@ -393,3 +393,100 @@ async fn an_update_the_walk_cannot_decide_reloads_the_table_at_most_once_a_secon
     assert!(notes::has_note(&fresh, "keep"));
     Ok(())
 }
+
+/// An awareness message with `entries` of (client id, clock, JSON).
+fn presence(entries: &[(u64, u32, &str)]) -> yrs::sync::Message {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    let clients = entries
+        .iter()
+        .map(|(client, clock, json)| {
+            let entry = AwarenessUpdateEntry {
+                clock: *clock,
+                json: (*json).into(),
+            };
+            (yrs::ClientID::new(*client), entry)
+        })
+        .collect();
+    yrs::sync::Message::Awareness(AwarenessUpdate { clients })
+}
+
+#[tokio::test]
+async fn only_the_connection_that_introduced_a_presence_sets_or_removes_it() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let anna = Client::connect(&server, "a").await?;
+    let watcher = Client::connect(&server, "a").await?;
+    let attacker = Client::connect(&server, "a").await?;
+    for c in [&anna, &watcher, &attacker] {
+        c.synced().await?;
+    }
+    let anna_id = anna.doc.client_id().get();
+    let annas = r##"{"user":{"id":"u1","name":"Anna","color":"#d9480f"}}"##;
+    anna.set_awareness(annas);
+    watcher
+        .wait_until("Anna's presence", |c| c.awareness().contains_key(&anna_id))
+        .await?;
+    // Anna's client id with a higher clock: overwritten, then removed.
+    attacker.send_y(presence(&[(anna_id, 100, r#"{"user":{"name":"Evil"}}"#)]));
+    attacker.send_y(presence(&[(anna_id, 101, "null")]));
+    // Then its own, which reaches the watcher no earlier than the forgeries would.
+    let attacker_id = attacker.doc.client_id().get();
+    attacker.set_awareness(r#"{"user":{"id":"u2","name":"Bert"}}"#);
+    watcher
+        .wait_until("the attacker's own presence", |c| {
+            c.awareness().contains_key(&attacker_id)
+        })
+        .await?;
+    assert_eq!(
+        watcher.awareness().get(&anna_id).map(String::as_str),
+        Some(annas),
+        "Anna's presence was overwritten or removed by another connection"
+    );
+    assert!(
+        !attacker.is_closed(),
+        "a foreign entry is dropped, not refused"
+    );
+    let (_, metrics) = server.get("/metrics").await?;
+    assert!(
+        metrics.contains(r#"werktafel_awareness_dropped_total{reason="foreign"} 2"#),
+        "{metrics}"
+    );
+    // Anna herself still removes hers.
+    anna.send_y(presence(&[(anna_id, 2, "null")]));
+    watcher
+        .wait_until("Anna's presence gone", |c| {
+            !c.awareness().contains_key(&anna_id)
+        })
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_viewers_presence_is_dropped() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let url = server.ws(&format!("/sync/atelierdag-2022/b?key={}", server.keys.view));
+    let viewer = Client::connect_url(&url).await?;
+    let participant = Client::connect(&server, "b").await?;
+    let watcher = Client::connect(&server, "b").await?;
+    for c in [&viewer, &participant, &watcher] {
+        c.synced().await?;
+    }
+    viewer.set_awareness(r#"{"user":{"id":"v","name":"Scherm"}}"#);
+    viewer.roundtrip().await?;
+    let participant_id = participant.doc.client_id().get();
+    participant.set_awareness(r#"{"user":{"id":"p","name":"Anna"}}"#);
+    watcher
+        .wait_until("the participant's presence", |c| {
+            c.awareness().contains_key(&participant_id)
+        })
+        .await?;
+    assert!(
+        !watcher
+            .awareness()
+            .contains_key(&viewer.doc.client_id().get()),
+        "the viewer's presence reached the table: {:?}",
+        watcher.awareness()
+    );
+    // Dropped, not refused: the plenary's stock provider stays connected.
+    assert!(!viewer.is_closed());
+    Ok(())
+}
