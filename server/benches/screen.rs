@@ -48,7 +48,7 @@ fn main() {
         let screened = median(updates, |u| {
             let scan = screen::scan(u).expect("well formed");
             black_box(clocks.check(&scan.items).is_ok());
-            black_box(depths.place(&scan.items, &clocks).is_ok());
+            black_box(depths.place(&scan, &clocks).is_ok());
             black_box(Update::decode_v1(u).is_ok());
         });
         let decode = median(updates, |u| {

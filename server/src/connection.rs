@@ -170,6 +170,7 @@ pub fn close_code(error: &RoomError) -> u16 {
         RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
         RoomError::Forbidden(_) => CLOSE_POLICY,
         RoomError::TooLarge { .. } => CLOSE_TABLE_FULL,
+        RoomError::AwarenessTooLarge { .. } => CLOSE_TOO_BIG,
     }
 }
 

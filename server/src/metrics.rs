@@ -24,6 +24,12 @@ pub struct Metrics {
     pub outbox_overflows: Counter,
     /// Participant writes to a locked or closed table, not applied.
     pub writes_held_back: Counter,
+    /// Tables rebuilt from storage to undo an update applied in memory.
+    pub room_reloads: Counter,
+    /// Client updates refused unapplied for writing a server-only map.
+    pub server_only_refused: Counter,
+    /// Awareness entries dropped, by reason (`viewer`, `foreign`, `size`, `count`).
+    pub awareness_dropped: Family<Vec<(String, String)>, Counter>,
     pub resyncs: Counter,
     /// Lagging clients caught up from the deliveries they missed.
     pub catch_ups: Counter,
@@ -68,6 +74,9 @@ impl Metrics {
             delivery_bytes: Counter::default(),
             outbox_overflows: Counter::default(),
             writes_held_back: Counter::default(),
+            room_reloads: Counter::default(),
+            server_only_refused: Counter::default(),
+            awareness_dropped: Family::default(),
             resyncs: Counter::default(),
             catch_ups: Counter::default(),
             document_encodes: Family::default(),
@@ -137,6 +146,22 @@ impl Metrics {
             "writes_held_back",
             "Participant writes to a locked or closed table, not applied",
             m.writes_held_back.clone(),
+        );
+        r.register(
+            "room_reloads",
+            "Tables reloaded from storage to undo an update applied in memory",
+            m.room_reloads.clone(),
+        );
+        r.register(
+            "server_only_refused",
+            "Client updates refused unapplied for writing meta, control or votes",
+            m.server_only_refused.clone(),
+        );
+        r.register(
+            "awareness_dropped",
+            "Awareness entries dropped: from a viewer, for another connection's \
+             client id, over the size cap, or over the count cap",
+            m.awareness_dropped.clone(),
         );
         r.register(
             "resyncs",
@@ -226,6 +251,12 @@ impl Metrics {
     }
 
     /// Counts one encode of document state of `kind` (see `document_encodes`).
+    pub fn awareness_dropped(&self, reason: &str) {
+        self.awareness_dropped
+            .get_or_create(&vec![("reason".to_string(), reason.to_string())])
+            .inc();
+    }
+
     pub fn encodes(&self, kind: &str) {
         self.document_encodes
             .get_or_create(&vec![("kind".to_string(), kind.to_string())])

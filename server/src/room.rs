@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use werktafel_shared::control::{Control, SERVER_ONLY, read_control};
@@ -28,8 +29,11 @@ use crate::access::Role;
 use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
-use crate::screen::{self, Clocks, Depths};
+use crate::screen::{self, Clocks, Depths, Refusal};
 use crate::store::{RoomKey, StoreError, build_doc};
+
+/// The update that inserts and deletes nothing: no clients, no deletes.
+const EMPTY_UPDATE: [u8; 2] = [0, 0];
 
 /// Identifies one connection within the server.
 pub type PeerId = u64;
@@ -44,10 +48,30 @@ pub const AWARENESS_TICK: Duration = Duration::from_millis(100);
 /// y-protocols clients do (they renew every 15 seconds).
 pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The largest awareness state (its JSON) one client may publish. The web
+/// client's is about 100 bytes (an id, a name, a colour, the note being
+/// edited); every state goes to every peer and to every joiner, so a 4 MiB
+/// one cost the table 4 MiB per person. A larger one closes the connection
+/// with 1009.
+pub const MAX_AWARENESS_STATE_BYTES: usize = 4 * 1024;
+
+/// The most awareness client ids one connection may introduce. A browser
+/// tab has one per connection (its document's client id; drafts are a
+/// connection of their own), and Yjs picks a new one only when it meets
+/// its own id elsewhere. One more claims the 1008 close.
+pub const MAX_AWARENESS_CLIENTS: usize = 4;
+
 /// A lagging peer gets a resync from the whole document (a diff against
 /// the state vector it declared, which walks every block) at most this
 /// often; in between, what it misses is not kept.
 pub const RESYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A table reloads from storage at most this often. A reload undoes an
+/// update that yrs refused or that wrote a server-only map in a way the
+/// screen could not tell beforehand; it rebuilds the whole document (145 ms
+/// of CPU at 20,000 notes). An update that might need one within this time
+/// of the last is refused unapplied instead (close 1008).
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The shared half of a peer: what the room and the connection's tasks both see.
 #[derive(Debug)]
@@ -123,6 +147,8 @@ pub enum RoomError {
     Forbidden(&'static str),
     #[error("the table is full: {limit} bytes stored")]
     TooLarge { limit: u64 },
+    #[error("an awareness state of {size} bytes (at most {limit})")]
+    AwarenessTooLarge { size: usize, limit: usize },
 }
 
 /// Returned by [`Room::join`] when the room left the registry in the
@@ -170,6 +196,8 @@ struct RoomInner {
     stored_bytes: u64,
     /// Awareness clients changed since the last tick.
     awareness_pending: Vec<ClientID>,
+    /// Which live peer introduced each awareness client id.
+    awareness_owners: HashMap<ClientID, PeerId>,
     /// What a client that has nothing (a fresh join) is sent: the whole
     /// document as encoded once, plus the updates applied since.
     full_state: Option<FullState>,
@@ -179,9 +207,11 @@ struct RoomInner {
     /// The document's clock per client, for [`Clocks::check`]; rebuilt
     /// whenever the document is replaced.
     clocks: Clocks,
-    /// How deep each clock range of the document hangs, for
-    /// [`Depths::place`]; rebuilt from storage with the document.
+    /// How deep each clock range of the document hangs and under which
+    /// root, for [`Depths::place`]; rebuilt from storage with the document.
     depths: Depths,
+    /// When the last reload from storage started ([`RELOAD_INTERVAL`]).
+    last_reload: Option<Instant>,
 }
 
 /// Watches the server-only maps of a document. The observers belong to the
@@ -225,7 +255,9 @@ struct Peer {
     /// computed from here: never advanced on our own say-so, because a
     /// delivery we count as sent may be one that was dropped.
     known_sv: StateVector,
-    /// Awareness client ids this peer announced, removed when it leaves.
+    /// Awareness client ids this peer introduced (at most
+    /// [`MAX_AWARENESS_CLIENTS`]): only it may set or remove their states,
+    /// and they are removed when it leaves.
     awareness_ids: Vec<ClientID>,
     /// While the outbox is full: what the peer missed.
     lag: Option<Lag>,
@@ -364,10 +396,12 @@ impl Room {
                 control,
                 stored_bytes,
                 awareness_pending: Vec::new(),
+                awareness_owners: HashMap::new(),
                 full_state: None,
                 guard,
                 clocks,
                 depths,
+                last_reload: None,
             }),
             max_bytes,
         });
@@ -432,6 +466,7 @@ impl Room {
         self.changed();
         let mut gone = Vec::new();
         for client in peer.awareness_ids {
+            inner.awareness_owners.remove(&client);
             if inner.awareness.meta(client).is_some() {
                 inner.awareness.remove_state(client);
                 gone.push(client);
@@ -464,6 +499,12 @@ impl Room {
                 }
                 Incoming::SyncStep2(update) => {
                     METRICS.updates_received.inc();
+                    if peer_role(&inner, peer) == Role::Viewer && update.first() == Some(&0) {
+                        // A read-only stock client answers the server's step 1
+                        // with the delete set of its copy and no blocks (the
+                        // leading 0 counts them): nothing to write, not read.
+                        continue;
+                    }
                     self.apply_update(&mut inner, peer, update, None)?;
                 }
                 Incoming::Update(update) => {
@@ -515,7 +556,7 @@ impl Room {
         if written {
             // The server's own update is well formed by construction.
             if let Ok(scan) = screen::scan(&update) {
-                let placement = inner.depths.place_unchecked(&scan.items, &inner.clocks);
+                let placement = inner.depths.place_unchecked(&scan, &inner.clocks);
                 inner.depths.commit(placement);
                 inner.clocks.advance(&scan.items);
             }
@@ -695,29 +736,13 @@ impl Room {
         update: Bytes,
         as_is: Option<Bytes>,
     ) -> Result<(), RoomError> {
-        // Walked before yrs reads a byte of it: some shapes yrs accepts
-        // break the document, and one overflowed yrs' stack (`screen`).
-        let scan = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
-        // yrs can panic on hostile bytes even while decoding (an overflowing
-        // delete set, found by the fuzzer); a panic is a refusal here.
-        let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
-            Ok(Ok(decoded)) => decoded,
-            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
-            Err(_) => {
-                return Err(RoomError::InvalidUpdate(
-                    "the update could not be decoded".into(),
-                ));
-            }
-        };
-        if decoded.is_empty() {
+        if update.as_ref() == EMPTY_UPDATE {
+            // What a client with nothing new answers to a sync step 1.
             return Ok(());
         }
-        if inner.stored_bytes + update.len() as u64 > self.max_bytes {
-            return Err(RoomError::TooLarge {
-                limit: self.max_bytes,
-            });
-        }
-        let role = inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role);
+        // Who may write is settled before a byte is read: refusing a viewer
+        // or holding back a write to a locked table costs nothing.
+        let role = peer_role(inner, peer);
         if !role.may_write() {
             return Err(RoomError::Forbidden("this connection is read-only"));
         }
@@ -743,14 +768,52 @@ impl Room {
             });
             return Ok(());
         }
+        // Walked before yrs reads a byte of it: some shapes yrs accepts
+        // break the document, and one overflowed yrs' stack (`screen`).
+        let scan = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
         inner
             .clocks
             .check(&scan.items)
             .map_err(RoomError::InvalidUpdate)?;
         let placement = inner
             .depths
-            .place(&scan.items, &inner.clocks)
-            .map_err(RoomError::InvalidUpdate)?;
+            .place(&scan, &inner.clocks)
+            .map_err(|refusal| match refusal {
+                Refusal::ServerOnly(_) => {
+                    METRICS.server_only_refused.inc();
+                    tracing::warn!(room = %self.key, peer, %refusal, "refused a write to a server-only map");
+                    RoomError::Forbidden("meta, control and votes are written by the server only")
+                }
+                Refusal::TooDeep(why) | Refusal::Missing(why) => RoomError::InvalidUpdate(why),
+            })?;
+        if placement.undecided() && !reload_allowed(inner, Instant::now()) {
+            // Only applying it would tell whether it must be undone, and the
+            // table reloaded a moment ago: a client cannot make it reload
+            // in a loop.
+            tracing::warn!(room = %self.key, peer, "refused an undecided update while reloads are rate-limited");
+            return Err(RoomError::Forbidden(
+                "the table cannot check this update now (reloads are rate-limited)",
+            ));
+        }
+        // yrs can panic on hostile bytes even while decoding (an overflowing
+        // delete set, found by the fuzzer); a panic is a refusal here.
+        let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
+            Ok(Ok(decoded)) => decoded,
+            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
+            Err(_) => {
+                return Err(RoomError::InvalidUpdate(
+                    "the update could not be decoded".into(),
+                ));
+            }
+        };
+        if decoded.is_empty() {
+            return Ok(());
+        }
+        if inner.stored_bytes + update.len() as u64 > self.max_bytes {
+            return Err(RoomError::TooLarge {
+                limit: self.max_bytes,
+            });
+        }
         let doc = inner.awareness.doc();
         let origin = Origin::from(peer);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -758,7 +821,9 @@ impl Room {
         }));
         if inner.guard.take() {
             // Applied but not stored: reloading from storage undoes it.
-            tracing::warn!(room = %self.key, peer, "refused an update to a server-only map");
+            // The screen's bookkeeping did not see it coming (a root it
+            // does not know): the fallback.
+            tracing::warn!(room = %self.key, peer, "refused an update to a server-only map after applying it");
             self.reload(inner);
             return Err(RoomError::Forbidden(
                 "meta, control and votes are written by the server only",
@@ -906,15 +971,25 @@ impl Room {
             return;
         }
         inner.reload_backlog = Some(Vec::new());
+        inner.last_reload = Some(Instant::now());
+        METRICS.room_reloads.inc();
         let Some(room) = self.me.upgrade() else {
             return;
         };
         tokio::spawn(async move {
             let stored = room.persister.load(room.key.clone()).await;
-            let doc = stored.and_then(|s| {
-                let doc = build_doc(&room.key, s.updates.iter().map(Vec::as_slice))?;
-                Ok((doc, Depths::rebuild(s.updates.iter().map(Vec::as_slice))))
-            });
+            let key = room.key.clone();
+            // Rebuilding the document is CPU work in proportion to the
+            // table: off the async workers.
+            let doc = match stored {
+                Ok(s) => tokio::task::spawn_blocking(move || {
+                    let doc = build_doc(&key, s.updates.iter().map(Vec::as_slice))?;
+                    Ok((doc, Depths::rebuild(s.updates.iter().map(Vec::as_slice))))
+                })
+                .await
+                .unwrap_or(Err(StoreError::Stopped)),
+                Err(error) => Err(error),
+            };
             let mut inner = room.lock();
             let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
@@ -1012,28 +1087,75 @@ fn extend_full_state(inner: &mut RoomInner, frame: &Bytes) {
 
 /// Applies a peer's awareness update; returns whether something changed
 /// that the table must hear about at the next tick.
+///
+/// A connection speaks only for the client ids it introduced: the first
+/// entry for an id nobody holds claims it (up to [`MAX_AWARENESS_CLIENTS`],
+/// past that the connection is closed with 1008), and entries for an id
+/// another live connection holds are dropped. Dropped rather than refused:
+/// a tab that reconnects may speak before the server has seen its old
+/// connection go, and its presence then returns with the next renewal. A
+/// viewer's presence is dropped too: the plenary screen is not a person at
+/// the table, and a stock provider sends presence whatever its role, so
+/// closing it would only make it reconnect.
 fn apply_awareness(
     inner: &mut RoomInner,
     peer: PeerId,
     update: AwarenessUpdate,
 ) -> Result<bool, RoomError> {
-    let announced: Vec<ClientID> = update
+    let Some(p) = inner.peers.get(&peer) else {
+        return Ok(false);
+    };
+    if !p.role.may_write() {
+        METRICS.awareness_dropped("viewer");
+        return Ok(false);
+    }
+    if let Some(entry) = update
         .clients
-        .iter()
-        .filter(|(_, entry)| entry.json.as_ref() != "null")
-        .map(|(client, _)| *client)
-        .collect();
-    let summary = inner
-        .awareness
-        .apply_update_summary(update)
-        .map_err(|e| RoomError::InvalidAwareness(e.to_string()))?;
-    if let Some(p) = inner.peers.get_mut(&peer) {
-        for client in announced {
-            if !p.awareness_ids.contains(&client) {
-                p.awareness_ids.push(client);
+        .values()
+        .find(|entry| entry.json.len() > MAX_AWARENESS_STATE_BYTES)
+    {
+        METRICS.awareness_dropped("size");
+        return Err(RoomError::AwarenessTooLarge {
+            size: entry.json.len(),
+            limit: MAX_AWARENESS_STATE_BYTES,
+        });
+    }
+    let mut owned = p.awareness_ids.len();
+    let mut accepted = HashMap::with_capacity(update.clients.len());
+    let mut claimed: SmallVec<[ClientID; 1]> = SmallVec::new();
+    for (client, entry) in update.clients {
+        match inner.awareness_owners.get(&client) {
+            Some(owner) if *owner == peer => {}
+            Some(_) => {
+                METRICS.awareness_dropped("foreign");
+                continue;
+            }
+            None => {
+                if owned >= MAX_AWARENESS_CLIENTS {
+                    METRICS.awareness_dropped("count");
+                    return Err(RoomError::Forbidden(
+                        "a connection may publish at most 4 presences",
+                    ));
+                }
+                owned += 1;
+                claimed.push(client);
             }
         }
+        accepted.insert(client, entry);
     }
+    if let Some(p) = inner.peers.get_mut(&peer) {
+        p.awareness_ids.extend(claimed.iter().copied());
+    }
+    for client in claimed {
+        inner.awareness_owners.insert(client, peer);
+    }
+    if accepted.is_empty() {
+        return Ok(false);
+    }
+    let summary = inner
+        .awareness
+        .apply_update_summary(AwarenessUpdate { clients: accepted })
+        .map_err(|e| RoomError::InvalidAwareness(e.to_string()))?;
     let Some(summary) = summary else {
         return Ok(false);
     };
@@ -1043,6 +1165,18 @@ fn apply_awareness(
         }
     }
     Ok(true)
+}
+
+/// The role of a connection; one that has left counts as a viewer.
+fn peer_role(inner: &RoomInner, peer: PeerId) -> Role {
+    inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role)
+}
+
+/// Whether a reload may start at `now` ([`RELOAD_INTERVAL`]).
+fn reload_allowed(inner: &RoomInner, now: Instant) -> bool {
+    inner
+        .last_reload
+        .is_none_or(|last| now.duration_since(last) >= RELOAD_INTERVAL)
 }
 
 fn dispatch(peers: &mut HashMap<PeerId, Peer>, delivery: Delivery) {

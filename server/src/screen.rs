@@ -28,6 +28,13 @@
 //! - **No shared type nested deeper than [`MAX_TYPE_DEPTH`]** ([`Depths`]):
 //!   yrs deletes and converts nested types by recursion too, and a chain of
 //!   5,000 maps overflowed its stack the same way.
+//! - **Nothing under `meta`, `control` or `votes`** ([`Depths`] knows each
+//!   clock range's root): no insert, and no delete of what the server has
+//!   not deleted itself. Undoing such a write after applying it meant a
+//!   reload of the whole table; refused here, it costs a walk of its bytes.
+//! - **No missing dependency**: an item naming, or a delete of, what
+//!   neither the document nor the update has. yrs would keep it pending
+//!   and the room would have to reload to be rid of it.
 //!
 //! The walk reads the bytes once, without allocating for the content, and
 //! runs before yrs decodes anything. The hole check needs the document's
@@ -36,11 +43,12 @@
 //! update it applies and rebuilt whenever the document is replaced.
 
 use smallvec::SmallVec;
+use werktafel_shared::control::SERVER_ONLY;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
 mod depths;
 
-pub use depths::{Depths, MAX_TYPE_DEPTH, Placement};
+pub use depths::{Depths, MAX_TYPE_DEPTH, Placement, Refusal};
 
 /// The deepest nesting of arrays and maps inside one value of an update.
 /// Werktafel's schema nests two levels; stock Yjs data rarely more than a
@@ -75,7 +83,11 @@ const TYPE_XML_HOOK: u8 = 5;
 /// that one's parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
-    Root,
+    /// Under a root type; `server_only` when it is one of
+    /// [`SERVER_ONLY`] (`meta`, `control`, `votes`).
+    Root {
+        server_only: bool,
+    },
     Parent(ClientID, u32),
     Beside {
         origin: Option<(ClientID, u32)>,
@@ -97,10 +109,20 @@ pub struct Item {
     pub shared: bool,
 }
 
+/// A clock range an update's delete set marks deleted: `start..end` of `client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    pub client: ClientID,
+    pub start: u32,
+    pub end: u32,
+}
+
 /// What [`scan`] found in an update.
 #[derive(Debug, Default)]
 pub struct Scan {
     pub items: SmallVec<[Item; 2]>,
+    /// The delete set's ranges (empty ones left out), as listed.
+    pub deletes: Vec<Deleted>,
 }
 
 /// Walks `update` (lib0 v1) and returns what it inserts, or why it is refused.
@@ -139,14 +161,14 @@ pub fn scan(update: &[u8]) -> Result<Scan, String> {
     if let Some(pair) = seen.windows(2).find(|pair| pair[0] == pair[1]) {
         return Err(format!("client {} is listed twice", pair[0]));
     }
-    delete_set(&mut bytes)?;
+    let deletes = delete_set(&mut bytes)?;
     if bytes.at != update.len() {
         return Err(format!(
             "{} bytes follow the delete set",
             update.len() - bytes.at
         ));
     }
-    Ok(Scan { items })
+    Ok(Scan { items, deletes })
 }
 
 /// Reads one block; returns its length in clocks and, unless it is a skip,
@@ -179,8 +201,10 @@ fn block(bytes: &mut Bytes<'_>, info: u8) -> Result<(u32, Option<(Anchor, bool)>
         Anchor::Beside { origin, right }
     } else {
         let anchor = if bytes.var("parent info")? == 1 {
-            bytes.str("parent name")?;
-            Anchor::Root
+            let name = bytes.str("parent name")?;
+            Anchor::Root {
+                server_only: SERVER_ONLY.contains(&name),
+            }
         } else {
             let (client, clock) = bytes.id()?;
             Anchor::Parent(client, clock)
@@ -272,7 +296,8 @@ fn any(bytes: &mut Bytes<'_>, depth: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn delete_set(bytes: &mut Bytes<'_>) -> Result<(), String> {
+fn delete_set(bytes: &mut Bytes<'_>) -> Result<Vec<Deleted>, String> {
+    let mut deletes = Vec::new();
     let clients = bytes.u32("number of deleting clients")?;
     for _ in 0..clients {
         let client = bytes.client()?;
@@ -280,14 +305,19 @@ fn delete_set(bytes: &mut Bytes<'_>) -> Result<(), String> {
         for _ in 0..ranges {
             let clock = bytes.u32("deleted clock")?;
             let len = bytes.u32("deleted length")?;
-            if clock.checked_add(len).is_none() {
-                return Err(format!(
-                    "a deleted range of client {client} at clock {clock} runs past 2^32"
-                ));
+            let end = clock.checked_add(len).ok_or_else(|| {
+                format!("a deleted range of client {client} at clock {clock} runs past 2^32")
+            })?;
+            if len > 0 {
+                deletes.push(Deleted {
+                    client: ClientID::new(client),
+                    start: clock,
+                    end,
+                });
             }
         }
     }
-    Ok(())
+    Ok(deletes)
 }
 
 /// A string's length as Yjs counts it: in UTF-16 code units.

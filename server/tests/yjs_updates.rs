@@ -33,8 +33,8 @@ fn stock_yjs_updates_pass_the_screen_as_yrs_reads_them() {
             .check(&scan.items)
             .unwrap_or_else(|e| panic!("{}: a hole: {e}", file.display()));
         let placement = depths
-            .place(&scan.items, &clocks)
-            .unwrap_or_else(|e| panic!("{}: too deep: {e}", file.display()));
+            .place(&scan, &clocks)
+            .unwrap_or_else(|e| panic!("{}: refused: {e}", file.display()));
         depths.commit(placement);
         clocks.advance(&scan.items);
 

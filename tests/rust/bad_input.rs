@@ -226,3 +226,267 @@ async fn an_update_yrs_refuses_midway_reloads_the_table_from_storage() -> anyhow
     );
     Ok(())
 }
+
+/// The value of an unlabelled counter in the server's `/metrics`.
+async fn counter(server: &Server, name: &str) -> anyhow::Result<u64> {
+    let (_, metrics) = server.get("/metrics").await?;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no {name} in /metrics:\n{metrics}"))
+}
+
+#[tokio::test]
+async fn writes_to_server_only_maps_are_refused_before_they_are_applied() -> anyhow::Result<()> {
+    use werktafel_shared::control::{self, Phase};
+    use werktafel_shared::schema;
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::{Map, ReadTxn, StateVector, Transact, WriteTxn};
+    let server = Server::start().await?;
+    // The facilitator moves the table on: the server overwrites `control`,
+    // so every copy of the table holds a delete the server made there.
+    let (status, reply) = server
+        .post(
+            "/api/events/atelierdag-2022/control",
+            &serde_json::json!({ "tables": ["a"], "phase": "clusteren" }),
+        )
+        .await?;
+    anyhow::ensure!(status == 200, "control answered {status}: {reply}");
+    let bystander = Client::connect(&server, "a").await?;
+    bystander.synced().await?;
+    let title = schema::read_meta(&bystander.doc).map(|m| m.title);
+    assert!(title.is_some(), "the table has its meta");
+    notes::add(&bystander, "keep", "Blijft staan", Lane::Goed);
+    // A client's answer to a sync step 1 carries the delete set of its
+    // whole copy, the server's deletes in `control` among it: it passes.
+    let whole = bystander
+        .doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    bystander.send_y(Message::Sync(SyncMessage::SyncStep2(whole)));
+    bystander.roundtrip().await?;
+    assert!(!bystander.is_closed(), "an honest sync step 2 was refused");
+
+    type Cheat = fn(&mut yrs::TransactionMut);
+    let cheats: [(&str, Cheat); 4] = [
+        ("meta title", |txn| {
+            let meta = txn.get_or_insert_map(schema::META);
+            meta.insert(txn, "title", "Overgenomen");
+        }),
+        ("meta delete", |txn| {
+            let meta = txn.get_or_insert_map(schema::META);
+            meta.remove(txn, "title");
+        }),
+        ("control phase", |txn| {
+            let control = txn.get_or_insert_map(control::CONTROL);
+            control.insert(txn, "phase", "gesloten");
+        }),
+        ("votes", |txn| {
+            let votes = txn.get_or_insert_map(control::VOTES);
+            votes.insert(txn, "keep", 99.0);
+        }),
+    ];
+    for (name, cheat) in cheats {
+        let attacker = Client::connect(&server, "a").await?;
+        attacker.synced().await?;
+        attacker.edit(cheat);
+        let closed = attacker.closed().await?;
+        assert_eq!(
+            closed.code,
+            Some(1008),
+            "{name}: {closed:?}; log: {}",
+            server.log.display()
+        );
+    }
+    // Refused before yrs saw them: nothing to undo, no reload.
+    assert_eq!(counter(&server, "werktafel_room_reloads_total").await?, 0);
+    assert_eq!(
+        counter(&server, "werktafel_server_only_refused_total").await?,
+        4
+    );
+    assert!(!bystander.is_closed(), "the bystander was disconnected");
+    notes::type_into(&bystander, "keep", 0, "Nog steeds: ");
+    let fresh = Client::connect(&server, "a").await?;
+    fresh
+        .wait_for("the bystander's edit", |_| {
+            notes::text_of(&fresh, "keep").as_deref() == Some("Nog steeds: Blijft staan")
+        })
+        .await?;
+    assert_eq!(schema::read_meta(&fresh.doc).map(|m| m.title), title);
+    assert_eq!(control::read_control(&fresh.doc).phase, Phase::Clusteren);
+    assert!(control::read_vote_totals(&fresh.doc).is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_viewer_sending_an_update_is_refused_with_1008_unread() -> anyhow::Result<()> {
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::{ReadTxn, StateVector, Transact};
+    let server = Server::start().await?;
+    let url = server.ws(&format!("/sync/atelierdag-2022/b?key={}", server.keys.view));
+    // A stock read-only client answers the server's step 1 with its copy's
+    // delete set and no blocks: dropped, the viewer stays.
+    let viewer = Client::connect_url(&url).await?;
+    viewer.synced().await?;
+    let whole = viewer
+        .doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    let no_blocks = [&[0u8][..], &whole[1..]].concat();
+    viewer.send_y(Message::Sync(SyncMessage::SyncStep2(no_blocks)));
+    viewer.roundtrip().await?;
+    assert!(!viewer.is_closed());
+    // Garbage from a viewer is refused for who sent it, not for what it is.
+    viewer.send_raw(vec![0, 2, 6, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa]);
+    let closed = viewer.closed().await?;
+    assert_eq!(closed.code, Some(1008), "{closed:?}");
+    Ok(())
+}
+
+/// An update of two strings of client 777, each next to the other: the
+/// walk cannot tell where they hang, so only applying it could.
+fn a_cycle() -> Vec<u8> {
+    let client = [0x89, 0x06]; // 777
+    let mut update = vec![1, 2];
+    update.extend(client);
+    update.push(0);
+    for (origin, text) in [(1, b'a'), (0, b'b')] {
+        update.push(0x84); // a string with an origin
+        update.extend(client);
+        update.extend([origin, 1, text]);
+    }
+    update.push(0);
+    update
+}
+
+#[tokio::test]
+async fn an_update_the_walk_cannot_decide_reloads_the_table_at_most_once_a_second()
+-> anyhow::Result<()> {
+    use yrs::sync::{Message, SyncMessage};
+    let server = Server::start().await?;
+    let bystander = Client::connect(&server, "c").await?;
+    bystander.synced().await?;
+    notes::add(&bystander, "keep", "Blijft staan", Lane::Goed);
+    let first = Client::connect(&server, "c").await?;
+    let second = Client::connect(&server, "c").await?;
+    first.synced().await?;
+    second.synced().await?;
+
+    first.send_y(Message::Sync(SyncMessage::Update(a_cycle())));
+    let closed = first.closed().await?;
+    assert_eq!(closed.code, Some(1007), "{closed:?}");
+    assert_eq!(counter(&server, "werktafel_room_reloads_total").await?, 1);
+    // Sent at once after the first (the limit is a second, this takes
+    // milliseconds): refused without applying it, so without a reload.
+    second.send_y(Message::Sync(SyncMessage::Update(a_cycle())));
+    let closed = second.closed().await?;
+    assert_eq!(
+        closed.code,
+        Some(1008),
+        "{closed:?}; log: {}",
+        server.log.display()
+    );
+    assert_eq!(counter(&server, "werktafel_room_reloads_total").await?, 1);
+    assert!(!bystander.is_closed());
+    let fresh = Client::connect(&server, "c").await?;
+    fresh.synced().await?;
+    assert!(notes::has_note(&fresh, "keep"));
+    Ok(())
+}
+
+/// An awareness message with `entries` of (client id, clock, JSON).
+fn presence(entries: &[(u64, u32, &str)]) -> yrs::sync::Message {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    let clients = entries
+        .iter()
+        .map(|(client, clock, json)| {
+            let entry = AwarenessUpdateEntry {
+                clock: *clock,
+                json: (*json).into(),
+            };
+            (yrs::ClientID::new(*client), entry)
+        })
+        .collect();
+    yrs::sync::Message::Awareness(AwarenessUpdate { clients })
+}
+
+#[tokio::test]
+async fn only_the_connection_that_introduced_a_presence_sets_or_removes_it() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let anna = Client::connect(&server, "a").await?;
+    let watcher = Client::connect(&server, "a").await?;
+    let attacker = Client::connect(&server, "a").await?;
+    for c in [&anna, &watcher, &attacker] {
+        c.synced().await?;
+    }
+    let anna_id = anna.doc.client_id().get();
+    let annas = r##"{"user":{"id":"u1","name":"Anna","color":"#d9480f"}}"##;
+    anna.set_awareness(annas);
+    watcher
+        .wait_until("Anna's presence", |c| c.awareness().contains_key(&anna_id))
+        .await?;
+    // Anna's client id with a higher clock: overwritten, then removed.
+    attacker.send_y(presence(&[(anna_id, 100, r#"{"user":{"name":"Evil"}}"#)]));
+    attacker.send_y(presence(&[(anna_id, 101, "null")]));
+    // Then its own, which reaches the watcher no earlier than the forgeries would.
+    let attacker_id = attacker.doc.client_id().get();
+    attacker.set_awareness(r#"{"user":{"id":"u2","name":"Bert"}}"#);
+    watcher
+        .wait_until("the attacker's own presence", |c| {
+            c.awareness().contains_key(&attacker_id)
+        })
+        .await?;
+    assert_eq!(
+        watcher.awareness().get(&anna_id).map(String::as_str),
+        Some(annas),
+        "Anna's presence was overwritten or removed by another connection"
+    );
+    assert!(
+        !attacker.is_closed(),
+        "a foreign entry is dropped, not refused"
+    );
+    let (_, metrics) = server.get("/metrics").await?;
+    assert!(
+        metrics.contains(r#"werktafel_awareness_dropped_total{reason="foreign"} 2"#),
+        "{metrics}"
+    );
+    // Anna herself still removes hers.
+    anna.send_y(presence(&[(anna_id, 2, "null")]));
+    watcher
+        .wait_until("Anna's presence gone", |c| {
+            !c.awareness().contains_key(&anna_id)
+        })
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_viewers_presence_is_dropped() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let url = server.ws(&format!("/sync/atelierdag-2022/b?key={}", server.keys.view));
+    let viewer = Client::connect_url(&url).await?;
+    let participant = Client::connect(&server, "b").await?;
+    let watcher = Client::connect(&server, "b").await?;
+    for c in [&viewer, &participant, &watcher] {
+        c.synced().await?;
+    }
+    viewer.set_awareness(r#"{"user":{"id":"v","name":"Scherm"}}"#);
+    viewer.roundtrip().await?;
+    let participant_id = participant.doc.client_id().get();
+    participant.set_awareness(r#"{"user":{"id":"p","name":"Anna"}}"#);
+    watcher
+        .wait_until("the participant's presence", |c| {
+            c.awareness().contains_key(&participant_id)
+        })
+        .await?;
+    assert!(
+        !watcher
+            .awareness()
+            .contains_key(&viewer.doc.client_id().get()),
+        "the viewer's presence reached the table: {:?}",
+        watcher.awareness()
+    );
+    // Dropped, not refused: the plenary's stock provider stays connected.
+    assert!(!viewer.is_closed());
+    Ok(())
+}

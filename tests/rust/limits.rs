@@ -91,3 +91,77 @@ async fn connections_beyond_the_limits_get_429() -> anyhow::Result<()> {
     assert!(format!("{refused:#}").contains("429"), "{refused:#}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_presence_over_4_kib_is_refused_with_1009_and_reaches_nobody() -> anyhow::Result<()> {
+    let server = Server::start().await?;
+    let watcher = Client::connect(&server, "a").await?;
+    let sender = Client::connect(&server, "a").await?;
+    watcher.synced().await?;
+    sender.synced().await?;
+    // 4 KiB exactly passes; one byte more does not.
+    let name = |len: usize| {
+        let frame = r#"{"user":{"name":""}}"#;
+        format!(
+            r#"{{"user":{{"name":"{}"}}}}"#,
+            "x".repeat(len - frame.len())
+        )
+    };
+    sender.set_awareness(&name(4096));
+    let sender_id = sender.doc.client_id().get();
+    watcher
+        .wait_until("the 4 KiB presence", |c| {
+            c.awareness()
+                .get(&sender_id)
+                .is_some_and(|s| s.len() == 4096)
+        })
+        .await?;
+    sender.set_awareness(&name(4 * 1024 * 1024));
+    let closed = sender.closed().await?;
+    assert_eq!(closed.code, Some(1009), "{closed:?}");
+    // Its presence goes with it; the big one never reached the watcher.
+    watcher
+        .wait_until("the sender's presence removed", |c| {
+            !c.awareness().contains_key(&sender_id)
+        })
+        .await?;
+    assert!(!watcher.is_closed());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_connection_publishing_more_than_4_presences_is_refused_with_1008() -> anyhow::Result<()>
+{
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    let server = Server::start().await?;
+    let watcher = Client::connect(&server, "a").await?;
+    let sender = Client::connect(&server, "a").await?;
+    watcher.synced().await?;
+    sender.synced().await?;
+    let fakes: std::collections::HashMap<_, _> = (1..=1000u64)
+        .map(|i| {
+            let entry = AwarenessUpdateEntry {
+                clock: 1,
+                json: format!(r#"{{"user":{{"id":"f{i}","name":"Nep {i}"}}}}"#).into(),
+            };
+            (yrs::ClientID::new(1_000_000 + i), entry)
+        })
+        .collect();
+    sender.send_y(yrs::sync::Message::Awareness(AwarenessUpdate {
+        clients: fakes,
+    }));
+    let closed = sender.closed().await?;
+    assert_eq!(closed.code, Some(1008), "{closed:?}");
+    // None of them is at the table: a newcomer asks for everyone's presence.
+    let newcomer = Client::connect(&server, "a").await?;
+    newcomer.synced().await?;
+    newcomer.send_raw(vec![3]);
+    newcomer.roundtrip().await?;
+    assert!(
+        newcomer.awareness().is_empty(),
+        "{:?}",
+        newcomer.awareness().len()
+    );
+    assert!(!watcher.is_closed());
+    Ok(())
+}
