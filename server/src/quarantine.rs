@@ -26,7 +26,7 @@
 //! keeps the start page, the summary and the exports, which read every
 //! table, working for everyone.
 
-use crate::screen::{self, Clocks, Depths};
+use crate::screen::{self, Clocks, Depths, Writer};
 use crate::store::{RoomKey, Store, StoreError, StoredDoc};
 
 /// Why a stored document (or an archived state) is refused: which of its
@@ -51,7 +51,10 @@ pub fn check<'a>(updates: impl ExactSizeIterator<Item = &'a [u8]>) -> Result<(),
         let refuse = |rule: String| Refusal { index, count, rule };
         let scan = screen::scan(update).map_err(refuse)?;
         clocks.check(&scan.items).map_err(refuse)?;
-        let placement = depths.place(&scan.items, &clocks).map_err(refuse)?;
+        // Storage holds the server's own writes to meta, control and votes.
+        let placement = depths
+            .place_by(&scan, &clocks, Writer::Server)
+            .map_err(|refusal| refuse(refusal.to_string()))?;
         depths.commit(placement);
         clocks.advance(&scan.items);
     }

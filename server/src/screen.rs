@@ -48,7 +48,7 @@ use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
 mod depths;
 
-pub use depths::{Depths, MAX_TYPE_DEPTH, Placement, Refusal};
+pub use depths::{Depths, MAX_TYPE_DEPTH, Placement, Refusal, Writer};
 
 /// The deepest nesting of arrays and maps inside one value of an update.
 /// Werktafel's schema nests two levels; stock Yjs data rarely more than a

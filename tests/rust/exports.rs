@@ -678,13 +678,15 @@ async fn exports_beyond_the_bound_get_429_and_an_unchanged_export_comes_from_the
     witness
         .wait_for("the new note", |_| notes::has_note(&witness, "small"))
         .await?;
+    let before_change = counter(&server, "werktafel_exports_rendered_total").await?;
     let (_, _, changed) = server
         .get_bytes("/api/events/atelierdag-2022/export.md")
         .await?;
     assert!(String::from_utf8_lossy(&changed).contains("Nieuwe notitie"));
     assert_eq!(
         counter(&server, "werktafel_exports_rendered_total").await?,
-        rendered + 1
+        before_change + 1,
+        "the changed tables are rendered anew (rendered {rendered} after the first export, {before_change} before this one)"
     );
     Ok(())
 }

@@ -59,6 +59,15 @@ pub enum Shelf {
     Unknown,
 }
 
+/// Who wrote an update: what it may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// A client: never the server-only maps.
+    Client,
+    /// The server itself, or storage (which holds the server's writes too).
+    Server,
+}
+
 /// Why [`Depths::place`] refuses an update.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -143,6 +152,17 @@ impl Depths {
     /// [`MAX_TYPE_DEPTH`], anything under a server-only root, a delete
     /// there, and a missing dependency.
     pub fn place(&self, scan: &Scan, clocks: &Clocks) -> Result<Placement, Refusal> {
+        self.place_by(scan, clocks, Writer::Client)
+    }
+
+    /// [`Depths::place`] for what `writer` may write: the server (and so
+    /// what storage holds) writes the server-only maps, a client never does.
+    pub fn place_by(
+        &self,
+        scan: &Scan,
+        clocks: &Clocks,
+        writer: Writer,
+    ) -> Result<Placement, Refusal> {
         let items = &scan.items;
         let resolved = self.resolve(items, clocks);
         let mut undecided = false;
@@ -155,7 +175,7 @@ impl Depths {
                         item.client, item.clock
                     )));
                 }
-                Found::At(_, Shelf::Server) if new => {
+                Found::At(_, Shelf::Server) if new && writer == Writer::Client => {
                     return Err(Refusal::ServerOnly(format!(
                         "a block of client {} at clock {} writes a server-only map",
                         item.client, item.clock
@@ -172,7 +192,7 @@ impl Depths {
                 Found::At(..) => {}
             }
         }
-        undecided |= self.check_deletes(scan, clocks)?;
+        undecided |= self.check_deletes(scan, clocks, writer)?;
         let mut placement = Self::placement(items, &resolved, clocks);
         placement.undecided = undecided;
         Ok(placement)
@@ -254,7 +274,7 @@ impl Depths {
     /// Refuses a delete of clocks neither the document nor the update has,
     /// or of a server-only range the document has not deleted; returns
     /// whether a delete touches a range of unknown root.
-    fn check_deletes(&self, scan: &Scan, clocks: &Clocks) -> Result<bool, Refusal> {
+    fn check_deletes(&self, scan: &Scan, clocks: &Clocks, writer: Writer) -> Result<bool, Refusal> {
         if scan.deletes.is_empty() {
             return Ok(false);
         }
@@ -297,7 +317,10 @@ impl Depths {
             for span in spans[from..].iter().take_while(|s| s.start < end) {
                 let range = (span.start.max(deleted.start), span.end.min(end));
                 match span.shelf {
-                    Shelf::Server if !self.server_has_deleted(deleted.client, range) => {
+                    Shelf::Server
+                        if writer == Writer::Client
+                            && !self.server_has_deleted(deleted.client, range) =>
+                    {
                         return Err(Refusal::ServerOnly(format!(
                             "the update deletes clocks {}..{} of client {} in a server-only map",
                             range.0, range.1, deleted.client
