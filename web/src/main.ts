@@ -81,15 +81,17 @@ async function checkTable (event: string, table: string, view: View): Promise<vo
 }
 
 function notFound (): View {
+  const main = document.createElement('main')
   const p = document.createElement('p')
   p.className = 'not-found'
   p.textContent = t('eventNotFound')
+  main.append(p)
   setHook(idleHook('error', ''))
-  return { element: p, destroy: () => p.remove() }
+  return { element: main, destroy: () => main.remove() }
 }
 
 function nameView (event: string): View {
-  const wrap = document.createElement('div')
+  const wrap = document.createElement('main')
   wrap.className = 'name-page'
   const form = namePrompt(event, () => render())
   wrap.append(form)

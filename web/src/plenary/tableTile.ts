@@ -25,7 +25,6 @@ export class TableTile {
     this.element.classList.add(`pl-tile--${id}`)
     this.open.type = 'button'
     this.open.setAttribute('aria-haspopup', 'dialog')
-    this.open.setAttribute('aria-label', t('plenaryOpenTable', { id: id.toUpperCase() }))
     this.open.addEventListener('click', () => this.spotlight({ kind: 'table', table: id }, this.open))
     // A click anywhere else on the tile opens it too; the title button is its keyboard handle.
     this.element.addEventListener('click', e => {
@@ -49,6 +48,8 @@ export class TableTile {
 
   update (table: TableSummary): void {
     setText(this.open, table.title)
+    // The name holds the visible title (label-content-name-mismatch) and says what the button does.
+    this.open.setAttribute('aria-label', t('plenaryOpenTable', { id: this.id.toUpperCase(), title: table.title }))
     setText(this.question, table.question)
     setText(this.counts, `${t('peopleAtTable', { n: table.participants })} · ${t('notesCount', { n: table.noteCount })}`)
     this.fill(table)
