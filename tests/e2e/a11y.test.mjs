@@ -1,9 +1,10 @@
 // Accessibility, on every page: axe-core runs on each page the client routes to
 // (start, table boards in each phase with notes, a group and an arrow, the name
 // prompt, the plenary and its spotlight, the facilitator console, a not-found
-// page) at a 1280×800 laptop and a 390×844 phone, and finds no serious or
-// critical violation. Each page is also written to artifacts/a11y-*.png for a
-// person to look at (contrast fixes must keep the design readable).
+// page; start and board also in English) at a 1280×800 laptop and a 390×844
+// phone, and finds no serious or critical violation. Each page is also written
+// to artifacts/a11y-*.png for a person to look at (contrast fixes must keep the
+// design readable).
 //
 // Adding a page is one line in PAGES: a name, the path, the key and the hook
 // signal that says the page has rendered what it shows.
@@ -31,7 +32,8 @@ const boardReady = ([notes, groups, arrows]) => window.__werktafel?.page === 'bo
 /**
  * Every page: `path` under /e/{event}, the `key` role it is opened with, the hook
  * condition `ready` (with its `arg`) that says it has rendered, and optionally a
- * `then` step that opens something on it (a dialog) before axe runs.
+ * `then` step that opens something on it (a dialog) before axe runs, `lang`
+ * ('nl' unless said) and `anonymous` (no name saved yet).
  */
 const PAGES = [
   { name: 'start', path: '', key: 'join', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready },
@@ -43,6 +45,8 @@ const PAGES = [
   { name: 'plenary', path: '/plenair', key: 'view', ready: plenaryReady },
   { name: 'plenary-spotlight', path: '/plenair', key: 'view', ready: plenaryReady, then: openSpotlight },
   { name: 'facilitator', path: '/facilitator', key: 'facilitate', ready: () => window.__werktafel?.page === 'facilitator' && window.__werktafel.ready },
+  { name: 'start-en', path: '', key: 'join', lang: 'en', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready },
+  { name: 'board-a-en', path: '/t/a', key: 'join', lang: 'en', ready: boardReady, arg: [12, 1, 1] },
   { name: 'not-found', path: '/t/zz', key: 'join', ready: () => window.__werktafel?.page === 'error' && document.querySelector('.not-found') },
 ]
 
@@ -68,7 +72,7 @@ after(async () => {
 for (const page of PAGES) {
   for (const [label, viewport] of Object.entries(VIEWPORTS)) {
     test(`${page.name} on a ${label}: no serious or critical axe violations`, async t => {
-      const a = await axeActor(browser, page.anonymous ? null : 'Anna', viewport)
+      const a = await axeActor(browser, page.anonymous ? null : 'Anna', viewport, page.lang ?? 'nl')
       try {
         await a.page.goto(`${server.url}/e/${event}${page.path}?key=${server.keys[page.key]}`)
         await waitFor(a, page.ready, page.arg, `the ${page.name} page`)
@@ -120,15 +124,15 @@ function report (violations) {
  * An actor whose context bypasses the Content-Security-Policy, so axe's script
  * tag runs; only this test does that. `name` null leaves the name unset.
  */
-async function axeActor (browser, name, viewport) {
+async function axeActor (browser, name, viewport, lang) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, bypassCSP: true, timezoneId: 'UTC' })
   // The programme header marks what is on "Nu" by the device's clock: 14:00 is the tables'
   // session, so the label is on every page. Only Date is fixed; timers keep running.
   await context.clock.setFixedTime(new Date(`${new Date().toISOString().slice(0, 10)}T14:00:00Z`))
-  await context.addInitScript(n => {
+  await context.addInitScript(([n, l]) => {
     if (n && !localStorage.getItem('werktafel.name')) localStorage.setItem('werktafel.name', n)
-    if (!localStorage.getItem('werktafel.lang')) localStorage.setItem('werktafel.lang', 'nl')
-  }, name)
+    if (!localStorage.getItem('werktafel.lang')) localStorage.setItem('werktafel.lang', l)
+  }, [name, lang])
   const page = await context.newPage()
   const console = []
   page.on('console', m => console.push(`[${name}] ${m.type()}: ${m.text()}`))

@@ -82,10 +82,10 @@ async function checkTable (event: string, table: string, view: View): Promise<vo
 
 function notFound (): View {
   const main = document.createElement('main')
-  const p = document.createElement('p')
-  p.className = 'not-found'
-  p.textContent = t('eventNotFound')
-  main.append(p)
+  const h1 = document.createElement('h1')
+  h1.className = 'not-found'
+  h1.textContent = t('eventNotFound')
+  main.append(h1)
   setHook(idleHook('error', ''))
   return { element: main, destroy: () => main.remove() }
 }
@@ -94,7 +94,12 @@ function nameView (event: string): View {
   const wrap = document.createElement('main')
   wrap.className = 'name-page'
   const form = namePrompt(event, () => render())
-  wrap.append(form)
+  const box = document.createElement('div')
+  const h1 = document.createElement('h1')
+  h1.className = 'name-page__title'
+  h1.textContent = t('nameWelcome')
+  box.append(h1, form)
+  wrap.append(box)
   setHook(idleHook('name', event))
   queueMicrotask(() => form.querySelector('input')?.focus())
   return { element: wrap, destroy: () => wrap.remove() }

@@ -30,7 +30,8 @@ export class TableTile {
     this.element.addEventListener('click', e => {
       if (!(e.target as HTMLElement).closest('button')) this.spotlight({ kind: 'table', table: id }, this.open)
     })
-    const head = el('div', 'pl-tile__head')
+    // A heading, so the lanes' h3 follow an h2 (heading order) and tiles are reachable by heading.
+    const head = el('h2', 'pl-tile__head')
     head.append(el('span', 'pl-tile__id', id.toUpperCase()), this.open)
     this.element.append(head, this.question, this.counts)
     for (const lane of LANES) {
