@@ -1,10 +1,10 @@
 // Accessibility, on every page: axe-core runs on each page the client routes to
 // (start, table boards in each phase with notes, a group and an arrow, the name
 // prompt, the plenary and its spotlight, the facilitator console, a not-found
-// page; start and board also in English) at a 1280×800 laptop and a 390×844
-// phone, and finds no serious or critical violation. Each page is also written
-// to artifacts/a11y-*.png for a person to look at (contrast fixes must keep the
-// design readable).
+// page, a locked board with a private draft; start and board also in English)
+// at a 1280×800 laptop and a 390×844 phone, and finds no serious or critical
+// violation. Each page is also written to artifacts/a11y-*.png for a person to
+// look at (contrast fixes must keep the design readable).
 //
 // Adding a page is one line in PAGES: a name, the path, the key and the hook
 // signal that says the page has rendered what it shows.
@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
-import { closeWorld, openWorld, waitFor } from './support.mjs'
+import { closeWorld, newNoteWithText, openWorld, waitFor } from './support.mjs'
 import { busyTables, seedNotes } from './seed.mjs'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
@@ -48,6 +48,8 @@ const PAGES = [
   { name: 'start-en', path: '', key: 'join', lang: 'en', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready },
   { name: 'board-a-en', path: '/t/a', key: 'join', lang: 'en', ready: boardReady, arg: [12, 1, 1] },
   { name: 'not-found', path: '/t/zz', key: 'join', ready: () => window.__werktafel?.page === 'error' && document.querySelector('.not-found') },
+  // Changes table A (private writing, then locked): keep it last.
+  { name: 'board-a-draft-locked', path: '/t/a', key: 'join', ready: boardReady, arg: [12, 1, 1], then: draftThenLock },
 ]
 
 let server, browser, event, dir
@@ -150,6 +152,16 @@ function plenaryReady () {
 async function voteOnce (a) {
   await a.page.locator('.vote-add').first().click()
   await waitFor(a, () => window.__werktafel.facilitation.votes().used >= 1 && document.querySelector('.vote-dot'), undefined, 'a vote of mine on the board')
+}
+
+/** Private writing on, a draft of mine, then pens down: the draft and the lock banner are on the page. */
+async function draftThenLock (a) {
+  await control({ tables: ['a'], privateWriting: true, locked: false })
+  await waitFor(a, () => window.__werktafel.facilitation.control().privateWriting && window.__werktafel.facilitation.editable(), undefined, 'private writing')
+  await newNoteWithText(a, 'Een idee dat nog even privé blijft')
+  await waitFor(a, () => document.querySelector('.note--draft .note__draft'), undefined, 'my draft marked private')
+  await control({ tables: ['a'], locked: true })
+  await waitFor(a, () => window.__werktafel.facilitation.control().locked && !window.__werktafel.facilitation.editable(), undefined, 'the table locked')
 }
 
 async function openSpotlight (a) {
