@@ -25,7 +25,7 @@ export WERKTAFEL_BIN="$PWD/target/debug/werktafel"
 # The Rust interop tests spawn stock Yjs clients from tests/node_modules, so
 # the Node dependencies are installed before `cargo test`, not after.
 if [ -f tests/package.json ]; then
-  step "npm ci (tests/: yjs, y-websocket, ws, playwright-core, marked, markdown-it)"
+  step "npm ci (tests/: yjs, y-websocket, ws, playwright-core, marked, markdown-it, axe-core)"
   (cd tests && npm ci --no-audit --no-fund)
 fi
 

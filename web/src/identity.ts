@@ -19,8 +19,11 @@ const ID_KEY = 'werktafel.clientId'
 const NAME_KEY = 'werktafel.name'
 const signedKey = (event: string): string => `werktafel.identity.${event}`
 
-/** Colours that stay readable as outlines on every note colour. */
-const PRESENCE_COLORS = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#c2255c', '#0c8599', '#5f3dc4', '#e67700']
+/**
+ * Colours that stay readable as outlines on every note colour and carry white
+ * initials on avatars at 4.5:1 or more (WCAG AA for small text).
+ */
+const PRESENCE_COLORS = ['#c2410c', '#1971c2', '#237a35', '#9c36b5', '#c2255c', '#0b7285', '#5f3dc4', '#a85400']
 
 export function clientId (): string {
   let id = localStorage.getItem(ID_KEY)

@@ -5,8 +5,10 @@ export function languageSwitch (): HTMLButtonElement {
   const b = document.createElement('button')
   b.type = 'button'
   b.className = 'lang-switch'
-  b.textContent = language() === 'nl' ? 'EN' : 'NL'
-  b.setAttribute('aria-label', t('switchLanguageLabel'))
+  const code = language() === 'nl' ? 'EN' : 'NL'
+  b.textContent = code
+  // The name starts with the visible code, so speech control ("click EN") finds it.
+  b.setAttribute('aria-label', `${code}: ${t('switchLanguageLabel')}`)
   b.title = t('switchLanguageLabel')
   b.addEventListener('click', () => {
     setLanguage(language() === 'nl' ? 'en' : 'nl')

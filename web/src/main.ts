@@ -81,18 +81,25 @@ async function checkTable (event: string, table: string, view: View): Promise<vo
 }
 
 function notFound (): View {
-  const p = document.createElement('p')
-  p.className = 'not-found'
-  p.textContent = t('eventNotFound')
+  const main = document.createElement('main')
+  const h1 = document.createElement('h1')
+  h1.className = 'not-found'
+  h1.textContent = t('eventNotFound')
+  main.append(h1)
   setHook(idleHook('error', ''))
-  return { element: p, destroy: () => p.remove() }
+  return { element: main, destroy: () => main.remove() }
 }
 
 function nameView (event: string): View {
-  const wrap = document.createElement('div')
+  const wrap = document.createElement('main')
   wrap.className = 'name-page'
   const form = namePrompt(event, () => render())
-  wrap.append(form)
+  const box = document.createElement('div')
+  const h1 = document.createElement('h1')
+  h1.className = 'name-page__title'
+  h1.textContent = t('nameWelcome')
+  box.append(h1, form)
+  wrap.append(box)
   setHook(idleHook('name', event))
   queueMicrotask(() => form.querySelector('input')?.focus())
   return { element: wrap, destroy: () => wrap.remove() }

@@ -69,7 +69,8 @@ export class Board {
     this.banner.tools.append(this.newGroup, this.surface.connectors.toolButton)
 
     this.element.className = 'board'
-    const hint = document.createElement('p')
+    // A footer (contentinfo landmark), so no content sits outside a landmark.
+    const hint = document.createElement('footer')
     hint.className = 'board__hint'
     hint.textContent = t('shortcuts')
     this.element.append(this.header.element, this.banner.element, this.surface.element, hint, this.toast.element)

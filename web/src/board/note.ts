@@ -49,7 +49,6 @@ export class NoteElement {
     const el = this.element
     el.className = 'note'
     el.dataset.noteId = view.id
-    el.setAttribute('role', 'group')
 
     this.textarea.className = 'note__text'
     this.textarea.rows = 1

@@ -21,7 +21,7 @@ const POLL_MS = 3000
 const LIVE_MIN_MS = 1000
 
 export class ConsolePage {
-  readonly element = document.createElement('div')
+  readonly element = document.createElement('main')
   private readonly programme: ProgrammeNow
   private readonly notice = document.createElement('p')
   private readonly grid = document.createElement('div')

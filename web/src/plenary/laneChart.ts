@@ -6,7 +6,8 @@ import { LANES, type TableSummary } from './summary'
 
 export class LaneChart {
   readonly element = el('figure', 'pl-chart')
-  private readonly rows = el('ol', 'pl-chart__rows')
+  // Not a list: each row is an image with a text alternative, which a list may not hold.
+  private readonly rows = el('div', 'pl-chart__rows')
 
   constructor () {
     const caption = el('figcaption', 'pl-panel__title', t('plenaryChart'))
@@ -23,7 +24,7 @@ export class LaneChart {
 }
 
 function createRow (table: TableSummary): HTMLElement {
-  const row = el('li', 'pl-chart__row')
+  const row = el('div', 'pl-chart__row')
   row.setAttribute('role', 'img')
   const bar = el('span', 'pl-chart__bar')
   for (const lane of LANES) bar.append(el('span', `pl-chart__segment pl-chart__segment--${lane}`))

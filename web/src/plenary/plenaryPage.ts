@@ -20,7 +20,7 @@ import { Themes } from './themes'
 const EVENT_RETRY_MS = 5_000
 
 export class PlenaryPage {
-  readonly element = el('div', 'plenary')
+  readonly element = el('main', 'plenary')
   private readonly header: PlenaryHeader
   private readonly tiles = el('ol', 'pl-tiles')
   private readonly tileById = new Map<string, TableTile>()

@@ -25,13 +25,13 @@ export class TableTile {
     this.element.classList.add(`pl-tile--${id}`)
     this.open.type = 'button'
     this.open.setAttribute('aria-haspopup', 'dialog')
-    this.open.setAttribute('aria-label', t('plenaryOpenTable', { id: id.toUpperCase() }))
     this.open.addEventListener('click', () => this.spotlight({ kind: 'table', table: id }, this.open))
     // A click anywhere else on the tile opens it too; the title button is its keyboard handle.
     this.element.addEventListener('click', e => {
       if (!(e.target as HTMLElement).closest('button')) this.spotlight({ kind: 'table', table: id }, this.open)
     })
-    const head = el('div', 'pl-tile__head')
+    // A heading, so the lanes' h3 follow an h2 (heading order) and tiles are reachable by heading.
+    const head = el('h2', 'pl-tile__head')
     head.append(el('span', 'pl-tile__id', id.toUpperCase()), this.open)
     this.element.append(head, this.question, this.counts)
     for (const lane of LANES) {
@@ -49,6 +49,8 @@ export class TableTile {
 
   update (table: TableSummary): void {
     setText(this.open, table.title)
+    // The name holds the visible title (label-content-name-mismatch) and says what the button does.
+    this.open.setAttribute('aria-label', t('plenaryOpenTable', { id: this.id.toUpperCase(), title: table.title }))
     setText(this.question, table.question)
     setText(this.counts, `${t('peopleAtTable', { n: table.participants })} · ${t('notesCount', { n: table.noteCount })}`)
     this.fill(table)

@@ -15,7 +15,7 @@ import { namePrompt } from './namePrompt'
 const REFRESH_MS = 10_000
 
 export class StartPage {
-  readonly element = document.createElement('div')
+  readonly element = document.createElement('main')
   private readonly tables = document.createElement('ol')
   private readonly intro = document.createElement('header')
   private readonly hook: WerktafelHook
