@@ -16,6 +16,8 @@
 // TaskDuration, ScriptDuration, LayoutDuration, RecalcStyleDuration), the
 // difference over the typing loop minus the same loop with nothing typed
 // (what the script's own round trips cost the page), divided by KEYSTROKES.
+// At the end it checks (and prints) that the board's positions after typing
+// are those a full layout gives.
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
@@ -120,12 +122,23 @@ try {
   const wall = performance.now() - t0
   const typing = diff(start, await metrics(cdp))
 
+  // The incremental layout must place every note where a full one does:
+  // resizing the window there and back lays out every lane from scratch.
+  const positions = () => anna.page.evaluate(() => [...document.querySelectorAll('.note')].map(n => `${n.dataset.noteId}:${n.style.getPropertyValue('--y')}`).join(' '))
+  const incremental = await positions()
+  await anna.page.setViewportSize({ width: 1000, height: 800 })
+  await anna.page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve))))
+  await anna.page.setViewportSize({ width: 1280, height: 800 })
+  await anna.page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve))))
+  const full = await positions()
+
   const per = k => ((typing[k] - idle[k]) * 1000 / KEYSTROKES).toFixed(2)
   const notesShown = await anna.page.evaluate(() => document.querySelectorAll('.note').length)
   console.log(`board of ${notesShown} notes, ${KEYSTROKES} remote keystrokes into one note (wall ${wall.toFixed(0)} ms)`)
   console.log(`main thread per keystroke (ms): task ${per('task')}  script ${per('script')}  layout ${per('layout')}  style ${per('style')}`)
   console.log(`raw (ms over the loop): typing ${JSON.stringify(Object.fromEntries(Object.entries(typing).map(([k, v]) => [k, +(v * 1000).toFixed(1)])))}` +
     ` idle ${JSON.stringify(Object.fromEntries(Object.entries(idle).map(([k, v]) => [k, +(v * 1000).toFixed(1)])))}`)
+  console.log(`positions after typing equal a full layout's: ${incremental === full ? 'yes' : 'NO'}`)
   typist.close()
   await anna.context.close()
 } finally {
