@@ -10,7 +10,8 @@
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
 //! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
 //! - [`store`]: the `Store` trait and SQLite · [`quarantine`]: stored documents that fail the screen
-//! - [`memory_store`]: the `Store` in memory · [`fuzzing`]: the hostile-input harness
+//! - `memory_store`: the `Store` in memory · `fuzzing`: the hostile-input harness
+//!   (test-only: compiled with the `test-support` feature, never in the product)
 //! - [`identity`]: signed identities over HTTP and who is at each table
 //! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
 //! - [`metrics`]: counters for `GET /metrics`
@@ -26,9 +27,11 @@ pub mod connection;
 pub mod error;
 pub mod exports;
 pub mod facilitation;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fuzzing;
 pub mod gate;
 pub mod identity;
+#[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
 pub mod metrics;
 pub mod persist;

@@ -489,3 +489,6 @@ fn any_array(items: impl Iterator<Item = Any>) -> Any {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fixture;

@@ -7,9 +7,9 @@
 // peer's JSON can be compared field for field with `schema::read_notes`.
 // Writers write exactly the keys and types the schema lists.
 //
-// When web/src/schema.ts lands, the interop peer can import it instead of
-// this module: the functions here have the shapes a TypeScript schema module
-// naturally has (readNotes, readMeta, insertNote, typeInto, deleteNote).
+// Its names (roots, keys, lanes, colours) are tested against
+// shared/schema/schema.json, as the Rust and TypeScript sides are
+// (tests/e2e/schema.test.mjs).
 
 import * as Y from 'yjs'
 

@@ -1,5 +1,7 @@
 //! The TypeScript side of docs/schema.md: the only module that knows the
 //! document's key names. Everything else reads and writes notes through here.
+//! Its names are tested against shared/schema/schema.json, as the Rust side's
+//! are (tests/e2e/schema.test.mjs).
 import * as Y from 'yjs'
 
 export const SCHEMA_VERSION = 1

@@ -1,6 +1,7 @@
 //! The table board: three lanes of live sticky notes on one table document,
 //! run in phases by the facilitator (`control`): wired to the connection,
 //! the private drafts, presence, undo, voting and the test hook.
+import type * as Y from 'yjs'
 import { Connection } from '../connection'
 import { acceptsWrites, DEFAULT_CONTROL, observeControl, readControl, readVoteTotals, type Control } from '../control'
 import { GroupsDoc } from '../groups'
@@ -14,10 +15,10 @@ import { installBoardHook } from './boardHook'
 import { Drafts } from './drafts'
 import { Edits } from './edits'
 import type { GroupActions } from './groupElement'
-import type { NoteActions } from './note'
+import type { NoteActions, NoteElement } from './note'
 import { PhaseBanner } from './phaseBanner'
 import { Presence } from './presence'
-import { Surface } from './surface'
+import { Surface, type Changes } from './surface'
 import { Toast } from './toast'
 import { Undo } from './undo'
 import { Voting } from './voting'
@@ -76,8 +77,8 @@ export class Board {
     this.element.append(this.header.element, this.banner.element, this.surface.element, hint, this.toast.element)
 
     table.meta.observe(() => this.header.setMeta(table.readMeta(), tableId))
-    table.notes.observeDeep(() => this.sync())
-    groups.groups.observeDeep(() => this.sync())
+    table.notes.observeDeep(events => this.notesChanged(events))
+    groups.groups.observeDeep(() => this.apply(this.surface.syncGroups()))
     groups.connectors.observe(() => this.surface.layout())
     this.cleanup.push(observeControl(this.connection.doc, () => this.applyControl()))
     this.undo.onChange(() => this.header.setHistory(this.undo.canUndo, this.undo.canRedo))
@@ -151,7 +152,7 @@ export class Board {
     this.presence.setUser(signed)
     const drafts = new Drafts(this.event, this.tableId, signed)
     this.edits.drafts = drafts
-    drafts.table.notes.observeDeep(() => this.sync())
+    drafts.table.notes.observeDeep(events => this.notesChanged(events))
     this.cleanup.push(drafts.connection.onChange(() => this.sync()))
     await this.voting.setToken(signed.token)
   }
@@ -249,21 +250,51 @@ export class Board {
     this.showVotes()
   }
 
-  /** Brings the DOM in line with the documents. */
+  /** Brings the whole DOM in line with the documents (start, drafts opened or reconnected). */
   private sync (): void {
-    this.surface.sync()
+    this.apply(this.surface.sync())
     this.surface.setEditable(this.editable)
-    this.showEditors()
-    this.showVotes()
-    this.surface.layout()
   }
 
-  private showVotes (): void {
+  /**
+   * A change to a notes document (the table's or the drafts'): only the
+   * notes it touched are read and redrawn. A remote keystroke is one event
+   * on a note's Y.Text (which its binding has already shown) and one on its
+   * map (`updatedAt`): one note is read, and its lane is placed again only
+   * if the note changed height.
+   */
+  private notesChanged (events: Array<Y.YEvent<any>>): void {
+    const ids = new Set<string>()
+    for (const e of events) {
+      if (e.path.length === 0) {
+        // The notes map itself: notes added, deleted or replaced.
+        for (const id of (e as Y.YMapEvent<unknown>).keysChanged) ids.add(id)
+      } else if (typeof e.path[0] === 'string') {
+        ids.add(e.path[0])
+      }
+    }
+    this.apply(this.surface.syncNotes(ids))
+  }
+
+  /** Finishes what a sync started: new notes get their editors and votes; changed lanes are placed. */
+  private apply (changes: Changes): void {
+    if (changes.created.length > 0) {
+      const editors = this.presence.editors()
+      for (const note of changes.created) note.setEditors(editors.get(note.view.id) ?? [])
+      this.showVotes(changes.created)
+    }
+    // A note or group that went away may have been an arrow's end.
+    if (changes.lanes.size > 0 || changes.removed) this.surface.layoutLanes(changes.lanes)
+  }
+
+  /** Fills the vote rows of `notes` (all by default) and the phase banner. */
+  private showVotes (notes: Iterable<NoteElement> = this.surface.notes.values()): void {
     const voting = this.control.phase === 'stemmen' && this.editable
     const totals = readVoteTotals(this.connection.doc)
     const published = this.control.voteVisibility === 'always' || this.control.phase !== 'stemmen'
-    for (const [id, note] of this.surface.notes) {
+    for (const note of notes) {
       if (note.draft) { note.votes.hidden = true; continue }
+      const id = note.view.id
       const total = totals.get(id) ?? (published && this.control.phase === 'stemmen' ? 0 : undefined)
       this.voting.render(note.votes, id, voting, total)
     }

@@ -25,6 +25,8 @@ export class LaneView {
   private readonly heading = document.createElement('h2')
   private readonly add = document.createElement('button')
   private readonly empty = document.createElement('p')
+  /** Each item's height when it was last placed: what `grew` compares with. */
+  private readonly heights = new WeakMap<HTMLElement, number>()
 
   constructor (readonly lane: Lane, onAdd: (lane: Lane) => void) {
     const el = this.element
@@ -88,6 +90,7 @@ export class LaneView {
         }
       }
       placed.push({ x: n.x, w: n.width, top, bottom: top + heights[i] })
+      this.heights.set(n.element, heights[i])
       n.place(scale, i, top)
     })
     const bottom = Math.max(0, ...placed.map(p => p.bottom))
@@ -96,6 +99,14 @@ export class LaneView {
     this.count.textContent = String(count)
     if (items.length === 0) this.body.append(this.empty)
     else this.empty.remove()
+  }
+
+  /**
+   * Whether `item` is not as tall as when this lane last placed it (or was
+   * never placed here): then what is below it must move.
+   */
+  grew (item: Placeable): boolean {
+    return this.heights.get(item.element) !== item.element.offsetHeight
   }
 
   /** Turns the add button off while the table does not accept writes. */

@@ -42,9 +42,11 @@ export class NoteElement {
   private readonly swatches = new Map<Color, HTMLButtonElement>()
   private readonly editors = document.createElement('div')
   private readonly binding: TextBinding
+  /** Whether `update` has drawn the note once. */
+  private drawn = false
   view: NoteView
 
-  constructor (view: NoteView, ytext: Y.Text, origin: unknown, private readonly actions: NoteActions, readonly draft = false) {
+  constructor (view: NoteView, readonly text: Y.Text, origin: unknown, private readonly actions: NoteActions, readonly draft = false) {
     this.view = view
     const el = this.element
     el.className = 'note'
@@ -54,7 +56,7 @@ export class NoteElement {
     this.textarea.rows = 1
     this.textarea.placeholder = t('notePlaceholder')
     this.textarea.spellcheck = true
-    this.binding = new TextBinding(this.textarea, ytext, origin, () => actions.textEdited(view.id))
+    this.binding = new TextBinding(this.textarea, text, origin, () => actions.textEdited(view.id))
     this.textarea.addEventListener('input', () => this.autosize())
     this.textarea.addEventListener('remote-change', () => this.autosize())
     this.textarea.addEventListener('focus', () => actions.focusChanged(view.id, true))
@@ -106,8 +108,16 @@ export class NoteElement {
     this.update(view)
   }
 
+  /**
+   * Shows `view`. Text is the binding's job and positions the lane's, so a
+   * change of neither colour, lane, author, group nor next step (a remote
+   * keystroke stamping `updatedAt`) writes nothing.
+   */
   update (view: NoteView): void {
+    const before = this.view
     this.view = view
+    if (this.drawn && sameLook(before, view)) return
+    this.drawn = true
     const el = this.element
     for (const c of COLORS) el.classList.toggle(`note--${c}`, c === view.color)
     const laneName = t(`lane_${view.lane}`)
@@ -213,6 +223,11 @@ export class NoteElement {
     if (e.altKey && d[0] !== 0) this.shiftLane(Math.sign(d[0]))
     else this.actions.nudge(this.view.id, d[0], d[1])
   }
+}
+
+function sameLook (a: NoteView, b: NoteView): boolean {
+  return a.color === b.color && a.lane === b.lane && a.author === b.author &&
+    a.group === b.group && a.owner === b.owner && a.due === b.due
 }
 
 function iconButton (glyph: string): HTMLButtonElement {

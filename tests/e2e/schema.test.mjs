@@ -1,0 +1,153 @@
+// The document's names on the TypeScript side (web/src/schema.ts, control.ts,
+// groups.ts) and in the Node helper (tests/interop/schema-js.mjs) against
+// shared/schema/schema.json, the fixture the Rust side is tested against too
+// (shared/src/schema/fixture.rs). A name changed on one side only fails here
+// or there.
+//
+// Keys are taken from what each side writes and reads on a real Y.Doc, not
+// only from exported constants, so a key spelled out inline drifts visibly.
+// No server or browser: the client's modules are bundled with the esbuild the
+// web client builds with, with `yjs` left external so that they and this test
+// share one Yjs.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import * as Y from 'yjs'
+import { repoRoot } from './support.mjs'
+import * as js from '../interop/schema-js.mjs'
+
+const fixture = JSON.parse(await readFile(join(repoRoot, 'shared/schema/schema.json'), 'utf8'))
+
+/** web/src/schema.ts, control.ts and groups.ts as one ES module importing `yjs` from tests/node_modules. */
+async function loadClientModules () {
+  const esbuild = await import(pathToFileURL(join(repoRoot, 'web/node_modules/esbuild/lib/main.js')).href)
+  const entry = [
+    "export * as schema from './schema'",
+    "export * as control from './control'",
+    "export * as groups from './groups'",
+  ].join('\n')
+  const out = await esbuild.build({
+    stdin: { contents: entry, resolveDir: join(repoRoot, 'web/src'), loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    external: ['yjs'],
+    write: false,
+    logLevel: 'silent',
+  })
+  // Written beside tests/node_modules so that its `import 'yjs'` finds the same Yjs as this test.
+  const dir = join(repoRoot, 'tests/node_modules/.cache/werktafel')
+  await mkdir(dir, { recursive: true })
+  const file = join(dir, `client-schema-${process.pid}.mjs`)
+  await writeFile(file, out.outputFiles[0].text)
+  return import(pathToFileURL(file).href)
+}
+
+const client = await loadClientModules()
+
+const sorted = (xs) => [...xs].sort()
+
+test('the web client: lanes, colours, phases and schema version are the fixture\'s', () => {
+  assert.deepEqual([...client.schema.LANES], fixture.lanes)
+  assert.deepEqual([...client.schema.COLORS], fixture.colors)
+  assert.deepEqual([...client.control.PHASES], fixture.phases)
+  assert.equal(client.schema.SCHEMA_VERSION, fixture.schemaVersion)
+})
+
+test('the web client: its top-level names are the fixture\'s', () => {
+  const doc = new Y.Doc()
+  const _table = new client.schema.TableDoc(doc)
+  client.control.readControl(doc)
+  client.control.readVoteTotals(doc)
+  const _groups = new client.groups.GroupsDoc(doc)
+  assert.deepEqual(sorted(doc.share.keys()), sorted(fixture.roots))
+})
+
+test('the web client writes and reads a note with the fixture\'s keys', () => {
+  const doc = new Y.Doc()
+  const table = new client.schema.TableDoc(doc)
+  let id
+  doc.transact(() => {
+    id = table.createNote({ lane: fixture.lanes[2], color: fixture.colors[3], x: 10, y: 20, author: 'A', authorId: 'a', text: 'hi' })
+  })
+  const note = doc.getMap(fixture.roots[1]).get(id)
+  assert.deepEqual(sorted(note.keys()), sorted(fixture.noteKeysOnCreate), 'keys of a new note')
+  table.setNextStep(id, 'owner', 'Bo')
+  table.setNextStep(id, 'due', 'vrijdag')
+  table.setGroup(id, 'groupAAAAAAAAAAA')
+  assert.deepEqual(sorted(note.keys()), sorted(fixture.noteKeys), 'keys of a note with a next step and a group')
+
+  // A note written key by key from the fixture reads back whole.
+  const other = new Y.Map()
+  doc.getMap(fixture.roots[1]).set('otherNoteAAAAAAA', other)
+  const values = { text: new Y.Text('t'), lane: 'doorpakken', color: 'paars', x: 1, y: 2, author: 'B', authorId: 'b', createdAt: 3, updatedAt: 4, owner: 'C', due: 'morgen', group: 'g1' }
+  for (const key of fixture.noteKeys) other.set(key, values[key])
+  const view = table.readNote('otherNoteAAAAAAA')
+  for (const key of fixture.noteKeys) {
+    assert.equal(view[key], key === 'text' ? 't' : values[key], `note key ${key}`)
+  }
+})
+
+test('the web client reads meta and control by the fixture\'s keys', () => {
+  const doc = new Y.Doc()
+  const meta = doc.getMap(fixture.roots[0])
+  const given = {
+    schemaVersion: fixture.schemaVersion,
+    tableId: 'a',
+    title: 'Tafel A',
+    question: 'Vraag?',
+    cluster: { id: 'c', title: 'C', question: 'Q' },
+    cases: [{ name: 'N', city: 'S' }],
+    teams: [{ number: 1, name: 'T', focus: ['f'] }],
+  }
+  for (const key of fixture.metaKeys) meta.set(key, given[key])
+  const read = new client.schema.TableDoc(doc).readMeta()
+  for (const key of fixture.metaKeys.filter(k => k !== 'schemaVersion')) {
+    assert.deepEqual(read[key], given[key], `meta key ${key}`)
+  }
+
+  // Every value differs from DEFAULT_CONTROL, so a key read under another name shows.
+  const control = doc.getMap(fixture.roots[2])
+  const steering = {
+    phase: fixture.phases[2],
+    locked: true,
+    timerEndsAt: 1000,
+    privateWriting: true,
+    revealedAt: 2000,
+    voteBudget: 7,
+    voteVisibility: fixture.voteVisibility[0],
+  }
+  assert.deepEqual(sorted(Object.keys(steering)), sorted(fixture.controlKeys))
+  for (const key of fixture.controlKeys) control.set(key, steering[key])
+  assert.deepEqual(client.control.readControl(doc), steering)
+  for (const [key, value] of Object.entries(client.control.DEFAULT_CONTROL)) {
+    assert.notDeepEqual(steering[key], value, `the test's ${key} differs from the default`)
+  }
+})
+
+test('the Node helper: names, and the keys it writes and reads, are the fixture\'s', () => {
+  assert.deepEqual(js.LANES, fixture.lanes)
+  assert.deepEqual(js.COLORS, fixture.colors)
+  assert.deepEqual([js.META, js.NOTES], fixture.roots.slice(0, 2))
+  assert.equal(js.SCHEMA_VERSION, fixture.schemaVersion)
+
+  const doc = new Y.Doc()
+  js.insertNote(doc, { id: 'noteAAAAAAAAAAAA', text: 'x', lane: 'goed', color: 'geel', x: 0, y: 0, author: 'A', authorId: 'a', nowMs: 5 })
+  const note = doc.getMap(fixture.roots[1]).get('noteAAAAAAAAAAAA')
+  assert.deepEqual(sorted(note.keys()), sorted(fixture.noteKeysOnCreate))
+  const [read] = js.readNotes(doc)
+  for (const key of fixture.noteKeysOnCreate) assert.ok(key in read, `readNotes returns ${key}`)
+
+  const meta = doc.getMap(fixture.roots[0])
+  meta.set('tableId', 'a'); meta.set('title', 'T'); meta.set('question', 'Q')
+  meta.set('cluster', { id: 'c', title: 'C', question: 'Q' })
+  meta.set('cases', [{ name: 'N', city: 'S' }])
+  meta.set('teams', [{ number: 1, name: 'T', focus: [] }])
+  meta.set('schemaVersion', fixture.schemaVersion)
+  assert.deepEqual(sorted(meta.keys()), sorted(fixture.metaKeys))
+  const m = js.readMeta(doc)
+  assert.deepEqual(sorted(Object.keys(m)), sorted(fixture.metaKeys))
+  assert.deepEqual([m.tableId, m.title, m.question, m.cluster.id, m.cases[0].city, m.teams[0].number], ['a', 'T', 'Q', 'c', 'S', 1])
+})
