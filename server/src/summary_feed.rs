@@ -155,9 +155,10 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
-        // Off the async runtime: a summary of hostile notes may take a while,
-        // and no request should wait behind it for a runtime worker.
-        match tokio::task::spawn_blocking(move || to_json(&event, &tables)).await {
+        // Off the async runtime, at low priority: a summary of hostile notes
+        // may take a while, and no request should wait behind it.
+        let pool = self.state.exports().pool();
+        match pool.run(move || to_json(&event, &tables)).await {
             Ok(json) => json,
             Err(error) => {
                 tracing::error!(%error, "the summary task failed");
