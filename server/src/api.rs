@@ -58,11 +58,23 @@ pub async fn summary(
 ) -> Result<Response, AppError> {
     state.event_by_slug(&slug)?;
     let json = state.summary_feed()?.current().await;
+    // The shared JSON itself, not a copy: with the largest notes it is tens
+    // of megabytes, and a copy per request would cost the CPU every request
+    // shares.
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
+        Bytes::from_owner(SharedJson(json)),
     )
         .into_response())
+}
+
+/// The summary's JSON as the bytes of a response body.
+struct SharedJson(Arc<str>);
+
+impl AsRef<[u8]> for SharedJson {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// `GET /api/events/{event}/summary/live`: server-sent events, one `summary`
