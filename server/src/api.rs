@@ -58,11 +58,23 @@ pub async fn summary(
 ) -> Result<Response, AppError> {
     state.event_by_slug(&slug)?;
     let json = state.summary_feed()?.current().await;
+    // The shared JSON itself, not a copy: with the largest notes it is tens
+    // of megabytes, and a copy per request would cost the CPU every request
+    // shares.
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
+        Bytes::from_owner(SharedJson(json)),
     )
         .into_response())
+}
+
+/// The summary's JSON as the bytes of a response body.
+struct SharedJson(Arc<str>);
+
+impl AsRef<[u8]> for SharedJson {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// `GET /api/events/{event}/summary/live`: server-sent events, the whole
@@ -238,7 +250,7 @@ pub async fn board_svg(
 }
 
 /// Serves an export of `rooms`: from the cache when they have not changed
-/// since it was made; else rendered on the blocking pool if a slot is free,
+/// since it was made; else rendered on the render pool if a slot is free,
 /// else 429 with `Retry-After`. `name` is the download's file name; empty for
 /// an inline picture.
 async fn serve_export(
@@ -262,16 +274,18 @@ async fn serve_export(
     METRICS.exports_rendered.inc();
     let event = state.event_arc();
     let table = table.map(str::to_owned);
-    let rendered = tokio::task::spawn_blocking(move || {
-        let tables = if format == Format::Svg {
-            crate::exports::read_rooms(&rooms, &board_event(&event, table.as_deref()), format)
-        } else {
-            crate::exports::read_rooms(&rooms, &event, format)
-        };
-        crate::exports::render(&event, &tables, format, table.as_deref(), &options)
-    })
-    .await
-    .map_err(|e| AppError::Unavailable(format!("the export stopped: {e}")))??;
+    let rendered = exports
+        .pool()
+        .run(move || {
+            let tables = if format == Format::Svg {
+                crate::exports::read_rooms(&rooms, &board_event(&event, table.as_deref()), format)
+            } else {
+                crate::exports::read_rooms(&rooms, &event, format)
+            };
+            crate::exports::render(&event, &tables, format, table.as_deref(), &options)
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))??;
     let bytes = Bytes::from(rendered);
     exports.keep(key, bytes.clone());
     Ok(respond(format, &name, bytes, Some(permit)))

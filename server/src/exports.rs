@@ -3,11 +3,13 @@
 //! state — and hand them to `werktafel_shared::export`. Over HTTP they are
 //! bounded and cached by [`ExportService`].
 
+mod pool;
 mod service;
 
 use std::str::FromStr;
 use std::sync::Arc;
 
+pub use pool::{RenderPool, RenderStopped};
 pub use service::{ExportKey, ExportPermit, ExportService, RETRY_AFTER_SECS, body_holding};
 
 use werktafel_shared::event::Event;

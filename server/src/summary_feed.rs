@@ -225,10 +225,11 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
-        // Off the async runtime: a summary of hostile notes may take a while,
-        // and no request should wait behind it for a runtime worker.
+        // Off the async runtime, at low priority: a summary of hostile notes
+        // may take a while, and no request should wait behind it.
         let fallback = event.clone();
-        match tokio::task::spawn_blocking(move || summarize(&event, &tables)).await {
+        let pool = self.state.exports().pool();
+        match pool.run(move || summarize(&event, &tables)).await {
             Ok(summary) => summary,
             Err(error) => {
                 tracing::error!(%error, "the summary task failed");

@@ -30,6 +30,7 @@ const CHUNK: usize = 64 * 1024;
 pub struct ExportService {
     permits: Arc<Semaphore>,
     cache: Mutex<VecDeque<(ExportKey, Bytes)>>,
+    pool: super::RenderPool,
 }
 
 /// What an export was made of: the format, the options that change its bytes
@@ -57,12 +58,20 @@ pub struct ExportPermit {
 }
 
 impl ExportService {
-    /// A service that renders and sends at most `max_concurrent` exports at once.
+    /// A service that renders and sends at most `max_concurrent` exports at
+    /// once, with a render thread for each and one more for the summary.
     pub fn new(max_concurrent: usize) -> ExportService {
+        let max_concurrent = max_concurrent.max(1);
         ExportService {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(max_concurrent)),
             cache: Mutex::new(VecDeque::new()),
+            pool: super::RenderPool::new(max_concurrent + 1),
         }
+    }
+
+    /// The threads that render exports and compute summaries.
+    pub fn pool(&self) -> &super::RenderPool {
+        &self.pool
     }
 
     /// The export made for `key` earlier, if the tables have not changed since.

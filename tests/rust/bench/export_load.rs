@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use tokio::sync::Mutex;
 use werktafel_shared::schema::{self, Lane, NoteColor, NoteDraft};
-use werktafel_tests::server::http_get_bytes;
 use werktafel_tests::{Client, Server};
 
 #[derive(Parser, Debug)]
@@ -122,29 +121,21 @@ async fn main() -> anyhow::Result<()> {
                 }
                 for path in PATHS {
                     let path = format!("{path}?key={key}");
-                    let status = http_get_bytes(&addr, &path).await.map(|r| r.0).unwrap_or(0);
+                    let status = fetch(&addr, &path).await.unwrap_or(0);
                     *statuses.entry(status).or_default() += 1;
                 }
             }
             statuses
         }));
     }
-    let mut latencies = Vec::new();
-    let end = Instant::now() + Duration::from_secs(cli.secs);
-    while Instant::now() < end {
-        let start = Instant::now();
-        let answered = tokio::time::timeout(
-            Duration::from_secs(30),
-            http_get_bytes(&server.addr, "/healthz"),
-        )
-        .await;
-        let took = start.elapsed();
-        if !matches!(answered, Ok(Ok((200, _, _)))) {
-            eprintln!("/healthz failed after {took:?}");
-        }
-        latencies.push(took);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // The probe runs on its own thread with blocking sockets, so the loops'
+    // work in this process never delays it: it times the server only.
+    let probe_addr = server.addr.clone();
+    let secs = cli.secs;
+    let probe = std::thread::spawn(move || probe_healthz(&probe_addr, Duration::from_secs(secs)));
+    let mut latencies = tokio::task::spawn_blocking(move || probe.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the probe panicked"))?;
     stop.store(true, Ordering::Relaxed);
     let mut statuses: std::collections::BTreeMap<u16, usize> = Default::default();
     for l in loops {
@@ -161,8 +152,71 @@ async fn main() -> anyhow::Result<()> {
         at(0.99),
         latencies.last().copied().unwrap_or_default()
     );
+    let (_, metrics) = server.get("/metrics").await?;
+    for line in metrics
+        .lines()
+        .filter(|l| l.contains("export") && !l.starts_with('#'))
+    {
+        println!("{line}");
+    }
     drop(keep);
     Ok(())
+}
+
+/// GETs `path` and reads the answer to its end without keeping it; the status.
+async fn fetch(addr: &str, path: &str) -> anyhow::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 12 {
+            head.extend_from_slice(&buf[..n.min(12)]);
+        }
+    }
+    let status = String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok(status)
+}
+
+/// `GET /healthz` every 10 ms for `window`, with a blocking socket; each answer's time.
+fn probe_healthz(addr: &str, window: Duration) -> Vec<Duration> {
+    use std::io::{Read, Write};
+    let mut latencies = Vec::new();
+    let end = Instant::now() + window;
+    while Instant::now() < end {
+        let start = Instant::now();
+        let answered = (|| -> std::io::Result<bool> {
+            let mut stream = std::net::TcpStream::connect(addr)?;
+            stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+            stream.write_all(
+                format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )?;
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer)?;
+            Ok(answer.starts_with(b"HTTP/1.1 200"))
+        })();
+        let took = start.elapsed();
+        if !matches!(answered, Ok(true)) {
+            eprintln!("/healthz failed after {took:?}: {answered:?}");
+        }
+        latencies.push(took);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    latencies
 }
 
 /// Distinct words of letters only, space-separated, `bytes` long at most.
