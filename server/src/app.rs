@@ -75,7 +75,7 @@ pub struct Admitted {
 
 /// Close code of a participant connection whose link was renewed by the
 /// facilitator (its key now gets 403).
-pub const CLOSE_REVOKED: u16 = 4403;
+pub use crate::connection::CLOSE_REVOKED;
 
 struct StateInner {
     config: Config,
@@ -541,7 +541,7 @@ async fn sync(
                 };
                 tokio::select! {
                     () = revoked.cancelled() => {
-                        link.close(CLOSE_REVOKED, "the participant link was renewed");
+                        link.close(crate::table::reason::Reason::Revoked);
                     }
                     () = link.closed().cancelled() => {}
                 }

@@ -5,6 +5,7 @@
 //! - [`serve`]: the HTTP accept loop and its timeouts
 //! - [`app`]: routes and handlers · [`assets`]: the embedded web client
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
+//! - [`table`]: a table's core without I/O (policy, durability, catch-up, presence, cache)
 //! - [`screen`]: what a client's update must pass before it is applied
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
@@ -43,6 +44,7 @@ pub mod screen;
 pub mod serve;
 pub mod store;
 pub mod summary_feed;
+pub mod table;
 pub mod upgrade;
 
 use std::future::Future;
@@ -190,7 +192,7 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
         for room in rooms.loaded() {
             room.expire_awareness();
         }
-        rooms.evict_idle(grace);
+        rooms.evict_idle(grace, std::time::Instant::now());
         state.gate().sweep();
         crate::metrics::METRICS.rooms_loaded.set(rooms.len() as i64);
     }

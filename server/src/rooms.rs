@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use tokio::sync::{OnceCell, watch};
@@ -158,9 +158,9 @@ impl Rooms {
             .collect()
     }
 
-    /// Removes rooms that have been empty for `grace` and have nothing
+    /// Removes rooms that have been empty for `grace` at `now` and have nothing
     /// waiting to be committed; asks for their logs to be compacted.
-    pub fn evict_idle(&self, grace: Duration) -> usize {
+    pub fn evict_idle(&self, grace: Duration, now: Instant) -> usize {
         let mut evicted = Vec::new();
         self.map.retain(|key, slot| {
             // A slot still loading has no room yet; it must stay, or its
@@ -168,7 +168,7 @@ impl Rooms {
             let Some(room) = slot.get() else {
                 return true;
             };
-            if room.try_evict(grace) {
+            if room.try_evict(grace, now) {
                 evicted.push(key.clone());
                 false
             } else {
