@@ -226,6 +226,11 @@ impl AppState {
         &self.inner.shutdown
     }
 
+    /// The tracker of the server's long-lived tasks: shutdown waits for them.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.inner.tracker
+    }
+
     /// Starts the plenary summary feed; call once.
     pub async fn start_summary(&self, token: CancellationToken) {
         let feed = SummaryFeed::start(self.clone(), token).await;
@@ -510,9 +515,9 @@ async fn sync(
         // messages are small, and a large one still arrives, in more reads.
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
-    let response = upgrade.on_upgrade(config, move |socket| {
-        let tracker = state.inner.tracker.clone();
-        tracker.track_future(async move {
+    let tasks = state.inner.tracker.clone();
+    let response = upgrade.on_upgrade(config, &tasks, move |socket| {
+        async move {
             let _ticket = ticket;
             // Counted for the console while this connection lasts. The web
             // board keeps its drafts open beside the table, with its identity,
@@ -548,7 +553,7 @@ async fn sync(
             };
             let served = connection::serve(socket, room, peer, link.clone(), rx, limits, shutdown);
             tokio::join!(served, revocation);
-        })
+        }
     });
     Ok(response)
 }

@@ -68,6 +68,8 @@ pub async fn serve(
     METRICS.connections.inc();
     METRICS.connections_opened.inc();
     let (sink, stream) = socket.split();
+    // Not tracked on its own: this function awaits it before returning, and
+    // the function itself runs as a tracked task.
     let writer = tokio::spawn(write_loop(
         sink,
         outbox,

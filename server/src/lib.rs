@@ -95,8 +95,12 @@ pub async fn run(
         signer: Signer::load_or_create(&mut store)?,
     };
     let (persister, worker) = Persister::start(store)?;
-    let rooms = Rooms::new(persister.clone(), config.limits.max_document_bytes);
     let tracker = TaskTracker::new();
+    let rooms = Rooms::new(
+        persister.clone(),
+        config.limits.max_document_bytes,
+        tracker.clone(),
+    );
     let token = CancellationToken::new();
     let state = AppState::new(
         config,
@@ -125,7 +129,7 @@ pub async fn run(
     let limits = state.limits().clone();
     let app = app::router(state);
     let stop = token.clone();
-    tokio::spawn(async move {
+    tracker.spawn(async move {
         tokio::select! {
             () = shutdown => {}
             () = stop.cancelled() => {}

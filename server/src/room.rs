@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use werktafel_shared::control::{Control, SERVER_ONLY, read_control};
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
@@ -29,7 +30,7 @@ use crate::protocol::{self, Incoming};
 use crate::screen::{self, Clocks, Depths, Refusal as ScreenRefusal};
 use crate::store::{RoomKey, StoreError, build_doc};
 use crate::table::cache::Cache;
-use crate::table::durability::Durability;
+use crate::table::durability::{Durability, MAX_UNFLUSHED_BYTES};
 use crate::table::outbox::{Next, Outbox};
 use crate::table::policy::{self, ReloadLimit, Write};
 use crate::table::presence::{self, Presence};
@@ -119,12 +120,24 @@ pub enum CatchUp {
 #[derive(Debug)]
 pub struct Evicted;
 
+/// What a room works with beyond its own state: the persistence worker,
+/// the registry's change counter and the tracker its spawned work joins.
+pub struct RoomServices {
+    pub persister: Persister,
+    /// Bumped whenever a room's durable content or its peers change;
+    /// shared by every room of the registry (see [`crate::rooms::Rooms::changes`]).
+    pub changes: watch::Sender<u64>,
+    /// Reloads from storage run here, so shutdown waits for them.
+    pub tasks: TaskTracker,
+}
+
 pub struct Room {
     key: RoomKey,
     persister: Persister,
     /// Bumped whenever this room's durable content or its peers change;
     /// shared by every room of the registry (see [`crate::rooms::Rooms::changes`]).
     changes: watch::Sender<u64>,
+    tasks: TaskTracker,
     /// This room's own change count, so readers can skip rooms that did not change.
     version: AtomicU64,
     /// Set when presence changed since the last tick, so the tick skips the lock otherwise.
@@ -213,6 +226,10 @@ struct Peer {
     known_sv: StateVector,
     /// What it missed while its outbox was full.
     missed: Outbox,
+    /// One of its writes was pushed back while storage lagged. Its later
+    /// updates build on it, so they wait too (the server would see a hole
+    /// in its clock) until its next sync step 2 brings them all.
+    pushed_back: bool,
 }
 
 /// Work that waits while the room reloads: the in-memory document may hold
@@ -261,11 +278,15 @@ impl Room {
     /// Builds a room from what is stored, writing the table's meta if it is new.
     pub async fn load(
         key: RoomKey,
-        persister: Persister,
-        changes: watch::Sender<u64>,
+        services: RoomServices,
         max_bytes: u64,
         init: impl FnOnce(&Doc) -> bool + Send + 'static,
     ) -> Result<Arc<Room>, StoreError> {
+        let RoomServices {
+            persister,
+            changes,
+            tasks,
+        } = services;
         let stored = persister.load(key.clone()).await?;
         let stored_bytes: u64 = stored.updates.iter().map(|u| u.len() as u64).sum();
         let build_key = key.clone();
@@ -290,6 +311,7 @@ impl Room {
             key,
             persister,
             changes,
+            tasks,
             version: AtomicU64::new(0),
             awareness_dirty: AtomicBool::new(false),
             me: me.clone(),
@@ -351,6 +373,7 @@ impl Room {
                 link,
                 known_sv: StateVector::default(),
                 missed: Outbox::new(link_budget),
+                pushed_back: false,
             },
         );
         inner.empty_since = None;
@@ -406,10 +429,17 @@ impl Room {
                     if policy::is_empty_viewer_step2(peer_role(&inner, peer), &update) {
                         continue;
                     }
+                    if let Some(p) = inner.peers.get_mut(&peer) {
+                        p.pushed_back = false;
+                    }
                     self.apply_update(&mut inner, peer, update, None)?;
                 }
                 Incoming::Update(update) => {
                     METRICS.updates_received.inc();
+                    if inner.peers.get(&peer).is_some_and(|p| p.pushed_back) {
+                        METRICS.writes_pushed_back.inc();
+                        continue;
+                    }
                     let as_is = forward_as_is.then(|| frame.clone());
                     self.apply_update(&mut inner, peer, update, as_is)?;
                 }
@@ -654,6 +684,17 @@ impl Room {
                 return Ok(());
             }
         }
+        if inner.durability.backlogged(MAX_UNFLUSHED_BYTES) {
+            // Storage has fallen behind: the queue does not grow. As with a
+            // locked table, the client keeps the edit and the table asks for
+            // it again once storage caught up (see `durable`).
+            METRICS.writes_pushed_back.inc();
+            inner.durability.push_back();
+            if let Some(p) = inner.peers.get_mut(&peer) {
+                p.pushed_back = true;
+            }
+            return Ok(());
+        }
         if let Some(backlog) = inner.reload_backlog.as_mut() {
             // The document is being rebuilt from storage: the update waits,
             // unchecked, unstored and undelivered, and goes through the usual
@@ -822,7 +863,7 @@ impl Room {
 
     /// Queues an update for commit and returns its sequence number.
     fn persist(&self, inner: &mut RoomInner, update: Bytes) -> u64 {
-        let seq = inner.durability.next_seq();
+        let seq = inner.durability.next_seq(update.len());
         inner.stored_bytes += update.len() as u64;
         let sink: Arc<dyn DurableSink> = match self.me.upgrade() {
             Some(room) => room,
@@ -853,7 +894,7 @@ impl Room {
         let Some(room) = self.me.upgrade() else {
             return;
         };
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let stored = room.persister.load(room.key.clone()).await;
             let key = room.key.clone();
             // Rebuilding the document is CPU work in proportion to the
@@ -918,6 +959,13 @@ impl DurableSink for Room {
         inner.durability.durable(seq);
         while let Some(delivery) = inner.durability.release() {
             dispatch(&mut inner.peers, delivery);
+        }
+        if inner.durability.relieved(MAX_UNFLUSHED_BYTES) && inner.reload_backlog.is_none() {
+            // Writes were pushed back while storage lagged: every client
+            // answers this with what the server lacks. (A reload under way
+            // sends the same request when it ends.)
+            let step1 = protocol::encode_sync_step1(inner.clocks.state_vector());
+            send_all(&mut inner.peers, &step1, None);
         }
         drop(inner);
         // Once per commit batch, not per update: the plenary recomputes from here.
