@@ -75,7 +75,7 @@ pub struct Admitted {
 
 /// Close code of a participant connection whose link was renewed by the
 /// facilitator (its key now gets 403).
-pub const CLOSE_REVOKED: u16 = 4403;
+pub use crate::connection::CLOSE_REVOKED;
 
 struct StateInner {
     config: Config,
@@ -224,6 +224,11 @@ impl AppState {
 
     pub fn shutdown(&self) -> &CancellationToken {
         &self.inner.shutdown
+    }
+
+    /// The tracker of the server's long-lived tasks: shutdown waits for them.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.inner.tracker
     }
 
     /// Starts the plenary summary feed; call once.
@@ -510,9 +515,9 @@ async fn sync(
         // messages are small, and a large one still arrives, in more reads.
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
-    let response = upgrade.on_upgrade(config, move |socket| {
-        let tracker = state.inner.tracker.clone();
-        tracker.track_future(async move {
+    let tasks = state.inner.tracker.clone();
+    let response = upgrade.on_upgrade(config, &tasks, move |socket| {
+        async move {
             let _ticket = ticket;
             // Counted for the console while this connection lasts. The web
             // board keeps its drafts open beside the table, with its identity,
@@ -541,14 +546,14 @@ async fn sync(
                 };
                 tokio::select! {
                     () = revoked.cancelled() => {
-                        link.close(CLOSE_REVOKED, "the participant link was renewed");
+                        link.close(crate::table::reason::Reason::Revoked);
                     }
                     () = link.closed().cancelled() => {}
                 }
             };
             let served = connection::serve(socket, room, peer, link.clone(), rx, limits, shutdown);
             tokio::join!(served, revocation);
-        })
+        }
     });
     Ok(response)
 }

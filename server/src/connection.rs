@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
-use crate::room::{CatchUp, PeerId, PeerLink, Room, RoomError};
+use crate::room::{CatchUp, PeerId, PeerLink, Room};
+use crate::table::reason::{Reason, Refusal};
 use crate::upgrade::{Socket, send_fragmented};
 
 /// Normal closure.
@@ -44,6 +45,8 @@ pub const CLOSE_TABLE_FULL: u16 = 4413;
 /// The client sent faster than [`Limits::messages_per_second`] or
 /// [`Limits::bytes_per_second`] allow.
 pub const CLOSE_RATE: u16 = 4429;
+/// The participant key the connection was opened with was renewed.
+pub const CLOSE_REVOKED: u16 = 4403;
 /// Nothing was received from the client for [`Limits::idle_timeout`].
 pub const CLOSE_IDLE: u16 = 4408;
 /// The client did not read for [`Limits::write_timeout`].
@@ -65,6 +68,8 @@ pub async fn serve(
     METRICS.connections.inc();
     METRICS.connections_opened.inc();
     let (sink, stream) = socket.split();
+    // Not tracked on its own: this function awaits it before returning, and
+    // the function itself runs as a tracked task.
     let writer = tokio::spawn(write_loop(
         sink,
         outbox,
@@ -76,7 +81,7 @@ pub async fn serve(
     read_loop(stream, &room, peer, &link, &limits, &shutdown).await;
     room.leave(peer);
     // Wakes the writer if nobody asked for a close yet; the first reason wins.
-    link.close(CLOSE_NORMAL, "");
+    link.close(Reason::Normal);
     let _ = writer.await;
     METRICS.connections.dec();
 }
@@ -95,7 +100,7 @@ async fn read_loop(
         let next = tokio::select! {
             _ = link.closed().cancelled() => return,
             _ = shutdown.cancelled() => {
-                link.close(CLOSE_GOING_AWAY, "server shutting down");
+                link.close(Reason::ShuttingDown);
                 return;
             }
             next = tokio::time::timeout(limits.idle_timeout, stream.next()) => next,
@@ -103,17 +108,17 @@ async fn read_loop(
         let message = match next {
             Err(_) => {
                 tracing::info!(%table, peer, "closing a connection that sent nothing");
-                link.close(CLOSE_IDLE, "idle timeout");
+                link.close(Reason::Idle);
                 return;
             }
             Ok(None) => return,
             Ok(Some(Err(WsError::Capacity(error)))) => {
                 if let CapacityError::MessageTooLong { .. } = error {
                     tracing::warn!(%table, peer, %error, "message over the size limit");
-                    link.close(CLOSE_TOO_BIG, "message too big");
+                    link.close(Reason::TooBig("message too big".into()));
                 } else {
                     tracing::warn!(%table, peer, %error, "malformed frame");
-                    link.close(CLOSE_PROTOCOL, "malformed frame");
+                    link.close(Reason::Malformed("malformed frame".into()));
                 }
                 return;
             }
@@ -127,18 +132,19 @@ async fn read_loop(
             Message::Binary(frame) => {
                 if !bucket.take(frame.len()) {
                     tracing::warn!(%table, peer, "closing a connection that sends too fast");
-                    link.close(CLOSE_RATE, "sending too fast");
+                    link.close(Reason::TooFast);
                     return;
                 }
-                if let Err((code, reason)) = handle_frame(room, peer, &frame, limits) {
-                    tracing::warn!(%table, peer, code, %reason, bytes = frame.len(), "closing a connection over bad input");
-                    link.close(code, reason);
+                if let Err(reason) = handle_frame(room, peer, &frame, limits) {
+                    let (code, text) = close_frame(&reason);
+                    tracing::warn!(%table, peer, code, reason = %text, bytes = frame.len(), "closing a connection over bad input");
+                    link.close(reason);
                     return;
                 }
             }
             Message::Text(_) => {
                 tracing::warn!(%table, peer, "text frame refused");
-                link.close(CLOSE_UNSUPPORTED, "binary y-protocol messages only");
+                link.close(Reason::TextFrame);
                 return;
             }
             Message::Close(_) => return,
@@ -147,30 +153,41 @@ async fn read_loop(
     }
 }
 
-fn handle_frame(
-    room: &Room,
-    peer: PeerId,
-    frame: &Bytes,
-    limits: &Limits,
-) -> Result<(), (u16, String)> {
-    let messages = protocol::decode_frame(frame, limits.max_message_bytes).map_err(|e| {
-        let code = match e {
-            ProtocolError::TooLarge { .. } => CLOSE_TOO_BIG,
-            _ => CLOSE_PROTOCOL,
-        };
-        (code, e.to_string())
-    })?;
-    room.handle(peer, frame, messages)
-        .map_err(|e| (close_code(&e), e.to_string()))
+fn handle_frame(room: &Room, peer: PeerId, frame: &Bytes, limits: &Limits) -> Result<(), Reason> {
+    let messages =
+        protocol::decode_frame(frame, limits.max_message_bytes).map_err(|e| match e {
+            ProtocolError::TooLarge { .. } => Reason::TooBig(e.to_string()),
+            _ => Reason::Malformed(e.to_string()),
+        })?;
+    room.handle(peer, frame, messages).map_err(Reason::Refused)
 }
 
-/// The close code for a message the room refused.
-pub fn close_code(error: &RoomError) -> u16 {
-    match error {
-        RoomError::InvalidUpdate(_) | RoomError::InvalidAwareness(_) => CLOSE_INVALID,
-        RoomError::Forbidden(_) => CLOSE_POLICY,
-        RoomError::TooLarge { .. } => CLOSE_TABLE_FULL,
-        RoomError::AwarenessTooLarge { .. } => CLOSE_TOO_BIG,
+/// The close code and text a connection closes with for `reason`: the one
+/// place where the core's reasons become WebSocket close frames.
+pub fn close_frame(reason: &Reason) -> (u16, String) {
+    let fixed = |code: u16, text: &str| (code, text.to_owned());
+    match reason {
+        Reason::Normal => fixed(CLOSE_NORMAL, ""),
+        Reason::ShuttingDown => fixed(CLOSE_GOING_AWAY, "server shutting down"),
+        Reason::Malformed(why) => (CLOSE_PROTOCOL, why.clone()),
+        Reason::TooBig(why) => (CLOSE_TOO_BIG, why.clone()),
+        Reason::TextFrame => fixed(CLOSE_UNSUPPORTED, "binary y-protocol messages only"),
+        Reason::Refused(refusal) => (refusal_code(refusal), refusal.to_string()),
+        Reason::Internal(what) => fixed(CLOSE_INTERNAL, what),
+        Reason::TooFast => fixed(CLOSE_RATE, "sending too fast"),
+        Reason::Idle => fixed(CLOSE_IDLE, "idle timeout"),
+        Reason::Stalled => fixed(CLOSE_STALLED, "not reading"),
+        Reason::Revoked => fixed(CLOSE_REVOKED, "the participant link was renewed"),
+    }
+}
+
+/// The close code for a message the core refused.
+fn refusal_code(refusal: &Refusal) -> u16 {
+    match refusal {
+        Refusal::InvalidUpdate(_) | Refusal::InvalidAwareness(_) => CLOSE_INVALID,
+        Refusal::Forbidden(_) => CLOSE_POLICY,
+        Refusal::TooLarge { .. } => CLOSE_TABLE_FULL,
+        Refusal::AwarenessTooLarge { .. } => CLOSE_TOO_BIG,
     }
 }
 
@@ -241,7 +258,7 @@ async fn write_loop(
             }
         }
     }
-    let (code, reason) = link.close_frame().unwrap_or((CLOSE_NORMAL, String::new()));
+    let (code, reason) = close_frame(&link.reason().unwrap_or(Reason::Normal));
     METRICS.closed(code);
     let frame = CloseFrame {
         code: code.into(),
@@ -312,10 +329,10 @@ impl WriteFailure {
     /// Asks the connection to close for this failure.
     fn close(self, link: &PeerLink, room: &Room, peer: PeerId) {
         match self {
-            WriteFailure::Socket => link.close(CLOSE_NORMAL, ""),
+            WriteFailure::Socket => link.close(Reason::Normal),
             WriteFailure::Stalled => {
                 tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
-                link.close(CLOSE_STALLED, "not reading");
+                link.close(Reason::Stalled);
             }
         }
     }

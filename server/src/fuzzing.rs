@@ -34,6 +34,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, watch};
+use tokio_util::task::TaskTracker;
 use werktafel_shared::control::SERVER_ONLY;
 use werktafel_shared::event::{Event, TableDef};
 use werktafel_shared::schema;
@@ -46,7 +47,7 @@ use crate::access::Role;
 use crate::memory_store::MemoryStore;
 use crate::persist::{PersistWorker, Persister};
 use crate::protocol::{self, Incoming};
-use crate::room::{CatchUp, PeerId, PeerLink, Room};
+use crate::room::{CatchUp, PeerId, PeerLink, Room, RoomServices};
 use crate::store::{RoomKey, Store, StoreError, build_doc};
 
 /// How many peers are joined to the room.
@@ -513,8 +514,13 @@ fn load_room(
     runtime
         .block_on(Room::load(
             key,
-            persister.clone(),
-            changes.clone(),
+            RoomServices {
+                persister: persister.clone(),
+                changes: changes.clone(),
+                // Reloads still run on the harness's runtime, which `settle`
+                // watches; nothing here waits on the tracker itself.
+                tasks: TaskTracker::new(),
+            },
             MAX_DOCUMENT_BYTES,
             move |doc| schema::ensure_meta(doc, &event, &table),
         ))

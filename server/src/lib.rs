@@ -5,6 +5,7 @@
 //! - [`serve`]: the HTTP accept loop and its timeouts
 //! - [`app`]: routes and handlers · [`assets`]: the embedded web client
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
+//! - [`table`]: a table's core without I/O (policy, durability, catch-up, presence, cache)
 //! - [`screen`]: what a client's update must pass before it is applied
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
@@ -43,6 +44,7 @@ pub mod screen;
 pub mod serve;
 pub mod store;
 pub mod summary_feed;
+pub mod table;
 pub mod upgrade;
 
 use std::future::Future;
@@ -93,8 +95,12 @@ pub async fn run(
         signer: Signer::load_or_create(&mut store)?,
     };
     let (persister, worker) = Persister::start(store)?;
-    let rooms = Rooms::new(persister.clone(), config.limits.max_document_bytes);
     let tracker = TaskTracker::new();
+    let rooms = Rooms::new(
+        persister.clone(),
+        config.limits.max_document_bytes,
+        tracker.clone(),
+    );
     let token = CancellationToken::new();
     let state = AppState::new(
         config,
@@ -123,7 +129,7 @@ pub async fn run(
     let limits = state.limits().clone();
     let app = app::router(state);
     let stop = token.clone();
-    tokio::spawn(async move {
+    tracker.spawn(async move {
         tokio::select! {
             () = shutdown => {}
             () = stop.cancelled() => {}
@@ -190,7 +196,7 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
         for room in rooms.loaded() {
             room.expire_awareness();
         }
-        rooms.evict_idle(grace);
+        rooms.evict_idle(grace, std::time::Instant::now());
         state.gate().sweep();
         crate::metrics::METRICS.rooms_loaded.set(rooms.len() as i64);
     }

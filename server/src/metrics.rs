@@ -24,6 +24,9 @@ pub struct Metrics {
     pub outbox_overflows: Counter,
     /// Participant writes to a locked or closed table, not applied.
     pub writes_held_back: Counter,
+    /// Client writes not applied because the table's updates waited for
+    /// storage beyond `MAX_UNFLUSHED_BYTES`; asked for again once it caught up.
+    pub writes_pushed_back: Counter,
     /// Tables rebuilt from storage to undo an update applied in memory.
     pub room_reloads: Counter,
     /// Client updates refused unapplied for writing a server-only map.
@@ -74,6 +77,7 @@ impl Metrics {
             delivery_bytes: Counter::default(),
             outbox_overflows: Counter::default(),
             writes_held_back: Counter::default(),
+            writes_pushed_back: Counter::default(),
             room_reloads: Counter::default(),
             server_only_refused: Counter::default(),
             awareness_dropped: Family::default(),
@@ -146,6 +150,11 @@ impl Metrics {
             "writes_held_back",
             "Participant writes to a locked or closed table, not applied",
             m.writes_held_back.clone(),
+        );
+        r.register(
+            "writes_pushed_back",
+            "Client writes not applied because storage fell behind; asked for again once it caught up",
+            m.writes_pushed_back.clone(),
         );
         r.register(
             "room_reloads",

@@ -8,70 +8,48 @@
 //! The room lock is a std mutex: it guards only in-memory work and is never
 //! held across an `.await`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use smallvec::SmallVec;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use werktafel_shared::control::{Control, SERVER_ONLY, read_control};
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
-use yrs::{
-    ClientID, DeepObservable, Doc, Origin, ReadTxn, StateVector, Transact, TransactionMut, Update,
-};
+use yrs::{DeepObservable, Doc, Origin, ReadTxn, StateVector, Transact, TransactionMut, Update};
 
 use crate::access::Role;
 use crate::metrics::METRICS;
 use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
-use crate::screen::{self, Clocks, Depths, Refusal};
+use crate::screen::{self, Clocks, Depths, Refusal as ScreenRefusal};
 use crate::store::{RoomKey, StoreError, build_doc};
+use crate::table::cache::Cache;
+use crate::table::durability::{Durability, MAX_UNFLUSHED_BYTES};
+use crate::table::outbox::{Next, Outbox};
+use crate::table::policy::{self, ReloadLimit, Write};
+use crate::table::presence::{self, Presence};
+use crate::table::reason::{Reason, Refusal};
+
+pub use crate::table::outbox::RESYNC_INTERVAL;
+pub use crate::table::policy::RELOAD_INTERVAL;
+pub use crate::table::presence::{
+    AWARENESS_TIMEOUT, MAX_AWARENESS_CLIENTS, MAX_AWARENESS_STATE_BYTES, PeerId,
+};
 
 /// The update that inserts and deletes nothing: no clients, no deletes.
 const EMPTY_UPDATE: [u8; 2] = [0, 0];
-
-/// Identifies one connection within the server.
-pub type PeerId = u64;
 
 /// Presence changes are gathered for this long and then sent to the table as
 /// one message, encoded once: with 250 people at a table renewing presence,
 /// forwarding each change to everyone would cost 250 × 250 deliveries per
 /// round instead of 250 per tick.
 pub const AWARENESS_TICK: Duration = Duration::from_millis(100);
-
-/// An awareness state that is not renewed within this time is removed, as
-/// y-protocols clients do (they renew every 15 seconds).
-pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The largest awareness state (its JSON) one client may publish. The web
-/// client's is about 100 bytes (an id, a name, a colour, the note being
-/// edited); every state goes to every peer and to every joiner, so a 4 MiB
-/// one cost the table 4 MiB per person. A larger one closes the connection
-/// with 1009.
-pub const MAX_AWARENESS_STATE_BYTES: usize = 4 * 1024;
-
-/// The most awareness client ids one connection may introduce. A browser
-/// tab has one per connection (its document's client id; drafts are a
-/// connection of their own), and Yjs picks a new one only when it meets
-/// its own id elsewhere. One more claims the 1008 close.
-pub const MAX_AWARENESS_CLIENTS: usize = 4;
-
-/// A lagging peer gets a resync from the whole document (a diff against
-/// the state vector it declared, which walks every block) at most this
-/// often; in between, what it misses is not kept.
-pub const RESYNC_INTERVAL: Duration = Duration::from_secs(1);
-
-/// A table reloads from storage at most this often. A reload undoes an
-/// update that yrs refused or that wrote a server-only map in a way the
-/// screen could not tell beforehand; it rebuilds the whole document (145 ms
-/// of CPU at 20,000 notes). An update that might need one within this time
-/// of the last is refused unapplied instead (close 1008).
-pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The shared half of a peer: what the room and the connection's tasks both see.
 #[derive(Debug)]
@@ -83,9 +61,9 @@ pub struct PeerLink {
     /// The most bytes of missed deliveries the room keeps for this peer
     /// while it lags; beyond that it is resynced from the document instead.
     catch_up_bytes: usize,
-    /// Cancelled to close the connection; `close` says with what.
+    /// Cancelled to close the connection; `close` says why.
     closed: CancellationToken,
-    close: Mutex<Option<(u16, String)>>,
+    close: Mutex<Option<Reason>>,
 }
 
 impl PeerLink {
@@ -100,11 +78,11 @@ impl PeerLink {
         })
     }
 
-    /// Asks the connection to close with `code`; the first reason wins.
-    pub fn close(&self, code: u16, reason: impl Into<String>) {
+    /// Asks the connection to close for `reason`; the first reason wins.
+    pub fn close(&self, reason: impl Into<Reason>) {
         let mut slot = lock(&self.close);
         if slot.is_none() {
-            *slot = Some((code, reason.into()));
+            *slot = Some(reason.into());
         }
         drop(slot);
         self.closed.cancel();
@@ -114,7 +92,8 @@ impl PeerLink {
         &self.closed
     }
 
-    pub fn close_frame(&self) -> Option<(u16, String)> {
+    /// Why the connection closes, once [`PeerLink::close`] was called.
+    pub fn reason(&self) -> Option<Reason> {
         lock(&self.close).clone()
     }
 
@@ -136,25 +115,21 @@ pub enum CatchUp {
     RetryAt(Instant),
 }
 
-/// Why a client's message was refused; the connection closes with the code.
-#[derive(Debug, thiserror::Error)]
-pub enum RoomError {
-    #[error("invalid update: {0}")]
-    InvalidUpdate(String),
-    #[error("invalid awareness update: {0}")]
-    InvalidAwareness(String),
-    #[error("{0}")]
-    Forbidden(&'static str),
-    #[error("the table is full: {limit} bytes stored")]
-    TooLarge { limit: u64 },
-    #[error("an awareness state of {size} bytes (at most {limit})")]
-    AwarenessTooLarge { size: usize, limit: usize },
-}
-
 /// Returned by [`Room::join`] when the room left the registry in the
 /// meantime; the caller looks the table up again.
 #[derive(Debug)]
 pub struct Evicted;
+
+/// What a room works with beyond its own state: the persistence worker,
+/// the registry's change counter and the tracker its spawned work joins.
+pub struct RoomServices {
+    pub persister: Persister,
+    /// Bumped whenever a room's durable content or its peers change;
+    /// shared by every room of the registry (see [`crate::rooms::Rooms::changes`]).
+    pub changes: watch::Sender<u64>,
+    /// Reloads from storage run here, so shutdown waits for them.
+    pub tasks: TaskTracker,
+}
 
 pub struct Room {
     key: RoomKey,
@@ -162,9 +137,10 @@ pub struct Room {
     /// Bumped whenever this room's durable content or its peers change;
     /// shared by every room of the registry (see [`crate::rooms::Rooms::changes`]).
     changes: watch::Sender<u64>,
+    tasks: TaskTracker,
     /// This room's own change count, so readers can skip rooms that did not change.
     version: AtomicU64,
-    /// Set when `awareness_pending` has something, so the tick skips the lock otherwise.
+    /// Set when presence changed since the last tick, so the tick skips the lock otherwise.
     awareness_dirty: AtomicBool,
     /// The most bytes of updates this table may store.
     max_bytes: u64,
@@ -175,12 +151,8 @@ pub struct Room {
 struct RoomInner {
     awareness: Awareness,
     peers: HashMap<PeerId, Peer>,
-    /// Sequence number of the last update applied to `doc`.
-    applied_seq: u64,
-    /// Every update up to this sequence number is committed.
-    durable_seq: u64,
-    /// Deliveries waiting for their sequence number to become durable.
-    held: VecDeque<(u64, Delivery)>,
+    /// Sequence numbers, and deliveries held until theirs is durable.
+    durability: Durability<Delivery>,
     /// Removed from the registry; joins must look the table up again.
     evicted: bool,
     /// When the last peer left.
@@ -194,13 +166,10 @@ struct RoomInner {
     /// Bytes of every update stored for this room (snapshot plus log, as
     /// loaded, plus every update since): what the size limit counts.
     stored_bytes: u64,
-    /// Awareness clients changed since the last tick.
-    awareness_pending: Vec<ClientID>,
-    /// Which live peer introduced each awareness client id.
-    awareness_owners: HashMap<ClientID, PeerId>,
-    /// What a client that has nothing (a fresh join) is sent: the whole
-    /// document as encoded once, plus the updates applied since.
-    full_state: Option<FullState>,
+    /// Who speaks for which awareness client, and what changed since the tick.
+    presence: Presence,
+    /// What a client that has nothing (a fresh join) is sent.
+    cache: Cache,
     /// Raised by the document's observers when a transaction that is not the
     /// server's touches a server-only map (`meta`, `control`, `votes`).
     guard: Guard,
@@ -211,7 +180,7 @@ struct RoomInner {
     /// root, for [`Depths::place`]; rebuilt from storage with the document.
     depths: Depths,
     /// When the last reload from storage started ([`RELOAD_INTERVAL`]).
-    last_reload: Option<Instant>,
+    reloads: ReloadLimit,
 }
 
 /// Watches the server-only maps of a document. The observers belong to the
@@ -255,63 +224,12 @@ struct Peer {
     /// computed from here: never advanced on our own say-so, because a
     /// delivery we count as sent may be one that was dropped.
     known_sv: StateVector,
-    /// Awareness client ids this peer introduced (at most
-    /// [`MAX_AWARENESS_CLIENTS`]): only it may set or remove their states,
-    /// and they are removed when it leaves.
-    awareness_ids: Vec<ClientID>,
-    /// While the outbox is full: what the peer missed.
-    lag: Option<Lag>,
-    /// When the peer last got a resync from the whole document.
-    last_resync: Option<Instant>,
-}
-
-/// The deliveries a lagging peer missed, in order. They are the same shared
-/// `Bytes` the other peers got, so keeping them costs little until the
-/// others have sent theirs; the budget bounds what one slow reader can hold.
-#[derive(Default)]
-struct Lag {
-    missed: Vec<Bytes>,
-    bytes: usize,
-    /// Over budget: `missed` was let go and only a resync from the document
-    /// can bring the peer up to date.
-    overflowed: bool,
-}
-
-impl Lag {
-    fn push(&mut self, bytes: Bytes, budget: usize) {
-        if self.overflowed {
-            return;
-        }
-        if self.bytes + bytes.len() > budget {
-            self.overflowed = true;
-            self.missed = Vec::new();
-            self.bytes = 0;
-            return;
-        }
-        self.bytes += bytes.len();
-        self.missed.push(bytes);
-    }
-}
-
-/// The answer to a fresh client's sync step 1 without encoding the
-/// document again: every update applied since `seq`, as the frames the
-/// other peers got, then the sync step 2 encoded at `seq`. A join storm costs at
-/// most one encode, and a join after a few edits costs none. Once the
-/// updates since outgrow [`FullState::max_since`], the next fresh join
-/// encodes anew.
-struct FullState {
-    seq: u64,
-    step2: Bytes,
-    since: Vec<Bytes>,
-    since_bytes: usize,
-}
-
-impl FullState {
-    /// At least 64 KiB of updates, or a quarter of the document: sending a
-    /// quarter more than a fresh encode would is cheaper than encoding.
-    fn max_since(&self) -> usize {
-        (self.step2.len() / 4).max(64 * 1024)
-    }
+    /// What it missed while its outbox was full.
+    missed: Outbox,
+    /// One of its writes was pushed back while storage lagged. Its later
+    /// updates build on it, so they wait too (the server would see a hole
+    /// in its clock) until its next sync step 2 brings them all.
+    pushed_back: bool,
 }
 
 /// Work that waits while the room reloads: the in-memory document may hold
@@ -348,15 +266,27 @@ enum Delivery {
     },
 }
 
+impl Delivery {
+    fn bytes(&self) -> &Bytes {
+        match self {
+            Delivery::All { bytes, .. } | Delivery::One { bytes, .. } => bytes,
+        }
+    }
+}
+
 impl Room {
     /// Builds a room from what is stored, writing the table's meta if it is new.
     pub async fn load(
         key: RoomKey,
-        persister: Persister,
-        changes: watch::Sender<u64>,
+        services: RoomServices,
         max_bytes: u64,
         init: impl FnOnce(&Doc) -> bool + Send + 'static,
     ) -> Result<Arc<Room>, StoreError> {
+        let RoomServices {
+            persister,
+            changes,
+            tasks,
+        } = services;
         let stored = persister.load(key.clone()).await?;
         let stored_bytes: u64 = stored.updates.iter().map(|u| u.len() as u64).sum();
         let build_key = key.clone();
@@ -381,27 +311,25 @@ impl Room {
             key,
             persister,
             changes,
+            tasks,
             version: AtomicU64::new(0),
             awareness_dirty: AtomicBool::new(false),
             me: me.clone(),
             inner: Mutex::new(RoomInner {
                 awareness: Awareness::new(doc),
                 peers: HashMap::new(),
-                applied_seq: 0,
-                durable_seq: 0,
-                held: VecDeque::new(),
+                durability: Durability::default(),
                 evicted: false,
                 empty_since: Some(Instant::now()),
                 reload_backlog: None,
                 control,
                 stored_bytes,
-                awareness_pending: Vec::new(),
-                awareness_owners: HashMap::new(),
-                full_state: None,
+                presence: Presence::default(),
+                cache: Cache::default(),
                 guard,
                 clocks,
                 depths,
-                last_reload: None,
+                reloads: ReloadLimit::default(),
             }),
             max_bytes,
         });
@@ -425,6 +353,7 @@ impl Room {
         link: Arc<PeerLink>,
         role: Role,
     ) -> Result<(), Evicted> {
+        let link_budget = link.catch_up_bytes;
         let mut inner = self.lock();
         if inner.evicted {
             return Err(Evicted);
@@ -443,9 +372,8 @@ impl Room {
                 role,
                 link,
                 known_sv: StateVector::default(),
-                awareness_ids: Vec::new(),
-                lag: None,
-                last_resync: None,
+                missed: Outbox::new(link_budget),
+                pushed_back: false,
             },
         );
         inner.empty_since = None;
@@ -457,16 +385,15 @@ impl Room {
     /// Removes a peer and its presence, telling the others.
     pub fn leave(&self, id: PeerId) {
         let mut inner = self.lock();
-        let Some(peer) = inner.peers.remove(&id) else {
+        if inner.peers.remove(&id).is_none() {
             return;
-        };
+        }
         if inner.peers.is_empty() {
             inner.empty_since = Some(Instant::now());
         }
         self.changed();
         let mut gone = Vec::new();
-        for client in peer.awareness_ids {
-            inner.awareness_owners.remove(&client);
+        for client in inner.presence.leave(id) {
             if inner.awareness.meta(client).is_some() {
                 inner.awareness.remove_state(client);
                 gone.push(client);
@@ -485,7 +412,7 @@ impl Room {
         peer: PeerId,
         frame: &Bytes,
         messages: Vec<Incoming>,
-    ) -> Result<(), RoomError> {
+    ) -> Result<(), Refusal> {
         let forward_as_is = protocol::is_single_update(frame, &messages);
         METRICS.update_bytes_received.inc_by(frame.len() as u64);
         let mut inner = self.lock();
@@ -499,16 +426,20 @@ impl Room {
                 }
                 Incoming::SyncStep2(update) => {
                     METRICS.updates_received.inc();
-                    if peer_role(&inner, peer) == Role::Viewer && update.first() == Some(&0) {
-                        // A read-only stock client answers the server's step 1
-                        // with the delete set of its copy and no blocks (the
-                        // leading 0 counts them): nothing to write, not read.
+                    if policy::is_empty_viewer_step2(peer_role(&inner, peer), &update) {
                         continue;
+                    }
+                    if let Some(p) = inner.peers.get_mut(&peer) {
+                        p.pushed_back = false;
                     }
                     self.apply_update(&mut inner, peer, update, None)?;
                 }
                 Incoming::Update(update) => {
                     METRICS.updates_received.inc();
+                    if inner.peers.get(&peer).is_some_and(|p| p.pushed_back) {
+                        METRICS.writes_pushed_back.inc();
+                        continue;
+                    }
                     let as_is = forward_as_is.then(|| frame.clone());
                     self.apply_update(&mut inner, peer, update, as_is)?;
                 }
@@ -563,7 +494,7 @@ impl Room {
             let update = Bytes::from(update);
             let bytes = protocol::encode_update(&update);
             let seq = self.persist(&mut inner, update);
-            extend_full_state(&mut inner, &bytes);
+            inner.cache.extend(&bytes);
             self.deliver(
                 &mut inner,
                 seq,
@@ -590,37 +521,34 @@ impl Room {
     /// is resynced from the document instead, at most once per
     /// [`RESYNC_INTERVAL`].
     pub fn catch_up(&self, peer: PeerId) -> CatchUp {
+        self.catch_up_at(peer, Instant::now())
+    }
+
+    /// [`Room::catch_up`] at `now`.
+    pub fn catch_up_at(&self, peer: PeerId, now: Instant) -> CatchUp {
         let mut inner = self.lock();
         let Some(p) = inner.peers.get_mut(&peer) else {
             return CatchUp::Done;
         };
-        let Some(lag) = p.lag.as_mut() else {
-            p.link.lagging.store(false, Ordering::Release);
-            return CatchUp::Done;
-        };
-        if lag.overflowed {
-            let now = Instant::now();
-            if let Some(last) = p.last_resync
-                && now < last + RESYNC_INTERVAL
-            {
-                return CatchUp::RetryAt(last + RESYNC_INTERVAL);
+        let kept = p.missed.kept_bytes();
+        match p.missed.catch_up(now) {
+            Next::Send(missed) => {
+                METRICS.catch_ups.inc();
+                tracing::debug!(room = %self.key, peer, missed = missed.len(), bytes = kept, "catching up a lagging peer from what it missed");
+                CatchUp::Send(missed)
             }
-            p.last_resync = Some(now);
-            p.lag = None;
-            p.link.lagging.store(false, Ordering::Release);
-            drop(inner);
-            self.resync(peer);
-            return CatchUp::Done;
+            Next::Done => {
+                p.link.lagging.store(false, Ordering::Release);
+                CatchUp::Done
+            }
+            Next::Resync => {
+                p.link.lagging.store(false, Ordering::Release);
+                drop(inner);
+                self.resync(peer);
+                CatchUp::Done
+            }
+            Next::RetryAt(at) => CatchUp::RetryAt(at),
         }
-        if lag.missed.is_empty() {
-            p.lag = None;
-            p.link.lagging.store(false, Ordering::Release);
-            return CatchUp::Done;
-        }
-        METRICS.catch_ups.inc();
-        tracing::debug!(room = %self.key, peer, missed = lag.missed.len(), bytes = lag.bytes, "catching up a lagging peer from what it missed");
-        lag.bytes = 0;
-        CatchUp::Send(std::mem::take(&mut lag.missed))
     }
 
     /// Sends `peer` what the document has beyond the state vector it last
@@ -650,7 +578,7 @@ impl Room {
             return;
         }
         let mut inner = self.lock();
-        let changed = std::mem::take(&mut inner.awareness_pending);
+        let changed = inner.presence.take_changed();
         if changed.is_empty() {
             return;
         }
@@ -661,17 +589,18 @@ impl Room {
 
     /// Removes presence that was not renewed in time.
     pub fn expire_awareness(&self) {
+        self.expire_awareness_at(now_ms());
+    }
+
+    /// [`Room::expire_awareness`] at `now_ms`, milliseconds since the epoch
+    /// (the clock yrs stamps awareness states with).
+    pub fn expire_awareness_at(&self, now_ms: u64) {
         let mut inner = self.lock();
-        let now = now_ms();
-        let timeout = AWARENESS_TIMEOUT.as_millis() as u64;
-        let stale: Vec<ClientID> = inner
+        let states = inner
             .awareness
             .iter()
-            .filter(|(_, state)| {
-                state.data.is_some() && now.saturating_sub(state.last_updated) > timeout
-            })
-            .map(|(client, _)| client)
-            .collect();
+            .map(|(client, state)| (client, state.data.is_some(), state.last_updated));
+        let stale = presence::expired(states, now_ms);
         if stale.is_empty() {
             return;
         }
@@ -685,10 +614,12 @@ impl Room {
 
     /// Marks the room evicted if it has had no peers for `grace` and has
     /// nothing waiting to be committed. Called under the registry's shard lock.
-    pub fn try_evict(&self, grace: Duration) -> bool {
+    pub fn try_evict(&self, grace: Duration, now: Instant) -> bool {
         let mut inner = self.lock();
-        let idle = inner.empty_since.is_some_and(|t| t.elapsed() >= grace);
-        if idle && inner.peers.is_empty() && inner.durable_seq >= inner.applied_seq {
+        let idle = inner
+            .empty_since
+            .is_some_and(|t| now.saturating_duration_since(t) >= grace);
+        if idle && inner.peers.is_empty() && inner.durability.settled() {
             inner.evicted = true;
         }
         inner.evicted
@@ -699,10 +630,10 @@ impl Room {
     }
 
     /// Closes every peer's connection, e.g. on shutdown.
-    pub fn close_all(&self, code: u16, reason: &str) {
+    pub fn close_all(&self, reason: &Reason) {
         let inner = self.lock();
         for peer in inner.peers.values() {
-            peer.link.close(code, reason);
+            peer.link.close(reason.clone());
         }
     }
 
@@ -735,26 +666,33 @@ impl Room {
         peer: PeerId,
         update: Bytes,
         as_is: Option<Bytes>,
-    ) -> Result<(), RoomError> {
+    ) -> Result<(), Refusal> {
         if update.as_ref() == EMPTY_UPDATE {
             // What a client with nothing new answers to a sync step 1.
             return Ok(());
         }
         // Who may write is settled before a byte is read: refusing a viewer
         // or holding back a write to a locked table costs nothing.
-        let role = peer_role(inner, peer);
-        if !role.may_write() {
-            return Err(RoomError::Forbidden("this connection is read-only"));
+        match policy::write(peer_role(inner, peer), &inner.control) {
+            Write::Allow => {}
+            Write::Refuse => return Err(Refusal::Forbidden("this connection is read-only")),
+            Write::HoldBack => {
+                // The client keeps it; when the table opens again the server
+                // asks every peer for what it lacks (see `write_as_server`).
+                METRICS.writes_held_back.inc();
+                tracing::debug!(room = %self.key, peer, "held back a write to a locked or closed table");
+                return Ok(());
+            }
         }
-        if role != Role::Facilitator && !inner.control.accepts_writes() {
-            // Refused, but the connection stays: an edit made in the moment
-            // the facilitator locked is not lost, nor a reason to cut the
-            // participant off (the stock client would resend it on every
-            // reconnect). The client keeps it; when the table opens again
-            // the server asks every peer for what it lacks (see
-            // `write_as_server`) and it arrives then.
-            METRICS.writes_held_back.inc();
-            tracing::debug!(room = %self.key, peer, "held back a write to a locked or closed table");
+        if inner.durability.backlogged(MAX_UNFLUSHED_BYTES) {
+            // Storage has fallen behind: the queue does not grow. As with a
+            // locked table, the client keeps the edit and the table asks for
+            // it again once storage caught up (see `durable`).
+            METRICS.writes_pushed_back.inc();
+            inner.durability.push_back();
+            if let Some(p) = inner.peers.get_mut(&peer) {
+                p.pushed_back = true;
+            }
             return Ok(());
         }
         if let Some(backlog) = inner.reload_backlog.as_mut() {
@@ -770,28 +708,30 @@ impl Room {
         }
         // Walked before yrs reads a byte of it: some shapes yrs accepts
         // break the document, and one overflowed yrs' stack (`screen`).
-        let scan = screen::scan(&update).map_err(RoomError::InvalidUpdate)?;
+        let scan = screen::scan(&update).map_err(Refusal::InvalidUpdate)?;
         inner
             .clocks
             .check(&scan.items)
-            .map_err(RoomError::InvalidUpdate)?;
+            .map_err(Refusal::InvalidUpdate)?;
         let placement = inner
             .depths
             .place(&scan, &inner.clocks)
             .map_err(|refusal| match refusal {
-                Refusal::ServerOnly(_) => {
+                ScreenRefusal::ServerOnly(_) => {
                     METRICS.server_only_refused.inc();
                     tracing::warn!(room = %self.key, peer, %refusal, "refused a write to a server-only map");
-                    RoomError::Forbidden("meta, control and votes are written by the server only")
+                    Refusal::Forbidden("meta, control and votes are written by the server only")
                 }
-                Refusal::TooDeep(why) | Refusal::Missing(why) => RoomError::InvalidUpdate(why),
+                ScreenRefusal::TooDeep(why) | ScreenRefusal::Missing(why) => {
+                    Refusal::InvalidUpdate(why)
+                }
             })?;
-        if placement.undecided() && !reload_allowed(inner, Instant::now()) {
+        if placement.undecided() && !inner.reloads.allows(Instant::now()) {
             // Only applying it would tell whether it must be undone, and the
             // table reloaded a moment ago: a client cannot make it reload
             // in a loop.
             tracing::warn!(room = %self.key, peer, "refused an undecided update while reloads are rate-limited");
-            return Err(RoomError::Forbidden(
+            return Err(Refusal::Forbidden(
                 "the table cannot check this update now (reloads are rate-limited)",
             ));
         }
@@ -799,9 +739,9 @@ impl Room {
         // delete set, found by the fuzzer); a panic is a refusal here.
         let decoded = match catch_unwind(|| Update::decode_v1(&update)) {
             Ok(Ok(decoded)) => decoded,
-            Ok(Err(error)) => return Err(RoomError::InvalidUpdate(error.to_string())),
+            Ok(Err(error)) => return Err(Refusal::InvalidUpdate(error.to_string())),
             Err(_) => {
-                return Err(RoomError::InvalidUpdate(
+                return Err(Refusal::InvalidUpdate(
                     "the update could not be decoded".into(),
                 ));
             }
@@ -810,7 +750,7 @@ impl Room {
             return Ok(());
         }
         if inner.stored_bytes + update.len() as u64 > self.max_bytes {
-            return Err(RoomError::TooLarge {
+            return Err(Refusal::TooLarge {
                 limit: self.max_bytes,
             });
         }
@@ -825,7 +765,7 @@ impl Room {
             // does not know): the fallback.
             tracing::warn!(room = %self.key, peer, "refused an update to a server-only map after applying it");
             self.reload(inner);
-            return Err(RoomError::Forbidden(
+            return Err(Refusal::Forbidden(
                 "meta, control and votes are written by the server only",
             ));
         }
@@ -840,7 +780,7 @@ impl Room {
                 // items the server does not hold. Not stored yet: undo it.
                 tracing::warn!(room = %self.key, peer, "refused an update with missing dependencies");
                 self.reload(inner);
-                return Err(RoomError::InvalidUpdate(
+                return Err(Refusal::InvalidUpdate(
                     "the update depends on updates the server does not have".into(),
                 ));
             }
@@ -852,19 +792,19 @@ impl Room {
                 // yrs may have integrated part of the update before refusing
                 // it; only storage is known to be clean now.
                 self.reload(inner);
-                return Err(RoomError::InvalidUpdate(error.to_string()));
+                return Err(Refusal::InvalidUpdate(error.to_string()));
             }
             Err(_) => {
                 tracing::error!(room = %self.key, peer, "yrs panicked applying an update; reloading the table");
                 self.reload(inner);
-                return Err(RoomError::InvalidUpdate(
+                return Err(Refusal::InvalidUpdate(
                     "the update could not be applied".into(),
                 ));
             }
         }
         let seq = self.persist(inner, update.clone());
         let bytes = as_is.unwrap_or_else(|| protocol::encode_update(&update));
-        extend_full_state(inner, &bytes);
+        inner.cache.extend(&bytes);
         self.deliver(
             inner,
             seq,
@@ -883,24 +823,12 @@ impl Room {
             backlog.push(Backlogged::Answer { peer, sv, reply });
             return;
         }
-        let seq = inner.applied_seq;
+        let seq = inner.durability.applied();
         let fresh = matches!(reply, Reply::Step2) && sv == StateVector::default();
-        if fresh
-            && let Some(cached) = &inner.full_state
-            // Every update since the encode is among `since`: nothing
-            // changed the document some other way.
-            && cached.seq + cached.since.len() as u64 == seq
-        {
-            // The updates go first and the step 2 last: a client counts as
-            // synced once it has applied its step 2, and by then it must
-            // have everything. It keeps the updates aside until the step 2
-            // brings what they build on (Yjs' pending structs).
-            let frames: Vec<Bytes> = cached
-                .since
-                .iter()
-                .cloned()
-                .chain(std::iter::once(cached.step2.clone()))
-                .collect();
+        let cached: Option<Vec<Bytes>> = fresh
+            .then(|| inner.cache.frames(seq).map(Iterator::collect))
+            .flatten();
+        if let Some(frames) = cached {
             for bytes in frames {
                 self.deliver(inner, seq, Delivery::One { peer, bytes });
             }
@@ -914,10 +842,7 @@ impl Room {
             // existed could get here; this peer goes, the table stays.
             tracing::error!(room = %self.key, peer, "yrs panicked encoding the document");
             if let Some(p) = inner.peers.get(&peer) {
-                p.link.close(
-                    crate::connection::CLOSE_INTERNAL,
-                    "the table cannot be read",
-                );
+                p.link.close(Reason::Internal("the table cannot be read"));
             }
             return;
         };
@@ -931,21 +856,15 @@ impl Room {
             Reply::Resync => protocol::encode_update(&diff),
         };
         if fresh {
-            inner.full_state = Some(FullState {
-                seq,
-                step2: bytes.clone(),
-                since: Vec::new(),
-                since_bytes: 0,
-            });
+            inner.cache.store(seq, bytes.clone());
         }
         self.deliver(inner, seq, Delivery::One { peer, bytes });
     }
 
     /// Queues an update for commit and returns its sequence number.
     fn persist(&self, inner: &mut RoomInner, update: Bytes) -> u64 {
-        inner.applied_seq += 1;
+        let seq = inner.durability.next_seq(update.len());
         inner.stored_bytes += update.len() as u64;
-        let seq = inner.applied_seq;
         let sink: Arc<dyn DurableSink> = match self.me.upgrade() {
             Some(room) => room,
             None => return seq,
@@ -956,10 +875,9 @@ impl Room {
 
     /// Delivers now if `seq` is durable, else holds the delivery until it is.
     fn deliver(&self, inner: &mut RoomInner, seq: u64, delivery: Delivery) {
-        if seq <= inner.durable_seq {
+        let bytes = delivery.bytes().len();
+        if let Some(delivery) = inner.durability.hold(seq, bytes, delivery) {
             dispatch(&mut inner.peers, delivery);
-        } else {
-            inner.held.push_back((seq, delivery));
         }
     }
 
@@ -971,12 +889,12 @@ impl Room {
             return;
         }
         inner.reload_backlog = Some(Vec::new());
-        inner.last_reload = Some(Instant::now());
+        inner.reloads.started(Instant::now());
         METRICS.room_reloads.inc();
         let Some(room) = self.me.upgrade() else {
             return;
         };
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let stored = room.persister.load(room.key.clone()).await;
             let key = room.key.clone();
             // Rebuilding the document is CPU work in proportion to the
@@ -994,7 +912,7 @@ impl Room {
             let backlog = inner.reload_backlog.take().unwrap_or_default();
             match doc {
                 Ok((doc, depths)) => {
-                    inner.full_state = None;
+                    inner.cache.clear();
                     inner.depths = depths;
                     inner.guard = Guard::watch(&doc);
                     inner.control = read_control(&doc);
@@ -1017,10 +935,7 @@ impl Room {
                                     room.apply_update(&mut inner, peer, update, as_is)
                                     && let Some(p) = inner.peers.get(&peer)
                                 {
-                                    p.link.close(
-                                        crate::connection::close_code(&error),
-                                        error.to_string(),
-                                    );
+                                    p.link.close(error);
                                 }
                             }
                         }
@@ -1030,8 +945,7 @@ impl Room {
                     tracing::error!(room = %room.key, %error, "reloading the table failed; closing it");
                     inner.evicted = true;
                     for peer in inner.peers.values() {
-                        peer.link
-                            .close(crate::connection::CLOSE_INTERNAL, "table unavailable");
+                        peer.link.close(Reason::Internal("table unavailable"));
                     }
                 }
             }
@@ -1042,15 +956,16 @@ impl Room {
 impl DurableSink for Room {
     fn durable(&self, seq: u64) {
         let mut inner = self.lock();
-        inner.durable_seq = inner.durable_seq.max(seq);
-        while inner
-            .held
-            .front()
-            .is_some_and(|(s, _)| *s <= inner.durable_seq)
-        {
-            if let Some((_, delivery)) = inner.held.pop_front() {
-                dispatch(&mut inner.peers, delivery);
-            }
+        inner.durability.durable(seq);
+        while let Some(delivery) = inner.durability.release() {
+            dispatch(&mut inner.peers, delivery);
+        }
+        if inner.durability.relieved(MAX_UNFLUSHED_BYTES) && inner.reload_backlog.is_none() {
+            // Writes were pushed back while storage lagged: every client
+            // answers this with what the server lacks. (A reload under way
+            // sends the same request when it ends.)
+            let step1 = protocol::encode_sync_step1(inner.clocks.state_vector());
+            send_all(&mut inner.peers, &step1, None);
         }
         drop(inner);
         // Once per commit batch, not per update: the plenary recomputes from here.
@@ -1063,120 +978,48 @@ impl DurableSink for Room {
         let mut inner = self.lock();
         tracing::error!(room = %self.key, %error, "updates could not be stored; closing the table");
         inner.evicted = true;
-        inner.held.clear();
+        inner.durability.clear();
         for peer in inner.peers.values() {
-            peer.link
-                .close(crate::connection::CLOSE_INTERNAL, "storage failure");
+            peer.link.close(Reason::Internal("storage failure"));
         }
     }
-}
-
-/// Adds an applied update's frame to the cached full state, or lets the
-/// cache go once the updates since it outgrow it.
-fn extend_full_state(inner: &mut RoomInner, frame: &Bytes) {
-    let Some(cached) = &mut inner.full_state else {
-        return;
-    };
-    if cached.since_bytes + frame.len() > cached.max_since() {
-        inner.full_state = None;
-        return;
-    }
-    cached.since_bytes += frame.len();
-    cached.since.push(frame.clone());
 }
 
 /// Applies a peer's awareness update; returns whether something changed
-/// that the table must hear about at the next tick.
-///
-/// A connection speaks only for the client ids it introduced: the first
-/// entry for an id nobody holds claims it (up to [`MAX_AWARENESS_CLIENTS`],
-/// past that the connection is closed with 1008), and entries for an id
-/// another live connection holds are dropped. Dropped rather than refused:
-/// a tab that reconnects may speak before the server has seen its old
-/// connection go, and its presence then returns with the next renewal. A
-/// viewer's presence is dropped too: the plenary screen is not a person at
-/// the table, and a stock provider sends presence whatever its role, so
-/// closing it would only make it reconnect.
+/// that the table must hear about at the next tick. What a peer may set is
+/// [`Presence::admit`]'s to say; a viewer's presence is dropped
+/// ([`policy::publishes_presence`]).
 fn apply_awareness(
     inner: &mut RoomInner,
     peer: PeerId,
-    update: AwarenessUpdate,
-) -> Result<bool, RoomError> {
-    let Some(p) = inner.peers.get(&peer) else {
-        return Ok(false);
-    };
-    if !p.role.may_write() {
-        METRICS.awareness_dropped("viewer");
-        return Ok(false);
-    }
-    if let Some(entry) = update
-        .clients
-        .values()
-        .find(|entry| entry.json.len() > MAX_AWARENESS_STATE_BYTES)
-    {
-        METRICS.awareness_dropped("size");
-        return Err(RoomError::AwarenessTooLarge {
-            size: entry.json.len(),
-            limit: MAX_AWARENESS_STATE_BYTES,
-        });
-    }
-    let mut owned = p.awareness_ids.len();
-    let mut accepted = HashMap::with_capacity(update.clients.len());
-    let mut claimed: SmallVec<[ClientID; 1]> = SmallVec::new();
-    for (client, entry) in update.clients {
-        match inner.awareness_owners.get(&client) {
-            Some(owner) if *owner == peer => {}
-            Some(_) => {
-                METRICS.awareness_dropped("foreign");
-                continue;
-            }
-            None => {
-                if owned >= MAX_AWARENESS_CLIENTS {
-                    METRICS.awareness_dropped("count");
-                    return Err(RoomError::Forbidden(
-                        "a connection may publish at most 4 presences",
-                    ));
-                }
-                owned += 1;
-                claimed.push(client);
-            }
+    mut update: AwarenessUpdate,
+) -> Result<bool, Refusal> {
+    if !policy::publishes_presence(peer_role(inner, peer)) {
+        if inner.peers.contains_key(&peer) {
+            METRICS.awareness_dropped("viewer");
         }
-        accepted.insert(client, entry);
+        return Ok(false);
     }
-    if let Some(p) = inner.peers.get_mut(&peer) {
-        p.awareness_ids.extend(claimed.iter().copied());
-    }
-    for client in claimed {
-        inner.awareness_owners.insert(client, peer);
-    }
-    if accepted.is_empty() {
+    inner
+        .presence
+        .admit(peer, &mut update.clients, |entry| entry.json.len())?;
+    if update.clients.is_empty() {
         return Ok(false);
     }
     let summary = inner
         .awareness
-        .apply_update_summary(AwarenessUpdate { clients: accepted })
-        .map_err(|e| RoomError::InvalidAwareness(e.to_string()))?;
+        .apply_update_summary(update)
+        .map_err(|e| Refusal::InvalidAwareness(e.to_string()))?;
     let Some(summary) = summary else {
         return Ok(false);
     };
-    for client in summary.all_changes() {
-        if !inner.awareness_pending.contains(&client) {
-            inner.awareness_pending.push(client);
-        }
-    }
+    inner.presence.changed(summary.all_changes());
     Ok(true)
 }
 
 /// The role of a connection; one that has left counts as a viewer.
 fn peer_role(inner: &RoomInner, peer: PeerId) -> Role {
     inner.peers.get(&peer).map_or(Role::Viewer, |p| p.role)
-}
-
-/// Whether a reload may start at `now` ([`RELOAD_INTERVAL`]).
-fn reload_allowed(inner: &RoomInner, now: Instant) -> bool {
-    inner
-        .last_reload
-        .is_none_or(|last| now.duration_since(last) >= RELOAD_INTERVAL)
 }
 
 fn dispatch(peers: &mut HashMap<PeerId, Peer>, delivery: Delivery) {
@@ -1207,17 +1050,15 @@ fn send_all(peers: &mut HashMap<PeerId, Peer>, bytes: &Bytes, except: Option<Pee
 
 /// Queues `bytes` for `peer`, or, while it lags, keeps them for its catch-up.
 fn send(peer: &mut Peer, bytes: Bytes) {
-    if let Some(lag) = &mut peer.lag {
-        lag.push(bytes, peer.link.catch_up_bytes);
+    if peer.missed.is_lagging() {
+        peer.missed.keep(bytes);
         return;
     }
     match peer.outbox.try_send(bytes) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(bytes)) => {
             METRICS.outbox_overflows.inc();
-            let mut lag = Lag::default();
-            lag.push(bytes, peer.link.catch_up_bytes);
-            peer.lag = Some(lag);
+            peer.missed.keep(bytes);
             peer.link.lagging.store(true, Ordering::Release);
         }
         // The connection is going away and will leave the room.
@@ -1238,24 +1079,4 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_lag_over_budget_lets_go_of_what_it_kept() {
-        let mut lag = Lag::default();
-        lag.push(Bytes::from(vec![0; 60]), 100);
-        assert_eq!(
-            (lag.missed.len(), lag.bytes, lag.overflowed),
-            (1, 60, false)
-        );
-        lag.push(Bytes::from(vec![0; 60]), 100);
-        assert!(lag.overflowed);
-        assert!(lag.missed.is_empty() && lag.bytes == 0);
-        lag.push(Bytes::from(vec![0; 1]), 100);
-        assert!(lag.missed.is_empty(), "nothing is kept once over budget");
-    }
 }

@@ -4,14 +4,15 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use tokio::sync::{OnceCell, watch};
+use tokio_util::task::TaskTracker;
 use yrs::Doc;
 
 use crate::persist::Persister;
-use crate::room::Room;
+use crate::room::{Room, RoomServices};
 use crate::store::{RoomKey, StoreError};
 
 /// What names a drafts document within its room key's table part.
@@ -37,6 +38,9 @@ pub struct Rooms {
     persister: Persister,
     changes: watch::Sender<u64>,
     max_document_bytes: u64,
+    /// Where rooms spawn their work (reloads from storage), so shutdown
+    /// waits for it before the persistence worker stops.
+    tasks: TaskTracker,
     /// Every participant's drafts document known to exist (stored, or
     /// opened since the start): read from storage once, then kept up to date.
     drafts: Arc<OnceCell<Mutex<HashSet<RoomKey>>>>,
@@ -48,12 +52,13 @@ pub struct Rooms {
 pub struct DraftsFull(pub usize);
 
 impl Rooms {
-    pub fn new(persister: Persister, max_document_bytes: u64) -> Self {
+    pub fn new(persister: Persister, max_document_bytes: u64, tasks: TaskTracker) -> Self {
         Self {
             map: Arc::new(DashMap::new()),
             persister,
             changes: watch::Sender::new(0),
             max_document_bytes,
+            tasks,
             drafts: Arc::default(),
         }
     }
@@ -127,8 +132,11 @@ impl Rooms {
                 .get_or_try_init(|| {
                     Room::load(
                         key.clone(),
-                        self.persister.clone(),
-                        self.changes.clone(),
+                        RoomServices {
+                            persister: self.persister.clone(),
+                            changes: self.changes.clone(),
+                            tasks: self.tasks.clone(),
+                        },
                         max_bytes,
                         init.clone(),
                     )
@@ -158,9 +166,9 @@ impl Rooms {
             .collect()
     }
 
-    /// Removes rooms that have been empty for `grace` and have nothing
+    /// Removes rooms that have been empty for `grace` at `now` and have nothing
     /// waiting to be committed; asks for their logs to be compacted.
-    pub fn evict_idle(&self, grace: Duration) -> usize {
+    pub fn evict_idle(&self, grace: Duration, now: Instant) -> usize {
         let mut evicted = Vec::new();
         self.map.retain(|key, slot| {
             // A slot still loading has no room yet; it must stay, or its
@@ -168,7 +176,7 @@ impl Rooms {
             let Some(room) = slot.get() else {
                 return true;
             };
-            if room.try_evict(grace) {
+            if room.try_evict(grace, now) {
                 evicted.push(key.clone());
                 false
             } else {

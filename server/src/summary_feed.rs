@@ -70,7 +70,8 @@ impl SummaryFeed {
         let (tx, latest) = watch::channel(first);
         let stale = Arc::new(AtomicBool::new(false));
         let wanted = Arc::new(Notify::new());
-        tokio::spawn(worker.run(tx, token, stale.clone(), wanted.clone()));
+        let tasks = worker.state.tasks().clone();
+        tasks.spawn(worker.run(tx, token, stale.clone(), wanted.clone()));
         SummaryFeed {
             latest,
             stale,

@@ -29,6 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error, Message};
+use tokio_util::task::TaskTracker;
 
 /// An upgraded sync connection.
 pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
@@ -113,14 +114,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 }
 
 impl Upgrade {
-    /// Answers 101 and, once the client has it, runs `serve` on the socket.
-    pub fn on_upgrade<F, Fut>(self, config: WebSocketConfig, serve: F) -> Response
+    /// Answers 101 and, once the client has it, runs `serve` on the socket
+    /// as a task of `tasks`, so shutdown waits for it (from the handshake on).
+    pub fn on_upgrade<F, Fut>(
+        self,
+        config: WebSocketConfig,
+        tasks: &TaskTracker,
+        serve: F,
+    ) -> Response
     where
         F: FnOnce(Socket) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let Ok(upgraded) = on_upgrade.await else {
                 tracing::debug!("the client went away during the WebSocket handshake");
                 return;
