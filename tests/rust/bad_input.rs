@@ -312,6 +312,9 @@ async fn writes_to_server_only_maps_are_refused_before_they_are_applied() -> any
             notes::text_of(&fresh, "keep").as_deref() == Some("Nog steeds: Blijft staan")
         })
         .await?;
+    // A live update can reach a joining client before its sync step 2 does:
+    // read the meta once the whole document has arrived.
+    fresh.synced().await?;
     assert_eq!(schema::read_meta(&fresh.doc).map(|m| m.title), title);
     assert_eq!(control::read_control(&fresh.doc).phase, Phase::Clusteren);
     assert!(control::read_vote_totals(&fresh.doc).is_empty());
