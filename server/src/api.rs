@@ -1,10 +1,11 @@
 //! The read side of the HTTP API: the event, the plenary summary (now and
 //! live), and the exports (bounded and cached by `exports::ExportService`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use werktafel_shared::event::Event;
@@ -55,8 +56,12 @@ pub async fn event_api(
 pub async fn summary(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Result<Response, AppError> {
     state.event_by_slug(&slug)?;
+    if let Err(refused) = state.heavy_reads().check(remote.ip()) {
+        return Ok(too_often(refused));
+    }
     let json = state.summary_feed()?.current().await;
     // The shared JSON itself, not a copy: with the largest notes it is tens
     // of megabytes, and a copy per request would cost the CPU every request
@@ -207,6 +212,7 @@ pub async fn export(
     Path((slug, file)): Path<(String, String)>,
     Query(query): Query<ExportQuery>,
     axum::Extension(role): axum::Extension<crate::access::Role>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Result<Response, AppError> {
     let event = state.event_by_slug(&slug)?;
     if role == crate::access::Role::Participant {
@@ -220,6 +226,9 @@ pub async fn export(
         .filter(|f| *f != Format::Svg)
         .ok_or_else(|| AppError::NotFound(format!("'{file}'")))?;
     let options = query.options()?;
+    if let Err(refused) = state.heavy_reads().check(remote.ip()) {
+        return Ok(too_often(refused));
+    }
     let mut rooms = Vec::with_capacity(event.tables.len());
     for def in &event.tables {
         rooms.push(state.room(def).await?);
@@ -233,9 +242,13 @@ pub async fn board_svg(
     State(state): State<AppState>,
     Path((slug, table)): Path<(String, String)>,
     Query(query): Query<ExportQuery>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Result<Response, AppError> {
     let def = state.table(&slug, &table)?;
     let options = query.options()?;
+    if let Err(refused) = state.heavy_reads().check(remote.ip()) {
+        return Ok(too_often(refused));
+    }
     let room = state.room(def).await?;
     // Each table's board is its own export, of that one room.
     serve_export(
@@ -296,6 +309,21 @@ fn board_event(event: &Event, table: Option<&str>) -> Event {
     let mut one = event.clone();
     one.tables.retain(|t| Some(t.id.as_str()) == table);
     one
+}
+
+/// The answer to an address over its budget of heavy reads: 429, and when
+/// to come back.
+fn too_often(refused: crate::reads::TooOften) -> Response {
+    use axum::http::{StatusCode, header};
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(
+            header::RETRY_AFTER,
+            crate::reads::retry_secs(refused.retry_after).to_string(),
+        )],
+        axum::Json(serde_json::json!({ "error": refused.to_string() })),
+    )
+        .into_response()
 }
 
 /// The answer when every export slot is taken: 429, try again shortly.

@@ -95,6 +95,7 @@ struct StateInner {
     mint: MintLimiter,
     attendance: Attendance,
     exports: crate::exports::ExportService,
+    heavy_reads: crate::reads::HeavyReads,
 }
 
 impl AppState {
@@ -106,9 +107,11 @@ impl AppState {
         shutdown: CancellationToken,
     ) -> Self {
         let exports = crate::exports::ExportService::new(config.limits.max_concurrent_exports);
+        let heavy_reads = crate::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
         Self {
             inner: Arc::new(StateInner {
                 exports,
+                heavy_reads,
                 config,
                 rooms,
                 signer: access.signer,
@@ -215,6 +218,11 @@ impl AppState {
     /// Which identities are connected at each table.
     pub fn attendance(&self) -> &Attendance {
         &self.inner.attendance
+    }
+
+    /// Each address's budget of summaries and exports.
+    pub fn heavy_reads(&self) -> &crate::reads::HeavyReads {
+        &self.inner.heavy_reads
     }
 
     /// The export slots and cache.

@@ -63,6 +63,9 @@ pub struct Limits {
     pub max_connections_per_address: usize,
     /// Connection attempts from one remote address per minute.
     pub connects_per_address_per_minute: u32,
+    /// Heavy reads (the summary, exports, board pictures) one remote address
+    /// may make per minute, after a burst of [`crate::reads::HEAVY_READ_BURST`].
+    pub heavy_reads_per_minute: u32,
     /// A socket must send a whole request head within this long (and a
     /// keep-alive connection its next one), or it is closed.
     pub header_read_timeout: Duration,
@@ -112,6 +115,7 @@ impl Default for Limits {
             max_connections: 2000,
             max_connections_per_address: 400,
             connects_per_address_per_minute: 1200,
+            heavy_reads_per_minute: 60,
             header_read_timeout: Duration::from_secs(10),
             http_idle_timeout: Duration::from_secs(60),
             max_sockets_per_address: 1000,

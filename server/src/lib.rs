@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod persist;
 pub mod protocol;
 pub mod quarantine;
+pub mod reads;
 pub mod room;
 pub mod rooms;
 pub mod screen;
@@ -198,6 +199,7 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
         }
         rooms.evict_idle(grace, std::time::Instant::now());
         state.gate().sweep();
+        state.heavy_reads().sweep();
         crate::metrics::METRICS.rooms_loaded.set(rooms.len() as i64);
     }
 }

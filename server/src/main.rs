@@ -131,6 +131,10 @@ struct ServeArgs {
     /// Connection attempts from one remote address per minute.
     #[arg(long, env = "WERKTAFEL_CONNECTS_PER_MINUTE", default_value_t = Limits::default().connects_per_address_per_minute)]
     connects_per_minute: u32,
+    /// Summaries, exports and board pictures one address may fetch per
+    /// minute, after a burst of 10 (HTTP 429 with Retry-After beyond).
+    #[arg(long, env = "WERKTAFEL_HEAVY_READS_PER_MINUTE", default_value_t = Limits::default().heavy_reads_per_minute)]
+    heavy_reads_per_minute: u32,
     /// Milliseconds a client has to send a whole request head (and a
     /// keep-alive connection its next one) before it is disconnected.
     #[arg(long, env = "WERKTAFEL_HEADER_TIMEOUT_MS", default_value_t = Limits::default().header_read_timeout.as_millis() as u64)]
@@ -262,6 +266,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         max_connections_per_address: args.max_connections_per_address,
         connects_per_address_per_minute: args.connects_per_minute,
+        heavy_reads_per_minute: args.heavy_reads_per_minute,
         header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         http_idle_timeout: Duration::from_secs(args.http_idle_secs.max(1)),
         max_sockets_per_address: args.max_sockets_per_address.max(1),

@@ -398,3 +398,52 @@ async fn a_loose_data_directory_is_warned_about_at_start() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// Summaries and exports are megabytes each: a loop of them from one address
+/// would take the core every table shares. After its burst, an address waits
+/// (429 with `Retry-After`); cheap requests and the tables are untouched.
+#[tokio::test]
+async fn heavy_reads_beyond_an_addresss_budget_get_429() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(tmp.path(), &["--heavy-reads-per-minute", "1"]).await?;
+    let heavy = [
+        "/api/events/atelierdag-2022/summary",
+        "/api/events/atelierdag-2022/export.md",
+        "/api/events/atelierdag-2022/tables/a/board.svg",
+    ];
+    // The burst (10), spread over the three kinds: one budget for all.
+    for i in 0..10 {
+        let path = heavy[i % heavy.len()];
+        let (status, _, _) = server.get_bytes(path).await?;
+        assert_eq!(status, 200, "heavy read {i} ({path}) is within the burst");
+    }
+    for path in heavy {
+        let (status, head, body) = server.get_bytes(path).await?;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 429, "{path}: {head}\n{body}");
+        let retry: u64 = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("retry-after: ")
+                    .map(str::to_owned)
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{path}: no Retry-After in {head}"));
+        assert!((1..=60).contains(&retry), "{path}: Retry-After {retry}");
+        assert!(body.contains("too often"), "{path}: {body}");
+    }
+    // Cheap requests and the tables are not part of the budget.
+    let (status, body) = server.get("/healthz").await?;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let (status, _) = server.get("/api/events/atelierdag-2022").await?;
+    assert_eq!(status, 200);
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    notes::add(&writer, "n1", "Nog steeds welkom", Lane::Goed);
+    let reader = Client::connect(&server, "a").await?;
+    reader
+        .wait_for("the note", |_| notes::has_note(&reader, "n1"))
+        .await?;
+    Ok(())
+}
