@@ -177,11 +177,21 @@ pub fn read_rooms(rooms: &[Arc<Room>], event: &Event, format: Format) -> Vec<Tab
 ///
 /// A table stored as exactly one entry (as after an import) exports that
 /// entry byte for byte, so export → import → export gives identical files.
-pub fn stored_tables(store: &mut dyn Store, event: &Event) -> Result<Vec<TableData>, StoreError> {
+/// A stored table that fails the checks every live update passes (written
+/// past them, e.g. by an older version) is refused before yrs decodes it:
+/// a server started on the directory quarantines it, and the export reads
+/// only what the command line does not change.
+pub fn stored_tables(store: &mut dyn Store, event: &Event) -> Result<Vec<TableData>, DataDirError> {
     let mut out = Vec::with_capacity(event.tables.len());
     for def in &event.tables {
         let key = RoomKey::new(&event.slug, def.id.as_str());
         let stored = store.load(&key)?;
+        if let Err(refusal) = crate::quarantine::check(stored.updates.iter().map(Vec::as_slice)) {
+            return Err(DataDirError::Unsafe {
+                table: def.id.to_string(),
+                rule: refusal.to_string(),
+            });
+        }
         let doc = build_doc(&key, stored.updates.iter().map(Vec::as_slice))?;
         let state = match stored.updates.as_slice() {
             [only] => TableState {
@@ -218,6 +228,11 @@ pub enum DataDirError {
          nothing was imported"
     )]
     Refused { table: String, rule: String },
+    #[error(
+        "table '{table}' of this data directory fails the checks every live update passes: \
+         {rule}; start `werktafel serve` on the directory once to quarantine it, then export"
+    )]
+    Unsafe { table: String, rule: String },
 }
 
 /// Exports event `slug` from a data directory, without (or beside) a running server.

@@ -231,6 +231,18 @@ async fn a_stored_bomb_is_quarantined_at_start_and_every_table_is_served() -> an
         )?;
     }
 
+    // The command line's export refuses the stored bomb before decoding it
+    // (it used to abort with a stack overflow) and says what to do.
+    let data_dir = server.data_dir.to_string_lossy().to_string();
+    let export = ["export", "--data-dir", data_dir.as_str(), "--format", "md"];
+    let refused = Server::cli(&export, &[])?;
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("table 'b'") && stderr.contains("quarantine"),
+        "{stderr}"
+    );
+
     server.restart().await?;
     // Served once every table is loaded, so the log has the loads.
     let (status, body) = server.get("/api/events/atelierdag-2022").await?;
@@ -244,6 +256,14 @@ async fn a_stored_bomb_is_quarantined_at_start_and_every_table_is_served() -> an
             server.log.display()
         );
     }
+    // Quarantined, the directory exports again (beside the running server).
+    let exported = Server::cli(&export, &[])?;
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    assert!(String::from_utf8_lossy(&exported.stdout).contains("Blijft staan"));
     let a = Client::connect(&server, "a").await?;
     a.wait_for("the kept note", |_| notes::has_note(&a, "keep"))
         .await?;
