@@ -1,10 +1,22 @@
-//! The web client, embedded in the binary at build time, served with ETags.
+//! The web client, embedded in the binary at build time, served with ETags
+//! and a Content-Security-Policy that keeps every page to this server.
 //! Every `/e/...` path gets `index.html`: the client routes itself.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
+
+/// What the client's pages may load: only this server's own files, images
+/// made in the page (`data:`, `blob:`: QR codes, export previews) and
+/// connections back to this server (`'self'` covers its `ws:`/`wss:` in
+/// CSP 3). Whatever a participant manages to get rendered, a presence
+/// colour of `url(http://…)` say, makes no request elsewhere. The client
+/// needs no inline script or style sheet (it sets styles through the
+/// CSSOM, which `style-src` does not govern).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'self'; form-action 'self'";
 
 #[derive(RustEmbed)]
 #[folder = "../web/dist"]
@@ -40,6 +52,14 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     // Revalidate every time: file names carry no hash, and the ETag makes an
     // unchanged file a 304.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 

@@ -493,3 +493,30 @@ async fn a_viewers_presence_is_dropped() -> anyhow::Result<()> {
     assert!(!viewer.is_closed());
     Ok(())
 }
+
+#[tokio::test]
+async fn pages_forbid_every_remote_fetch() -> anyhow::Result<()> {
+    // Whatever a participant gets rendered (a presence colour of
+    // `url(http://…)`), the page may load and connect only to this server.
+    let server = Server::start().await?;
+    let (status, head, _) = server.get_bytes("/e/atelierdag-2022/t/a").await?;
+    assert_eq!(status, 200, "{head}");
+    let csp = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-security-policy")
+                .then(|| value.trim().to_string())
+        })
+        .ok_or_else(|| anyhow::anyhow!("no Content-Security-Policy in\n{head}"))?;
+    for directive in [
+        "default-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "style-src 'self'",
+    ] {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert!(!csp.contains("http"), "no remote host is allowed: {csp}");
+    Ok(())
+}

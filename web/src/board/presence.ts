@@ -1,4 +1,6 @@
 //! Presence from Yjs awareness: who is at this table and who edits which note.
+//! Every value comes from another client and is checked before it is shown:
+//! a colour is `#rrggbb` or replaced, names and ids are text of bounded length.
 import type { Awareness } from 'y-protocols/awareness'
 import { initials, type Identity } from '../identity'
 import { t } from '../i18n'
@@ -50,7 +52,7 @@ export class Presence {
     for (const [clientId, state] of this.awareness.getStates() as Map<number, AwarenessState>) {
       if (clientId === this.awareness.clientID) continue
       const u = user(state)
-      if (!u || typeof state.editing !== 'string') continue
+      if (!u || typeof state.editing !== 'string' || state.editing.length > MAX_ID_LENGTH) continue
       const list = map.get(state.editing) ?? []
       if (!list.some(e => e.id === u.id)) list.push(u)
       map.set(state.editing, list)
@@ -95,8 +97,28 @@ export class Presence {
   }
 }
 
-function user (state: AwarenessState): Editor | null {
-  const u = state.user
-  if (!u || typeof u.id !== 'string' || typeof u.name !== 'string') return null
-  return { id: u.id, name: u.name, color: typeof u.color === 'string' ? u.color : '#868e96' }
+/** The colour shown for a presence whose own is missing or not `#rrggbb`. */
+const FALLBACK_COLOR = '#868e96'
+/** Longer names are cut: a name is an avatar's initials and a tooltip. */
+export const MAX_NAME_LENGTH = 60
+const MAX_ID_LENGTH = 100
+
+/** A presence's user as it may be rendered, or null when it is not one. */
+export function user (state: AwarenessState | null | undefined): Editor | null {
+  const u = state?.user
+  if (!u || typeof u !== 'object') return null
+  if (typeof u.id !== 'string' || u.id === '' || u.id.length > MAX_ID_LENGTH) return null
+  const name = typeof u.name === 'string' ? plainText(u.name) : ''
+  if (name === '') return null
+  return { id: u.id, name, color: safeColor(u.color) }
+}
+
+/** `#rrggbb`, the only colour a presence may set (no `url(…)`, no CSS). */
+export function safeColor (color: unknown): string {
+  return typeof color === 'string' && /^#[0-9a-fA-F]{6}$/.test(color) ? color : FALLBACK_COLOR
+}
+
+/** One line of text without control characters, at most MAX_NAME_LENGTH characters. */
+function plainText (s: string): string {
+  return [...s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim()].slice(0, MAX_NAME_LENGTH).join('')
 }
