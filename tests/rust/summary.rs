@@ -7,12 +7,7 @@ use werktafel_tests::{Client, Server, WAIT};
 use crate::notes;
 
 /// One event of a live summary stream.
-#[derive(Debug)]
-struct Frame {
-    event: String,
-    id: u64,
-    data: String,
-}
+type Frame = werktafel_tests::server::SseEvent;
 
 /// The plenary's side of `/summary/live`: reads the stream's events and
 /// keeps the summary they add up to, as the web plenary does.
@@ -27,45 +22,7 @@ struct Plenary {
 
 impl Plenary {
     async fn open(addr: &str, path: &str) -> anyhow::Result<Plenary> {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream
-            .write_all(
-                format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await?;
-        let (tx, frames) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            let mut frame = Frame {
-                event: String::new(),
-                id: 0,
-                data: String::new(),
-            };
-            while let Ok(Some(line)) = lines.next_line().await {
-                let value = |rest: &str| rest.strip_prefix(' ').unwrap_or(rest).to_string();
-                if let Some(rest) = line.strip_prefix("data:") {
-                    frame.data.push_str(&value(rest));
-                } else if let Some(rest) = line.strip_prefix("event:") {
-                    frame.event = value(rest);
-                } else if let Some(rest) = line.strip_prefix("id:") {
-                    frame.id = value(rest).parse().unwrap_or(0);
-                } else if line.is_empty() && !frame.data.is_empty() {
-                    let done = std::mem::replace(
-                        &mut frame,
-                        Frame {
-                            event: String::new(),
-                            id: 0,
-                            data: String::new(),
-                        },
-                    );
-                    if tx.send(done).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
+        let frames = werktafel_tests::server::sse(addr, path).await?;
         let mut plenary = Plenary {
             frames,
             summary: serde_json::Value::Null,

@@ -248,11 +248,22 @@ pub async fn http_get(addr: &str, path: &str) -> anyhow::Result<(u16, String)> {
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
-/// Opens a server-sent-events stream and yields each event's data.
+/// One event of a server-sent-events stream.
+#[derive(Debug, Clone, Default)]
+pub struct SseEvent {
+    /// The `event:` name (empty for an unnamed event).
+    pub event: String,
+    /// The `id:` as a number (0 when absent or not a number).
+    pub id: u64,
+    /// The `data:` lines, joined.
+    pub data: String,
+}
+
+/// Opens a server-sent-events stream and yields each event as it arrives.
 pub async fn sse(
     addr: &str,
     path: &str,
-) -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<String>> {
+) -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<SseEvent>> {
     use tokio::io::AsyncWriteExt;
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     stream
@@ -264,13 +275,18 @@ pub async fn sse(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
-        let mut data = String::new();
+        let mut event = SseEvent::default();
         while let Ok(Some(line)) = lines.next_line().await {
+            let value = |rest: &str| rest.strip_prefix(' ').unwrap_or(rest).to_string();
             if let Some(rest) = line.strip_prefix("data:") {
-                data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+                event.data.push_str(&value(rest));
+            } else if let Some(rest) = line.strip_prefix("event:") {
+                event.event = value(rest);
+            } else if let Some(rest) = line.strip_prefix("id:") {
+                event.id = value(rest).parse().unwrap_or(0);
             } else if line.is_empty()
-                && !data.is_empty()
-                && tx.send(std::mem::take(&mut data)).is_err()
+                && !event.data.is_empty()
+                && tx.send(std::mem::take(&mut event)).is_err()
             {
                 return;
             }
