@@ -259,13 +259,14 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts one encode of document state of `kind` (see `document_encodes`).
+    /// Counts a presence entry dropped for `reason` (viewer, foreign, …).
     pub fn awareness_dropped(&self, reason: &str) {
         self.awareness_dropped
             .get_or_create(&vec![("reason".to_string(), reason.to_string())])
             .inc();
     }
 
+    /// Counts one encode of document state of `kind` (see `document_encodes`).
     pub fn encodes(&self, kind: &str) {
         self.document_encodes
             .get_or_create(&vec![("kind".to_string(), kind.to_string())])

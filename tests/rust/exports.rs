@@ -545,20 +545,6 @@ async fn a_field_longer_than_an_excel_cell_exports_in_every_format() -> anyhow::
     Ok(())
 }
 
-/// The value of counter `name` in the server's `/metrics`.
-async fn counter(server: &Server, name: &str) -> anyhow::Result<u64> {
-    let (_, body) = server.get("/metrics").await?;
-    body.lines()
-        .find_map(|line| {
-            line.strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .ok_or_else(|| anyhow::anyhow!("no {name} in /metrics:\n{body}"))
-}
-
 /// The most a socket's send buffer grows to on this machine (Linux), so a test
 /// can make a response that cannot fit in the buffers between server and client.
 fn send_buffer_max() -> usize {
@@ -636,10 +622,7 @@ async fn exports_beyond_the_bound_get_429_and_an_unchanged_export_comes_from_the
         busy_head.to_ascii_lowercase().contains("retry-after: 2"),
         "{busy_head}"
     );
-    assert_eq!(
-        counter(&server, "werktafel_exports_refused_total").await?,
-        1
-    );
+    assert_eq!(server.metric("werktafel_exports_refused_total").await?, 1);
 
     // The slow client reads on; the slot is free once it has everything.
     let mut rest = Vec::new();
@@ -654,8 +637,8 @@ async fn exports_beyond_the_bound_get_429_and_an_unchanged_export_comes_from_the
         .get_bytes("/api/events/atelierdag-2022/export.md")
         .await?;
     assert_eq!(status, 200);
-    let rendered = counter(&server, "werktafel_exports_rendered_total").await?;
-    let hits = counter(&server, "werktafel_export_cache_hits_total").await?;
+    let rendered = server.metric("werktafel_exports_rendered_total").await?;
+    let hits = server.metric("werktafel_export_cache_hits_total").await?;
 
     // Nothing changed: the same export again is the cached one.
     let (status, _, again) = server
@@ -664,11 +647,11 @@ async fn exports_beyond_the_bound_get_429_and_an_unchanged_export_comes_from_the
     assert_eq!(status, 200);
     assert!(first == again, "the cached export is the same file");
     assert_eq!(
-        counter(&server, "werktafel_export_cache_hits_total").await?,
+        server.metric("werktafel_export_cache_hits_total").await?,
         hits + 1
     );
     assert_eq!(
-        counter(&server, "werktafel_exports_rendered_total").await?,
+        server.metric("werktafel_exports_rendered_total").await?,
         rendered,
         "served without rendering"
     );
@@ -678,13 +661,13 @@ async fn exports_beyond_the_bound_get_429_and_an_unchanged_export_comes_from_the
     witness
         .wait_for("the new note", |_| notes::has_note(&witness, "small"))
         .await?;
-    let before_change = counter(&server, "werktafel_exports_rendered_total").await?;
+    let before_change = server.metric("werktafel_exports_rendered_total").await?;
     let (_, _, changed) = server
         .get_bytes("/api/events/atelierdag-2022/export.md")
         .await?;
     assert!(String::from_utf8_lossy(&changed).contains("Nieuwe notitie"));
     assert_eq!(
-        counter(&server, "werktafel_exports_rendered_total").await?,
+        server.metric("werktafel_exports_rendered_total").await?,
         before_change + 1,
         "the changed tables are rendered anew (rendered {rendered} after the first export, {before_change} before this one)"
     );

@@ -26,19 +26,19 @@ async fn an_idle_client_gets_keepalives() -> anyhow::Result<()> {
 async fn a_client_that_stops_reading_is_caught_up_from_what_it_missed() -> anyhow::Result<()> {
     // 64 MB of missed deliveries may be kept: everything the paused client
     // misses is merged into one update when it reads again.
-    slow_reader_converges("67108864", "catching up a lagging peer from what it missed").await
+    slow_reader_converges("67108864", "werktafel_catch_ups_total").await
 }
 
 #[tokio::test]
 async fn a_client_that_falls_too_far_behind_is_resynced_from_the_document() -> anyhow::Result<()> {
     // 1 MB may be kept: the paused client misses more, so the room lets go
     // of it and resyncs the client from the document.
-    slow_reader_converges("1048576", "resyncing a lagging peer from the document").await
+    slow_reader_converges("1048576", "werktafel_resyncs_total").await
 }
 
 /// One client stops reading while another writes ~12 MB of notes; when it
 /// reads again it must end up with exactly what a fresh client sees, by the
-/// path the server log names.
+/// path whose counter (`path`, in `/metrics`) moved.
 async fn slow_reader_converges(catch_up_bytes: &str, path: &str) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let server = Server::start_in(
@@ -81,7 +81,7 @@ async fn slow_reader_converges(catch_up_bytes: &str, path: &str) -> anyhow::Resu
     .await?;
     assert_eq!(slow.notes(), witness.notes());
     assert!(
-        server.log_text().contains(path),
+        server.metric(path).await? > 0,
         "the slow client was not brought up to date by {path:?}; log: {}",
         server.log.display()
     );
@@ -119,13 +119,14 @@ async fn a_client_that_sends_nothing_is_disconnected() -> anyhow::Result<()> {
     silent.resume();
     // The server sent close 4408 and hung up; the resumed client may trip
     // over the dead socket (answering a queued ping) before it reads the
-    // frame, so the server's log is the witness of the reason.
+    // frame, so the server's count of its closes is the witness of the reason.
     silent.closed().await?;
-    assert!(
+    assert_eq!(
         server
-            .log_text()
-            .contains("closing a connection that sent nothing"),
-        "log: {}",
+            .metric_reaches(r#"werktafel_closes_total{code="4408"}"#, 1)
+            .await?,
+        1,
+        "one connection closed for sending nothing; log: {}",
         server.log.display()
     );
     assert!(!bystander.is_closed());

@@ -42,6 +42,45 @@ pub fn binary() -> PathBuf {
 }
 
 impl Server {
+    /// The value of one series in the server's `/metrics`, named as it is
+    /// printed: `werktafel_room_reloads_total`, or with its labels,
+    /// `werktafel_closes_total{code="4408"}`. Tests assert on these rather
+    /// than on log wording.
+    pub async fn metric(&self, series: &str) -> anyhow::Result<u64> {
+        let (_, metrics) = self.get("/metrics").await?;
+        metrics
+            .lines()
+            .find_map(|line| {
+                let value: f64 = line
+                    .strip_prefix(series)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse()
+                    .ok()?;
+                Some(value as u64)
+            })
+            .with_context(|| format!("no {series} in /metrics:\n{metrics}"))
+    }
+
+    /// Waits (each try a round trip to `/metrics`, for at most
+    /// [`crate::WAIT`]) until `series` reaches `at_least`, for counters the
+    /// server moves just after what a client can observe; returns its value.
+    pub async fn metric_reaches(&self, series: &str, at_least: u64) -> anyhow::Result<u64> {
+        let deadline = tokio::time::Instant::now() + crate::WAIT;
+        loop {
+            let value = self.metric(series).await.unwrap_or(0);
+            if value >= at_least {
+                return Ok(value);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                bail!(
+                    "{series} stayed at {value}, below {at_least}; log: {}",
+                    self.log.display()
+                );
+            }
+        }
+    }
+
     /// Starts a server on a fresh temporary data directory.
     pub async fn start() -> anyhow::Result<Server> {
         let tmp = std::sync::Arc::new(tempfile::tempdir()?);
