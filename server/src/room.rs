@@ -648,6 +648,11 @@ impl Room {
 
     fn changed(&self) {
         self.version.fetch_add(1, Ordering::Release);
+        self.notify();
+    }
+
+    /// Wakes whoever watches the room's changes (the plenary's feed).
+    fn notify(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -957,6 +962,10 @@ impl DurableSink for Room {
     fn durable(&self, seq: u64) {
         let mut inner = self.lock();
         inner.durability.durable(seq);
+        // The version moves before anyone is sent what became durable: a
+        // client that has seen an edit and then asks for an export must not
+        // get one cached under the version before it.
+        self.version.fetch_add(1, Ordering::Release);
         while let Some(delivery) = inner.durability.release() {
             dispatch(&mut inner.peers, delivery);
         }
@@ -969,7 +978,7 @@ impl DurableSink for Room {
         }
         drop(inner);
         // Once per commit batch, not per update: the plenary recomputes from here.
-        self.changed();
+        self.notify();
     }
 
     fn failed(&self, error: &StoreError) {
