@@ -60,7 +60,7 @@ pub async fn summary(
 ) -> Result<Response, AppError> {
     state.event_by_slug(&slug)?;
     if let Err(refused) = state.heavy_reads().check(remote.ip()) {
-        return Ok(too_often(refused));
+        return Err(refused.into());
     }
     let json = state.summary_feed()?.current().await;
     // The shared JSON itself, not a copy: with the largest notes it is tens
@@ -227,7 +227,7 @@ pub async fn export(
         .ok_or_else(|| AppError::NotFound(format!("'{file}'")))?;
     let options = query.options()?;
     if let Err(refused) = state.heavy_reads().check(remote.ip()) {
-        return Ok(too_often(refused));
+        return Err(refused.into());
     }
     let mut rooms = Vec::with_capacity(event.tables.len());
     for def in &event.tables {
@@ -247,7 +247,7 @@ pub async fn board_svg(
     let def = state.table(&slug, &table)?;
     let options = query.options()?;
     if let Err(refused) = state.heavy_reads().check(remote.ip()) {
-        return Ok(too_often(refused));
+        return Err(refused.into());
     }
     let room = state.room(def).await?;
     // Each table's board is its own export, of that one room.
@@ -282,7 +282,11 @@ async fn serve_export(
     }
     let Some(permit) = exports.try_permit() else {
         METRICS.exports_refused.inc();
-        return Ok(too_busy());
+        return Err(AppError::RetryLater {
+            message: "every export slot is busy; try again in a moment".into(),
+            retry_after_secs: RETRY_AFTER_SECS,
+            code: None,
+        });
     };
     METRICS.exports_rendered.inc();
     let event = state.event_arc();
@@ -309,34 +313,6 @@ fn board_event(event: &Event, table: Option<&str>) -> Event {
     let mut one = event.clone();
     one.tables.retain(|t| Some(t.id.as_str()) == table);
     one
-}
-
-/// The answer to an address over its budget of heavy reads: 429, and when
-/// to come back.
-fn too_often(refused: crate::reads::TooOften) -> Response {
-    use axum::http::{StatusCode, header};
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(
-            header::RETRY_AFTER,
-            crate::reads::retry_secs(refused.retry_after).to_string(),
-        )],
-        axum::Json(serde_json::json!({ "error": refused.to_string() })),
-    )
-        .into_response()
-}
-
-/// The answer when every export slot is taken: 429, try again shortly.
-fn too_busy() -> Response {
-    use axum::http::{StatusCode, header};
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())],
-        axum::Json(serde_json::json!({
-            "error": "every export slot is busy; try again in a moment"
-        })),
-    )
-        .into_response()
 }
 
 /// The export as a download (`name` set) or inline (a board). With a permit,

@@ -19,6 +19,14 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     TooMany(String),
+    /// Refused for now: 429 with `Retry-After` (whole seconds, at least 1)
+    /// and, for programs, a stable `code` when there is one.
+    #[error("{message}")]
+    RetryLater {
+        message: String,
+        retry_after_secs: u64,
+        code: Option<&'static str>,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("storage error: {0}")]
@@ -38,6 +46,23 @@ impl IntoResponse for AppError {
                 return (StatusCode::CONFLICT, Json(body)).into_response();
             }
             AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, self.to_string()),
+            AppError::RetryLater {
+                message,
+                retry_after_secs,
+                code,
+            } => {
+                let mut body = serde_json::json!({ "error": message });
+                if let Some(code) = code {
+                    body["code"] = (*code).into();
+                }
+                let retry_after = (*retry_after_secs).max(1).to_string();
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, retry_after)],
+                    Json(body),
+                )
+                    .into_response();
+            }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
             AppError::Export(
                 crate::exports::ExportFailure::SvgNeedsTable

@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Identity, MintRefused, Role, check_name};
+use crate::access::{Identity, Role, check_name};
 use crate::app::AppState;
 use crate::error::AppError;
 
@@ -85,7 +85,11 @@ pub async fn issue(
                 Instant::now(),
             ) {
                 tracing::warn!(remote = %remote.ip(), %refused, "identity refused");
-                return Ok(too_many(refused));
+                return Err(AppError::RetryLater {
+                    message: refused.to_string(),
+                    retry_after_secs: crate::reads::retry_secs(refused.retry_after),
+                    code: Some("identities"),
+                });
             }
             signer.issue(&slug, &body.name, terms)
         }
@@ -137,16 +141,6 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
-}
-
-fn too_many(refused: MintRefused) -> Response {
-    let secs = refused.retry_after.as_secs().max(1);
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, secs.to_string())],
-        Json(serde_json::json!({ "error": refused.to_string(), "code": "identities" })),
-    )
-        .into_response()
 }
 
 /// Which signed identities are connected to each table now; cheap to clone.

@@ -29,6 +29,16 @@ pub struct TooOften {
     pub retry_after: Duration,
 }
 
+impl From<TooOften> for crate::error::AppError {
+    fn from(refused: TooOften) -> Self {
+        crate::error::AppError::RetryLater {
+            message: refused.to_string(),
+            retry_after_secs: retry_secs(refused.retry_after),
+            code: None,
+        }
+    }
+}
+
 impl HeavyReads {
     /// `per_minute` sustained per address (at least 1), bursts of [`HEAVY_READ_BURST`].
     pub fn new(per_minute: u32) -> HeavyReads {

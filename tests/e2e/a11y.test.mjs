@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
-import { closeWorld, newNoteWithText, openWorld, waitFor } from './support.mjs'
+import { actor, closeWorld, newNoteWithText, openWorld, waitFor } from './support.mjs'
 import { busyTables, seedNotes } from './seed.mjs'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
@@ -127,19 +127,11 @@ function report (violations) {
  * tag runs; only this test does that. `name` null leaves the name unset.
  */
 async function axeActor (browser, name, viewport, lang) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, bypassCSP: true, timezoneId: 'UTC' })
+  const a = await actor(browser, name, { viewport, lang, context: { bypassCSP: true, timezoneId: 'UTC' } })
   // The programme header marks what is on "Nu" by the device's clock: 14:00 is the tables'
   // session, so the label is on every page. Only Date is fixed; timers keep running.
-  await context.clock.setFixedTime(new Date(`${new Date().toISOString().slice(0, 10)}T14:00:00Z`))
-  await context.addInitScript(([n, l]) => {
-    if (n && !localStorage.getItem('werktafel.name')) localStorage.setItem('werktafel.name', n)
-    if (!localStorage.getItem('werktafel.lang')) localStorage.setItem('werktafel.lang', l)
-  }, [name, lang])
-  const page = await context.newPage()
-  const console = []
-  page.on('console', m => console.push(`[${name}] ${m.type()}: ${m.text()}`))
-  page.on('pageerror', e => console.push(`[${name}] pageerror: ${e.message}`))
-  return { name: name ?? 'a newcomer', context, page, console }
+  await a.context.clock.setFixedTime(new Date(`${new Date().toISOString().slice(0, 10)}T14:00:00Z`))
+  return a
 }
 
 function plenaryReady () {

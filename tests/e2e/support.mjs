@@ -96,19 +96,21 @@ export async function launchBrowser () {
 
 /**
  * A participant with their own browser context. The name is stored the way
- * the app remembers it, so the actor lands on the board without the prompt.
+ * the app remembers it, so the actor lands on the board without the prompt;
+ * a `null` name leaves it unset (a newcomer meets the prompt). `context`
+ * adds options to the browser context.
  */
-export async function actor (browser, name, { viewport = { width: 1280, height: 800 }, lang = 'nl' } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 })
+export async function actor (browser, name, { viewport = { width: 1280, height: 800 }, lang = 'nl', context: extra = {} } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, ...extra })
   await context.addInitScript(([n, l]) => {
-    if (!localStorage.getItem('werktafel.name')) localStorage.setItem('werktafel.name', n)
+    if (n && !localStorage.getItem('werktafel.name')) localStorage.setItem('werktafel.name', n)
     if (!localStorage.getItem('werktafel.lang')) localStorage.setItem('werktafel.lang', l)
   }, [name, lang])
   const page = await context.newPage()
   const console = []
   page.on('console', m => console.push(`[${name}] ${m.type()}: ${m.text()}`))
   page.on('pageerror', e => console.push(`[${name}] pageerror: ${e.message}`))
-  return { name, context, page, console }
+  return { name: name ?? 'a newcomer', context, page, console }
 }
 
 /** The default event's slug, from the server's redirect of `/`. */
