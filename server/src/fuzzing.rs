@@ -44,10 +44,10 @@ use yrs::{ClientID, Doc, IdSet, ReadTxn, Snapshot, StateVector, Transact, Update
 pub use seeds::{seed_inputs, seed_messages};
 
 use crate::access::Role;
-use crate::memory_store::MemoryStore;
-use crate::persist::{PersistWorker, Persister};
 use crate::protocol::{self, Incoming};
 use crate::room::{CatchUp, PeerId, PeerLink, Room, RoomServices};
+use crate::store::memory_store::MemoryStore;
+use crate::store::persist::{PersistWorker, Persister};
 use crate::store::{RoomKey, Store, StoreError, build_doc};
 
 /// How many peers are joined to the room.

@@ -25,9 +25,9 @@ use yrs::{DeepObservable, Doc, Origin, ReadTxn, StateVector, Transact, Transacti
 
 use crate::access::Role;
 use crate::metrics::METRICS;
-use crate::persist::{DurableSink, Persister};
 use crate::protocol::{self, Incoming};
 use crate::screen::{self, Clocks, Depths, Refusal as ScreenRefusal};
+use crate::store::persist::{DurableSink, Persister};
 use crate::store::{RoomKey, StoreError, build_doc};
 use crate::table::cache::Cache;
 use crate::table::durability::{Durability, MAX_UNFLUSHED_BYTES};

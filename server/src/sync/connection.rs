@@ -20,8 +20,8 @@ use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
 use crate::room::{CatchUp, PeerId, PeerLink, Room};
+use crate::sync::upgrade::{Socket, send_fragmented};
 use crate::table::reason::{Reason, Refusal};
-use crate::upgrade::{Socket, send_fragmented};
 
 /// Normal closure.
 pub const CLOSE_NORMAL: u16 = 1000;
