@@ -1,5 +1,6 @@
 //! House rules of the server crate, checked as an ordinary test (after
-//! rust-analyzer's `tidy.rs`): the modules import each other without cycles.
+//! rust-analyzer's `tidy.rs`): the modules import each other without cycles,
+//! and no text file of the repository holds a merge's conflict markers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -19,6 +20,52 @@ fn server_modules_import_each_other_without_cycles() {
             .flatten()
             .map(|m| (m, &graph[m]))
             .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn no_file_holds_conflict_markers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let skip = [
+        "target",
+        "node_modules",
+        "dist",
+        "artifacts",
+        ".git",
+        "work",
+    ];
+    let texts = ["rs", "md", "ts", "mjs", "toml", "json", "sh", "css", "html"];
+    let mut found = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if path.is_dir() {
+                if !skip.contains(&name.as_str()) {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            if !path
+                .extension()
+                .is_some_and(|e| texts.iter().any(|t| e == *t))
+            {
+                continue;
+            }
+            let Ok(text) = fs::read_to_string(&path) else {
+                continue;
+            };
+            for (n, line) in text.lines().enumerate() {
+                if line.starts_with("<<<<<<< ") || line.starts_with(">>>>>>> ") {
+                    found.push(format!("{}:{}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "conflict markers left by a merge: {found:?}"
     );
 }
 
