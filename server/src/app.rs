@@ -96,6 +96,9 @@ struct StateInner {
     attendance: Attendance,
     exports: crate::exports::ExportService,
     heavy_reads: crate::reads::HeavyReads,
+    /// The poster image now (uploaded, else the event file's), and how often it changed,
+    /// so a cached export drawn on an older poster is not served.
+    poster: std::sync::RwLock<(Option<Arc<crate::poster::PosterImage>>, u64)>,
 }
 
 impl AppState {
@@ -108,6 +111,9 @@ impl AppState {
     ) -> Self {
         let exports = crate::exports::ExportService::new(config.limits.max_concurrent_exports);
         let heavy_reads = crate::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
+        let poster = crate::poster::PosterImage::load_uploaded(&config.data_dir)
+            .or_else(|| config.poster_image.clone())
+            .map(Arc::new);
         Self {
             inner: Arc::new(StateInner {
                 exports,
@@ -127,6 +133,7 @@ impl AppState {
                 gate: Gate::default(),
                 mint: MintLimiter::default(),
                 attendance: Attendance::default(),
+                poster: std::sync::RwLock::new((poster, 0)),
             }),
         }
     }
@@ -137,6 +144,29 @@ impl AppState {
 
     pub fn event_arc(&self) -> Arc<Event> {
         self.inner.config.event.clone()
+    }
+
+    /// The poster image now; `None` means the built-in drawing.
+    pub fn poster_image(&self) -> Option<Arc<crate::poster::PosterImage>> {
+        self.poster_read().0.clone()
+    }
+
+    /// How many times the poster was replaced since start (part of an export's cache key).
+    pub fn poster_version(&self) -> u64 {
+        self.poster_read().1
+    }
+
+    pub fn set_poster_image(&self, image: Arc<crate::poster::PosterImage>) {
+        let mut poster = self.inner.poster.write().unwrap_or_else(|e| e.into_inner());
+        poster.0 = Some(image);
+        poster.1 += 1;
+    }
+
+    fn poster_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, (Option<Arc<crate::poster::PosterImage>>, u64)> {
+        // Only whole values are stored; a panic elsewhere leaves it usable.
+        self.inner.poster.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn config(&self) -> &Config {
@@ -368,6 +398,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/events/{event}/tables/{table}/votes",
             get(facilitation::my_votes).post(facilitation::vote),
+        )
+        .route(
+            "/api/events/{event}/poster",
+            get(crate::poster::get).put(crate::poster::put),
         )
         .route("/api/events/{event}/{file}", get(api::export))
         .route("/sync/{event}/{table}", get(sync))

@@ -18,6 +18,7 @@ use werktafel_shared::control::{
     Control, Phase, VoteVisibility, read_control_in, write_control, write_vote_totals,
 };
 use werktafel_shared::event::TableDef;
+use werktafel_shared::poster::BoardView;
 use werktafel_shared::schema::{self, NoteDraft};
 use yrs::{Any, Map, MapPrelim, Out, ReadTxn, TransactionMut, WriteTxn};
 
@@ -236,6 +237,8 @@ pub struct ControlRequest {
     reveal: Option<bool>,
     vote_budget: Option<u32>,
     vote_visibility: Option<VoteVisibility>,
+    /// Lanes or poster.
+    view: Option<BoardView>,
 }
 
 pub async fn control(
@@ -307,6 +310,9 @@ pub async fn control(
             }
             if let Some(visibility) = request.vote_visibility {
                 next.vote_visibility = visibility;
+            }
+            if let Some(view) = request.view {
+                next.view = Some(view);
             }
             write_control(txn, &current, &next);
             (current, next)

@@ -36,6 +36,7 @@ pub mod identity;
 pub mod memory_store;
 pub mod metrics;
 pub mod persist;
+pub mod poster;
 pub mod protocol;
 pub mod quarantine;
 pub mod reads;
