@@ -155,6 +155,8 @@ struct ConsoleTable {
     voters_present: usize,
     /// Votes cast at the table, in all.
     votes: u32,
+    /// Lanes or poster as shown now: the facilitator's choice, else the event file's.
+    view: BoardView,
 }
 
 /// `GET /api/events/{event}/console`: every table at a glance (facilitator).
@@ -197,6 +199,7 @@ pub async fn console(
             voters: ballots.len(),
             voters_present: ballots.keys().filter(|id| present.contains(*id)).count(),
             votes: ballots.values().sum(),
+            view: room.control().view.unwrap_or(def.view),
         });
     }
     #[derive(Serialize)]
