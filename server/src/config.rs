@@ -17,6 +17,9 @@ pub struct Config {
     /// links and QR codes; without it, the Host of each request.
     pub public_url: Option<String>,
     pub limits: Limits,
+    /// The poster image the event file names, read and checked at start; an upload
+    /// (`PUT /api/events/{event}/poster`) takes its place.
+    pub poster_image: Option<crate::poster::PosterImage>,
 }
 
 /// Per-connection and per-room bounds. The defaults fit a 200-person workshop

@@ -107,10 +107,12 @@ pub fn render(
     format: Format,
     table: Option<&str>,
     options: &ExportOptions,
+    poster: Option<&crate::poster::PosterImage>,
 ) -> Result<Vec<u8>, ExportFailure> {
     let snapshot = EventSnapshot {
         event,
         tables: tables.iter().map(|t| t.snapshot.clone()).collect(),
+        poster_image: poster.map(|p| (p.kind, &p.bytes[..])),
     };
     let states: Vec<TableState> = tables.iter().map(|t| t.state.clone()).collect();
     Ok(match format {
@@ -248,7 +250,15 @@ pub fn export_data_dir(
     let mut store = crate::store::SqliteStore::open(data_dir)?;
     let event = saved_event(&mut store, slug)?;
     let tables = stored_tables(&mut store, &event)?;
-    Ok(render(&event, &tables, format, table, options)?)
+    let poster = crate::poster::PosterImage::load_uploaded(data_dir);
+    Ok(render(
+        &event,
+        &tables,
+        format,
+        table,
+        options,
+        poster.as_ref(),
+    )?)
 }
 
 /// What an import restored.

@@ -28,6 +28,7 @@ pub mod exports;
 pub mod fuzzing;
 pub mod http;
 pub mod metrics;
+pub mod poster;
 pub mod protocol;
 pub mod room;
 pub mod rooms;

@@ -253,6 +253,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => Event::builtin(),
     };
+    let poster_image = match (&args.event, &event.poster) {
+        (Some(path), Some(poster)) => Some(
+            werktafel_server::poster::PosterImage::from_event_file(path, poster)
+                .with_context(|| format!("in event file {}", path.display()))?,
+        ),
+        _ => None,
+    };
     let limits = Limits {
         max_message_bytes: args.max_message_bytes,
         outbox_capacity: args.outbox_capacity.max(1),
@@ -292,6 +299,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         event: Arc::new(event),
         public_url: args.public_url.clone(),
         limits,
+        poster_image,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

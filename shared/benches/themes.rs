@@ -43,6 +43,7 @@ fn main() {
         let snapshot = EventSnapshot {
             event: &event,
             tables: tables.clone(),
+            poster_image: None,
         };
         let export = median(runs, || {
             xlsx::workbook(&snapshot, &ExportOptions::new(0)).expect("workbook");
@@ -103,7 +104,9 @@ fn table(id: &str, text: &str) -> TableSnapshot {
             due: String::new(),
             group: None,
             votes: 0,
+            poster: None,
         }],
+        poster: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use yrs::{Any, Doc, Map, Number, Out, ReadTxn, Transact, TransactionMut, WriteTxn};
 
+use crate::poster::BoardView;
 use crate::schema::{as_i64, get_string};
 
 /// Name of the top-level `Y.Map` with the table's steering state.
@@ -110,6 +111,10 @@ pub struct Control {
     pub revealed_at: Option<i64>,
     pub vote_budget: u32,
     pub vote_visibility: VoteVisibility,
+    /// Lanes or poster, as the facilitator chose; `None` until then (the event file's
+    /// `view` for the table applies).
+    #[serde(default)]
+    pub view: Option<BoardView>,
 }
 
 impl Default for Control {
@@ -122,6 +127,7 @@ impl Default for Control {
             revealed_at: None,
             vote_budget: DEFAULT_VOTE_BUDGET,
             vote_visibility: VoteVisibility::After,
+            view: None,
         }
     }
 }
@@ -146,6 +152,7 @@ mod key {
     pub const REVEALED_AT: &str = "revealedAt";
     pub const VOTE_BUDGET: &str = "voteBudget";
     pub const VOTE_VISIBILITY: &str = "voteVisibility";
+    pub const VIEW: &str = "view";
 }
 
 /// Reads `control`; a table never steered reads as [`Control::default`].
@@ -175,6 +182,7 @@ pub fn read_control_in<T: ReadTxn>(txn: &T) -> Control {
         vote_visibility: get_string(txn, &map, key::VOTE_VISIBILITY)
             .and_then(|v| VoteVisibility::parse(&v))
             .unwrap_or(defaults.vote_visibility),
+        view: get_string(txn, &map, key::VIEW).and_then(|v| BoardView::parse(&v)),
     }
 }
 
@@ -230,6 +238,12 @@ pub fn write_control(txn: &mut TransactionMut, current: &Control, next: &Control
         next.vote_visibility != current.vote_visibility,
         Any::from(next.vote_visibility.as_str()),
     );
+    set(
+        txn,
+        key::VIEW,
+        next.view != current.view,
+        next.view.map_or(Any::Null, |v| Any::from(v.as_str())),
+    );
 }
 
 /// The published vote totals: note id → votes.
@@ -284,11 +298,13 @@ mod tests {
             revealed_at: Some(1_700_000_000_500),
             vote_budget: 5,
             vote_visibility: VoteVisibility::Always,
+            view: Some(BoardView::Poster),
         };
         write_control(&mut doc.transact_mut(), &Control::default(), &next);
         assert_eq!(read_control(&doc), next);
         let later = Control {
             timer_ends_at: None,
+            view: Some(BoardView::Lanes),
             ..next.clone()
         };
         write_control(&mut doc.transact_mut(), &next, &later);

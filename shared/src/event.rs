@@ -24,6 +24,10 @@ pub struct Event {
     /// The development teams, defined once; tables refer to them by [`Team::number`].
     #[serde(default)]
     pub teams: Vec<Team>,
+    /// The droomproces poster's image (PNG, JPEG or WebP), a path relative to the event file;
+    /// without one (and without an upload) tables in poster view show the built-in drawing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<String>,
     pub tables: Vec<TableDef>,
 }
 
@@ -72,6 +76,9 @@ pub struct TableDef {
     /// Numbers of the linked development teams ("Verbonden ontwikkelteams").
     #[serde(default)]
     pub teams: Vec<u32>,
+    /// How the table opens until the facilitator switches it: `lanes` or `poster`.
+    #[serde(default)]
+    pub view: crate::poster::BoardView,
 }
 
 /// A cluster of similar cases that a table starts from.

@@ -4,6 +4,7 @@
 //!   TOML; [`Event::builtin`] is the Atelierdag 2022.
 //! - [`control`]: how a table is run (phase, lock, timer, voting rules) and vote totals.
 //! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
+//! - [`poster`]: the poster layer of a table document: note positions, arrows, markers.
 //! - [`snapshot`]: read-only copies of tables (notes as values, full state as bytes) that
 //!   the summary and the exports work from.
 //! - [`export`]: Markdown, CSV, JSON archive, HTML report, XLSX, SVG boards and the ZIP
@@ -15,6 +16,7 @@ pub mod control;
 pub mod event;
 pub mod export;
 pub mod json_patch;
+pub mod poster;
 pub mod schema;
 pub mod snapshot;
 pub mod summary;

@@ -22,7 +22,9 @@ pub const META: &str = "meta";
 /// Name of the top-level `Y.Map` from note id to note.
 pub const NOTES: &str = "notes";
 /// The schema version written to `meta.schemaVersion`.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 added the poster (`posterX`/`posterY` on notes, `posterArrows`, `posterMarkers`,
+/// `control.view`); see `docs/schema.md` for how a version 1 client sees them.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The three lanes of the board, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -76,6 +78,9 @@ pub struct Note {
     /// Dot votes on this note, as published in `votes` (0 while counts are hidden).
     #[serde(default)]
     pub votes: u32,
+    /// Where the note sits on the poster (`posterX`, `posterY`); `None` while it waits in the tray.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<crate::poster::PosterPoint>,
 }
 
 /// A new note, to be written by [`insert_note`]; `now_ms` becomes both timestamps.
@@ -105,7 +110,8 @@ pub struct TableMeta {
     pub teams: Vec<Team>,
 }
 
-/// Writes `meta` from the event definition unless it already has a `schemaVersion`.
+/// Writes `meta` from the event definition unless it already has a `schemaVersion`; an older
+/// `schemaVersion` is moved up to [`SCHEMA_VERSION`].
 ///
 /// Returns whether it wrote. When `meta` is already there nothing is written, so no update is
 /// produced and reopening a table costs its clients nothing. The check and the write share one
@@ -113,7 +119,13 @@ pub struct TableMeta {
 pub fn ensure_meta(doc: &Doc, event: &Event, table: &TableDef) -> bool {
     let mut txn = doc.transact_mut();
     let meta = txn.get_or_insert_map(META);
-    if meta.get(&txn, key::SCHEMA_VERSION).is_some() {
+    if let Some(version) = meta.get(&txn, key::SCHEMA_VERSION) {
+        // A table made by an older server says which version its items follow; version 2
+        // only added items, so moving the number up is all an upgrade takes.
+        if as_i64(&version).is_some_and(|v| v < i64::from(SCHEMA_VERSION)) {
+            meta.insert(&mut txn, key::SCHEMA_VERSION, Any::from(SCHEMA_VERSION));
+            return true;
+        }
         return false;
     }
     TableMeta::from_event(event, table).write(&mut txn, &meta);
@@ -365,6 +377,7 @@ fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
         due: string(key::DUE),
         group: get_string(txn, map, key::GROUP).filter(|g| !g.is_empty()),
         votes: 0,
+        poster: crate::poster::read_position(txn, map),
     }
 }
 

@@ -7,6 +7,8 @@ use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, Out, ReadTxn, StateVector, Transact, Update};
 
 use crate::event::{Event, TableId};
+use crate::export::svg::Underlay;
+use crate::poster::{ImageKind, PosterLayer};
 use crate::schema::{self, Note};
 
 /// One table's notes, read with [`schema::read_notes`], and how many people are at it now.
@@ -16,6 +18,8 @@ pub struct TableSnapshot {
     /// People connected to the table (the server counts its awareness states).
     pub participants: usize,
     pub notes: Vec<Note>,
+    /// The poster's arrows and markers (the notes carry their own positions).
+    pub poster: PosterLayer,
 }
 
 /// The event definition plus a snapshot of each table: the input of every export.
@@ -26,6 +30,9 @@ pub struct TableSnapshot {
 pub struct EventSnapshot<'a> {
     pub event: &'a Event,
     pub tables: Vec<TableSnapshot>,
+    /// The poster image the organiser gave (uploaded, or named in the event file), checked
+    /// by [`ImageKind::sniff`]; `None` draws the built-in droomproces.
+    pub poster_image: Option<(ImageKind, &'a [u8])>,
 }
 
 /// One table's complete document state: a Yjs v1 update made with
@@ -52,6 +59,7 @@ impl TableSnapshot {
             table_id,
             participants,
             notes: schema::read_notes(doc),
+            poster: crate::poster::read_poster(doc),
         }
     }
 
@@ -61,10 +69,24 @@ impl TableSnapshot {
             note.author.clear();
             note.author_id.clear();
         }
+        for arrow in &mut self.poster.arrows {
+            arrow.author.clear();
+        }
+        for marker in &mut self.poster.markers {
+            marker.author.clear();
+        }
     }
 }
 
 impl EventSnapshot<'_> {
+    /// What a poster is drawn on in the exports.
+    pub fn underlay(&self) -> Underlay<'_> {
+        match self.poster_image {
+            Some((kind, bytes)) => Underlay::Image { kind, bytes },
+            None => Underlay::Builtin,
+        }
+    }
+
     /// The same snapshot with author names and ids left out of every note.
     pub fn anonymized(&self) -> Self {
         let mut copy = self.clone();

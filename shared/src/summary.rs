@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use crate::event::{Event, TableDef, TableId};
+use crate::poster::{BoardView, PosterLayer, PosterPoint};
 use crate::schema::{Lane, Note, NoteColor};
 use crate::snapshot::TableSnapshot;
 
@@ -44,6 +45,12 @@ pub struct TableSummary {
     /// Notes per lane, for a bar chart per table.
     pub lane_counts: LaneCounts,
     pub lanes: LaneNotes,
+    /// How the table is shown now: the facilitator's choice, else the event file's.
+    pub view: BoardView,
+    /// The poster's arrows and markers, for a table in poster view or one with anything on
+    /// the poster; its notes' positions are in [`NoteView::poster`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster: Option<PosterLayer>,
 }
 
 /// The notes of one table, per lane, each lane in rank order (see [`rank`]).
@@ -75,6 +82,9 @@ pub struct NoteView {
     pub owner: String,
     /// For a next step: when (wanneer); empty when unset.
     pub due: String,
+    /// Where the note sits on the poster, if it was placed there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster: Option<PosterPoint>,
 }
 
 /// One next step with the table it came from.
@@ -248,6 +258,14 @@ impl LaneCounts {
     }
 }
 
+/// How a table is shown: the facilitator's choice in `control.view`, else the event file's.
+pub fn effective_view(def: Option<&TableDef>, snapshot: Option<&TableSnapshot>) -> BoardView {
+    snapshot
+        .and_then(|s| s.poster.view)
+        .or(def.map(|d| d.view))
+        .unwrap_or_default()
+}
+
 impl From<&Note> for NoteView {
     fn from(note: &Note) -> NoteView {
         NoteView {
@@ -261,6 +279,7 @@ impl From<&Note> for NoteView {
             votes: note.votes,
             owner: note.owner.clone(),
             due: note.due.clone(),
+            poster: note.poster,
         }
     }
 }
@@ -271,6 +290,7 @@ fn table_summary(
     snapshot: Option<&TableSnapshot>,
 ) -> TableSummary {
     let notes = snapshot.map_or(&[][..], |s| s.notes.as_slice());
+    let view = effective_view(def, snapshot);
     let mut lanes = LaneNotes::default();
     for note in notes {
         lanes.lane_mut(note.lane).push(NoteView::from(note));
@@ -290,6 +310,15 @@ fn table_summary(
             vervolgstap: lanes.vervolgstap.len(),
         },
         lanes,
+        view,
+        poster: snapshot
+            .filter(|s| {
+                view == BoardView::Poster
+                    || !s.poster.arrows.is_empty()
+                    || !s.poster.markers.is_empty()
+                    || s.notes.iter().any(|n| n.poster.is_some())
+            })
+            .map(|s| s.poster.clone()),
     }
 }
 

@@ -1,7 +1,8 @@
 // Accessibility, on every page: axe-core runs on each page the client routes to
 // (start, table boards in each phase with notes, a group and an arrow, the name
 // prompt, the plenary and its spotlight, the facilitator console, a not-found
-// page, a locked board with a private draft; start and board also in English)
+// page, a board in the poster view with notes, an actor and an arrow, a
+// locked board with a private draft; start and board also in English)
 // at a 1280×800 laptop and a 390×844 phone, and finds no serious or critical
 // violation. Each page is also written to artifacts/a11y-*.png for a person to
 // look at (contrast fixes must keep the design readable).
@@ -48,7 +49,9 @@ const PAGES = [
   { name: 'start-en', path: '', key: 'join', lang: 'en', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready },
   { name: 'board-a-en', path: '/t/a', key: 'join', lang: 'en', ready: boardReady, arg: [12, 1, 1] },
   { name: 'not-found', path: '/t/zz', key: 'join', ready: () => window.__werktafel?.page === 'error' && document.querySelector('.not-found') },
-  // Changes table A (private writing, then locked): keep it last.
+  // Switches table A to the poster view and adds a note, an actor and an arrow there.
+  { name: 'board-a-poster', path: '/t/a', key: 'join', ready: boardReady, arg: [12, 1, 1], then: posterWithItems },
+  // Changes table A (back to lanes, private writing, then locked): keep it last.
   { name: 'board-a-draft-locked', path: '/t/a', key: 'join', ready: boardReady, arg: [12, 1, 1], then: draftThenLock },
 ]
 
@@ -148,12 +151,32 @@ async function voteOnce (a) {
 
 /** Private writing on, a draft of mine, then pens down: the draft and the lock banner are on the page. */
 async function draftThenLock (a) {
-  await control({ tables: ['a'], privateWriting: true, locked: false })
+  await control({ tables: ['a'], view: 'lanes', privateWriting: true, locked: false })
   await waitFor(a, () => window.__werktafel.facilitation.control().privateWriting && window.__werktafel.facilitation.editable(), undefined, 'private writing')
   await newNoteWithText(a, 'Een idee dat nog even privé blijft')
   await waitFor(a, () => document.querySelector('.note--draft .note__draft'), undefined, 'my draft marked private')
   await control({ tables: ['a'], locked: true })
   await waitFor(a, () => window.__werktafel.facilitation.control().locked && !window.__werktafel.facilitation.editable(), undefined, 'the table locked')
+}
+
+/** Table A as a poster: a note placed from the tray, one written on it, an actor and an arrow to a point. */
+async function posterWithItems (a) {
+  await control({ tables: ['a'], view: 'poster' })
+  await waitFor(a, () => !document.querySelector('.poster')?.hidden && document.querySelector('.poster__underlay')?.complete, undefined, 'the poster view')
+  await a.page.locator('.poster-tray__note button').first().click()
+  await a.page.locator('.poster__viewport').focus()
+  await a.page.keyboard.press('n')
+  await waitFor(a, () => document.activeElement?.classList.contains('poster-note__text'), undefined, 'a note on the poster')
+  await a.page.keyboard.type('Kansenkaart')
+  await a.page.keyboard.press('Escape')
+  await a.page.keyboard.press('a')
+  await a.page.locator('.poster__viewport').focus()
+  await a.page.keyboard.press('Enter')
+  await a.page.locator('.poster__tools button[data-marker="actor"]').click()
+  await a.page.keyboard.type('Wethouder')
+  await a.page.keyboard.press('Enter')
+  await waitFor(a, () => document.querySelectorAll('.poster-note').length >= 2 && document.querySelector('.poster__arrows line') &&
+    document.querySelector('.poster-marker--actor'), undefined, 'notes, an arrow and an actor on the poster')
 }
 
 async function openSpotlight (a) {

@@ -27,6 +27,7 @@ async function loadClientModules () {
     "export * as schema from './schema'",
     "export * as control from './control'",
     "export * as groups from './groups'",
+    "export * as poster from './poster'",
   ].join('\n')
   const out = await esbuild.build({
     stdin: { contents: entry, resolveDir: join(repoRoot, 'web/src'), loader: 'ts' },
@@ -62,6 +63,7 @@ test('the web client: its top-level names are the fixture\'s', () => {
   client.control.readControl(doc)
   client.control.readVoteTotals(doc)
   const _groups = new client.groups.GroupsDoc(doc)
+  const _poster = new client.poster.PosterDoc(doc)
   assert.deepEqual(sorted(doc.share.keys()), sorted(fixture.roots))
 })
 
@@ -77,16 +79,19 @@ test('the web client writes and reads a note with the fixture\'s keys', () => {
   table.setNextStep(id, 'owner', 'Bo')
   table.setNextStep(id, 'due', 'vrijdag')
   table.setGroup(id, 'groupAAAAAAAAAAA')
+  table.setPosterPosition(id, { x: 100, y: 200 })
   assert.deepEqual(sorted(note.keys()), sorted(fixture.noteKeys), 'keys of a note with a next step and a group')
 
   // A note written key by key from the fixture reads back whole.
   const other = new Y.Map()
   doc.getMap(fixture.roots[1]).set('otherNoteAAAAAAA', other)
-  const values = { text: new Y.Text('t'), lane: 'doorpakken', color: 'paars', x: 1, y: 2, author: 'B', authorId: 'b', createdAt: 3, updatedAt: 4, owner: 'C', due: 'morgen', group: 'g1' }
+  const values = { text: new Y.Text('t'), lane: 'doorpakken', color: 'paars', x: 1, y: 2, author: 'B', authorId: 'b', createdAt: 3, updatedAt: 4, owner: 'C', due: 'morgen', group: 'g1', posterX: 5, posterY: 6 }
   for (const key of fixture.noteKeys) other.set(key, values[key])
   const view = table.readNote('otherNoteAAAAAAA')
+  // The poster position is read as one value, { x, y }.
+  const read = { ...view, posterX: view.poster?.x, posterY: view.poster?.y }
   for (const key of fixture.noteKeys) {
-    assert.equal(view[key], key === 'text' ? 't' : values[key], `note key ${key}`)
+    assert.equal(read[key], key === 'text' ? 't' : values[key], `note key ${key}`)
   }
 })
 
@@ -118,6 +123,7 @@ test('the web client reads meta and control by the fixture\'s keys', () => {
     revealedAt: 2000,
     voteBudget: 7,
     voteVisibility: fixture.voteVisibility[0],
+    view: fixture.views[1],
   }
   assert.deepEqual(sorted(Object.keys(steering)), sorted(fixture.controlKeys))
   for (const key of fixture.controlKeys) control.set(key, steering[key])
@@ -150,4 +156,57 @@ test('the Node helper: names, and the keys it writes and reads, are the fixture\
   const m = js.readMeta(doc)
   assert.deepEqual(sorted(Object.keys(m)), sorted(fixture.metaKeys))
   assert.deepEqual([m.tableId, m.title, m.question, m.cluster.id, m.cases[0].city, m.teams[0].number], ['a', 'T', 'Q', 'c', 'S', 1])
+})
+
+test('the web client: poster arrows and markers by the fixture\'s keys, kinds and limits', () => {
+  assert.deepEqual([...client.poster.VIEWS], fixture.views)
+  assert.deepEqual([...client.poster.MARKER_KINDS], fixture.markerKinds)
+  assert.deepEqual([client.schema.POSTER_WIDTH, client.schema.POSTER_HEIGHT], fixture.posterSize)
+  assert.deepEqual(
+    { arrows: client.poster.MAX_POSTER_ARROWS, markers: client.poster.MAX_POSTER_MARKERS, labelChars: client.poster.MAX_MARKER_LABEL_CHARS },
+    fixture.posterLimits)
+  const doc = new Y.Doc()
+  const poster = new client.poster.PosterDoc(doc)
+  const toNote = poster.addArrow('noteAAAAAAAAAAAA', { kind: 'note', id: 'noteBBBBBBBBBBBB' }, 'A')
+  const toPoint = poster.addArrow('noteAAAAAAAAAAAA', { kind: 'point', x: 10, y: 20 }, 'A')
+  const marker = poster.addMarker(fixture.markerKinds[1], 'x'.repeat(500), 30, 40, 'A')
+  const arrows = doc.getMap(fixture.roots[6])
+  const keys = new Set([...arrows.get(toNote).keys(), ...arrows.get(toPoint).keys()])
+  assert.deepEqual(sorted(keys), sorted(fixture.posterArrowKeys))
+  const m = doc.getMap(fixture.roots[7]).get(marker)
+  assert.deepEqual(sorted(m.keys()), sorted(fixture.posterMarkerKeys))
+  assert.equal(poster.allMarkers()[0].label.length, fixture.posterLimits.labelChars)
+  // Both were made in the same millisecond, so their order is by (random) id: compare as a set.
+  const ends = poster.allArrows().map(a => a.to).sort((a, b) => a.kind.localeCompare(b.kind))
+  assert.deepEqual(ends, [{ kind: 'note', id: 'noteBBBBBBBBBBBB' }, { kind: 'point', x: 10, y: 20 }])
+})
+
+test('a version 1 client reads a version 2 document without trouble and its edits keep the poster', () => {
+  // Written by the web client with poster items...
+  const doc = new Y.Doc()
+  const table = new client.schema.TableDoc(doc)
+  const poster = new client.poster.PosterDoc(doc)
+  let id
+  doc.transact(() => {
+    id = table.createNote({ lane: 'goed', color: 'geel', x: 0, y: 0, author: 'A', authorId: 'a', text: 'op de poster' })
+    table.setPosterPosition(id, { x: 700, y: 300 })
+    poster.addArrow(id, { kind: 'point', x: 900, y: 100 }, 'A')
+    poster.addMarker('actor', 'Gebiedsregisseur', 800, 500, 'A')
+  })
+  // ...read and edited by a replica that knows only version 1 (the Node helper, and the
+  // lane board's move: lane, x, y on the note map), synced both ways.
+  const old = new Y.Doc()
+  Y.applyUpdate(old, Y.encodeStateAsUpdate(doc))
+  const notes = js.readNotes(old)
+  assert.deepEqual(notes.map(n => [n.id, n.text, n.lane]), [[id, 'op de poster', 'goed']])
+  old.transact(() => {
+    const n = old.getMap(js.NOTES).get(id)
+    n.set('lane', 'vervolgstap'); n.set('x', 40); n.set('y', 60)
+  })
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(old))
+  const after = table.readNote(id)
+  assert.equal(after.lane, 'vervolgstap')
+  assert.deepEqual(after.poster, { x: 700, y: 300 })
+  assert.equal(poster.allArrows().length, 1)
+  assert.deepEqual(poster.allMarkers().map(m => m.label), ['Gebiedsregisseur'])
 })

@@ -1,4 +1,4 @@
-// The table document (docs/schema.md, version 1) read and written with the
+// The table document (docs/schema.md) read and written with the
 // plain Yjs API: the JavaScript twin of shared/src/schema.rs that the stock
 // interop peer uses.
 //
@@ -15,7 +15,9 @@ import * as Y from 'yjs'
 
 export const META = 'meta'
 export const NOTES = 'notes'
-export const SCHEMA_VERSION = 1
+// Version 2 only added the poster layer, which this helper, like any version 1 client,
+// leaves alone (tests/e2e/schema.test.mjs shows it keeps it).
+export const SCHEMA_VERSION = 2
 
 /** Lanes in display order; the order is also the sort order of `readNotes`. */
 export const LANES = ['goed', 'doorpakken', 'vervolgstap']

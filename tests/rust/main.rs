@@ -11,5 +11,6 @@ mod limits;
 mod liveness;
 mod notes;
 mod persistence;
+mod poster;
 mod summary;
 mod sync;

@@ -11,6 +11,8 @@ export interface EventTable {
   cluster: Cluster
   cases: Case[]
   teams: number[]
+  /** How the table opens until the facilitator switches it. */
+  view?: 'lanes' | 'poster'
   noteCount: number
   people: number
 }

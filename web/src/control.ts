@@ -16,6 +16,8 @@ export interface Control {
   revealedAt: number | null
   voteBudget: number
   voteVisibility: VoteVisibility
+  /** Lanes or poster as the facilitator chose; null: the event file's default for the table. */
+  view: 'lanes' | 'poster' | null
 }
 
 /** A table with no `control` map: schrijven, unlocked, budget 3, counts after voting. */
@@ -27,6 +29,7 @@ export const DEFAULT_CONTROL: Control = {
   revealedAt: null,
   voteBudget: 3,
   voteVisibility: 'after',
+  view: null,
 }
 
 export function readControl (doc: Y.Doc): Control {
@@ -41,6 +44,7 @@ export function readControl (doc: Y.Doc): Control {
     revealedAt: time(m.get('revealedAt')),
     voteBudget: typeof budget === 'number' && budget > 0 ? budget : DEFAULT_CONTROL.voteBudget,
     voteVisibility: m.get('voteVisibility') === 'always' ? 'always' : 'after',
+    view: m.get('view') === 'poster' || m.get('view') === 'lanes' ? m.get('view') as 'lanes' | 'poster' : null,
   }
 }
 

@@ -16,6 +16,8 @@ export interface ConsoleTable {
   voters: number
   votersPresent: number
   votes: number
+  /** Lanes or poster as shown now: the facilitator's choice, else the event file's. */
+  view: 'lanes' | 'poster'
 }
 export interface ConsoleInfo { now: number; tables: ConsoleTable[] }
 
@@ -29,6 +31,7 @@ export interface ControlChange {
   reveal?: true
   voteBudget?: number
   voteVisibility?: VoteVisibility
+  view?: 'lanes' | 'poster'
 }
 
 export interface MyVotes { budget: number; used: number; mine: Record<string, number> }

@@ -4,7 +4,11 @@
 //! are (tests/e2e/schema.test.mjs).
 import * as Y from 'yjs'
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+
+/** The poster's size in poster units (docs/schema.md); note positions on it are in these. */
+export const POSTER_WIDTH = 1600
+export const POSTER_HEIGHT = 1000
 
 /** Board units: a lane is this many units wide (1 unit = 1 CSS px at 100 %). */
 export const LANE_WIDTH = 360
@@ -49,6 +53,8 @@ export interface NoteView {
   due: string
   /** The group the note is clustered into, or null. */
   group: string | null
+  /** Where the note sits on the poster (top-left, poster units), or null while in the tray. */
+  poster: { x: number, y: number } | null
 }
 
 /** The two free-text fields of a next step. */
@@ -117,6 +123,7 @@ export class TableDoc {
       owner: str(n.get('owner')),
       due: str(n.get('due')),
       group: str(n.get('group')) || null,
+      poster: posterPoint(n.get('posterX'), n.get('posterY')),
     }
   }
 
@@ -166,6 +173,19 @@ export class TableDoc {
     if (!n || n.get(field) === value) return
     n.set(field, value.slice(0, 80))
     touch(n)
+  }
+
+  /** Places a note on the poster (its top-left, poster units), or back in the tray with null. */
+  setPosterPosition (id: string, at: { x: number, y: number } | null): void {
+    const n = this.notes.get(id)
+    if (!n) return
+    if (at) {
+      n.set('posterX', Math.round(clamp(at.x, 0, POSTER_WIDTH)))
+      n.set('posterY', Math.round(clamp(at.y, 0, POSTER_HEIGHT)))
+    } else {
+      n.delete('posterX')
+      n.delete('posterY')
+    }
   }
 
   /** Puts a note into a group, or takes it out with null. */
@@ -224,6 +244,12 @@ function touch (n: Y.Map<unknown>): void {
 /** A plain string; a Y.Text where a string is expected is read as its content. */
 export function str (v: unknown): string {
   return typeof v === 'string' ? v : v instanceof Y.Text ? v.toString() : ''
+}
+
+/** A poster position from two stored values: both finite numbers, clamped onto the poster. */
+export function posterPoint (x: unknown, y: unknown): { x: number, y: number } | null {
+  if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) return null
+  return { x: clamp(x, 0, POSTER_WIDTH), y: clamp(y, 0, POSTER_HEIGHT) }
 }
 
 export function num (v: unknown): number {

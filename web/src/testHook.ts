@@ -3,6 +3,7 @@
 import type { ConnectionStatus } from './connection'
 import type { Color, Lane } from './schema'
 import type { Control } from './control'
+import type { BoardView, PosterArrow, PosterMarker } from './poster'
 import type { ConsoleInfo } from './facilitation'
 import type { Summary } from './plenary/summary'
 import type { FeedStatus } from './plenary/summaryFeed'
@@ -23,6 +24,8 @@ export interface HookFacilitation {
   draftsReady (): boolean
   groups (): Array<{ id: string; title: string; notes: string[] }>
   connectors (): Array<{ id: string; from: string; to: string; label: string }>
+  /** The poster: the view shown, placed notes' positions, arrows and markers. */
+  poster (): { view: BoardView; placed: Record<string, { x: number, y: number }>; arrows: PosterArrow[]; markers: PosterMarker[] }
   /** My votes as the server last said, and the published totals. */
   votes (): { budget: number; used: number; mine: Record<string, number>; totals: Record<string, number>; refusal: string }
 }

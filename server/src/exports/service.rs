@@ -42,6 +42,8 @@ pub struct ExportKey {
     table: Option<String>,
     options: ExportOptions,
     rooms: Vec<RoomVersion>,
+    /// The poster image's version: a new upload changes every poster picture.
+    poster_version: u64,
 }
 
 /// A room and its version. The `Weak` keeps the room's allocation, so a room
@@ -126,8 +128,10 @@ impl ExportKey {
         table: Option<&str>,
         options: &ExportOptions,
         rooms: &[Arc<Room>],
+        poster_version: u64,
     ) -> ExportKey {
         ExportKey {
+            poster_version,
             format,
             table: table.map(str::to_owned),
             options: ExportOptions {

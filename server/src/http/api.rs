@@ -275,7 +275,7 @@ async fn serve_export(
     name: String,
 ) -> Result<Response, AppError> {
     let exports = state.exports();
-    let key = ExportKey::new(format, table, &options, &rooms);
+    let key = ExportKey::new(format, table, &options, &rooms, state.poster_version());
     if let Some(bytes) = exports.cached(&key) {
         METRICS.export_cache_hits.inc();
         return Ok(respond(format, &name, bytes, None));
@@ -290,6 +290,7 @@ async fn serve_export(
     };
     METRICS.exports_rendered.inc();
     let event = state.event_arc();
+    let poster = state.poster_image();
     let table = table.map(str::to_owned);
     let rendered = exports
         .pool()
@@ -299,7 +300,14 @@ async fn serve_export(
             } else {
                 crate::exports::read_rooms(&rooms, &event, format)
             };
-            crate::exports::render(&event, &tables, format, table.as_deref(), &options)
+            crate::exports::render(
+                &event,
+                &tables,
+                format,
+                table.as_deref(),
+                &options,
+                poster.as_deref(),
+            )
         })
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))??;

@@ -29,6 +29,12 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// A request body past a named limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A body of a type not accepted, judged by its bytes (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("storage error: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("export failed: {0}")]
@@ -64,6 +70,10 @@ impl IntoResponse for AppError {
                     .into_response();
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
+            AppError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, self.to_string())
+            }
             AppError::Export(
                 crate::exports::ExportFailure::SvgNeedsTable
                 | crate::exports::ExportFailure::UnknownTable(_),

@@ -18,6 +18,7 @@ use werktafel_shared::control::{
     Control, Phase, VoteVisibility, read_control_in, write_control, write_vote_totals,
 };
 use werktafel_shared::event::TableDef;
+use werktafel_shared::poster::BoardView;
 use werktafel_shared::schema::{self, NoteDraft};
 use yrs::{Any, Map, MapPrelim, Out, ReadTxn, TransactionMut, WriteTxn};
 
@@ -154,6 +155,8 @@ struct ConsoleTable {
     voters_present: usize,
     /// Votes cast at the table, in all.
     votes: u32,
+    /// Lanes or poster as shown now: the facilitator's choice, else the event file's.
+    view: BoardView,
 }
 
 /// `GET /api/events/{event}/console`: every table at a glance (facilitator).
@@ -196,6 +199,7 @@ pub async fn console(
             voters: ballots.len(),
             voters_present: ballots.keys().filter(|id| present.contains(*id)).count(),
             votes: ballots.values().sum(),
+            view: room.control().view.unwrap_or(def.view),
         });
     }
     #[derive(Serialize)]
@@ -236,6 +240,8 @@ pub struct ControlRequest {
     reveal: Option<bool>,
     vote_budget: Option<u32>,
     vote_visibility: Option<VoteVisibility>,
+    /// Lanes or poster.
+    view: Option<BoardView>,
 }
 
 pub async fn control(
@@ -307,6 +313,9 @@ pub async fn control(
             }
             if let Some(visibility) = request.vote_visibility {
                 next.vote_visibility = visibility;
+            }
+            if let Some(view) = request.view {
+                next.view = Some(view);
             }
             write_control(txn, &current, &next);
             (current, next)

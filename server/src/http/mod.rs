@@ -10,6 +10,7 @@ pub mod error;
 pub mod facilitation;
 pub mod gate;
 pub mod identity;
+pub mod poster;
 pub mod reads;
 pub mod router;
 pub mod serve;

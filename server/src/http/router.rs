@@ -37,6 +37,10 @@ pub fn router(state: AppState) -> Router {
             "/api/events/{event}/tables/{table}/votes",
             get(facilitation::my_votes).post(facilitation::vote),
         )
+        .route(
+            "/api/events/{event}/poster",
+            get(crate::http::poster::get).put(crate::http::poster::put),
+        )
         .route("/api/events/{event}/{file}", get(api::export))
         .route("/sync/{event}/{table}", get(ws::sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));

@@ -74,6 +74,9 @@ struct StateInner {
     attendance: Attendance,
     exports: Arc<crate::exports::ExportService>,
     heavy_reads: crate::http::reads::HeavyReads,
+    /// The poster image now (uploaded, else the event file's), and how often it changed,
+    /// so a cached export drawn on an older poster is not served.
+    poster: std::sync::RwLock<(Option<Arc<crate::poster::PosterImage>>, u64)>,
 }
 
 impl AppState {
@@ -89,6 +92,9 @@ impl AppState {
         ));
         let tables = Tables::new(config.event.clone(), rooms.clone());
         let heavy_reads = crate::http::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
+        let poster = crate::poster::PosterImage::load_uploaded(&config.data_dir)
+            .or_else(|| config.poster_image.clone())
+            .map(Arc::new);
         Self {
             inner: Arc::new(StateInner {
                 exports,
@@ -109,6 +115,7 @@ impl AppState {
                 gate: Gate::default(),
                 mint: MintLimiter::default(),
                 attendance: Attendance::default(),
+                poster: std::sync::RwLock::new((poster, 0)),
             }),
         }
     }
@@ -119,6 +126,29 @@ impl AppState {
 
     pub fn event_arc(&self) -> Arc<Event> {
         self.inner.config.event.clone()
+    }
+
+    /// The poster image now; `None` means the built-in drawing.
+    pub fn poster_image(&self) -> Option<Arc<crate::poster::PosterImage>> {
+        self.poster_read().0.clone()
+    }
+
+    /// How many times the poster was replaced since start (part of an export's cache key).
+    pub fn poster_version(&self) -> u64 {
+        self.poster_read().1
+    }
+
+    pub fn set_poster_image(&self, image: Arc<crate::poster::PosterImage>) {
+        let mut poster = self.inner.poster.write().unwrap_or_else(|e| e.into_inner());
+        poster.0 = Some(image);
+        poster.1 += 1;
+    }
+
+    fn poster_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, (Option<Arc<crate::poster::PosterImage>>, u64)> {
+        // Only whole values are stored; a panic elsewhere leaves it usable.
+        self.inner.poster.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn config(&self) -> &Config {

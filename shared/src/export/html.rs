@@ -116,18 +116,20 @@ pub fn report(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
     out.push_str("</section>\n");
 
     for table in &summary.tables {
-        let notes = snapshot
-            .tables
-            .iter()
-            .find(|t| t.table_id == table.id)
-            .map_or(&[][..], |t| t.notes.as_slice());
-        section(
-            &mut out,
-            &snapshot,
-            table,
-            &svg::board(&table.title, notes),
-            options.authors,
-        );
+        let tab = snapshot.tables.iter().find(|t| t.table_id == table.id);
+        let notes = tab.map_or(&[][..], |t| t.notes.as_slice());
+        let mut board = svg::board(&table.title, notes);
+        // A poster table shows both views of its notes: lanes, then the poster.
+        if let (Some(tab), Some(_)) = (tab, &table.poster) {
+            board.push_str("</div>\n<h3>Poster</h3>\n<div class=\"board\">\n");
+            board.push_str(&svg::poster(
+                &format!("Poster — {}", table.title),
+                snapshot.event,
+                tab,
+                snapshot.underlay(),
+            ));
+        }
+        section(&mut out, &snapshot, table, &board, options.authors);
     }
     out.push_str("</body>\n</html>\n");
     out

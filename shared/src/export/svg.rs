@@ -7,6 +7,12 @@
 
 use std::fmt::Write;
 
+mod poster;
+
+pub use poster::{
+    DROOMPROCES_STEPS, POSTER_NOTE_HEIGHT, POSTER_NOTE_WIDTH, Underlay, droomproces, poster,
+};
+
 use crate::schema::{Lane, Note, NoteColor};
 
 pub const LANE_WIDTH: f64 = 360.0;
@@ -123,7 +129,7 @@ fn note_group(out: &mut String, note: &Note) {
 /// Greedy word wrap by character count; a word longer than a line is cut. When the text
 /// needs more than `max_lines`, the last line ends in "…". Stops reading once the lines
 /// are full, so the cost is bounded by what is shown, however long the text.
-fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines: Vec<String> = Vec::new();
     // One line more than shown, so that "…" knows the text went on.

@@ -17,6 +17,7 @@ use crate::control::{
     CONNECTORS, CONTROL, Control, GROUPS, Phase, SERVER_ONLY, VOTES, VoteVisibility, write_control,
 };
 use crate::event::Event;
+use crate::poster::{self, ArrowEnd, BoardView, MarkerKind, PosterArrow, PosterMarker};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,6 +33,20 @@ struct Fixture {
     control_keys: Vec<String>,
     phases: Vec<String>,
     vote_visibility: Vec<String>,
+    views: Vec<String>,
+    poster_arrow_keys: Vec<String>,
+    poster_marker_keys: Vec<String>,
+    marker_kinds: Vec<String>,
+    poster_size: [f64; 2],
+    poster_limits: PosterLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PosterLimits {
+    arrows: usize,
+    markers: usize,
+    label_chars: usize,
 }
 
 fn fixture() -> Fixture {
@@ -59,7 +74,16 @@ fn the_names_match_the_fixture() {
     let f = fixture();
     assert_eq!(SCHEMA_VERSION, f.schema_version, "schema version");
     assert_eq!(
-        strings([META, NOTES, CONTROL, VOTES, GROUPS, CONNECTORS]),
+        strings([
+            META,
+            NOTES,
+            CONTROL,
+            VOTES,
+            GROUPS,
+            CONNECTORS,
+            poster::POSTER_ARROWS,
+            poster::POSTER_MARKERS,
+        ]),
         f.roots,
         "top-level names"
     );
@@ -98,9 +122,101 @@ fn the_names_match_the_fixture() {
             key::OWNER,
             key::DUE,
             key::GROUP,
+            poster::key::POSTER_X,
+            poster::key::POSTER_Y,
         ]),
         f.note_keys,
         "note keys"
+    );
+    assert_eq!(
+        strings([BoardView::Lanes, BoardView::Poster].map(BoardView::as_str)),
+        f.views,
+        "views"
+    );
+    assert_eq!(
+        strings(MarkerKind::ALL.map(MarkerKind::as_str)),
+        f.marker_kinds,
+        "marker kinds"
+    );
+    assert_eq!(
+        [poster::POSTER_WIDTH, poster::POSTER_HEIGHT],
+        f.poster_size,
+        "poster size"
+    );
+    assert_eq!(
+        (
+            poster::MAX_POSTER_ARROWS,
+            poster::MAX_POSTER_MARKERS,
+            poster::MAX_MARKER_LABEL_CHARS
+        ),
+        (
+            f.poster_limits.arrows,
+            f.poster_limits.markers,
+            f.poster_limits.label_chars
+        ),
+        "poster limits"
+    );
+}
+
+#[test]
+fn what_the_rust_side_writes_on_the_poster_has_the_fixtures_keys() {
+    let f = fixture();
+    let doc = Doc::with_client_id(1);
+    let entry_keys = |root: &str, id: &str| -> BTreeSet<String> {
+        let txn = doc.transact();
+        let map = txn.get_map(root).expect("root");
+        let Some(yrs::Out::YMap(entry)) = map.get(&txn, id) else {
+            panic!("{root}[{id}] is a map");
+        };
+        entry.keys(&txn).map(str::to_owned).collect()
+    };
+    let arrow = |id: &str, to| PosterArrow {
+        id: id.to_owned(),
+        from: "n1".to_owned(),
+        to,
+        author: "A".to_owned(),
+        created_at: 1,
+    };
+    {
+        let mut txn = doc.transact_mut();
+        poster::insert_arrow(
+            &mut txn,
+            &arrow("toNote", ArrowEnd::Note { id: "n2".into() }),
+        );
+        poster::insert_arrow(
+            &mut txn,
+            &arrow("toPoint", ArrowEnd::Point { x: 1.0, y: 2.0 }),
+        );
+        poster::insert_marker(
+            &mut txn,
+            &PosterMarker {
+                id: "m1".to_owned(),
+                kind: MarkerKind::Actor,
+                label: "l".to_owned(),
+                x: 1.0,
+                y: 2.0,
+                author: "A".to_owned(),
+                created_at: 1,
+            },
+        );
+    }
+    let mut arrow_keys = entry_keys(poster::POSTER_ARROWS, "toNote");
+    arrow_keys.extend(entry_keys(poster::POSTER_ARROWS, "toPoint"));
+    assert_eq!(
+        arrow_keys
+            .iter()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        set(&f.poster_arrow_keys),
+        "keys of poster arrows"
+    );
+    assert_eq!(
+        entry_keys(poster::POSTER_MARKERS, "m1")
+            .iter()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        set(&f.poster_marker_keys),
+        "keys of a poster marker"
     );
 }
 

@@ -196,6 +196,7 @@ fn insert_read_delete_notes() {
             due: String::new(),
             group: None,
             votes: 0,
+            poster: None,
         }
     );
     assert_eq!(notes[1].id, "note-0002");

@@ -20,6 +20,7 @@ fn note(id: &str, lane: Lane, text: &str) -> Note {
         due: String::new(),
         group: None,
         votes: 0,
+        poster: None,
     }
 }
 
@@ -28,6 +29,7 @@ fn table(id: &str, participants: usize, notes: Vec<Note>) -> TableSnapshot {
         table_id: id.parse().expect("valid table id"),
         participants,
         notes,
+        poster: Default::default(),
     }
 }
 

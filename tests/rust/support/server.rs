@@ -347,9 +347,30 @@ pub async fn http_get_bytes(addr: &str, path: &str) -> anyhow::Result<(u16, Stri
 /// reads the whole answer (until the server closes): status, head and body
 /// (de-chunked).
 pub async fn exchange(addr: &str, request: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    exchange_bytes(addr, request.as_bytes()).await
+}
+
+/// `PUT path` with `body` as it is (binary), `content_type` as its type.
+pub async fn http_put_bytes(
+    addr: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    exchange_bytes(addr, &request).await
+}
+
+/// [`exchange`] with a request of any bytes.
+pub async fn exchange_bytes(addr: &str, request: &[u8]) -> anyhow::Result<(u16, String, Vec<u8>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.write_all(request.as_bytes()).await?;
+    stream.write_all(request).await?;
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await?;
     let split = buf

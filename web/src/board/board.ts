@@ -24,6 +24,9 @@ import { Undo } from './undo'
 import { Voting } from './voting'
 import { startDrag, type Drop } from './drag'
 import { listSpot } from './listSpot'
+import { PosterDoc, type BoardView } from '../poster'
+import { PosterView } from './poster/posterView'
+import { fetchEvent } from '../api'
 
 const NARROW = '(max-width: 760px)'
 
@@ -46,6 +49,10 @@ export class Board {
     this.surface.layout()
   })
   control: Control = DEFAULT_CONTROL
+  /** The poster view, made the first time the table is shown as a poster. */
+  poster: PosterView | null = null
+  /** How the event file opens this table, until the facilitator switches it. */
+  private defaultView: BoardView = 'lanes'
   private lastLane: Lane = 'goed'
   private readonly cleanup: Array<() => void> = []
   private destroyed = false
@@ -55,7 +62,8 @@ export class Board {
     const table = new TableDoc(this.connection.doc)
     const groups = new GroupsDoc(this.connection.doc)
     this.edits = new Edits(table, groups, { local: true }, () => this.me)
-    this.undo = new Undo([table.notes, groups.groups, groups.connectors], this.edits.local)
+    const posterDoc = new PosterDoc(this.connection.doc)
+    this.undo = new Undo([table.notes, groups.groups, groups.connectors, posterDoc.arrows, posterDoc.markers], this.edits.local)
     this.presence = new Presence(this.connection.awareness, me)
     this.header = new BoardHeader(event, tableId, this.presence.element, () => this.editable && this.undo.undo(), () => this.editable && this.undo.redo())
     this.programme = new ProgrammeNow(event)
@@ -102,6 +110,17 @@ export class Board {
     this.applyControl()
     this.sync()
     void this.sign()
+    void fetchEvent(event).then(info => {
+      const view = info.tables.find(x => x.id === tableId)?.view
+      if (this.destroyed || (view !== 'poster' && view !== 'lanes')) return
+      this.defaultView = view
+      this.applyControl()
+    }).catch(() => {})
+  }
+
+  /** Lanes or poster: the facilitator's choice, else the event file's. */
+  get view (): BoardView {
+    return this.control.view ?? this.defaultView
   }
 
   destroy (): void {
@@ -109,6 +128,7 @@ export class Board {
     for (const fn of this.cleanup) fn()
     this.resize.disconnect()
     this.surface.destroy()
+    this.poster?.destroy()
     this.banner.destroy()
     this.programme.destroy()
     this.presence.destroy()
@@ -245,9 +265,33 @@ export class Board {
     this.newGroup.hidden = c.phase !== 'clusteren'
     this.surface.connectors.toolButton.hidden = c.phase !== 'clusteren' && c.phase !== 'vervolgstappen'
     this.surface.setEditable(this.editable)
+    this.showView()
     if (c.phase === 'stemmen' && before.phase !== 'stemmen') void this.voting.refresh()
     if (c.voteBudget !== before.voteBudget) void this.voting.refresh()
     this.showVotes()
+  }
+
+  /** Shows the lanes or the poster; the poster view is made when first needed. */
+  private showView (): void {
+    const poster = this.view === 'poster'
+    this.element.dataset.view = this.view
+    if (poster && !this.poster) {
+      this.poster = new PosterView(this.event, this.edits.table, this.edits.local, {
+        newNote: () => this.edits.addNote(this.edits.table, this.lastLane, defaultColor(this.lastLane), this.surface.laneView(this.lastLane).freeSpot(this.surface.itemsIn(this.lastLane))),
+        author: () => this.me.name,
+        toast: m => this.toast.show(m),
+      })
+      this.surface.element.after(this.poster.element)
+    }
+    this.surface.element.hidden = poster
+    if (this.poster) {
+      const wasHidden = this.poster.element.hidden
+      this.poster.element.hidden = !poster
+      this.poster.setEditable(this.editable, !(this.control.privateWriting && this.control.phase === 'schrijven'))
+      if (poster && wasHidden !== false) this.poster.shown()
+    }
+    this.newGroup.hidden ||= poster
+    this.surface.connectors.toolButton.hidden ||= poster
   }
 
   /** Brings the whole DOM in line with the documents (start, drafts opened or reconnected). */
@@ -314,7 +358,8 @@ export class Board {
     const typing = target?.closest('input, textarea, select, [contenteditable="true"]')
     if (!typing && !e.ctrlKey && !e.metaKey && !e.altKey && e.key.toLowerCase() === 'n') {
       e.preventDefault()
-      this.addNote(this.lastLane)
+      if (this.view === 'poster') this.poster?.addNote()
+      else this.addNote(this.lastLane)
     }
   }
 }

@@ -1,6 +1,7 @@
 //! The board's side of `window.__werktafel`: connection state, notes and
 //! people, and the workshop state (phase, drafts, groups, arrows, votes).
 import { readVoteTotals } from '../control'
+import { PosterDoc } from '../poster'
 import type { NoteView } from '../schema'
 import { setHook, type HookNote } from '../testHook'
 import type { Board } from './board'
@@ -34,6 +35,15 @@ export function installBoardHook (board: Board): void {
         notes: edits.table.allNotes().filter(n => n.group === g.id).map(n => n.id),
       })),
       connectors: () => edits.groups.allConnectors().map(({ id, from, to, label }) => ({ id, from, to, label })),
+      poster: () => {
+        const doc = board.poster?.poster ?? new PosterDoc(c.doc)
+        return {
+          view: board.view,
+          placed: Object.fromEntries(edits.table.allNotes().filter(n => n.poster).map(n => [n.id, n.poster as { x: number, y: number }])),
+          arrows: doc.allArrows(),
+          markers: doc.allMarkers(),
+        }
+      },
       votes: () => ({
         ...board.voting.mine,
         totals: Object.fromEntries(readVoteTotals(c.doc)),

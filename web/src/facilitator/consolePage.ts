@@ -6,6 +6,7 @@
 import { fetchEvent, type EventInfo } from '../api'
 import { withKey } from '../access'
 import { fetchConsole, Refused, sendControl, type ConsoleInfo, type ControlChange } from '../facilitation'
+import { posterUploadSection } from './posterUpload'
 import { tf } from '../i18nFacilitation'
 import { languageSwitch } from '../languageSwitch'
 import { ProgrammeNow } from '../programmeNow'
@@ -101,7 +102,7 @@ export class ConsolePage {
       sheet = next
       this.say(tf('done', { what: tf('linkRenew') }), 'ok')
     })
-    this.element.append(link, sheet)
+    this.element.append(link, posterUploadSection(this.event, (m, kind) => this.say(m, kind)), sheet)
   }
 
   /** A refresh now, or as soon as the last one is LIVE_MIN_MS old. */

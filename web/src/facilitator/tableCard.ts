@@ -59,7 +59,7 @@ export class TableCard {
     this.voters.textContent = [tf('identitiesN', { n: table.identities }), tf('votersN', { n: table.voters, present: table.votersPresent })].join(' · ')
     this.voters.dataset.voters = String(table.voters)
     this.voters.dataset.votersPresent = String(table.votersPresent)
-    this.controls.update({ control: c, drafts: table.drafts })
+    this.controls.update({ control: c, drafts: table.drafts, view: table.view })
     this.tick(clockOffset)
   }
 

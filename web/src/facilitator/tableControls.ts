@@ -4,10 +4,11 @@
 import { PHASES, nextPhase, type Control, type Phase } from '../control'
 import type { ControlChange } from '../facilitation'
 import { tf } from '../i18nFacilitation'
+import { tp } from '../i18nPoster'
 import { confirmDialog } from './confirmDialog'
 
 /** What a table's controls show; null for "all tables", whose states differ. */
-export interface TableState { control: Control; drafts: number }
+export interface TableState { control: Control; drafts: number; view?: 'lanes' | 'poster' }
 
 export type Send = (change: ControlChange, what: string) => Promise<void>
 
@@ -24,6 +25,7 @@ export class TableControls {
   private readonly reveal = button('controls__reveal', tf('reveal'))
   private readonly budget = numberInput('controls__budget', 1, 50, 3, tf('budgetLabel'))
   private readonly visibility = document.createElement('select')
+  private readonly viewButtons = new Map<'lanes' | 'poster', HTMLButtonElement>()
   private state: TableState | null = null
 
   /** `table` is a table id, or null for all tables. */
@@ -93,7 +95,18 @@ export class TableControls {
     visLabel.append(this.visibility)
     voting.append(this.budget, setBudget, visLabel)
 
-    this.element.append(phases, timer, writing, voting)
+    const view = row('controls__view', tp('viewLabel'))
+    for (const v of ['lanes', 'poster'] as const) {
+      const label = tp(v === 'lanes' ? 'viewLanes' : 'viewPoster')
+      const b = button('controls__view-button', label)
+      b.dataset.view = v
+      b.setAttribute('aria-pressed', 'false')
+      b.addEventListener('click', () => void this.send({ view: v }, `${tp('viewLabel')}: ${label}`))
+      this.viewButtons.set(v, b)
+      view.append(b)
+    }
+
+    this.element.append(phases, timer, writing, voting, view)
     this.update(null)
   }
 
@@ -109,6 +122,7 @@ export class TableControls {
     const next = c ? nextPhase(c.phase) : null
     this.advance.hidden = !next
     if (next) this.advance.textContent = tf('toPhase', { phase: tf(`phase_${next}`) })
+    for (const [v, b] of this.viewButtons) b.setAttribute('aria-pressed', String(state?.view === v))
     if (this.table === null || !c) return
     this.timerStop.disabled = c.timerEndsAt === null
     this.lock.hidden = c.locked

@@ -3,6 +3,7 @@
 import { withKey } from '../access'
 import { t } from '../i18n'
 import { el } from './el'
+import { posterPicture } from './posterPicture'
 import type { SpotlightTarget } from './spotlightTarget'
 import { findNote, LANES, type Summary, type TableSummary } from './summary'
 
@@ -81,6 +82,9 @@ export class Spotlight {
       lanes.append(section)
     }
     wrap.append(head, el('p', 'pl-spot-table__question', table.question), lanes)
+    // Lanes and poster are two views of the same notes: a poster table shows both.
+    const poster = posterPicture(this.event, table)
+    if (poster) wrap.append(poster)
     return wrap
   }
 

@@ -1,5 +1,6 @@
 //! The Summary JSON the server sends (shared/src/summary.rs, camelCase), as TypeScript types.
 import { LANES, type Color, type Lane } from '../schema'
+import type { PosterArrow, PosterMarker } from '../poster'
 
 export { LANES }
 
@@ -14,6 +15,8 @@ export interface NoteView {
   color: Color
   createdAt: number
   updatedAt: number
+  /** Where the note sits on the poster (top-left, poster units), when placed. */
+  poster?: { x: number, y: number }
 }
 
 export interface TableSummary {
@@ -25,6 +28,10 @@ export interface TableSummary {
   laneCounts: LaneCounts
   /** Each lane in rank order, strongest first. */
   lanes: Record<Lane, NoteView[]>
+  /** How the table is shown now. */
+  view: 'lanes' | 'poster'
+  /** For a poster table (or one with anything on the poster): its arrows and markers. */
+  poster?: { arrows: PosterArrow[], markers: PosterMarker[] }
 }
 
 export interface NextStep { table: string; tableTitle: string; noteId: string; text: string; author: string }

@@ -1,0 +1,127 @@
+//! The droomproces poster a table in poster view is drawn on: `GET /api/events/{event}/poster`
+//! serves the organiser's upload, else the image the event file names, else the built-in
+//! drawing ([`werktafel_shared::export::svg::droomproces`]); `PUT` (facilitator) replaces it.
+//!
+//! An upload is at most [`MAX_POSTER_IMAGE_BYTES`] (413 past it) and must start like a PNG,
+//! JPEG or WebP (415 otherwise, whatever its `Content-Type` says). It is stored in the data
+//! directory as [`POSTER_FILE`] with mode 0600, written to a temporary file and renamed, so a
+//! crash leaves the old poster or the new one, never half of one.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use werktafel_shared::export::svg;
+use werktafel_shared::poster::MAX_POSTER_IMAGE_BYTES;
+
+use crate::access::Role;
+use crate::http::error::AppError;
+use crate::http::state::AppState;
+
+use crate::poster::{POSTER_FILE, PosterImage, PosterRefusal};
+
+/// `GET /api/events/{event}/poster`: the poster image, with its type and `nosniff`.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let event = state.event_by_slug(&slug)?;
+    let (content_type, body) = match state.poster_image() {
+        Some(image) => (image.kind.mime(), Body::from(image.bytes.clone())),
+        None => ("image/svg+xml", Body::from(svg::droomproces(event))),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            // The built-in drawing is SVG: it must never run as a document of this origin.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `PUT /api/events/{event}/poster` (facilitator): replaces the poster with the request body.
+pub async fn put(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(role): Extension<Role>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    state.event_by_slug(&slug)?;
+    if role != Role::Facilitator {
+        return Err(AppError::Forbidden(
+            "only the facilitator link can change the poster",
+        ));
+    }
+    // A declared length past the limit is refused before a byte of the body is read (and
+    // a client that sent `Expect: 100-continue` never sends it).
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_POSTER_IMAGE_BYTES) {
+        return Err(AppError::PayloadTooLarge(
+            PosterRefusal::TooLarge.to_string(),
+        ));
+    }
+    // Read at most one byte past the limit: a larger body is refused without being held.
+    let bytes = axum::body::to_bytes(body, MAX_POSTER_IMAGE_BYTES + 1)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge(PosterRefusal::TooLarge.to_string()))?;
+    let image = PosterImage::check(bytes).map_err(|refusal| match refusal {
+        PosterRefusal::TooLarge => AppError::PayloadTooLarge(refusal.to_string()),
+        PosterRefusal::NotAnImage => AppError::UnsupportedMediaType(refusal.to_string()),
+    })?;
+    let dir = state.config().data_dir.clone();
+    let stored = image.bytes.clone();
+    tokio::task::spawn_blocking(move || store(&dir, &stored))
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "storing the poster failed");
+            AppError::Unavailable("the poster could not be stored".into())
+        })?;
+    let kind = image.kind;
+    let size = image.bytes.len();
+    state.set_poster_image(Arc::new(image));
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "type": kind.mime(), "bytes": size })),
+    )
+        .into_response())
+}
+
+/// Writes `bytes` to `dir/POSTER_FILE` (0600) through a temporary file and a rename.
+fn store(dir: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let target: PathBuf = dir.join(POSTER_FILE);
+    let temporary = dir.join(format!("{POSTER_FILE}.tmp"));
+    // A temporary file left by a crash may have been made by someone else: start afresh.
+    let _ = std::fs::remove_file(&temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, &target)
+}
