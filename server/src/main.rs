@@ -110,6 +110,9 @@ struct ServeArgs {
     /// Seconds without any message from a client before it is disconnected.
     #[arg(long, env = "WERKTAFEL_IDLE_TIMEOUT_SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
     idle_timeout_secs: u64,
+    /// Seconds a client may take to accept a write before it is disconnected.
+    #[arg(long, env = "WERKTAFEL_WRITE_TIMEOUT_SECS", default_value_t = Limits::default().write_timeout.as_secs())]
+    write_timeout_secs: u64,
     /// Milliseconds of silence after which a connection gets a keepalive and a ping.
     #[arg(long, env = "WERKTAFEL_KEEPALIVE_MS", default_value_t = Limits::default().keepalive_interval.as_millis() as u64)]
     keepalive_ms: u64,
@@ -265,6 +268,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         outbox_capacity: args.outbox_capacity.max(1),
         catch_up_bytes: args.catch_up_bytes,
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        write_timeout: Duration::from_secs(args.write_timeout_secs.max(1)),
         room_idle_grace: Duration::from_secs(args.room_idle_secs),
         keepalive_interval: Duration::from_millis(args.keepalive_ms.max(10)),
         messages_per_second: args.messages_per_second.max(1),
@@ -283,7 +287,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_drafts_documents: args.max_drafts_documents,
         max_drafts_bytes: args.max_drafts_bytes,
         max_concurrent_exports: args.max_concurrent_exports.max(1),
-        ..Limits::default()
     };
     // Before anything is created: what is created is private, but what the
     // operator made before may not be.

@@ -132,3 +132,47 @@ async fn a_client_that_sends_nothing_is_disconnected() -> anyhow::Result<()> {
     assert!(!bystander.is_closed());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_once_a_write_stalls() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = Server::start_in(
+        tmp.path(),
+        &[
+            "--write-timeout-secs",
+            "1",
+            "--bytes-per-second",
+            "100000000",
+            "--messages-per-second",
+            "100000",
+        ],
+    )
+    .await?;
+    let stuck = Client::connect(&server, "d").await?;
+    stuck.synced().await?;
+    stuck.pause();
+
+    let writer = Client::connect(&server, "d").await?;
+    writer.synced().await?;
+    // ~12 MB of notes: more than the socket buffers between the server and
+    // the paused client hold, so a write to it cannot finish.
+    let text = "x".repeat(32 * 1024);
+    for i in 0..400 {
+        notes::add(&writer, &format!("n{i}"), &text, Lane::Goed);
+    }
+    assert_eq!(
+        server
+            .metric_reaches(r#"werktafel_closes_total{code="4409"}"#, 1)
+            .await?,
+        1,
+        "one connection dropped for not reading; log: {}",
+        server.log.display()
+    );
+    stuck.resume();
+    stuck.closed().await?;
+    // The writer, reading all along, stays and has everything it wrote.
+    writer.roundtrip().await?;
+    assert!(!writer.is_closed());
+    assert_eq!(schema::note_count(&writer.doc), 400);
+    Ok(())
+}

@@ -1,11 +1,15 @@
 //! One client's WebSocket: a reader loop that decodes and hands messages to
 //! the room, and a writer task that drains the client's bounded outbox.
 //!
-//! The writer also keeps idle connections alive at the protocol level and
-//! turns an overflowed outbox into a resync instead of unbounded memory.
+//! The writer also keeps idle connections alive at the protocol level,
+//! turns an overflowed outbox into a resync instead of unbounded memory,
+//! and keeps the connection's time: every timing rule (keepalive, ping,
+//! idle, stall, rate) is decided by [`Liveness`], which this module feeds
+//! with what happened and obeys.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -20,6 +24,7 @@ use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
 use crate::room::{CatchUp, PeerId, PeerLink, Room};
+use crate::sync::liveness::{Decision, Liveness, Written};
 use crate::sync::upgrade::{Socket, send_fragmented};
 use crate::table::reason::{Reason, Refusal};
 
@@ -68,6 +73,7 @@ pub async fn serve(
     METRICS.connections.inc();
     METRICS.connections_opened.inc();
     let (sink, stream) = socket.split();
+    let liveness = Arc::new(Mutex::new(Liveness::new(&limits, now())));
     // Not tracked on its own: this function awaits it before returning, and
     // the function itself runs as a tracked task.
     let writer = tokio::spawn(write_loop(
@@ -76,9 +82,9 @@ pub async fn serve(
         link.clone(),
         room.clone(),
         peer,
-        limits.clone(),
+        liveness.clone(),
     ));
-    read_loop(stream, &room, peer, &link, &limits, &shutdown).await;
+    read_loop(stream, &room, peer, &link, &limits, &liveness, &shutdown).await;
     room.leave(peer);
     // Wakes the writer if nobody asked for a close yet; the first reason wins.
     link.close(Reason::Normal);
@@ -86,16 +92,18 @@ pub async fn serve(
     METRICS.connections.dec();
 }
 
+/// Reads and handles the client's frames, reporting each to `liveness`.
+/// The writer keeps the time: it closes a client that went silent.
 async fn read_loop(
     mut stream: SplitStream<Socket>,
     room: &Room,
     peer: PeerId,
     link: &PeerLink,
     limits: &Limits,
+    liveness: &Mutex<Liveness>,
     shutdown: &CancellationToken,
 ) {
     let table = room.key();
-    let mut bucket = RateLimit::new(limits);
     loop {
         let next = tokio::select! {
             _ = link.closed().cancelled() => return,
@@ -103,16 +111,11 @@ async fn read_loop(
                 link.close(Reason::ShuttingDown);
                 return;
             }
-            next = tokio::time::timeout(limits.idle_timeout, stream.next()) => next,
+            next = stream.next() => next,
         };
         let message = match next {
-            Err(_) => {
-                tracing::info!(%table, peer, "closing a connection that sent nothing");
-                link.close(Reason::Idle);
-                return;
-            }
-            Ok(None) => return,
-            Ok(Some(Err(WsError::Capacity(error)))) => {
+            None => return,
+            Some(Err(WsError::Capacity(error))) => {
                 if let CapacityError::MessageTooLong { .. } = error {
                     tracing::warn!(%table, peer, %error, "message over the size limit");
                     link.close(Reason::TooBig("message too big".into()));
@@ -122,17 +125,17 @@ async fn read_loop(
                 }
                 return;
             }
-            Ok(Some(Err(error))) => {
+            Some(Err(error)) => {
                 tracing::debug!(%table, peer, %error, "socket error");
                 return;
             }
-            Ok(Some(Ok(message))) => message,
+            Some(Ok(message)) => message,
         };
         match message {
             Message::Binary(frame) => {
-                if !bucket.take(frame.len()) {
+                if let Err(reason) = lock(liveness).frame_received(now(), frame.len()) {
                     tracing::warn!(%table, peer, "closing a connection that sends too fast");
-                    link.close(Reason::TooFast);
+                    link.close(reason);
                     return;
                 }
                 if let Err(reason) = handle_frame(room, peer, &frame, limits) {
@@ -148,7 +151,9 @@ async fn read_loop(
                 return;
             }
             Message::Close(_) => return,
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                lock(liveness).control_received(now());
+            }
         }
     }
 }
@@ -191,163 +196,156 @@ fn refusal_code(refusal: &Refusal) -> u16 {
     }
 }
 
+/// Drains the outbox, sends keepalives and catch-ups, and keeps the
+/// connection's time: it sleeps until the one instant [`Liveness::poll`]
+/// names, and closes the connection when that says so.
 async fn write_loop(
     mut sink: SplitSink<Socket, Message>,
     mut outbox: mpsc::Receiver<Bytes>,
     link: Arc<PeerLink>,
     room: Arc<Room>,
     peer: PeerId,
-    limits: Limits,
+    liveness: Arc<Mutex<Liveness>>,
 ) {
-    let mut keepalive = tokio::time::interval(limits.keepalive_interval);
-    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    keepalive.reset();
-    // When a lagging peer's resync from the document is due (it had one
-    // less than `RESYNC_INTERVAL` ago).
-    let mut resync_due: Option<tokio::time::Instant> = None;
-    loop {
-        let sent = tokio::select! {
-            biased;
-            _ = link.closed().cancelled() => break,
-            () = sleep_until(resync_due), if resync_due.is_some() => {
-                resync_due = None;
-                Ok(())
-            }
-            first = outbox.recv() => {
-                let Some(first) = first else { break };
-                keepalive.reset();
-                write_batch(&mut sink, first, &mut outbox, limits.write_timeout).await
-            }
-            _ = keepalive.tick() => {
-                // Browsers answer pings invisibly, so the stock client needs a
-                // real message to know the server is alive; the ping's pong
-                // tells us the client is.
-                within(limits.write_timeout, async {
-                    sink.feed(Message::Binary(Bytes::from_static(protocol::KEEPALIVE))).await?;
-                    sink.feed(Message::Ping(Bytes::new())).await?;
+    let table = room.key();
+    let closing = loop {
+        if link.closed().is_cancelled() {
+            break None;
+        }
+        let decision = lock(&liveness).poll(now());
+        let sent = match decision {
+            Decision::Close(reason) => break Some(reason),
+            Decision::CatchUp => Ok(()),
+            Decision::Keepalive(keepalive) => {
+                guarded(&liveness, Written::Keepalive(keepalive), async {
+                    // Browsers answer pings invisibly, so the stock client
+                    // needs a real message to know the server is alive; the
+                    // ping's pong tells us the client is.
+                    if keepalive.message {
+                        sink.feed(Message::Binary(Bytes::from_static(protocol::KEEPALIVE)))
+                            .await?;
+                    }
+                    if keepalive.ping {
+                        sink.feed(Message::Ping(Bytes::new())).await?;
+                    }
                     sink.flush().await
                 })
                 .await
             }
+            Decision::Wait(at) => tokio::select! {
+                biased;
+                _ = link.closed().cancelled() => break None,
+                first = outbox.recv() => {
+                    let Some(first) = first else { break None };
+                    guarded(&liveness, Written::Messages, write_batch(&mut sink, first, &mut outbox)).await
+                }
+                () = tokio::time::sleep_until(at.into()) => continue,
+            },
         };
-        if let Err(failure) = sent {
-            failure.close(&link, &room, peer);
-            return;
-        }
         // The room keeps what a lagging peer misses; once everything queued
         // before is written, it is its turn.
-        while resync_due.is_none() && link.is_lagging() && outbox.is_empty() {
-            let missed = match room.catch_up(peer) {
-                CatchUp::Send(missed) => missed,
-                CatchUp::Done => break,
-                CatchUp::RetryAt(at) => {
-                    resync_due = Some(at.into());
-                    break;
-                }
-            };
-            let sent = within(limits.write_timeout, async {
-                for frame in missed {
-                    send_fragmented(&mut sink, frame).await?;
-                }
-                sink.flush().await
-            })
-            .await;
-            if let Err(failure) = sent {
-                failure.close(&link, &room, peer);
+        let sent = match sent {
+            Ok(()) => catch_up(&mut sink, &outbox, &link, &room, peer, &liveness).await,
+            failed => failed,
+        };
+        match sent {
+            Ok(()) => {}
+            Err(WriteFailure::Close(reason)) => break Some(reason),
+            Err(WriteFailure::Socket) => {
+                // The client is gone: nothing to say goodbye on.
+                link.close(Reason::Normal);
                 return;
             }
         }
+    };
+    if let Some(reason) = closing {
+        match reason {
+            Reason::Idle => tracing::info!(%table, peer, "closing a connection that sent nothing"),
+            Reason::Stalled => {
+                tracing::info!(%table, peer, "closing a connection that stopped reading");
+            }
+            _ => {}
+        }
+        link.close(reason);
     }
-    let (code, reason) = close_frame(&link.reason().unwrap_or(Reason::Normal));
+    let reason = link.reason().unwrap_or(Reason::Normal);
+    let (code, text) = close_frame(&reason);
     METRICS.closed(code);
+    if reason == Reason::Stalled {
+        // A client that does not read will not read the close frame either.
+        return;
+    }
     let frame = CloseFrame {
         code: code.into(),
-        reason: reason.into(),
+        reason: text.into(),
     };
-    let _ = tokio::time::timeout(
-        Duration::from_secs(2),
+    let _ = tokio::time::timeout_at(
+        Liveness::close_deadline(now()).into(),
         sink.send(Message::Close(Some(frame))),
     )
     .await;
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    if let Some(at) = at {
-        tokio::time::sleep_until(at).await;
-    }
-}
-
-/// Two token buckets, messages and bytes, refilled continuously. A client
-/// may burst to twice its rate (and always one maximum-size message).
-struct RateLimit {
-    messages: f64,
-    bytes: f64,
-    max_messages: f64,
-    max_bytes: f64,
-    messages_per_second: f64,
-    bytes_per_second: f64,
-    last: tokio::time::Instant,
-}
-
-impl RateLimit {
-    fn new(limits: &Limits) -> Self {
-        let max_messages = f64::from(limits.messages_per_second) * 2.0;
-        let max_bytes = (limits.bytes_per_second as f64 * 2.0).max(limits.max_message_bytes as f64);
-        Self {
-            messages: max_messages,
-            bytes: max_bytes,
-            max_messages,
-            max_bytes,
-            messages_per_second: f64::from(limits.messages_per_second),
-            bytes_per_second: limits.bytes_per_second as f64,
-            last: tokio::time::Instant::now(),
-        }
-    }
-
-    /// Takes one message of `size` bytes, or says the client is over its rate.
-    fn take(&mut self, size: usize) -> bool {
-        let now = tokio::time::Instant::now();
-        let elapsed = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.messages = (self.messages + elapsed * self.messages_per_second).min(self.max_messages);
-        self.bytes = (self.bytes + elapsed * self.bytes_per_second).min(self.max_bytes);
-        if self.messages < 1.0 || self.bytes < size as f64 {
-            return false;
-        }
-        self.messages -= 1.0;
-        self.bytes -= size as f64;
-        true
-    }
-}
-
-enum WriteFailure {
-    Socket,
-    Stalled,
-}
-
-impl WriteFailure {
-    /// Asks the connection to close for this failure.
-    fn close(self, link: &PeerLink, room: &Room, peer: PeerId) {
-        match self {
-            WriteFailure::Socket => link.close(Reason::Normal),
-            WriteFailure::Stalled => {
-                tracing::info!(table = %room.key(), peer, "closing a connection that stopped reading");
-                link.close(Reason::Stalled);
+/// Sends a lagging peer what it missed, while nothing newer is queued and
+/// the room does not ask to wait.
+async fn catch_up(
+    sink: &mut SplitSink<Socket, Message>,
+    outbox: &mpsc::Receiver<Bytes>,
+    link: &PeerLink,
+    room: &Room,
+    peer: PeerId,
+    liveness: &Mutex<Liveness>,
+) -> Result<(), WriteFailure> {
+    while !lock(liveness).catch_up_waiting() && link.is_lagging() && outbox.is_empty() {
+        let missed = match room.catch_up(peer) {
+            CatchUp::Send(missed) => missed,
+            CatchUp::Done => break,
+            CatchUp::RetryAt(at) => {
+                lock(liveness).catch_up_at(at);
+                break;
             }
-        }
+        };
+        guarded(liveness, Written::Messages, async {
+            for frame in missed {
+                send_fragmented(sink, frame).await?;
+            }
+            sink.flush().await
+        })
+        .await?;
     }
+    Ok(())
 }
 
-/// Runs a write, which fails as `Stalled` if the client takes longer than
-/// `timeout` to take it.
-async fn within(
-    timeout: Duration,
+/// Why a guarded write did not finish.
+enum WriteFailure {
+    /// The socket failed: the client is gone.
+    Socket,
+    /// A close fell due during the write (it stalled, or the client went
+    /// silent meanwhile).
+    Close(Reason),
+}
+
+/// Runs `write`, reporting it to `liveness`, and gives up on it as soon as
+/// a close falls due: the write is raced against [`Liveness::expiry`].
+async fn guarded(
+    liveness: &Mutex<Liveness>,
+    written: Written,
     write: impl Future<Output = Result<(), WsError>>,
 ) -> Result<(), WriteFailure> {
-    match tokio::time::timeout(timeout, write).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(WriteFailure::Socket),
-        Err(_) => Err(WriteFailure::Stalled),
+    lock(liveness).write_started(now());
+    let mut write = pin!(write);
+    loop {
+        let expiry = lock(liveness).expiry(now());
+        let at = expiry.map_err(WriteFailure::Close)?;
+        tokio::select! {
+            result = &mut write => {
+                result.map_err(|_| WriteFailure::Socket)?;
+                lock(liveness).write_finished(now(), written);
+                return Ok(());
+            }
+            // Frames received meanwhile may have moved the deadline: ask again.
+            () = tokio::time::sleep_until(at.into()) => {}
+        }
     }
 }
 
@@ -356,17 +354,25 @@ async fn write_batch(
     sink: &mut SplitSink<Socket, Message>,
     first: Bytes,
     outbox: &mut mpsc::Receiver<Bytes>,
-    timeout: Duration,
-) -> Result<(), WriteFailure> {
-    within(timeout, async {
-        send_fragmented(sink, first).await?;
-        for _ in 1..WRITE_BATCH {
-            match outbox.try_recv() {
-                Ok(next) => send_fragmented(sink, next).await?,
-                Err(_) => break,
-            }
+) -> Result<(), WsError> {
+    send_fragmented(sink, first).await?;
+    for _ in 1..WRITE_BATCH {
+        match outbox.try_recv() {
+            Ok(next) => send_fragmented(sink, next).await?,
+            Err(_) => break,
         }
-        sink.flush().await
-    })
-    .await
+    }
+    sink.flush().await
+}
+
+/// The time the connection's rules run on: tokio's clock, so that a test
+/// with paused time moves it too.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// The rules are shared by the reader and the writer, each holding the lock
+/// for a few field updates and never across an await.
+fn lock(liveness: &Mutex<Liveness>) -> MutexGuard<'_, Liveness> {
+    liveness.lock().unwrap_or_else(PoisonError::into_inner)
 }
