@@ -27,10 +27,11 @@ use crate::connection;
 use crate::error::AppError;
 use crate::gate::Gate;
 use crate::identity::{self, Attendance};
-use crate::room::{PeerLink, Room};
-use crate::rooms::{AdmitDrafts, DRAFTS_PART, Rooms};
 use crate::store::RoomKey;
 use crate::summary_feed::SummaryFeed;
+use crate::table::peer::PeerLink;
+use crate::table::room::Room;
+use crate::table::rooms::{AdmitDrafts, DRAFTS_PART, Rooms};
 use crate::upgrade::{NotAnUpgrade, Upgrade};
 use crate::{api, facilitation};
 

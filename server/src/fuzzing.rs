@@ -47,8 +47,10 @@ use crate::access::Role;
 use crate::memory_store::MemoryStore;
 use crate::persist::{PersistWorker, Persister};
 use crate::protocol::{self, Incoming};
-use crate::room::{CatchUp, PeerId, PeerLink, Room, RoomServices};
 use crate::store::{RoomKey, Store, StoreError, build_doc};
+use crate::table::peer::{CatchUp, PeerLink};
+use crate::table::presence::PeerId;
+use crate::table::room::{Room, RoomServices};
 
 /// How many peers are joined to the room.
 pub const PEERS: usize = 3;
@@ -298,7 +300,10 @@ impl Harness {
                     outcome.undecodable += 1;
                     true
                 }
-                Ok(messages) => match self.room.handle(id, &frame, messages) {
+                Ok(messages) => match self
+                    .runtime
+                    .block_on(self.room.handle(id, &frame, messages))
+                {
                     Ok(()) => {
                         outcome.accepted += 1;
                         false
@@ -495,7 +500,7 @@ impl Default for Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        self.persister.stop();
+        self.runtime.block_on(self.persister.stop());
         if let Some(worker) = self.worker.take() {
             worker.join();
         }

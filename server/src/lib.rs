@@ -4,8 +4,8 @@
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
 //! - [`serve`]: the HTTP accept loop and its timeouts
 //! - [`app`]: routes and handlers · [`assets`]: the embedded web client
-//! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
-//! - [`table`]: a table's core without I/O (policy, durability, catch-up, presence, cache)
+//! - [`table`]: a table's core without I/O (`Table`: events in, commands out),
+//!   its parts, and its adapters (`table::room`, the registry `table::rooms`)
 //! - [`screen`]: what a client's update must pass before it is applied
 //! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
 //! - [`upgrade`]: the WebSocket handshake and fragmented sends
@@ -39,8 +39,6 @@ pub mod persist;
 pub mod protocol;
 pub mod quarantine;
 pub mod reads;
-pub mod room;
-pub mod rooms;
 pub mod screen;
 pub mod serve;
 pub mod store;
@@ -60,8 +58,9 @@ pub use config::{Config, Limits};
 use crate::access::{EventKeys, Signer};
 use crate::app::{Access, AppState};
 use crate::persist::Persister;
-use crate::rooms::Rooms;
 use crate::store::{SqliteStore, Store, StoreError};
+use crate::table::room;
+use crate::table::rooms::Rooms;
 
 /// How often the janitor expires stale presence and evicts idle rooms.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(5);
@@ -142,7 +141,7 @@ pub async fn run(
     token.cancel();
     tracker.close();
     tracker.wait().await;
-    persister.stop();
+    persister.stop().await;
     drop(rooms);
     tokio::task::spawn_blocking(move || worker.join())
         .await
@@ -171,7 +170,8 @@ pub struct Links {
     pub plenary: String,
 }
 
-/// Sends each room's gathered presence changes every [`room::AWARENESS_TICK`].
+/// Ticks every room every [`room::AWARENESS_TICK`]: gathered presence
+/// changes go out, expired presence is removed.
 async fn awareness_ticker(rooms: Rooms, token: CancellationToken) {
     let mut tick = tokio::time::interval(room::AWARENESS_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -181,7 +181,7 @@ async fn awareness_ticker(rooms: Rooms, token: CancellationToken) {
             _ = tick.tick() => {}
         }
         for room in rooms.loaded() {
-            room.flush_awareness();
+            room.tick();
         }
     }
 }
@@ -193,9 +193,6 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
         tokio::select! {
             _ = token.cancelled() => return,
             _ = tick.tick() => {}
-        }
-        for room in rooms.loaded() {
-            room.expire_awareness();
         }
         rooms.evict_idle(grace, std::time::Instant::now());
         state.gate().sweep();

@@ -23,7 +23,7 @@ use werktafel_shared::snapshot::TableSnapshot;
 use werktafel_shared::summary::{Summary, summarize};
 
 use crate::app::AppState;
-use crate::room::Room;
+use crate::table::room::Room;
 
 /// Changes arriving within this window after the first one are folded into
 /// one recomputation. Well under the plenary's one-second promise.

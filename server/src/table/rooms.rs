@@ -11,8 +11,8 @@ use tokio::sync::{OnceCell, watch};
 use tokio_util::task::TaskTracker;
 use yrs::Doc;
 
+use super::room::{Room, RoomServices};
 use crate::persist::Persister;
-use crate::room::{Room, RoomServices};
 use crate::store::{RoomKey, StoreError};
 
 /// What names a drafts document within its room key's table part.
