@@ -36,6 +36,8 @@ pub mod reload;
 pub mod room;
 pub mod rooms;
 #[cfg(test)]
+mod stall_tests;
+#[cfg(test)]
 mod tests;
 
 pub use self::core::{Command, Commands, Event, Loaded, Table, To};
