@@ -135,17 +135,10 @@ impl Persister {
         Ok((Persister { tx }, worker))
     }
 
-    /// Reserves `n` places in the queue, waiting while it is full; fewer
-    /// once the worker has stopped.
-    pub async fn reserve(&self, n: usize) -> Vec<Slot> {
-        let mut slots = Vec::with_capacity(n);
-        for _ in 0..n {
-            match self.tx.clone().reserve_owned().await {
-                Ok(permit) => slots.push(Slot(permit)),
-                Err(_) => break,
-            }
-        }
-        slots
+    /// Reserves a place in the queue, waiting while it is full; `None` once
+    /// the worker has stopped.
+    pub async fn reserve(&self) -> Option<Slot> {
+        self.tx.clone().reserve_owned().await.ok().map(Slot)
     }
 
     /// A place in the queue if there is one now.
@@ -160,7 +153,7 @@ impl Persister {
 
     /// Reserves a place and queues `update` of `room` in it.
     pub async fn append(&self, room: RoomKey, seq: u64, update: Bytes, sink: Arc<dyn DurableSink>) {
-        match self.reserve(1).await.pop() {
+        match self.reserve().await {
             Some(slot) => slot.append(room, seq, update, sink),
             None => sink.failed(&StoreError::Stopped),
         }

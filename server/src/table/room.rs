@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use tokio::sync::{mpsc, watch};
 use tokio_util::task::TaskTracker;
 use werktafel_shared::control::Control;
@@ -111,9 +112,10 @@ impl Room {
         })
         .await
         .map_err(|_| StoreError::Stopped)??;
-        let slots = persister
-            .reserve(usize::from(loaded.written.is_some()))
-            .await;
+        let slots = match loaded.written {
+            Some(_) => persister.reserve().await.into_iter().collect(),
+            None => Vec::new(),
+        };
         let mut out = Commands::new();
         let table = Table::new(key.clone(), loaded, max_bytes, Instant::now(), &mut out);
         let room = Arc::new_cyclic(|me| Room {
@@ -177,11 +179,14 @@ impl Room {
             .iter()
             .filter(|m| matches!(m, Incoming::Update(_) | Incoming::SyncStep2(_)))
             .count();
-        let slots = if writes == 0 {
-            Vec::new()
-        } else {
-            self.persister.reserve(writes).await
-        };
+        // A frame holds one update as a rule: no allocation for its place.
+        let mut slots: SmallVec<[Slot; 1]> = SmallVec::new();
+        for _ in 0..writes {
+            match self.persister.reserve().await {
+                Some(slot) => slots.push(slot),
+                None => break,
+            }
+        }
         let mut state = self.lock();
         state.slots.extend(slots);
         let result = self.run(
@@ -205,10 +210,10 @@ impl Room {
     /// client's. `f` runs under the room lock, so it can check and write in
     /// one step.
     pub async fn write_as_server<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> R {
-        let slots = self.persister.reserve(1).await;
+        let slot = self.persister.reserve().await;
         let mut guard = self.lock();
         let state = &mut *guard;
-        state.slots.extend(slots);
+        state.slots.extend(slot);
         let result = state.table.write_as_server(f, &mut state.out);
         self.execute(state, None).ok();
         let keep = state.table.backlogged_updates();
