@@ -64,7 +64,7 @@ pub struct Limits {
     /// Connection attempts from one remote address per minute.
     pub connects_per_address_per_minute: u32,
     /// Heavy reads (the summary, exports, board pictures) one remote address
-    /// may make per minute, after a burst of [`crate::reads::HEAVY_READ_BURST`].
+    /// may make per minute, after a burst of [`crate::http::reads::HEAVY_READ_BURST`].
     pub heavy_reads_per_minute: u32,
     /// A socket must send a whole request head within this long (and a
     /// keep-alive connection its next one), or it is closed.

@@ -186,7 +186,9 @@ pub fn stored_tables(store: &mut dyn Store, event: &Event) -> Result<Vec<TableDa
     for def in &event.tables {
         let key = RoomKey::new(&event.slug, def.id.as_str());
         let stored = store.load(&key)?;
-        if let Err(refusal) = crate::quarantine::check(stored.updates.iter().map(Vec::as_slice)) {
+        if let Err(refusal) =
+            crate::store::quarantine::check(stored.updates.iter().map(Vec::as_slice))
+        {
             return Err(DataDirError::Unsafe {
                 table: def.id.to_string(),
                 rule: refusal.to_string(),
@@ -259,7 +261,7 @@ pub struct Imported {
 /// Restores a JSON archive into an empty data directory.
 ///
 /// Every table's state passes the checks a live update passes
-/// ([`crate::quarantine::check`]) before yrs decodes it and before anything
+/// ([`crate::store::quarantine::check`]) before yrs decodes it and before anything
 /// is written: a refused archive leaves the data directory as it was.
 pub fn import_archive(
     data_dir: &std::path::Path,
@@ -334,7 +336,7 @@ fn screen_archive(archive: &[u8]) -> Result<(), DataDirError> {
         let Ok(update) = base64::engine::general_purpose::STANDARD.decode(&table.state) else {
             continue;
         };
-        crate::quarantine::check(std::iter::once(update.as_slice())).map_err(|refusal| {
+        crate::store::quarantine::check(std::iter::once(update.as_slice())).map_err(|refusal| {
             DataDirError::Refused {
                 table: table.id.clone(),
                 rule: refusal.rule,

@@ -2,49 +2,37 @@
 //! over WebSockets and committed to embedded SQLite before anyone sees it.
 //!
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
-//! - [`serve`]: the HTTP accept loop and its timeouts
-//! - [`app`]: routes and handlers · [`assets`]: the embedded web client
+//!
+//! The folders are the layers; a module imports only from its own layer or
+//! the ones below it (top to bottom: `http` → `sync`, `exports` → `table` →
+//! `store` → `screen`, `protocol`, `access`, `config`, `metrics`):
+//! - [`http`]: the accept loop, routes, key check, handlers, shared state,
+//!   the WebSocket entry, the embedded web client, the one `AppError`
+//! - [`sync`]: one client's socket (reader loop + writer task) and the handshake
 //! - [`table`]: a table's core without I/O (`Table`: events in, commands out),
 //!   its parts, and its adapters (`table::room`, the registry `table::rooms`)
+//! - [`store`]: the `Store` trait and SQLite, the group-committing worker
+//!   (`store::persist`), log compaction off it (`store::compactor`), stored
+//!   documents that fail the screen (`store::quarantine`)
 //! - [`screen`]: what a client's update must pass before it is applied
-//! - [`connection`]: one client's socket · [`protocol`]: y-protocols decoding
-//! - [`upgrade`]: the WebSocket handshake and fragmented sends
-//! - [`persist`]: the group-committing worker · [`compactor`]: log compaction, off it
-//! - [`store`]: the `Store` trait and SQLite · [`quarantine`]: stored documents that fail the screen
-//! - `memory_store`: the `Store` in memory · `fuzzing`: the hostile-input harness
+//! - [`protocol`]: y-protocols decoding · [`access`]: keys, roles, signed identities
+//! - [`exports`]: exports over HTTP and CLI, on a small low-priority pool
+//! - [`config`]: options and limits · [`metrics`]: counters for `GET /metrics`
+//! - `store::memory_store`: the `Store` in memory · `fuzzing`: the hostile-input harness
 //!   (test-only: compiled with the `test-support` feature, never in the product)
-//! - [`identity`]: signed identities over HTTP and who is at each table
-//! - [`config`]: options and limits · [`error`]: errors at the HTTP edge
-//! - [`metrics`]: counters for `GET /metrics`
-//! - [`summary_feed`]: the live plenary summary · [`exports`]: exports over HTTP and CLI
 
 pub mod access;
-pub mod api;
-pub mod app;
-pub mod assets;
-pub mod compactor;
 pub mod config;
-pub mod connection;
-pub mod error;
 pub mod exports;
-pub mod facilitation;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fuzzing;
-pub mod gate;
-pub mod identity;
-#[cfg(any(test, feature = "test-support"))]
-pub mod memory_store;
+pub mod http;
 pub mod metrics;
-pub mod persist;
 pub mod protocol;
-pub mod quarantine;
-pub mod reads;
 pub mod screen;
-pub mod serve;
 pub mod store;
-pub mod summary_feed;
+pub mod sync;
 pub mod table;
-pub mod upgrade;
 
 use std::future::Future;
 use std::time::Duration;
@@ -56,8 +44,8 @@ use tokio_util::task::TaskTracker;
 pub use config::{Config, Limits};
 
 use crate::access::{EventKeys, Signer};
-use crate::app::{Access, AppState};
-use crate::persist::Persister;
+use crate::http::state::{Access, AppState};
+use crate::store::persist::Persister;
 use crate::store::{SqliteStore, Store, StoreError};
 use crate::table::room;
 use crate::table::rooms::Rooms;
@@ -72,7 +60,7 @@ pub enum ServerError {
     #[error("loading table {table}: {source}")]
     Table {
         table: String,
-        source: crate::error::AppError,
+        source: crate::http::error::AppError,
     },
     #[error("serving HTTP: {0}")]
     Io(#[from] std::io::Error),
@@ -127,7 +115,7 @@ pub async fn run(
     state.start_summary(token.clone()).await;
 
     let limits = state.limits().clone();
-    let app = app::router(state);
+    let app = http::router::router(state);
     let stop = token.clone();
     tracker.spawn(async move {
         tokio::select! {
@@ -137,7 +125,7 @@ pub async fn run(
         tracing::info!("shutting down");
         stop.cancel();
     });
-    serve::serve(listener, app, &limits, token.clone()).await?;
+    http::serve::serve(listener, app, &limits, token.clone()).await?;
     token.cancel();
     tracker.close();
     tracker.wait().await;
@@ -156,7 +144,7 @@ pub fn links(data_dir: &std::path::Path, slug: &str, base: &str) -> Result<Links
     let mut store = SqliteStore::open(data_dir)?;
     let keys = EventKeys::load_or_create(&mut store, slug)?;
     Ok(Links {
-        participant: facilitation::participant_link(base, slug, None, &keys.join),
+        participant: http::facilitation::participant_link(base, slug, None, &keys.join),
         facilitator: format!("{base}/e/{slug}/facilitator?key={}", keys.facilitate),
         plenary: format!("{base}/e/{slug}/plenair?key={}", keys.view),
     })

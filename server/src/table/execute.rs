@@ -17,8 +17,8 @@ use super::reason::{Reason, Refusal};
 use super::reload::Rebuilt;
 use super::room::{Room, State};
 use crate::metrics::METRICS;
-use crate::persist::DurableSink;
 use crate::store::StoreError;
+use crate::store::persist::DurableSink;
 
 impl Room {
     /// Carries out the table's commands, in order. A refusal of `sender`'s

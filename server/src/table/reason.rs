@@ -1,5 +1,5 @@
 //! Why the core refuses a message and why a connection closes, as values.
-//! Only the socket adapter ([`crate::connection::close_frame`]) knows the
+//! Only the socket adapter ([`crate::sync::connection::close_frame`]) knows the
 //! close code and text each one becomes.
 
 /// Why a client's message was refused; the connection closes over it.

@@ -30,9 +30,9 @@ use super::presence::PeerId;
 use super::reason::{Reason, Refusal};
 use crate::access::Role;
 use crate::metrics::METRICS;
-use crate::persist::{Persister, Slot};
 use crate::protocol::Incoming;
 use crate::screen::Depths;
+use crate::store::persist::{Persister, Slot};
 use crate::store::{RoomKey, StoreError, build_doc};
 
 /// Presence changes are gathered for this long and then sent to the table as

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 use yrs::Doc;
 
 use super::room::{Room, RoomServices};
-use crate::persist::Persister;
+use crate::store::persist::Persister;
 use crate::store::{RoomKey, StoreError};
 
 /// What names a drafts document within its room key's table part.

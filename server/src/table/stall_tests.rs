@@ -12,10 +12,10 @@ use yrs::{Doc, Text, Transact};
 use super::peer::PeerLink;
 use super::room::{Room, RoomServices};
 use crate::access::Role;
-use crate::memory_store::MemoryStore;
-use crate::memory_store::testing::soon;
-use crate::persist::Persister;
 use crate::protocol::{self, Incoming};
+use crate::store::memory_store::MemoryStore;
+use crate::store::memory_store::testing::soon;
+use crate::store::persist::Persister;
 use crate::store::{RoomKey, Store};
 
 /// Far below production's, so a few updates fill it.

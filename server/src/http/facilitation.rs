@@ -22,9 +22,9 @@ use werktafel_shared::schema::{self, NoteDraft};
 use yrs::{Any, Map, MapPrelim, Out, ReadTxn, TransactionMut, WriteTxn};
 
 use crate::access::{Identity, Role};
-use crate::app::AppState;
-use crate::error::AppError;
-use crate::identity;
+use crate::http::error::AppError;
+use crate::http::identity;
+use crate::http::state::AppState;
 use crate::store::RoomKey;
 use crate::table::room::Room;
 
@@ -89,7 +89,7 @@ pub async fn qr(
 /// `POST /api/events/{event}/keys/rotate` (facilitator): renews the
 /// participant key. The old participant link gets 403 from now on, every
 /// identity issued under it is refused, and the connections it opened close
-/// with [`crate::app::CLOSE_REVOKED`]. Answers the new participant link.
+/// with [`crate::http::state::CLOSE_REVOKED`]. Answers the new participant link.
 pub async fn renew_participant_key(
     State(state): State<AppState>,
     Path(slug): Path<String>,

@@ -15,8 +15,8 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::compactor::{Compactor, CompactorThread};
 use crate::metrics::METRICS;
+use crate::store::compactor::{Compactor, CompactorThread};
 use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
 
 /// Most updates committed in one transaction; bounds commit latency under a
@@ -341,7 +341,7 @@ impl<S: Store> Worker<S> {
                 let result = self
                     .store
                     .load(&room)
-                    .and_then(|doc| crate::quarantine::admit(&mut self.store, &room, doc));
+                    .and_then(|doc| crate::store::quarantine::admit(&mut self.store, &room, doc));
                 // A long log left by an earlier run (or by a compaction dropped
                 // at shutdown) is folded right after loading.
                 let long_log =
@@ -387,8 +387,8 @@ mod tests {
     use yrs::Doc;
 
     use super::*;
-    use crate::memory_store::testing::{GatedStore, soon};
     use crate::store::Compaction;
+    use crate::store::memory_store::testing::{GatedStore, soon};
     use crate::store::testing::{append, key, text_of, typing};
 
     #[test]

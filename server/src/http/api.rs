@@ -12,9 +12,9 @@ use werktafel_shared::event::Event;
 use werktafel_shared::export::ExportOptions;
 use werktafel_shared::schema;
 
-use crate::app::AppState;
-use crate::error::AppError;
 use crate::exports::{ExportKey, ExportPermit, Format, RETRY_AFTER_SECS};
+use crate::http::error::AppError;
+use crate::http::state::AppState;
 use crate::metrics::METRICS;
 use crate::table::room::Room;
 
@@ -84,7 +84,7 @@ impl AsRef<[u8]> for SharedJson {
 
 /// `GET /api/events/{event}/summary/live`: server-sent events, the whole
 /// summary now (`summary`) and after every change (debounced) what changed
-/// (`delta`, a JSON Patch; see [`crate::summary_feed`]), for the plenary
+/// (`delta`, a JSON Patch; see [`crate::http::summary_feed`]), for the plenary
 /// screen and the facilitator's console. Participants never open it (403). Each
 /// stream holds a place in the connection gate, like a sync connection,
 /// until it ends: past the caps, 429.

@@ -29,9 +29,9 @@ pub struct TooOften {
     pub retry_after: Duration,
 }
 
-impl From<TooOften> for crate::error::AppError {
+impl From<TooOften> for crate::http::error::AppError {
     fn from(refused: TooOften) -> Self {
-        crate::error::AppError::RetryLater {
+        crate::http::error::AppError::RetryLater {
             message: refused.to_string(),
             retry_after_secs: retry_secs(refused.retry_after),
             code: None,

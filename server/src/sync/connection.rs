@@ -19,11 +19,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
+use crate::sync::upgrade::{Socket, send_fragmented};
 use crate::table::peer::{CatchUp, PeerLink};
 use crate::table::presence::PeerId;
 use crate::table::reason::{Reason, Refusal};
 use crate::table::room::Room;
-use crate::upgrade::{Socket, send_fragmented};
 
 /// Normal closure.
 pub const CLOSE_NORMAL: u16 = 1000;

@@ -9,6 +9,12 @@
 //! holds between the two handles of one process: the persistence worker
 //! appends on one while the compactor folds the log on the other.
 
+pub mod compactor;
+#[cfg(any(test, feature = "test-support"))]
+pub mod memory_store;
+pub mod persist;
+pub mod quarantine;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -120,8 +126,8 @@ impl Compaction {
 /// Durable storage for table documents.
 ///
 /// The trait is synchronous on purpose: each handle is driven by one dedicated
-/// thread (the persistence worker, [`crate::persist`], and the compactor,
-/// [`crate::compactor`], each with its own from [`Store::reopen`]), which is
+/// thread (the persistence worker, [`crate::store::persist`], and the compactor,
+/// [`crate::store::compactor`], each with its own from [`Store::reopen`]), which is
 /// the natural shape for SQLite and keeps blocking I/O off the async runtime.
 pub trait Store: Send + 'static {
     /// A second handle to the same storage, for another thread.
@@ -160,7 +166,7 @@ pub trait Store: Send + 'static {
     }
     /// Moves everything stored for `room` (snapshot and log) aside, in one
     /// transaction, with `reason`: kept, no longer loaded
-    /// ([`crate::quarantine`]). Returns how many entries moved.
+    /// ([`crate::store::quarantine`]). Returns how many entries moved.
     fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError>;
     /// Every room that has anything stored, for exports and listings.
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError>;

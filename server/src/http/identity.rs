@@ -9,9 +9,7 @@
 //! most `--identities-per-address` per window) and show the facilitator how
 //! many identities voted against how many are at the table now.
 
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Path, State};
@@ -20,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Identity, Role, check_name};
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::access::{Role, check_name};
+use crate::http::error::AppError;
+use crate::http::state::AppState;
 
 /// The cookie that carries a device's identity token (HttpOnly: page
 /// scripts never read it; SameSite=Strict: no other site's page sends it).
@@ -87,7 +85,7 @@ pub async fn issue(
                 tracing::warn!(remote = %remote.ip(), %refused, "identity refused");
                 return Err(AppError::RetryLater {
                     message: refused.to_string(),
-                    retry_after_secs: crate::reads::retry_secs(refused.retry_after),
+                    retry_after_secs: crate::http::reads::retry_secs(refused.retry_after),
                     code: Some("identities"),
                 });
             }
@@ -143,66 +141,6 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-/// Which signed identities are connected to each table now; cheap to clone.
-/// Filled by the sync route for table connections that present an identity
-/// (the browser's cookie or a `token`), read by the console.
-#[derive(Clone, Default)]
-pub struct Attendance {
-    tables: Arc<Mutex<HashMap<String, HashMap<String, usize>>>>,
-}
-
-/// One connection's place in the [`Attendance`]; dropping it leaves.
-pub struct Present {
-    attendance: Attendance,
-    table: String,
-    id: String,
-}
-
-impl Attendance {
-    /// Counts `identity` as connected at `table` until the guard drops.
-    pub fn arrive(&self, table: &str, identity: &Identity) -> Present {
-        *self
-            .lock()
-            .entry(table.to_string())
-            .or_default()
-            .entry(identity.id.clone())
-            .or_default() += 1;
-        Present {
-            attendance: self.clone(),
-            table: table.to_string(),
-            id: identity.id.clone(),
-        }
-    }
-
-    /// The ids of the identities connected at `table` now.
-    pub fn at(&self, table: &str) -> HashSet<String> {
-        self.lock()
-            .get(table)
-            .map(|ids| ids.keys().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashMap<String, usize>>> {
-        self.tables
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-impl Drop for Present {
-    fn drop(&mut self) {
-        let mut tables = self.attendance.lock();
-        if let Some(ids) = tables.get_mut(&self.table)
-            && let Some(n) = ids.get_mut(&self.id)
-        {
-            *n -= 1;
-            if *n == 0 {
-                ids.remove(&self.id);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,23 +157,5 @@ mod tests {
         assert_eq!(cookie(&headers, "b"), Some("2"));
         assert_eq!(cookie(&headers, "c"), None);
         assert_eq!(presented(Some("x"), &headers), Some("x"));
-    }
-
-    #[test]
-    fn attendance_counts_each_identity_once_until_its_last_connection_leaves() {
-        let attendance = Attendance::default();
-        let anna = Identity {
-            id: "anna".into(),
-            name: "Anna".into(),
-            expires_at: 0,
-        };
-        let first = attendance.arrive("a", &anna);
-        let second = attendance.arrive("a", &anna);
-        assert_eq!(attendance.at("a").len(), 1);
-        drop(first);
-        assert_eq!(attendance.at("a").len(), 1);
-        drop(second);
-        assert!(attendance.at("a").is_empty());
-        assert!(attendance.at("b").is_empty());
     }
 }

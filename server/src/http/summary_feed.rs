@@ -22,8 +22,10 @@ use werktafel_shared::json_patch;
 use werktafel_shared::snapshot::TableSnapshot;
 use werktafel_shared::summary::{Summary, summarize};
 
-use crate::app::AppState;
+use crate::exports::ExportService;
+use crate::http::tables::Tables;
 use crate::table::room::Room;
+use tokio_util::task::TaskTracker;
 
 /// Changes arriving within this window after the first one are folded into
 /// one recomputation. Well under the plenary's one-second promise.
@@ -59,9 +61,15 @@ pub struct SummaryFeed {
 
 impl SummaryFeed {
     /// Computes the first summary and starts the task that keeps it current.
-    pub async fn start(state: AppState, token: CancellationToken) -> SummaryFeed {
+    pub async fn start(
+        tables: Tables,
+        exports: Arc<ExportService>,
+        tasks: TaskTracker,
+        token: CancellationToken,
+    ) -> SummaryFeed {
         let mut worker = Worker {
-            state,
+            tables,
+            exports,
             cache: HashMap::new(),
             published: None,
         };
@@ -70,7 +78,6 @@ impl SummaryFeed {
         let (tx, latest) = watch::channel(first);
         let stale = Arc::new(AtomicBool::new(false));
         let wanted = Arc::new(Notify::new());
-        let tasks = worker.state.tasks().clone();
         tasks.spawn(worker.run(tx, token, stale.clone(), wanted.clone()));
         SummaryFeed {
             latest,
@@ -103,7 +110,8 @@ impl SummaryFeed {
 }
 
 struct Worker {
-    state: AppState,
+    tables: Tables,
+    exports: Arc<ExportService>,
     /// Per table: the room it was read from, that room's version, and what was read.
     cache: HashMap<String, (usize, u64, TableSnapshot)>,
     /// What was published last, to patch against.
@@ -126,7 +134,7 @@ impl Worker {
         stale: Arc<AtomicBool>,
         wanted: Arc<Notify>,
     ) {
-        let mut changes = self.state.rooms().changes();
+        let mut changes = self.tables.rooms().changes();
         loop {
             tokio::select! {
                 _ = token.cancelled() => return,
@@ -197,15 +205,15 @@ impl Worker {
     }
 
     async fn compute(&mut self) -> Summary {
-        let event = self.state.event_arc();
+        let event = self.tables.event().clone();
         let mut tables = Vec::with_capacity(event.tables.len());
         for def in &event.tables {
             let id = def.id.as_str().to_string();
-            let room = match self.state.loaded_room(def) {
+            let room = match self.tables.loaded(def) {
                 Some(room) => Some(room),
                 // Not in memory and never read: load it once. Not in memory
                 // but read before: nobody is there and nothing changed.
-                None if !self.cache.contains_key(&id) => self.state.room(def).await.ok(),
+                None if !self.cache.contains_key(&id) => self.tables.load(def).await.ok(),
                 None => None,
             };
             if let Some(room) = room {
@@ -229,7 +237,7 @@ impl Worker {
         // Off the async runtime, at low priority: a summary of hostile notes
         // may take a while, and no request should wait behind it.
         let fallback = event.clone();
-        let pool = self.state.exports().pool();
+        let pool = self.exports.pool();
         match pool.run(move || summarize(&event, &tables)).await {
             Ok(summary) => summary,
             Err(error) => {

@@ -1,0 +1,19 @@
+//! The HTTP edge: the accept loop ([`serve`]), the router and the key check
+//! ([`router`]), the handlers ([`api`], [`facilitation`], [`identity`],
+//! [`summary_feed`]), the embedded client ([`assets`]), the one error type
+//! ([`error`]) and the admission limits ([`gate`], [`reads`]).
+
+pub mod api;
+pub mod assets;
+pub mod attendance;
+pub mod error;
+pub mod facilitation;
+pub mod gate;
+pub mod identity;
+pub mod reads;
+pub mod router;
+pub mod serve;
+pub mod state;
+pub mod summary_feed;
+pub mod tables;
+pub mod ws;

@@ -1,0 +1,98 @@
+//! The routes, and the key check in front of the API and sync routes. Read
+//! handlers live in [`crate::http::api`], the facilitator's and participants'
+//! actions in [`crate::http::facilitation`], the sync upgrade in [`crate::http::ws`],
+//! the shared state in [`crate::http::state`].
+
+use crate::http::state::AppState;
+use crate::http::ws;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::http::error::AppError;
+use crate::http::identity::{self};
+use crate::http::{api, facilitation};
+
+pub fn router(state: AppState) -> Router {
+    let guarded = Router::new()
+        .route("/api/events/{event}", get(api::event_api))
+        .route("/api/events/{event}/summary", get(api::summary))
+        .route("/api/events/{event}/summary/live", get(api::summary_live))
+        .route(
+            "/api/events/{event}/tables/{table}/board.svg",
+            get(api::board_svg),
+        )
+        .route("/api/events/{event}/qr.svg", get(facilitation::qr))
+        .route("/api/events/{event}/identity", post(identity::issue))
+        .route("/api/events/{event}/console", get(facilitation::console))
+        .route("/api/events/{event}/control", post(facilitation::control))
+        .route(
+            "/api/events/{event}/keys/rotate",
+            post(facilitation::renew_participant_key),
+        )
+        .route(
+            "/api/events/{event}/tables/{table}/votes",
+            get(facilitation::my_votes).post(facilitation::vote),
+        )
+        .route("/api/events/{event}/{file}", get(api::export))
+        .route("/sync/{event}/{table}", get(ws::sync))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    Router::new()
+        .route("/", get(root))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .merge(guarded)
+        .fallback(crate::http::assets::serve)
+        .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+/// Lets a request through with the [`Role`] its `key` grants, or answers
+/// 403. Requests for another event get their 404 first.
+async fn require_key(
+    State(state): State<AppState>,
+    Query(query): Query<KeyQuery>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let mut segments = request.uri().path().split('/').skip(1);
+    let slug = match (segments.next(), segments.next()) {
+        (Some("api"), Some("events")) => segments.next(),
+        (Some("sync"), slug) => slug,
+        _ => None,
+    };
+    match slug {
+        Some(slug) if slug == state.event().slug => {}
+        Some(slug) => return AppError::NotFound(format!("event '{slug}'")).into_response(),
+        None => return next.run(request).await,
+    }
+    match query.key.as_deref().and_then(|k| state.admit(k)) {
+        Some(admitted) => {
+            request.extensions_mut().insert(admitted.role);
+            request.extensions_mut().insert(admitted);
+            next.run(request).await
+        }
+        None => AppError::Forbidden("a valid key is required").into_response(),
+    }
+}
+
+async fn metrics() -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        crate::metrics::METRICS.render(),
+    )
+}
+
+async fn root(State(state): State<AppState>) -> Redirect {
+    Redirect::temporary(&format!("/e/{}", state.event().slug))
+}

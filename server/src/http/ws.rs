@@ -1,0 +1,168 @@
+//! `GET /sync/{event}/{room}`: the WebSocket entry. Checks the room before
+//! the upgrade (404), admits the socket through the gate, maps `{table}.drafts`
+//! to the caller's own drafts document, and hands the socket to
+//! [`crate::sync::connection`].
+
+use crate::http::state::{Admitted, AppState};
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use std::net::SocketAddr;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::http::error::AppError;
+use crate::http::identity::{self};
+use crate::sync::connection;
+use crate::sync::upgrade::{NotAnUpgrade, Upgrade};
+use crate::table::peer::PeerLink;
+use crate::table::rooms::AdmitDrafts;
+
+/// Bytes read from a socket at a time (tungstenite allocates this per connection).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes gathered before a write goes to the socket; the writer flushes
+/// after each batch anyway.
+pub const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Suffix of the room name under which a participant syncs their private
+/// drafts of a table (`a.drafts`); the server maps it to their own document.
+pub const DRAFTS_SUFFIX: &str = ".drafts";
+
+#[derive(serde::Deserialize)]
+pub struct SyncQuery {
+    token: Option<String>,
+}
+
+/// `GET /sync/{event}/{table}`: 404 for an unknown table before anything
+/// else, then the WebSocket upgrade into the Yjs sync protocol. The room
+/// `{table}.drafts` is the caller's own private drafts of that table.
+pub async fn sync(
+    State(state): State<AppState>,
+    Path((slug, room_name)): Path<(String, String)>,
+    Query(query): Query<SyncQuery>,
+    Extension(Admitted { role, revoked }): Extension<Admitted>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: Result<Upgrade, NotAnUpgrade>,
+) -> Result<Response, AppError> {
+    let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
+        Some(table) => (table, true),
+        None => (room_name.as_str(), false),
+    };
+    let table = state.table(&slug, table_id)?.clone();
+    // Drafts belong to a signed identity; nobody can name another's.
+    let (drafts_key, present) = if drafts {
+        if !role.may_write() {
+            return Err(AppError::Forbidden("drafts belong to participants"));
+        }
+        let token = identity::presented(query.token.as_deref(), &headers);
+        let owner = state.identity(token)?;
+        (Some(state.drafts_key(&table, &owner)), Some(owner))
+    } else {
+        // A table connection may say who it is: a named token must be
+        // valid; a stale cookie only means this one is not counted.
+        let present = match query.token.as_deref() {
+            Some(token) => Some(state.verify_identity(token)?),
+            None => identity::presented(None, &headers)
+                .and_then(|token| state.verify_identity(token).ok()),
+        };
+        (None, present.filter(|_| role.may_write()))
+    };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
+    // Drafts cost storage per identity and table: a bounded number of them.
+    if let Some(key) = &drafts_key {
+        match state
+            .rooms()
+            .admit_drafts(key, state.limits().max_drafts_documents)
+            .await
+        {
+            Ok(()) => {}
+            Err(AdmitDrafts::Full(full)) => {
+                tracing::warn!(%full, "drafts document refused");
+                let body = serde_json::json!({ "error": full.to_string(), "code": "drafts-full" });
+                return Ok((StatusCode::INSUFFICIENT_STORAGE, Json(body)).into_response());
+            }
+            Err(AdmitDrafts::Store(error)) => return Err(error.into()),
+        }
+    }
+    let ticket = state
+        .gate()
+        .admit(remote.ip(), state.limits())
+        .map_err(|refusal| {
+            tracing::warn!(remote = %remote.ip(), %refusal, "connection refused");
+            AppError::TooMany(refusal.to_string())
+        })?;
+    // Load before upgrading, so a storage failure is an HTTP 500 rather than
+    // a socket that opens and dies.
+    let load = {
+        let state = state.clone();
+        let table = table.clone();
+        move || {
+            let state = state.clone();
+            let table = table.clone();
+            let drafts_key = drafts_key.clone();
+            async move {
+                match drafts_key {
+                    Some(key) => state.drafts_room(key).await,
+                    None => state.room(&table).await,
+                }
+            }
+        }
+    };
+    load().await?;
+    let limits = state.limits().clone();
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes))
+        // tungstenite's default 128 KiB read buffer per connection is what
+        // made an idle connection cost ~140 KiB (docs/benchmarks.md); y-protocol
+        // messages are small, and a large one still arrives, in more reads.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES);
+    let tasks = state.tasks().clone();
+    let response = upgrade.on_upgrade(config, &tasks, move |socket| {
+        async move {
+            let _ticket = ticket;
+            // Counted for the console while this connection lasts. The web
+            // board keeps its drafts open beside the table, with its identity,
+            // so a board that connected before it had the cookie counts too.
+            let _present = present.map(|who| state.attendance().arrive(table.id.as_str(), &who));
+            let peer = state.next_peer();
+            let (tx, rx) = mpsc::channel(limits.outbox_capacity);
+            let link = PeerLink::new(limits.catch_up_bytes);
+            // The room may be evicted between lookup and join; look again.
+            let room = loop {
+                let Ok(room) = load().await else {
+                    return;
+                };
+                if room.join(peer, tx.clone(), link.clone(), role).is_ok() {
+                    break room;
+                }
+            };
+            drop(tx);
+            tracing::debug!(room = %room.key(), peer, ?role, "client joined");
+            let shutdown = state.shutdown().clone();
+            // A renewed participant key closes what the old one opened; the
+            // watch ends with the connection either way.
+            let revocation = async {
+                let Some(revoked) = revoked else {
+                    return;
+                };
+                tokio::select! {
+                    () = revoked.cancelled() => {
+                        link.close(crate::table::reason::Reason::Revoked);
+                    }
+                    () = link.closed().cancelled() => {}
+                }
+            };
+            let served = connection::serve(socket, room, peer, link.clone(), rx, limits, shutdown);
+            tokio::join!(served, revocation);
+        }
+    });
+    Ok(response)
+}
