@@ -457,3 +457,45 @@ fn an_idle_table_is_evicted_only_after_the_grace_and_once_settled() {
     );
     assert!(out.is_empty(), "an evicted table takes no joins");
 }
+
+/// The core and its parts do no I/O and read no clock: only the adapters
+/// (`room.rs`, `execute.rs`, `peer.rs`, `rooms.rs`) may. Checked on the
+/// source, outside comments and tests.
+#[test]
+fn the_core_has_no_runtime_no_threads_and_no_clock() {
+    const CORE: [&str; 10] = [
+        "core.rs",
+        "events.rs",
+        "apply.rs",
+        "reload.rs",
+        "policy.rs",
+        "durability.rs",
+        "outbox.rs",
+        "presence.rs",
+        "cache.rs",
+        "reason.rs",
+    ];
+    const FORBIDDEN: [&str; 6] = [
+        "tokio",
+        "std::thread",
+        "Instant::now",
+        "SystemTime",
+        "std::net",
+        "std::fs",
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/table");
+    for file in CORE {
+        let source = std::fs::read_to_string(dir.join(file)).unwrap();
+        let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+        for (n, line) in code.lines().enumerate() {
+            let line = line.split("//").next().unwrap_or_default();
+            for word in FORBIDDEN {
+                assert!(
+                    !line.contains(word),
+                    "table/{file}:{}: `{word}` in the core",
+                    n + 1
+                );
+            }
+        }
+    }
+}
