@@ -1,5 +1,5 @@
-//! WebSocket bytes from three peers into a real room: decode, apply,
-//! awareness, persistence and reload, with every invariant of
+//! WebSocket bytes from three peers into a table's core: decode, policy,
+//! screen, apply, awareness, held deliveries and reload, with every invariant of
 //! `werktafel_server::fuzzing` checked after each input.
 //!
 //! By default a broken invariant or a panic raised in yrs does not stop the
@@ -18,8 +18,8 @@ use libfuzzer_sys::{Corpus, fuzz_target};
 use werktafel_server::fuzzing::Harness;
 
 thread_local! {
-    // One runtime and persistence worker for the whole run; every input
-    // still gets a fresh room (`reset`), so inputs do not affect each other.
+    // One harness for the whole run; every input still gets a fresh table
+    // (`reset`), so inputs do not affect each other.
     static HARNESS: RefCell<Harness> = RefCell::new(Harness::new());
 }
 
@@ -33,7 +33,7 @@ fn strict() -> bool {
 fuzz_target!(
     init: {
         // libFuzzer's hook aborts on every panic, even one that is caught.
-        // A panic raised in yrs's code may unwind instead: to `Room`'s own
+        // A panic raised in yrs's code may unwind instead: to the table's own
         // catch (it reloads the table, which the invariants then check) or,
         // outside strict mode, to the catch below. Every other panic aborts
         // and is a crash.

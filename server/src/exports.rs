@@ -18,8 +18,8 @@ use werktafel_shared::export::{
 };
 use werktafel_shared::snapshot::{EventSnapshot, TableSnapshot, TableState};
 
-use crate::room::Room;
 use crate::store::{RoomKey, Store, StoreError, build_doc};
+use crate::table::room::Room;
 
 /// One export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,13 +4,13 @@
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
 //!
 //! The folders are the layers; a module imports only from its own layer or
-//! the ones below it (top to bottom: `http` → `sync`, `exports` → `table`, `room`,
-//! `rooms` → `store` → `screen`, `protocol`, `access`, `config`, `metrics`):
+//! the ones below it (top to bottom: `http` → `sync`, `exports` → `table` →
+//! `store` → `screen`, `protocol`, `access`, `config`, `metrics`):
 //! - [`http`]: the accept loop, routes, key check, handlers, shared state,
 //!   the WebSocket entry, the embedded web client, the one `AppError`
 //! - [`sync`]: one client's socket (reader loop + writer task) and the handshake
-//! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
-//! - [`table`]: a table's core without I/O (policy, durability, catch-up, presence, cache)
+//! - [`table`]: a table's core without I/O (`Table`: events in, commands out),
+//!   its parts, and its adapters (`table::room`, the registry `table::rooms`)
 //! - [`store`]: the `Store` trait and SQLite, the group-committing worker
 //!   (`store::persist`), log compaction off it (`store::compactor`), stored
 //!   documents that fail the screen (`store::quarantine`)
@@ -30,8 +30,6 @@ pub mod http;
 pub mod metrics;
 pub mod poster;
 pub mod protocol;
-pub mod room;
-pub mod rooms;
 pub mod screen;
 pub mod store;
 pub mod sync;
@@ -48,9 +46,10 @@ pub use config::{Config, Limits};
 
 use crate::access::{EventKeys, Signer};
 use crate::http::state::{Access, AppState};
-use crate::rooms::Rooms;
 use crate::store::persist::Persister;
 use crate::store::{SqliteStore, Store, StoreError};
+use crate::table::room;
+use crate::table::rooms::Rooms;
 
 /// How often the janitor expires stale presence and evicts idle rooms.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(5);
@@ -131,7 +130,7 @@ pub async fn run(
     token.cancel();
     tracker.close();
     tracker.wait().await;
-    persister.stop();
+    persister.stop().await;
     drop(rooms);
     tokio::task::spawn_blocking(move || worker.join())
         .await
@@ -160,7 +159,8 @@ pub struct Links {
     pub plenary: String,
 }
 
-/// Sends each room's gathered presence changes every [`room::AWARENESS_TICK`].
+/// Ticks every room every [`room::AWARENESS_TICK`]: gathered presence
+/// changes go out, expired presence is removed.
 async fn awareness_ticker(rooms: Rooms, token: CancellationToken) {
     let mut tick = tokio::time::interval(room::AWARENESS_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -170,7 +170,7 @@ async fn awareness_ticker(rooms: Rooms, token: CancellationToken) {
             _ = tick.tick() => {}
         }
         for room in rooms.loaded() {
-            room.flush_awareness();
+            room.tick();
         }
     }
 }
@@ -182,9 +182,6 @@ async fn janitor(rooms: Rooms, state: AppState, token: CancellationToken) {
         tokio::select! {
             _ = token.cancelled() => return,
             _ = tick.tick() => {}
-        }
-        for room in rooms.loaded() {
-            room.expire_awareness();
         }
         rooms.evict_idle(grace, std::time::Instant::now());
         state.gate().sweep();

@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use werktafel_shared::export::ExportOptions;
 
 use super::Format;
-use crate::room::Room;
+use crate::table::room::Room;
 
 /// Bytes of exports kept at most; the oldest go first. An export larger
 /// than this is served but not kept.

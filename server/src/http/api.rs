@@ -16,7 +16,7 @@ use crate::exports::{ExportKey, ExportPermit, Format, RETRY_AFTER_SECS};
 use crate::http::error::AppError;
 use crate::http::state::AppState;
 use crate::metrics::METRICS;
-use crate::room::Room;
+use crate::table::room::Room;
 
 /// `GET /api/events/{event}`: the event definition plus, per table, its note
 /// count and how many people are connected now.

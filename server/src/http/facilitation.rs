@@ -26,8 +26,8 @@ use crate::access::{Identity, Role};
 use crate::http::error::AppError;
 use crate::http::identity;
 use crate::http::state::AppState;
-use crate::room::Room;
 use crate::store::RoomKey;
+use crate::table::room::Room;
 
 /// Vertical room a revealed note takes in its lane, in board units (a note
 /// is about 120 units high).
@@ -289,37 +289,39 @@ pub async fn control(
             reveal(&state, def, &room).await?;
         }
         let now = now_ms();
-        let (before, after) = room.write_as_server(|txn| {
-            let current = read_control_in(txn);
-            let mut next = current.clone();
-            if let Some(phase) = request.phase {
-                next.phase = phase;
-            }
-            if let Some(locked) = request.locked {
-                next.locked = locked;
-            }
-            if let Some(minutes) = request.timer_minutes {
-                next.timer_ends_at = (minutes > 0).then(|| now + i64::from(minutes) * 60_000);
-            }
-            if let Some(private) = request.private_writing {
-                next.private_writing = private;
-            }
-            if request.reveal == Some(true) {
-                next.revealed_at = Some(now);
-                next.private_writing = false;
-            }
-            if let Some(budget) = request.vote_budget {
-                next.vote_budget = budget;
-            }
-            if let Some(visibility) = request.vote_visibility {
-                next.vote_visibility = visibility;
-            }
-            if let Some(view) = request.view {
-                next.view = Some(view);
-            }
-            write_control(txn, &current, &next);
-            (current, next)
-        });
+        let (before, after) = room
+            .write_as_server(|txn| {
+                let current = read_control_in(txn);
+                let mut next = current.clone();
+                if let Some(phase) = request.phase {
+                    next.phase = phase;
+                }
+                if let Some(locked) = request.locked {
+                    next.locked = locked;
+                }
+                if let Some(minutes) = request.timer_minutes {
+                    next.timer_ends_at = (minutes > 0).then(|| now + i64::from(minutes) * 60_000);
+                }
+                if let Some(private) = request.private_writing {
+                    next.private_writing = private;
+                }
+                if request.reveal == Some(true) {
+                    next.revealed_at = Some(now);
+                    next.private_writing = false;
+                }
+                if let Some(budget) = request.vote_budget {
+                    next.vote_budget = budget;
+                }
+                if let Some(visibility) = request.vote_visibility {
+                    next.vote_visibility = visibility;
+                }
+                if let Some(view) = request.view {
+                    next.view = Some(view);
+                }
+                write_control(txn, &current, &next);
+                (current, next)
+            })
+            .await;
         if after.votes_public() && !before.votes_public() {
             publish_votes(&state, def, &room).await?;
         }
@@ -342,32 +344,36 @@ async fn reveal(state: &AppState, def: &TableDef, table: &Room) -> Result<(), Ap
             let y = next_y.entry(note.lane).or_insert(0.0);
             *y = y.max(note.y + REVEAL_SPACING);
         }
-        table.write_as_server(|txn| {
-            for note in &notes {
-                let y = next_y.entry(note.lane).or_insert(0.0);
-                let at = *y;
-                *y += REVEAL_SPACING;
-                schema::insert_note(
-                    txn,
-                    &NoteDraft {
-                        id: note.id.clone(),
-                        text: note.text.clone(),
-                        lane: note.lane,
-                        color: note.color,
-                        x: note.x,
-                        y: at,
-                        author: note.author.clone(),
-                        author_id: note.author_id.clone(),
-                        now_ms: note.created_at,
-                    },
-                );
-            }
-        });
-        drafts.write_as_server(|txn| {
-            for note in &notes {
-                schema::delete_note(txn, &note.id);
-            }
-        });
+        table
+            .write_as_server(|txn| {
+                for note in &notes {
+                    let y = next_y.entry(note.lane).or_insert(0.0);
+                    let at = *y;
+                    *y += REVEAL_SPACING;
+                    schema::insert_note(
+                        txn,
+                        &NoteDraft {
+                            id: note.id.clone(),
+                            text: note.text.clone(),
+                            lane: note.lane,
+                            color: note.color,
+                            x: note.x,
+                            y: at,
+                            author: note.author.clone(),
+                            author_id: note.author_id.clone(),
+                            now_ms: note.created_at,
+                        },
+                    );
+                }
+            })
+            .await;
+        drafts
+            .write_as_server(|txn| {
+                for note in &notes {
+                    schema::delete_note(txn, &note.id);
+                }
+            })
+            .await;
     }
     Ok(())
 }
@@ -377,7 +383,7 @@ async fn drafts_rooms(
     state: &AppState,
     def: &TableDef,
 ) -> Result<Vec<std::sync::Arc<Room>>, AppError> {
-    let prefix = format!("{}{}", def.id, crate::rooms::DRAFTS_PART);
+    let prefix = format!("{}{}", def.id, crate::table::rooms::DRAFTS_PART);
     let slug = state.event().slug.clone();
     let mut keys: Vec<RoomKey> = state
         .rooms()
@@ -475,32 +481,34 @@ pub async fn vote(
         return Err(AppError::NotFound(format!("note '{}'", body.note_id)));
     }
     let ballots = ballots_room(&state, &def).await?;
-    let mine = ballots.write_as_server(|txn| -> Result<HashMap<String, u32>, AppError> {
-        let mut mine = read_ballot(txn, &identity.id);
-        let used: u32 = mine.values().sum();
-        let current = mine.get(&body.note_id).copied().unwrap_or(0);
-        let next = if body.delta > 0 {
-            if used >= control.vote_budget {
-                return Err(refused(
-                    "budget",
-                    format!("all {} votes are used", control.vote_budget),
-                ));
-            }
-            current + 1
-        } else {
-            if current == 0 {
-                return Err(refused(
-                    "nothing-to-take-back",
-                    "there is no vote on this note to take back".into(),
-                ));
-            }
-            current - 1
-        };
-        write_ballot(txn, &identity.id, &body.note_id, next);
-        mine.insert(body.note_id.clone(), next);
-        mine.retain(|_, n| *n > 0);
-        Ok(mine)
-    })?;
+    let mine = ballots
+        .write_as_server(|txn| -> Result<HashMap<String, u32>, AppError> {
+            let mut mine = read_ballot(txn, &identity.id);
+            let used: u32 = mine.values().sum();
+            let current = mine.get(&body.note_id).copied().unwrap_or(0);
+            let next = if body.delta > 0 {
+                if used >= control.vote_budget {
+                    return Err(refused(
+                        "budget",
+                        format!("all {} votes are used", control.vote_budget),
+                    ));
+                }
+                current + 1
+            } else {
+                if current == 0 {
+                    return Err(refused(
+                        "nothing-to-take-back",
+                        "there is no vote on this note to take back".into(),
+                    ));
+                }
+                current - 1
+            };
+            write_ballot(txn, &identity.id, &body.note_id, next);
+            mine.insert(body.note_id.clone(), next);
+            mine.retain(|_, n| *n > 0);
+            Ok(mine)
+        })
+        .await?;
     if control.votes_public() {
         publish_votes(&state, &def, &room).await?;
     }
@@ -575,7 +583,8 @@ async fn publish_votes(state: &AppState, def: &TableDef, room: &Room) -> Result<
         }
         totals
     });
-    room.write_as_server(|txn| write_vote_totals(txn, &totals));
+    room.write_as_server(|txn| write_vote_totals(txn, &totals))
+        .await;
     Ok(())
 }
 

@@ -17,9 +17,9 @@ use crate::http::error::AppError;
 use crate::http::gate::Gate;
 use crate::http::summary_feed::SummaryFeed;
 use crate::http::tables::Tables;
-use crate::room::Room;
-use crate::rooms::{DRAFTS_PART, Rooms};
 use crate::store::RoomKey;
+use crate::table::room::Room;
+use crate::table::rooms::{DRAFTS_PART, Rooms};
 
 /// State shared by every handler; cheap to clone.
 #[derive(Clone)]

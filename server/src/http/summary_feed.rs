@@ -24,7 +24,7 @@ use werktafel_shared::summary::{Summary, summarize};
 
 use crate::exports::ExportService;
 use crate::http::tables::Tables;
-use crate::room::Room;
+use crate::table::room::Room;
 use tokio_util::task::TaskTracker;
 
 /// Changes arriving within this window after the first one are folded into

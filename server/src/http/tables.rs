@@ -9,9 +9,9 @@ use werktafel_shared::event::{Event, TableDef};
 use werktafel_shared::schema;
 
 use crate::http::error::AppError;
-use crate::room::Room;
-use crate::rooms::Rooms;
 use crate::store::RoomKey;
+use crate::table::room::Room;
+use crate::table::rooms::Rooms;
 
 /// The event and its loaded rooms; cheap to clone.
 #[derive(Clone)]

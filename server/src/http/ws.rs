@@ -15,10 +15,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::http::error::AppError;
 use crate::http::identity::{self};
-use crate::room::PeerLink;
-use crate::rooms::AdmitDrafts;
 use crate::sync::connection;
 use crate::sync::upgrade::{NotAnUpgrade, Upgrade};
+use crate::table::peer::PeerLink;
+use crate::table::rooms::AdmitDrafts;
 
 /// Bytes read from a socket at a time (tungstenite allocates this per connection).
 pub const READ_BUFFER_BYTES: usize = 4 * 1024;

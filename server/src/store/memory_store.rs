@@ -10,7 +10,9 @@
 //! the real store too.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use tokio::sync::watch;
 
 use crate::store::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
 
@@ -20,6 +22,26 @@ use crate::store::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Contents>>,
+    appends: Arc<AppendGate>,
+}
+
+/// Holds appends while closed, as a stalled fsync would: the persistence
+/// worker waits inside [`Store::append`] until the test opens it again.
+struct AppendGate {
+    closed: Mutex<bool>,
+    opened: Condvar,
+    /// How many appends wait at the gate now.
+    waiting: watch::Sender<usize>,
+}
+
+impl Default for AppendGate {
+    fn default() -> Self {
+        Self {
+            closed: Mutex::new(false),
+            opened: Condvar::new(),
+            waiting: watch::Sender::new(0),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -53,6 +75,42 @@ impl MemoryStore {
         self.lock().rooms.remove(room);
     }
 
+    /// From now on, appends wait at the gate (a stalled disk) until
+    /// [`MemoryStore::release_appends`].
+    pub fn hold_appends(&self) {
+        *lock(&self.appends.closed) = true;
+    }
+
+    /// Lets every held append through, and every later one.
+    pub fn release_appends(&self) {
+        *lock(&self.appends.closed) = false;
+        self.appends.opened.notify_all();
+    }
+
+    /// Waits until an append is held at the gate.
+    pub async fn append_held(&self) {
+        let mut waiting = self.appends.waiting.subscribe();
+        // The sender lives as long as `self`.
+        let _ = waiting.wait_for(|n| *n > 0).await;
+    }
+
+    /// Blocks while the gate is closed.
+    fn pass_gate(&self) {
+        let gate = &self.appends;
+        let mut closed = lock(&gate.closed);
+        if !*closed {
+            return;
+        }
+        gate.waiting.send_modify(|n| *n += 1);
+        while *closed {
+            closed = gate
+                .opened
+                .wait(closed)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        gate.waiting.send_modify(|n| *n -= 1);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Contents> {
         // Every method leaves the contents consistent before it can panic.
         self.inner
@@ -80,6 +138,7 @@ impl Store for MemoryStore {
     }
 
     fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
+        self.pass_gate();
         let mut contents = self.lock();
         for record in batch {
             contents.last_id += 1;
@@ -186,6 +245,12 @@ impl Store for MemoryStore {
             .or_insert_with(|| fresh.to_string())
             .clone())
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A store that lets tests stop a compaction halfway, to see what the

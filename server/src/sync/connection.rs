@@ -23,10 +23,12 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Limits;
 use crate::metrics::METRICS;
 use crate::protocol::{self, ProtocolError};
-use crate::room::{CatchUp, PeerId, PeerLink, Room};
 use crate::sync::liveness::{Decision, Liveness, Written};
 use crate::sync::upgrade::{Socket, send_fragmented};
+use crate::table::peer::{CatchUp, PeerLink};
+use crate::table::presence::PeerId;
 use crate::table::reason::{Reason, Refusal};
+use crate::table::room::Room;
 
 /// Normal closure.
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -138,7 +140,17 @@ async fn read_loop(
                     link.close(reason);
                     return;
                 }
-                if let Err(reason) = handle_frame(room, peer, &frame, limits) {
+                // Waits while the persistence queue is full (a stalled disk
+                // pushes back on the writers); a close still ends it.
+                let handled = tokio::select! {
+                    _ = link.closed().cancelled() => return,
+                    _ = shutdown.cancelled() => {
+                        link.close(Reason::ShuttingDown);
+                        return;
+                    }
+                    handled = handle_frame(room, peer, &frame, limits) => handled,
+                };
+                if let Err(reason) = handled {
                     let (code, text) = close_frame(&reason);
                     tracing::warn!(%table, peer, code, reason = %text, bytes = frame.len(), "closing a connection over bad input");
                     link.close(reason);
@@ -158,13 +170,20 @@ async fn read_loop(
     }
 }
 
-fn handle_frame(room: &Room, peer: PeerId, frame: &Bytes, limits: &Limits) -> Result<(), Reason> {
+async fn handle_frame(
+    room: &Room,
+    peer: PeerId,
+    frame: &Bytes,
+    limits: &Limits,
+) -> Result<(), Reason> {
     let messages =
         protocol::decode_frame(frame, limits.max_message_bytes).map_err(|e| match e {
             ProtocolError::TooLarge { .. } => Reason::TooBig(e.to_string()),
             _ => Reason::Malformed(e.to_string()),
         })?;
-    room.handle(peer, frame, messages).map_err(Reason::Refused)
+    room.handle(peer, frame, messages)
+        .await
+        .map_err(Reason::Refused)
 }
 
 /// The close code and text a connection closes with for `reason`: the one

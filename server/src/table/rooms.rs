@@ -11,7 +11,7 @@ use tokio::sync::{OnceCell, watch};
 use tokio_util::task::TaskTracker;
 use yrs::Doc;
 
-use crate::room::{Room, RoomServices};
+use super::room::{Room, RoomServices};
 use crate::store::persist::Persister;
 use crate::store::{RoomKey, StoreError};
 
