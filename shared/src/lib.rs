@@ -22,6 +22,7 @@ pub mod room;
 pub mod schema;
 pub mod snapshot;
 pub mod summary;
+pub mod upload;
 
 pub use event::{
     BUILTIN_EVENT_TOML, Case, Cluster, Event, EventError, ProgrammeItem, ProgrammeKind, TableDef,

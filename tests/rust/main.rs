@@ -9,6 +9,7 @@ mod http;
 mod interop;
 mod limits;
 mod liveness;
+mod market;
 mod notes;
 mod persistence;
 mod rooms;
