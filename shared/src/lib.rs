@@ -30,6 +30,6 @@ pub use event::{
 };
 pub use export::{Authors, CsvDelimiter, ExportError, ExportOptions};
 pub use room::{Lecture, Market, RoomRef};
-pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
+pub use schema::{Lane, Note, NoteColor, NoteDraft, Provenance, TableMeta};
 pub use snapshot::{EventSnapshot, StateError, TableSnapshot, TableState};
 pub use summary::{Summary, summarize};
