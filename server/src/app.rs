@@ -368,6 +368,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/events/{event}/market", get(crate::market::overview))
         .route(
+            "/api/events/{event}/start-view",
+            post(crate::market::set_start_view),
+        )
+        .route(
             "/api/events/{event}/stands/{stand}/files",
             post(crate::market::files::upload),
         )

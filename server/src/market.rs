@@ -241,6 +241,80 @@ fn totals<T: ReadTxn>(txn: &T) -> HashMap<String, u32> {
     totals
 }
 
+/// Which part of the day the start page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StartView {
+    /// By the programme clock: the market while it runs (and before), the tables after.
+    #[default]
+    Auto,
+    Markt,
+    Werktafels,
+}
+
+impl StartView {
+    fn as_str(self) -> &'static str {
+        match self {
+            StartView::Auto => "auto",
+            StartView::Markt => "markt",
+            StartView::Werktafels => "werktafels",
+        }
+    }
+}
+
+/// The server-only document of event-wide settings (a `/` keeps clients out).
+const SETTINGS_ROOM: &str = "event/settings";
+const SETTINGS: &str = "settings";
+const START_VIEW: &str = "startView";
+
+/// The start page's view as the facilitator last set it.
+pub async fn start_view(state: &AppState) -> Result<StartView, AppError> {
+    let room = settings_room(state).await?;
+    Ok(room.read(|doc| {
+        let txn = doc.transact();
+        let value = txn.get_map(SETTINGS).and_then(|m| m.get(&txn, START_VIEW));
+        match value {
+            Some(Out::Any(Any::String(s))) => match &*s {
+                "markt" => StartView::Markt,
+                "werktafels" => StartView::Werktafels,
+                _ => StartView::Auto,
+            },
+            _ => StartView::Auto,
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct StartViewBody {
+    view: StartView,
+}
+
+/// `POST /api/events/{event}/start-view` `{ view: "auto" | "markt" | "werktafels" }`
+/// (facilitator): what the start page shows; kept across restarts.
+pub async fn set_start_view(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(role): Extension<Role>,
+    axum::Json(body): axum::Json<StartViewBody>,
+) -> Result<Response, AppError> {
+    state.event_by_slug(&slug)?;
+    if role != Role::Facilitator {
+        return Err(AppError::Forbidden("only the facilitator link can do this"));
+    }
+    let room = settings_room(&state).await?;
+    room.write_as_server(|txn| {
+        let settings = txn.get_or_insert_map(SETTINGS);
+        settings.insert(txn, START_VIEW, body.view.as_str());
+    });
+    Ok(axum::Json(serde_json::json!({ "startView": body.view })).into_response())
+}
+
+async fn settings_room(state: &AppState) -> Result<std::sync::Arc<Room>, AppError> {
+    state
+        .side_room(RoomKey::new(&state.event().slug, SETTINGS_ROOM))
+        .await
+}
+
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -78,6 +78,14 @@ pub fn ensure_stand_meta(doc: &Doc, team: &Team, market_title: &str) -> bool {
         ("focus", focus),
     ]);
     meta.insert(&mut txn, stand_key::TEAM, team);
+    // The team's two texts exist from the start, so two first writers edit
+    // one `Y.Text` each instead of both creating one (and one losing).
+    let stand = txn.get_or_insert_map(STAND);
+    for name in [stand_key::STATUS, stand_key::AMBITIONS] {
+        if stand.get(&txn, name).is_none() {
+            stand.insert(&mut txn, name, yrs::TextPrelim::new(""));
+        }
+    }
     // Written last: its presence is what marks `meta` as complete.
     meta.insert(
         &mut txn,

@@ -317,3 +317,47 @@ async fn a_tip_is_marked_useful_once_per_identity() -> anyhow::Result<()> {
     assert_eq!(overview["fresh"][1]["teamName"], "Harmonisatie regelgeving");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_start_view_is_the_facilitators_and_the_event_names_the_market() -> anyhow::Result<()> {
+    let mut server = Server::start().await?;
+    let (status, body) = server.get(EVENT).await?;
+    assert_eq!(status, 200, "{body}");
+    let event: Value = serde_json::from_str(&body)?;
+    assert_eq!(event["startView"], "auto");
+    assert_eq!(event["hasMarket"], true);
+    assert_eq!(event["hasLecture"], true);
+    assert_eq!(event["marketInfo"]["stands"], json!([1, 2, 3, 4, 5, 6]));
+
+    let path = format!("{EVENT}/start-view?key={}", server.keys.join);
+    let (status, _) = server.post(&path, &json!({ "view": "markt" })).await?;
+    assert_eq!(status, 403, "a participant cannot switch the start page");
+    let (status, _) = server
+        .post(&format!("{EVENT}/start-view"), &json!({ "view": "elders" }))
+        .await?;
+    assert!(
+        (400..500).contains(&status),
+        "an unknown view is refused: {status}"
+    );
+    let (status, body) = server
+        .post(&format!("{EVENT}/start-view"), &json!({ "view": "markt" }))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    server.terminate().await?;
+    server.restart().await?;
+    let (_, body) = server.get(EVENT).await?;
+    let event: Value = serde_json::from_str(&body)?;
+    assert_eq!(event["startView"], "markt", "kept across a restart");
+
+    // A QR code per stand leads to the stand's page; none for a stand the market lacks.
+    let (status, head, svg) = server
+        .get_bytes(&format!("{EVENT}/qr.svg?table=markt-ot2"))
+        .await?;
+    assert_eq!(status, 200, "{head}");
+    assert!(String::from_utf8_lossy(&svg).contains("<svg"));
+    let (status, _) = server
+        .get(&format!("{EVENT}/qr.svg?table=markt-ot9"))
+        .await?;
+    assert_eq!(status, 404);
+    Ok(())
+}
