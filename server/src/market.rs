@@ -28,10 +28,24 @@ use crate::store::RoomKey;
 /// How many of the freshest tips the overview lists.
 pub const FRESH_TIPS: usize = 10;
 
-/// The market's server state: one upload at a time through the quota check.
-#[derive(Default)]
+/// Uploads read at once: each holds up to `--max-upload-bytes` in memory
+/// while its body arrives, so this bounds what uploads can take together.
+pub const MAX_CONCURRENT_UPLOADS: usize = 4;
+
+/// The market's server state: the upload slots, and one upload at a time
+/// through the quota check.
 pub struct MarketState {
+    pub upload_slots: tokio::sync::Semaphore,
     pub uploads: tokio::sync::Mutex<()>,
+}
+
+impl Default for MarketState {
+    fn default() -> Self {
+        Self {
+            upload_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_UPLOADS),
+            uploads: tokio::sync::Mutex::new(()),
+        }
+    }
 }
 
 /// The team of stand room `name`, or 404.

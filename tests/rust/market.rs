@@ -361,3 +361,50 @@ async fn the_start_view_is_the_facilitators_and_the_event_names_the_market() -> 
     assert_eq!(status, 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn uploads_being_received_at_once_are_bounded() -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::start().await?;
+    let (_, anna) = identity(&server, "Anna").await?;
+    let path = upload_path(&server, "markt-ot3", &anna, "f.png");
+    // Uploads whose bodies never finish hold their slots.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = tokio::net::TcpStream::connect(&server.addr).await?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 1000\r\n\r\n",
+            server.addr
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(PNG).await?;
+        held.push(stream);
+    }
+    // Once the server has taken them up, one more is told to come back.
+    let mut answers = Vec::new();
+    for _ in 0..200 {
+        let (status, body) = post_bytes(&server, &path, PNG).await?;
+        answers.push(status);
+        if status == 429 {
+            assert!(
+                body.to_ascii_lowercase().contains("retry-after: 2"),
+                "{body}"
+            );
+            assert!(body.contains("uploads-busy"), "{body}");
+            break;
+        }
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(answers.last(), Some(&429), "{answers:?}");
+    // A slot comes free when an upload ends.
+    drop(held);
+    let mut status = 0;
+    for _ in 0..200 {
+        status = post_bytes(&server, &path, PNG).await?.0;
+        if status == 201 {
+            break;
+        }
+    }
+    assert_eq!(status, 201);
+    Ok(())
+}

@@ -71,7 +71,8 @@ struct Entry {
 
 /// `POST /api/events/{event}/stands/{stand}/files?name=…&title=…`: the body
 /// is the file. 413 over `--max-upload-bytes`, 415 unless PNG, JPEG, WebP,
-/// GIF or PDF by its bytes, 507 past the identity's quota or the event's cap.
+/// GIF or PDF by its bytes, 507 past the identity's quota or the event's cap,
+/// 429 while [`super::MAX_CONCURRENT_UPLOADS`] others are being received.
 pub async fn upload(
     State(state): State<AppState>,
     Path((slug, stand)): Path<(String, String)>,
@@ -99,6 +100,16 @@ pub async fn upload(
     if declared.is_some_and(|n| n > max) {
         return Err(too_large());
     }
+    // A body is held in memory while it arrives: only so many at once.
+    let _slot = state
+        .market()
+        .upload_slots
+        .try_acquire()
+        .map_err(|_| AppError::RetryLater {
+            message: "other uploads are being received: try again in a moment".into(),
+            retry_after_secs: 2,
+            code: Some("uploads-busy"),
+        })?;
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if is_length_limit(&e) {
