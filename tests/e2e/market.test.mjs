@@ -98,6 +98,12 @@ test('a team writes its stand, visitors tip it and mark a tip useful once each, 
   const summary = await (await fetch(`${server.url}/api/events/${event}/summary?key=${server.keys.view}`)).json()
   const inSummary = summary.tables.find(t => t.id === 'a').lanes.doorpakken.find(n => n.id === note.id)
   assert.deepEqual(inSummary.provenance, { stand: 'markt-ot2', tip: tipId })
+
+  // A visitor takes back only her own tip.
+  const question = (await standState(team)).tips.find(t => t.kind === 'vraag').id
+  assert.equal(await anna.page.locator(`[data-tip="${question}"] .stand__remove`).count(), 0, 'no remove on someone else\'s tip')
+  await bram.page.locator(`[data-tip="${question}"] .stand__remove`).click()
+  await waitFor(team, () => window.__werktafel.stand().tips.length === 1, undefined, 'Bram\'s question gone at the team')
   for (const a of [team, anna, bram, overview, cees]) await a.context.close()
 })
 

@@ -53,6 +53,9 @@ const nl = {
   broughtIn: 'Op tafel',
   fromStand: 'uit de markt · OT {n}',
   noMarketTips: 'Nog geen tips bij deze teams.',
+  remove: 'Verwijderen',
+  removeMaterial: 'materiaal “{title}”',
+  removeTip: 'je tip',
 }
 
 type MarketKey = keyof typeof nl
@@ -107,6 +110,9 @@ const en: Record<MarketKey, string> = {
   broughtIn: 'On the table',
   fromStand: 'from the market · DT {n}',
   noMarketTips: 'No tips for these teams yet.',
+  remove: 'Remove',
+  removeMaterial: 'material “{title}”',
+  removeTip: 'your tip',
 }
 
 /** Looks up a market string and fills `{name}` placeholders. */

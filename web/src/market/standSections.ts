@@ -34,15 +34,17 @@ export class MaterialsSection {
   private item (m: Material): HTMLLIElement {
     const li = el('li', `material material--${m.kind === 'file' ? 'file' : 'link'}`)
     li.dataset.material = m.id
-    const href = m.kind === 'file' ? fileUrl(this.event, m.url) : m.url
-    if (m.kind === 'file' && m.mime.startsWith('image/')) {
+    // A file is only ever this server's own address (a client could write anything).
+    const isFile = m.kind === 'file' && m.url.startsWith('/api/events/')
+    const href = isFile ? fileUrl(this.event, m.url) : m.url
+    if (isFile && m.mime.startsWith('image/')) {
       const img = el('img', 'material__image')
       img.src = href
       img.alt = m.title
       img.loading = 'lazy'
       li.append(img)
     }
-    if (m.kind === 'file' || isWebLink(m.url)) {
+    if (isFile || isWebLink(m.url)) {
       const a = el('a', 'material__link', m.title || m.url)
       a.href = href
       a.rel = 'noopener noreferrer'
@@ -51,7 +53,7 @@ export class MaterialsSection {
     } else {
       li.append(el('span', 'material__link', m.title))
     }
-    li.append(el('span', 'material__by', tm('by', { author: m.author })))
+    li.append(el('span', 'material__by', tm('by', { author: m.author })), removeButton(tm('removeMaterial', { title: m.title }), () => this.doc.materials.delete(m.id)))
     return li
   }
 
@@ -175,6 +177,8 @@ export class TipsSection {
     useful.setAttribute('aria-label', `${tm('useful')} · ${tip.useful}: ${marked ? tm('unmarkUseful', { author: tip.author }) : tm('markUseful', { author: tip.author })}`)
     useful.addEventListener('click', () => void this.toggle(tip.id, !marked))
     li.append(kind, text, by, useful)
+    // Visitors take back their own tips; the server's useful marks stay with the id.
+    if (tip.authorId === this.me().id) li.append(removeButton(tm('removeTip'), () => this.doc.tips.delete(tip.id)))
     return li
   }
 
@@ -188,4 +192,12 @@ export class TipsSection {
       this.status.textContent = (err as Error).message
     }
   }
+}
+
+function removeButton (label: string, remove: () => void): HTMLButtonElement {
+  const b = el('button', 'link-button stand__remove', tm('remove'))
+  b.type = 'button'
+  b.setAttribute('aria-label', `${tm('remove')}: ${label}`)
+  b.addEventListener('click', remove)
+  return b
 }
