@@ -380,31 +380,27 @@ async fn uploads_being_received_at_once_are_bounded() -> anyhow::Result<()> {
         stream.write_all(PNG).await?;
         held.push(stream);
     }
-    // Once the server has taken them up, one more is told to come back.
-    let mut answers = Vec::new();
-    for _ in 0..200 {
-        let (status, body) = post_bytes(&server, &path, PNG).await?;
-        answers.push(status);
-        if status == 429 {
-            assert!(
-                body.to_ascii_lowercase().contains("retry-after: 2"),
-                "{body}"
-            );
-            assert!(body.contains("uploads-busy"), "{body}");
-            break;
-        }
-        assert_eq!(status, 201, "{body}");
-    }
-    assert_eq!(answers.last(), Some(&429), "{answers:?}");
+    // Once the server is receiving them, one more is told to come back.
+    server
+        .metric_reaches("werktafel_uploads_receiving", 4)
+        .await?;
+    let (status, body) = post_bytes(&server, &path, PNG).await?;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body.to_ascii_lowercase().contains("retry-after: 2"),
+        "{body}"
+    );
+    assert!(body.contains("uploads-busy"), "{body}");
     // A slot comes free when an upload ends.
     drop(held);
-    let mut status = 0;
-    for _ in 0..200 {
-        status = post_bytes(&server, &path, PNG).await?.0;
-        if status == 201 {
-            break;
-        }
+    let deadline = tokio::time::Instant::now() + werktafel_tests::WAIT;
+    while server.metric("werktafel_uploads_receiving").await? > 0 {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the slots stayed taken"
+        );
     }
-    assert_eq!(status, 201);
+    let (status, body) = post_bytes(&server, &path, PNG).await?;
+    assert_eq!(status, 201, "{body}");
     Ok(())
 }

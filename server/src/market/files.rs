@@ -110,6 +110,7 @@ pub async fn upload(
             retry_after_secs: 2,
             code: Some("uploads-busy"),
         })?;
+    let _receiving = Receiving::start();
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if is_length_limit(&e) {
@@ -258,6 +259,22 @@ pub async fn serve(
         ),
     ];
     Ok((headers, bytes).into_response())
+}
+
+/// Counts an upload in `werktafel_uploads_receiving` while it holds a slot.
+struct Receiving;
+
+impl Receiving {
+    fn start() -> Self {
+        crate::metrics::METRICS.uploads_receiving.inc();
+        Receiving
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        crate::metrics::METRICS.uploads_receiving.dec();
+    }
 }
 
 fn file_path(data_dir: &FsPath, id: &str) -> PathBuf {
