@@ -135,7 +135,7 @@ export class StartPage {
     const other = mode === 'markt'
       ? link(`/e/${encodeURIComponent(this.event)}?view=werktafels`, tm('toTables'), 'link-button start__switch', this.navigate)
       : link(`/e/${encodeURIComponent(this.event)}?view=markt`, tm('toMarket'), 'link-button start__switch', this.navigate)
-    this.market.replaceChildren(...(mode === 'markt' ? [marketSection(info, this.navigate)] : []), ...(info.hasMarket ? [other] : []))
+    this.market.replaceChildren(...(info.hasMarket ? [other] : []), ...(mode === 'markt' ? [marketSection(info, this.navigate)] : []))
     this.tables.hidden = mode === 'markt'
     if (tablesTitle instanceof HTMLElement) tablesTitle.hidden = mode === 'markt'
   }
