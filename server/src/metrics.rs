@@ -58,6 +58,8 @@ pub struct Metrics {
     pub export_cache_hits: Counter,
     /// HTTP exports refused with 429 because every slot was busy.
     pub exports_refused: Counter,
+    /// Market uploads whose bodies are being received now.
+    pub uploads_receiving: Gauge,
     registry: Registry,
 }
 
@@ -98,6 +100,7 @@ impl Metrics {
             exports_rendered: Counter::default(),
             export_cache_hits: Counter::default(),
             exports_refused: Counter::default(),
+            uploads_receiving: Gauge::default(),
             registry: Registry::with_prefix("werktafel"),
         };
         let mut r = Registry::with_prefix("werktafel");
@@ -105,6 +108,11 @@ impl Metrics {
             "connections",
             "Open WebSocket connections",
             m.connections.clone(),
+        );
+        r.register(
+            "uploads_receiving",
+            "Market uploads whose bodies are being received",
+            m.uploads_receiving.clone(),
         );
         r.register(
             "connections_opened",

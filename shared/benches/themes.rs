@@ -105,6 +105,7 @@ fn table(id: &str, text: &str) -> TableSnapshot {
             group: None,
             votes: 0,
             poster: None,
+            provenance: None,
         }],
         poster: Default::default(),
     }

@@ -3,6 +3,8 @@
 //! - [`event`]: the event definition (programme, development teams, work tables), read from
 //!   TOML; [`Event::builtin`] is the Atelierdag 2022.
 //! - [`control`]: how a table is run (phase, lock, timer, voting rules) and vote totals.
+//! - [`room`]: what a sync room name stands for: a table, a market stand (`markt-ot<N>`) or the
+//!   lecture board (`zaal`).
 //! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
 //! - [`poster`]: the poster layer of a table document: note positions, arrows, markers.
 //! - [`snapshot`]: read-only copies of tables (notes as values, full state as bytes) that
@@ -16,16 +18,20 @@ pub mod control;
 pub mod event;
 pub mod export;
 pub mod json_patch;
+pub mod market;
 pub mod poster;
+pub mod room;
 pub mod schema;
 pub mod snapshot;
 pub mod summary;
+pub mod upload;
 
 pub use event::{
     BUILTIN_EVENT_TOML, Case, Cluster, Event, EventError, ProgrammeItem, ProgrammeKind, TableDef,
     TableId, Team,
 };
 pub use export::{Authors, CsvDelimiter, ExportError, ExportOptions};
-pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
+pub use room::{Lecture, Market, RoomRef};
+pub use schema::{Lane, Note, NoteColor, NoteDraft, Provenance, TableMeta};
 pub use snapshot::{EventSnapshot, StateError, TableSnapshot, TableState};
 pub use summary::{Summary, summarize};

@@ -81,6 +81,40 @@ pub struct Note {
     /// Where the note sits on the poster (`posterX`, `posterY`); `None` while it waits in the tray.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poster: Option<crate::poster::PosterPoint>,
+    /// Where the note came from, when it was brought in from a market stand's tip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// A note's link to the market tip it was brought in from (`provenance`: `{ stand, tip }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    /// The stand's room name (`markt-ot2`).
+    pub stand: String,
+    /// The tip's id in that stand's `tips`.
+    pub tip: String,
+}
+
+impl Provenance {
+    /// `markt OT 2`, from the room name alone (where the event is not at hand).
+    pub fn short_label(&self) -> String {
+        match self.stand.strip_prefix(crate::room::STAND_PREFIX) {
+            Some(number) => format!("markt OT {number}"),
+            None => format!("markt {}", self.stand),
+        }
+    }
+
+    /// How the exports name it: `markt OT 2 (Stedelijk programmeren en samenwerken)`; the
+    /// room name alone for a stand the event does not have.
+    pub fn label(&self, event: &Event) -> String {
+        match event.room(&self.stand) {
+            Some(crate::room::RoomRef::Stand(team)) => {
+                format!("markt OT {} ({})", team.number, team.name)
+            }
+            _ => format!("markt {}", self.stand),
+        }
+    }
 }
 
 /// A new note, to be written by [`insert_note`]; `now_ms` becomes both timestamps.
@@ -212,6 +246,28 @@ pub fn insert_note(txn: &mut TransactionMut, draft: &NoteDraft) {
     let now = Any::Number(Number::Float(draft.now_ms as f64));
     note.insert(txn, key::CREATED_AT, now.clone());
     note.insert(txn, key::UPDATED_AT, now);
+}
+
+/// Sets note `id`'s `provenance` (a plain map `{ stand, tip }`); returns whether the note exists.
+pub fn set_provenance(txn: &mut TransactionMut, id: &str, provenance: &Provenance) -> bool {
+    let Some(Out::YMap(note)) = txn.get_map(NOTES).and_then(|notes| notes.get(txn, id)) else {
+        return false;
+    };
+    let value = any_map([
+        (key::PROVENANCE_STAND, Any::from(provenance.stand.as_str())),
+        (key::PROVENANCE_TIP, Any::from(provenance.tip.as_str())),
+    ]);
+    note.insert(txn, key::PROVENANCE, value);
+    true
+}
+
+fn read_provenance<T: ReadTxn>(txn: &T, map: &MapRef) -> Option<Provenance> {
+    let Some(Out::Any(Any::Map(value))) = map.get(txn, key::PROVENANCE) else {
+        return None;
+    };
+    let stand = any_str(value.get(key::PROVENANCE_STAND));
+    let tip = any_str(value.get(key::PROVENANCE_TIP));
+    (!stand.is_empty() && !tip.is_empty()).then_some(Provenance { stand, tip })
 }
 
 /// Deletes `notes[id]`; returns whether there was such a note.
@@ -356,6 +412,10 @@ pub mod key {
     pub const OWNER: &str = "owner";
     pub const DUE: &str = "due";
     pub const GROUP: &str = "group";
+    /// A note's link to a market tip: `{ stand, tip }`.
+    pub const PROVENANCE: &str = "provenance";
+    pub const PROVENANCE_STAND: &str = "stand";
+    pub const PROVENANCE_TIP: &str = "tip";
 }
 
 fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
@@ -378,6 +438,7 @@ fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
         group: get_string(txn, map, key::GROUP).filter(|g| !g.is_empty()),
         votes: 0,
         poster: crate::poster::read_position(txn, map),
+        provenance: read_provenance(txn, map),
     }
 }
 
@@ -424,7 +485,7 @@ fn any_f64(any: &Any) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-fn any_i64(any: &Any) -> Option<i64> {
+pub(crate) fn any_i64(any: &Any) -> Option<i64> {
     match any {
         Any::Number(Number::Int(i)) => Some(*i),
         // `as` saturates, and a finite float is what JS clients send for every number.
@@ -433,7 +494,7 @@ fn any_i64(any: &Any) -> Option<i64> {
     }
 }
 
-fn any_str(any: Option<&Any>) -> String {
+pub(crate) fn any_str(any: Option<&Any>) -> String {
     match any {
         Some(Any::String(s)) => s.to_string(),
         _ => String::new(),
@@ -488,7 +549,7 @@ fn team_from_any(any: &Any) -> Option<Team> {
     })
 }
 
-fn any_map<const N: usize>(entries: [(&str, Any); N]) -> Any {
+pub(crate) fn any_map<const N: usize>(entries: [(&str, Any); N]) -> Any {
     let map: HashMap<String, Any> = entries
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -496,7 +557,7 @@ fn any_map<const N: usize>(entries: [(&str, Any); N]) -> Any {
     Any::Map(Arc::new(map))
 }
 
-fn any_array(items: impl Iterator<Item = Any>) -> Any {
+pub(crate) fn any_array(items: impl Iterator<Item = Any>) -> Any {
     Any::Array(items.collect::<Vec<_>>().into())
 }
 

@@ -85,6 +85,9 @@ pub struct NoteView {
     /// Where the note sits on the poster, if it was placed there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poster: Option<PosterPoint>,
+    /// The market tip the note was brought in from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::schema::Provenance>,
 }
 
 /// One next step with the table it came from.
@@ -280,6 +283,7 @@ impl From<&Note> for NoteView {
             owner: note.owner.clone(),
             due: note.due.clone(),
             poster: note.poster,
+            provenance: note.provenance.clone(),
         }
     }
 }

@@ -26,6 +26,12 @@ export interface EventInfo {
   tables: EventTable[]
   /** The server's clock (ms since the epoch) when it answered. */
   now?: number
+  /** The morning market: whether there is one, its title and the teams with a stand. */
+  hasMarket?: boolean
+  marketInfo?: { title: string; stands: number[] }
+  hasLecture?: boolean
+  /** What the facilitator set the start page to show. */
+  startView?: 'auto' | 'markt' | 'werktafels'
 }
 
 let offset = 0

@@ -1,6 +1,7 @@
 //! Entry point and client-side router: /e/{event} is the start page,
 //! /e/{event}/t/{table} a table board (asking for a name first if needed),
-//! /e/{event}/plenair the plenary screen.
+//! /e/{event}/plenair the plenary screen, /e/{event}/markt the market
+//! overview and /e/{event}/markt/{n} team n's stand.
 import './styles/app.css'
 import { identity } from './identity'
 import { t } from './i18n'
@@ -12,12 +13,16 @@ import { idleHook, setHook } from './testHook'
 import { fetchEvent, NotFound } from './api'
 import { adoptKeyFromUrl } from './access'
 import { ConsolePage } from './facilitator/consolePage'
+import { MarketPage } from './market/marketPage'
+import { StandPage } from './market/standPage'
 
 type Route =
   | { kind: 'start'; event: string }
   | { kind: 'board'; event: string; table: string }
   | { kind: 'facilitator'; event: string }
   | { kind: 'plenary'; event: string }
+  | { kind: 'market'; event: string }
+  | { kind: 'stand'; event: string; stand: number }
   | { kind: 'unknown' }
 
 interface View { element: HTMLElement; destroy (): void }
@@ -31,6 +36,10 @@ export function parseRoute (path: string): Route {
   if (parts.length === 2) return { kind: 'start', event: parts[1] }
   if (parts.length === 3 && parts[2] === 'facilitator') return { kind: 'facilitator', event: parts[1] }
   if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1] }
+  if (parts.length === 3 && parts[2] === 'markt') return { kind: 'market', event: parts[1] }
+  if (parts.length === 4 && parts[2] === 'markt' && /^[1-9][0-9]{0,8}$/.test(parts[3])) {
+    return { kind: 'stand', event: parts[1], stand: Number(parts[3]) }
+  }
   if (parts.length === 4 && parts[2] === 't' && /^[a-z0-9-]{1,32}$/.test(parts[3])) {
     return { kind: 'board', event: parts[1], table: parts[3] }
   }
@@ -57,6 +66,12 @@ function render (): void {
     current = new ConsolePage(route.event)
   } else if (route.kind === 'plenary') {
     current = new PlenaryPage(route.event)
+  } else if (route.kind === 'market') {
+    current = new MarketPage(route.event, navigate)
+  } else if (route.kind === 'stand') {
+    const me = identity(route.event)
+    current = me ? new StandPage(route.event, route.stand, me) : nameView(route.event)
+    void checkStand(route.event, route.stand, current)
   } else {
     current = notFound()
   }
@@ -71,6 +86,20 @@ async function checkTable (event: string, table: string, view: View): Promise<vo
   try {
     const info = await fetchEvent(event)
     if (info.tables.some(x => x.id === table)) return
+  } catch (err) {
+    if (!(err instanceof NotFound)) return
+  }
+  if (current !== view) return
+  view.destroy()
+  current = notFound()
+  app.replaceChildren(current.element)
+}
+
+/** As `checkTable`, for a market stand the event may not have. */
+async function checkStand (event: string, stand: number, view: View): Promise<void> {
+  try {
+    const info = await fetchEvent(event)
+    if (info.marketInfo?.stands.includes(stand)) return
   } catch (err) {
     if (!(err instanceof NotFound)) return
   }

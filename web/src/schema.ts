@@ -55,7 +55,12 @@ export interface NoteView {
   group: string | null
   /** Where the note sits on the poster (top-left, poster units), or null while in the tray. */
   poster: { x: number, y: number } | null
+  /** The market tip the note was brought in from, or null. */
+  provenance: Provenance | null
 }
+
+/** A note's link to a market tip: the stand's room name and the tip's id. */
+export interface Provenance { stand: string; tip: string }
 
 /** The two free-text fields of a next step. */
 export type NextStepField = 'owner' | 'due'
@@ -68,6 +73,7 @@ export interface NewNote {
   author: string
   authorId: string
   text?: string
+  provenance?: Provenance | null
 }
 
 /** The two top-level maps of a table document. */
@@ -124,6 +130,7 @@ export class TableDoc {
       due: str(n.get('due')),
       group: str(n.get('group')) || null,
       poster: posterPoint(n.get('posterX'), n.get('posterY')),
+      provenance: asProvenance(n.get('provenance')),
     }
   }
 
@@ -147,6 +154,7 @@ export class TableDoc {
     note.set('authorId', n.authorId)
     note.set('createdAt', now)
     note.set('updatedAt', now)
+    if (n.provenance) note.set('provenance', { stand: n.provenance.stand, tip: n.provenance.tip })
     this.notes.set(id, note)
     return id
   }
@@ -205,6 +213,13 @@ export class TableDoc {
   remove (id: string): void {
     this.notes.delete(id)
   }
+}
+
+/** A provenance as stored (a plain `{ stand, tip }`), or null for anything else. */
+export function asProvenance (v: unknown): Provenance | null {
+  if (typeof v !== 'object' || v === null) return null
+  const { stand, tip } = v as Record<string, unknown>
+  return typeof stand === 'string' && stand && typeof tip === 'string' && tip ? { stand, tip } : null
 }
 
 export function isLane (v: unknown): v is Lane {

@@ -35,6 +35,9 @@ pub enum AppError {
     /// A body of a type not accepted, judged by its bytes (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 507: a quota or the event's storage cap is reached.
+    #[error("{0}")]
+    Full(String),
     #[error("storage error: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("export failed: {0}")]
@@ -52,6 +55,7 @@ impl IntoResponse for AppError {
                 return (StatusCode::CONFLICT, Json(body)).into_response();
             }
             AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, self.to_string()),
+            AppError::Full(_) => (StatusCode::INSUFFICIENT_STORAGE, self.to_string()),
             AppError::RetryLater {
                 message,
                 retry_after_secs,

@@ -41,8 +41,28 @@ pub fn router(state: AppState) -> Router {
             "/api/events/{event}/poster",
             get(crate::http::poster::get).put(crate::http::poster::put),
         )
+        .route(
+            "/api/events/{event}/market",
+            get(crate::http::market::overview),
+        )
+        .route(
+            "/api/events/{event}/start-view",
+            post(crate::http::market::set_start_view),
+        )
+        .route(
+            "/api/events/{event}/stands/{stand}/files",
+            post(crate::http::market::files::upload),
+        )
+        .route(
+            "/api/events/{event}/stands/{stand}/useful",
+            get(crate::http::market::my_marks).post(crate::http::market::mark),
+        )
+        .route(
+            "/api/events/{event}/files/{id}",
+            get(crate::http::market::files::serve),
+        )
         .route("/api/events/{event}/{file}", get(api::export))
-        .route("/sync/{event}/{table}", get(ws::sync))
+        .route("/sync/{event}/{room}", get(ws::sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/", get(root))

@@ -74,6 +74,7 @@ struct StateInner {
     attendance: Attendance,
     exports: Arc<crate::exports::ExportService>,
     heavy_reads: crate::http::reads::HeavyReads,
+    market: crate::http::market::slots::MarketState,
     /// The poster image now (uploaded, else the event file's), and how often it changed,
     /// so a cached export drawn on an older poster is not served.
     poster: std::sync::RwLock<(Option<Arc<crate::poster::PosterImage>>, u64)>,
@@ -115,6 +116,7 @@ impl AppState {
                 gate: Gate::default(),
                 mint: MintLimiter::default(),
                 attendance: Attendance::default(),
+                market: crate::http::market::slots::MarketState::default(),
                 poster: std::sync::RwLock::new((poster, 0)),
             }),
         }
@@ -235,6 +237,16 @@ impl AppState {
     /// Each address's budget of summaries and exports.
     pub fn heavy_reads(&self) -> &crate::http::reads::HeavyReads {
         &self.inner.heavy_reads
+    }
+
+    /// The market's server state (uploads).
+    pub fn market(&self) -> &crate::http::market::slots::MarketState {
+        &self.inner.market
+    }
+
+    /// The event's rooms as loaded rooms.
+    pub fn tables(&self) -> &Tables {
+        &self.inner.tables
     }
 
     /// The export slots and cache.

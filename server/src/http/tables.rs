@@ -1,11 +1,14 @@
-//! `Tables`: the event's work tables as loaded rooms. The one place that
-//! knows a table's room key and writes its meta on first load; shared by the
+//! `Tables`: the event's rooms (work tables, market stands, the lecture
+//! board) as loaded rooms. The one place that knows a room's key and writes
+//! its meta on first load; shared by the
 //! handlers (through `AppState`) and the summary feed, which must not know
 //! `AppState` (that would make the state and the feed import each other).
 
 use std::sync::Arc;
 
 use werktafel_shared::event::{Event, TableDef};
+use werktafel_shared::market::ensure_stand_meta;
+use werktafel_shared::room::RoomRef;
 use werktafel_shared::schema;
 
 use crate::http::error::AppError;
@@ -41,15 +44,28 @@ impl Tables {
 
     /// The loaded room of `table`, loading it (and writing its meta) if needed.
     pub async fn load(&self, table: &TableDef) -> Result<Arc<Room>, AppError> {
+        self.open(RoomRef::Table(table)).await
+    }
+
+    /// The loaded room behind `room`, loading it (and writing its meta) if needed.
+    pub async fn open(&self, room: RoomRef<'_>) -> Result<Arc<Room>, AppError> {
         let event = self.event.clone();
-        let table_def = table.clone();
-        let key = RoomKey::new(&event.slug, table.id.as_str());
-        let room = self
-            .rooms
-            .get_or_load(&key, move |doc| {
-                schema::ensure_meta(doc, &event, &table_def)
-            })
-            .await?;
-        Ok(room)
+        let key = RoomKey::new(&event.slug, &room.name());
+        let loaded = match room {
+            RoomRef::Table(table) => {
+                let table = table.clone();
+                let init = move |doc: &yrs::Doc| schema::ensure_meta(doc, &event, &table);
+                self.rooms.get_or_load(&key, init).await?
+            }
+            RoomRef::Stand(team) => {
+                let team = team.clone();
+                let title = event.market_title();
+                let init = move |doc: &yrs::Doc| ensure_stand_meta(doc, &team, &title);
+                self.rooms.get_or_load(&key, init).await?
+            }
+            // The lecture board's own schema writes no meta (yet).
+            RoomRef::Lecture => self.rooms.get_or_load(&key, |_| false).await?,
+        };
+        Ok(loaded)
     }
 }

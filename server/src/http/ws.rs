@@ -3,6 +3,8 @@
 //! to the caller's own drafts document, and hands the socket to
 //! [`crate::sync::connection`].
 
+use werktafel_shared::room::RoomRef;
+
 use crate::http::state::{Admitted, AppState};
 
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -35,8 +37,9 @@ pub struct SyncQuery {
     token: Option<String>,
 }
 
-/// `GET /sync/{event}/{table}`: 404 for an unknown table before anything
-/// else, then the WebSocket upgrade into the Yjs sync protocol. The room
+/// `GET /sync/{event}/{room}`: 404 for an unknown room before anything
+/// else, then the WebSocket upgrade into the Yjs sync protocol. A room is a
+/// table, a market stand or the lecture board ([`RoomRef`]); the room
 /// `{table}.drafts` is the caller's own private drafts of that table.
 pub async fn sync(
     State(state): State<AppState>,
@@ -47,19 +50,29 @@ pub async fn sync(
     headers: HeaderMap,
     upgrade: Result<Upgrade, NotAnUpgrade>,
 ) -> Result<Response, AppError> {
-    let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
+    let (name, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
         Some(table) => (table, true),
         None => (room_name.as_str(), false),
     };
-    let table = state.table(&slug, table_id)?.clone();
+    let room_ref = state.room_ref(&slug, name)?;
+    let table = match room_ref {
+        RoomRef::Table(table) => Some(table.clone()),
+        RoomRef::Stand(_) | RoomRef::Lecture => None,
+    };
+    let room_name = room_ref.name();
     // Drafts belong to a signed identity; nobody can name another's.
     let (drafts_key, present) = if drafts {
+        let Some(table) = &table else {
+            return Err(AppError::NotFound(format!(
+                "drafts of '{name}': only a table has drafts"
+            )));
+        };
         if !role.may_write() {
             return Err(AppError::Forbidden("drafts belong to participants"));
         }
         let token = identity::presented(query.token.as_deref(), &headers);
         let owner = state.identity(token)?;
-        (Some(state.drafts_key(&table, &owner)), Some(owner))
+        (Some(state.drafts_key(table, &owner)), Some(owner))
     } else {
         // A table connection may say who it is: a named token must be
         // valid; a stale cookie only means this one is not counted.
@@ -101,15 +114,21 @@ pub async fn sync(
     // a socket that opens and dies.
     let load = {
         let state = state.clone();
-        let table = table.clone();
+        let room_name = room_name.clone();
         move || {
             let state = state.clone();
-            let table = table.clone();
             let drafts_key = drafts_key.clone();
+            let room_name = room_name.clone();
             async move {
                 match drafts_key {
                     Some(key) => state.drafts_room(key).await,
-                    None => state.room(&table).await,
+                    None => {
+                        let event = state.event_arc();
+                        let room = event
+                            .room(&room_name)
+                            .ok_or_else(|| AppError::NotFound(format!("room '{room_name}'")))?;
+                        state.open_room(room).await
+                    }
                 }
             }
         }
@@ -131,7 +150,7 @@ pub async fn sync(
             // Counted for the console while this connection lasts. The web
             // board keeps its drafts open beside the table, with its identity,
             // so a board that connected before it had the cookie counts too.
-            let _present = present.map(|who| state.attendance().arrive(table.id.as_str(), &who));
+            let _present = present.map(|who| state.attendance().arrive(&room_name, &who));
             let peer = state.next_peer();
             let (tx, rx) = mpsc::channel(limits.outbox_capacity);
             let link = PeerLink::new(limits.catch_up_bytes);

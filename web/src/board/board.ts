@@ -27,6 +27,7 @@ import { listSpot } from './listSpot'
 import { PosterDoc, type BoardView } from '../poster'
 import { PosterView } from './poster/posterView'
 import { fetchEvent } from '../api'
+import { MarketPanel, type PanelTip } from './marketPanel'
 
 const NARROW = '(max-width: 760px)'
 
@@ -38,6 +39,7 @@ export class Board {
   readonly presence: Presence
   readonly surface: Surface
   readonly voting: Voting
+  readonly marketPanel: MarketPanel
   private readonly header: BoardHeader
   private readonly banner = new PhaseBanner()
   private readonly programme: ProgrammeNow
@@ -82,9 +84,11 @@ export class Board {
     const hint = document.createElement('footer')
     hint.className = 'board__hint'
     hint.textContent = t('shortcuts')
-    this.element.append(this.header.element, this.banner.element, this.surface.element, hint, this.toast.element)
+    this.marketPanel = new MarketPanel(event, () => table.readMeta().teams.map(x => x.number),
+      () => table.allNotes().flatMap(n => n.provenance ? [n.provenance] : []), tip => this.bringTip(tip))
+    this.element.append(this.header.element, this.banner.element, this.surface.element, this.marketPanel.element, hint, this.toast.element)
 
-    table.meta.observe(() => this.header.setMeta(table.readMeta(), tableId))
+    table.meta.observe(() => { this.header.setMeta(table.readMeta(), tableId); this.marketPanel.render() })
     table.notes.observeDeep(events => this.notesChanged(events))
     groups.groups.observeDeep(() => this.apply(this.surface.syncGroups()))
     groups.connectors.observe(() => this.surface.layout())
@@ -129,6 +133,7 @@ export class Board {
     this.resize.disconnect()
     this.surface.destroy()
     this.poster?.destroy()
+    this.marketPanel.destroy()
     this.banner.destroy()
     this.programme.destroy()
     this.presence.destroy()
@@ -154,6 +159,17 @@ export class Board {
     this.undo.boundary()
     this.lastLane = lane
     this.surface.notes.get(id)?.focusText()
+    return id
+  }
+
+  /** Puts a market tip on the table as a note in "doorpakken" that keeps its stand and tip. */
+  bringTip (tip: PanelTip): string {
+    if (!this.editable) { this.toast.show(tf('lockedNotice')); return '' }
+    const lane: Lane = 'doorpakken'
+    const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane))
+    this.undo.boundary()
+    const id = this.edits.bring(lane, spot, tip.text, tip.author, { stand: tip.room, tip: tip.id })
+    this.undo.boundary()
     return id
   }
 
@@ -318,6 +334,7 @@ export class Board {
       }
     }
     this.apply(this.surface.syncNotes(ids))
+    if (events.some(e => e.path.length === 0)) this.marketPanel.render()
   }
 
   /** Finishes what a sync started: new notes get their editors and votes; changed lanes are placed. */
