@@ -233,8 +233,9 @@ pub async fn export(
     for def in &event.tables {
         rooms.push(state.room(def).await?);
     }
+    let day = crate::day::DayRooms::load(&state).await?;
     let name = crate::exports::file_name(event, format, None);
-    serve_export(&state, format, None, options, rooms, name).await
+    serve_export(&state, format, None, options, rooms, Some(day), name).await
 }
 
 /// `GET /api/events/{event}/tables/{table}/board.svg`: one table's board as a picture.
@@ -257,13 +258,14 @@ pub async fn board_svg(
         Some(def.id.as_str()),
         options,
         vec![room],
+        None,
         String::new(),
     )
     .await
 }
 
-/// Serves an export of `rooms`: from the cache when they have not changed
-/// since it was made; else rendered on the render pool if a slot is free,
+/// Serves an export of `rooms` (and of the rest of the `day`, for the
+/// werkboek): from the cache when none of them changed since it was made; else rendered on the render pool if a slot is free,
 /// else 429 with `Retry-After`. `name` is the download's file name; empty for
 /// an inline picture.
 async fn serve_export(
@@ -272,10 +274,13 @@ async fn serve_export(
     table: Option<&str>,
     options: ExportOptions,
     rooms: Vec<Arc<Room>>,
+    day: Option<crate::day::DayRooms>,
     name: String,
 ) -> Result<Response, AppError> {
     let exports = state.exports();
-    let key = ExportKey::new(format, table, &options, &rooms);
+    let mut keyed = rooms.clone();
+    keyed.extend(day.iter().flat_map(crate::day::DayRooms::rooms));
+    let key = ExportKey::new(format, table, &options, &keyed);
     if let Some(bytes) = exports.cached(&key) {
         METRICS.export_cache_hits.inc();
         return Ok(respond(format, &name, bytes, None));
@@ -299,7 +304,8 @@ async fn serve_export(
             } else {
                 crate::exports::read_rooms(&rooms, &event, format)
             };
-            crate::exports::render(&event, &tables, format, table.as_deref(), &options)
+            let day = day.map(|day| day.read()).unwrap_or_default();
+            crate::exports::render(&event, &tables, &day, format, table.as_deref(), &options)
         })
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))??;

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Extension, Json};
 use std::net::SocketAddr;
 use tokio::sync::mpsc;
@@ -368,6 +368,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/events/{event}/tables/{table}/votes",
             get(facilitation::my_votes).post(facilitation::vote),
+        )
+        .route(
+            "/api/events/{event}/next-steps",
+            get(crate::closing::list).post(crate::closing::add),
+        )
+        .route(
+            "/api/events/{event}/next-steps/order",
+            put(crate::closing::reorder),
+        )
+        .route(
+            "/api/events/{event}/next-steps/{id}",
+            patch(crate::closing::update).delete(crate::closing::remove),
         )
         .route("/api/events/{event}/{file}", get(api::export))
         .route("/sync/{event}/{table}", get(sync))

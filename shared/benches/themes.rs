@@ -43,6 +43,7 @@ fn main() {
         let snapshot = EventSnapshot {
             event: &event,
             tables: tables.clone(),
+            day: Default::default(),
         };
         let export = median(runs, || {
             xlsx::workbook(&snapshot, &ExportOptions::new(0)).expect("workbook");

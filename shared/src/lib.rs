@@ -2,6 +2,9 @@
 //!
 //! - [`event`]: the event definition (programme, development teams, work tables), read from
 //!   TOML; [`Event::builtin`] is the Atelierdag 2022.
+//! - [`closing`]: the closing feedback's next steps (server-only event document).
+//! - [`day`]: what the day view and the werkboek take beside the tables: the market and the
+//!   lecture.
 //! - [`control`]: how a table is run (phase, lock, timer, voting rules) and vote totals.
 //! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
 //! - [`snapshot`]: read-only copies of tables (notes as values, full state as bytes) that
@@ -11,7 +14,9 @@
 //! - [`summary`]: [`summarize`] merges every table into one [`Summary`] for the plenary.
 //! - [`json_patch`]: RFC 6902 patches between two versions of a value (the live summary's deltas).
 
+pub mod closing;
 pub mod control;
+pub mod day;
 pub mod event;
 pub mod export;
 pub mod json_patch;
@@ -26,4 +31,4 @@ pub use event::{
 pub use export::{Authors, CsvDelimiter, ExportError, ExportOptions};
 pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
 pub use snapshot::{EventSnapshot, StateError, TableSnapshot, TableState};
-pub use summary::{Summary, summarize};
+pub use summary::{Summary, summarize, summarize_day};

@@ -6,6 +6,7 @@
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, Out, ReadTxn, StateVector, Transact, Update};
 
+use crate::day::DaySnapshot;
 use crate::event::{Event, TableId};
 use crate::schema::{self, Note};
 
@@ -26,6 +27,8 @@ pub struct TableSnapshot {
 pub struct EventSnapshot<'a> {
     pub event: &'a Event,
     pub tables: Vec<TableSnapshot>,
+    /// The market, the lecture and the closing feedback (empty for a tables-only export).
+    pub day: DaySnapshot,
 }
 
 /// One table's complete document state: a Yjs v1 update made with
@@ -69,6 +72,7 @@ impl EventSnapshot<'_> {
     pub fn anonymized(&self) -> Self {
         let mut copy = self.clone();
         copy.tables.iter_mut().for_each(TableSnapshot::anonymize);
+        copy.day.anonymize();
         copy
     }
 }

@@ -218,6 +218,7 @@ impl Fixture {
                     TableSnapshot::read(id.parse().expect("table id"), i + 2, doc)
                 })
                 .collect(),
+            day: Default::default(),
         }
     }
 
