@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
-use werktafel_shared::schema;
+use werktafel_shared::room::RoomRef;
 
 use crate::access::{EventKeys, Identity, IdentityError, MintLimiter, Role, Signer, Terms};
 use crate::config::Config;
@@ -269,17 +269,7 @@ impl AppState {
 
     /// The loaded room of `table`, loading it (and writing its meta) if needed.
     pub async fn room(&self, table: &TableDef) -> Result<Arc<Room>, AppError> {
-        let event = self.inner.config.event.clone();
-        let table_def = table.clone();
-        let key = RoomKey::new(&event.slug, table.id.as_str());
-        let room = self
-            .inner
-            .rooms
-            .get_or_load(&key, move |doc| {
-                schema::ensure_meta(doc, &event, &table_def)
-            })
-            .await?;
-        Ok(room)
+        self.open_room(RoomRef::Table(table)).await
     }
 
     /// A room the server keeps beside a table (drafts, ballots): no meta.
@@ -382,7 +372,7 @@ pub fn router(state: AppState) -> Router {
             patch(crate::closing::update).delete(crate::closing::remove),
         )
         .route("/api/events/{event}/{file}", get(api::export))
-        .route("/sync/{event}/{table}", get(sync))
+        .route("/sync/{event}/{room}", get(sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/", get(root))
@@ -446,8 +436,9 @@ struct SyncQuery {
     token: Option<String>,
 }
 
-/// `GET /sync/{event}/{table}`: 404 for an unknown table before anything
-/// else, then the WebSocket upgrade into the Yjs sync protocol. The room
+/// `GET /sync/{event}/{room}`: 404 for an unknown room before anything
+/// else, then the WebSocket upgrade into the Yjs sync protocol. A room is a
+/// table, a market stand or the lecture board ([`RoomRef`]); the room
 /// `{table}.drafts` is the caller's own private drafts of that table.
 async fn sync(
     State(state): State<AppState>,
@@ -458,21 +449,31 @@ async fn sync(
     headers: HeaderMap,
     upgrade: Result<Upgrade, NotAnUpgrade>,
 ) -> Result<Response, AppError> {
-    let (table_id, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
+    let (name, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
         Some(table) => (table, true),
         None => (room_name.as_str(), false),
     };
-    let table = state.table(&slug, table_id)?.clone();
+    let room_ref = state.room_ref(&slug, name)?;
+    let table = match room_ref {
+        RoomRef::Table(table) => Some(table.clone()),
+        RoomRef::Stand(_) | RoomRef::Lecture => None,
+    };
+    let room_name = room_ref.name();
     // Drafts belong to a signed identity; nobody can name another's.
     let (drafts_key, present) = if drafts {
+        let Some(table) = &table else {
+            return Err(AppError::NotFound(format!(
+                "drafts of '{name}': only a table has drafts"
+            )));
+        };
         if !role.may_write() {
             return Err(AppError::Forbidden("drafts belong to participants"));
         }
         let token = identity::presented(query.token.as_deref(), &headers);
         let owner = state.identity(token)?;
-        (Some(state.drafts_key(&table, &owner)), Some(owner))
+        (Some(state.drafts_key(table, &owner)), Some(owner))
     } else {
-        // A table connection may say who it is: a named token must be
+        // A connection may say who it is: a named token must be
         // valid; a stale cookie only means this one is not counted.
         let present = match query.token.as_deref() {
             Some(token) => Some(state.verify_identity(token)?),
@@ -512,15 +513,21 @@ async fn sync(
     // a socket that opens and dies.
     let load = {
         let state = state.clone();
-        let table = table.clone();
+        let room_name = room_name.clone();
         move || {
             let state = state.clone();
-            let table = table.clone();
             let drafts_key = drafts_key.clone();
+            let room_name = room_name.clone();
             async move {
                 match drafts_key {
                     Some(key) => state.drafts_room(key).await,
-                    None => state.room(&table).await,
+                    None => {
+                        let event = state.event_arc();
+                        let room = event
+                            .room(&room_name)
+                            .ok_or_else(|| AppError::NotFound(format!("room '{room_name}'")))?;
+                        state.open_room(room).await
+                    }
                 }
             }
         }
@@ -542,7 +549,7 @@ async fn sync(
             // Counted for the console while this connection lasts. The web
             // board keeps its drafts open beside the table, with its identity,
             // so a board that connected before it had the cookie counts too.
-            let _present = present.map(|who| state.attendance().arrive(table.id.as_str(), &who));
+            let _present = present.map(|who| state.attendance().arrive(&room_name, &who));
             let peer = state.inner.next_peer.fetch_add(1, Ordering::Relaxed);
             let (tx, rx) = mpsc::channel(limits.outbox_capacity);
             let link = PeerLink::new(limits.catch_up_bytes);

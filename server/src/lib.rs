@@ -28,6 +28,7 @@ pub mod config;
 pub mod connection;
 pub mod day;
 pub mod error;
+pub mod event_rooms;
 pub mod exports;
 pub mod facilitation;
 #[cfg(any(test, feature = "test-support"))]
@@ -113,14 +114,15 @@ pub async fn run(
         token.clone(),
     );
 
-    // Every table gets its meta written on first start, so clients need
-    // nothing but the document.
-    for table in &state.event().tables {
+    // Every room (tables, market stands, lecture board) gets its meta written
+    // on first start, so clients need nothing but the document.
+    let event = state.event_arc();
+    for room in event.rooms() {
         state
-            .room(table)
+            .open_room(room)
             .await
             .map_err(|source| ServerError::Table {
-                table: table.id.to_string(),
+                table: room.name(),
                 source,
             })?;
     }

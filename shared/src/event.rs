@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::room::{Lecture, Market, is_reserved_room_name};
+
 /// The TOML text of the built-in default event, the Atelierdag of the City Deal Openbare Ruimte.
 pub const BUILTIN_EVENT_TOML: &str = include_str!("../events/atelierdag-2022.toml");
 
@@ -25,6 +27,12 @@ pub struct Event {
     #[serde(default)]
     pub teams: Vec<Team>,
     pub tables: Vec<TableDef>,
+    /// The morning market (`[market]`); see [`Event::stands`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<Market>,
+    /// The lecture board (`[lecture]`); see [`Event::has_lecture`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lecture: Option<Lecture>,
 }
 
 /// One slot of the day's programme, with times as `"HH:MM"`.
@@ -125,6 +133,12 @@ pub enum EventError {
     DuplicateTeam { number: u32 },
     #[error("table {table:?} refers to team {number}, which is not defined in [[teams]]")]
     UnknownTeam { table: String, number: u32 },
+    #[error(
+        "table id {id:?} is reserved: \"zaal\" and names starting with \"markt-ot\" are the lecture board's and the market stands'"
+    )]
+    ReservedTableId { id: String },
+    #[error("the market lists a stand for team {number}, which is not defined in [[teams]]")]
+    UnknownStand { number: u32 },
     #[error("{field} must not be empty")]
     Empty { field: String },
     #[error("{field} is {value:?}: expected a time \"HH:MM\"")]
@@ -194,6 +208,9 @@ impl Event {
         let mut table_ids = HashSet::new();
         for table in &self.tables {
             let id = table.id.as_str();
+            if is_reserved_room_name(id) {
+                return Err(EventError::ReservedTableId { id: id.to_owned() });
+            }
             if !table_ids.insert(id) {
                 return Err(EventError::DuplicateTable { id: id.to_owned() });
             }
@@ -217,6 +234,14 @@ impl Event {
                     number,
                 });
             }
+        }
+        let stands = self.market.as_ref().and_then(|m| m.stands.as_deref());
+        if let Some(&number) = stands
+            .unwrap_or_default()
+            .iter()
+            .find(|n| !team_numbers.contains(n))
+        {
+            return Err(EventError::UnknownStand { number });
         }
         Ok(())
     }

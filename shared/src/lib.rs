@@ -6,6 +6,8 @@
 //! - [`day`]: what the day view and the werkboek take beside the tables: the market and the
 //!   lecture.
 //! - [`control`]: how a table is run (phase, lock, timer, voting rules) and vote totals.
+//! - [`room`]: what a sync room name stands for: a table, a market stand (`markt-ot<N>`) or the
+//!   lecture board (`zaal`).
 //! - [`schema`]: the shape of a table's Yjs document (`docs/schema.md`): `meta` and notes.
 //! - [`snapshot`]: read-only copies of tables (notes as values, full state as bytes) that
 //!   the summary and the exports work from.
@@ -20,6 +22,8 @@ pub mod day;
 pub mod event;
 pub mod export;
 pub mod json_patch;
+pub mod market;
+pub mod room;
 pub mod schema;
 pub mod snapshot;
 pub mod summary;
@@ -29,6 +33,7 @@ pub use event::{
     TableId, Team,
 };
 pub use export::{Authors, CsvDelimiter, ExportError, ExportOptions};
+pub use room::{Lecture, Market, RoomRef};
 pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
 pub use snapshot::{EventSnapshot, StateError, TableSnapshot, TableState};
 pub use summary::{Summary, summarize, summarize_day};

@@ -411,7 +411,7 @@ fn any_f64(any: &Any) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-fn any_i64(any: &Any) -> Option<i64> {
+pub(crate) fn any_i64(any: &Any) -> Option<i64> {
     match any {
         Any::Number(Number::Int(i)) => Some(*i),
         // `as` saturates, and a finite float is what JS clients send for every number.
@@ -420,7 +420,7 @@ fn any_i64(any: &Any) -> Option<i64> {
     }
 }
 
-fn any_str(any: Option<&Any>) -> String {
+pub(crate) fn any_str(any: Option<&Any>) -> String {
     match any {
         Some(Any::String(s)) => s.to_string(),
         _ => String::new(),
@@ -475,7 +475,7 @@ fn team_from_any(any: &Any) -> Option<Team> {
     })
 }
 
-fn any_map<const N: usize>(entries: [(&str, Any); N]) -> Any {
+pub(crate) fn any_map<const N: usize>(entries: [(&str, Any); N]) -> Any {
     let map: HashMap<String, Any> = entries
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -483,7 +483,7 @@ fn any_map<const N: usize>(entries: [(&str, Any); N]) -> Any {
     Any::Map(Arc::new(map))
 }
 
-fn any_array(items: impl Iterator<Item = Any>) -> Any {
+pub(crate) fn any_array(items: impl Iterator<Item = Any>) -> Any {
     Any::Array(items.collect::<Vec<_>>().into())
 }
 

@@ -12,5 +12,6 @@ mod limits;
 mod liveness;
 mod notes;
 mod persistence;
+mod rooms;
 mod summary;
 mod sync;
