@@ -371,6 +371,11 @@ pub fn router(state: AppState) -> Router {
             "/api/events/{event}/next-steps/{id}",
             patch(crate::closing::update).delete(crate::closing::remove),
         )
+        .route(
+            "/api/events/{event}/zaal/plus-ones",
+            get(crate::lecture::my_plus_ones).post(crate::lecture::plus_one),
+        )
+        .route("/api/events/{event}/zaal/pins", post(crate::lecture::pin))
         .route("/api/events/{event}/{file}", get(api::export))
         .route("/sync/{event}/{room}", get(sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));

@@ -35,6 +35,7 @@ pub mod facilitation;
 pub mod fuzzing;
 pub mod gate;
 pub mod identity;
+pub mod lecture;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
 pub mod metrics;

@@ -5,6 +5,7 @@
 //! - [`closing`]: the closing feedback's next steps (server-only event document).
 //! - [`day`]: what the day view and the werkboek take beside the tables: the market and the
 //!   lecture.
+//! - [`lecture`]: the lecture board's document (`zaal`): insights, +1 totals, pins.
 //! - [`control`]: how a table is run (phase, lock, timer, voting rules) and vote totals.
 //! - [`room`]: what a sync room name stands for: a table, a market stand (`markt-ot<N>`) or the
 //!   lecture board (`zaal`).
@@ -22,6 +23,7 @@ pub mod day;
 pub mod event;
 pub mod export;
 pub mod json_patch;
+pub mod lecture;
 pub mod market;
 pub mod room;
 pub mod schema;

@@ -8,6 +8,7 @@ mod exports;
 mod facilitation;
 mod http;
 mod interop;
+mod lecture;
 mod limits;
 mod liveness;
 mod notes;
