@@ -10,6 +10,7 @@
 
 pub mod cell;
 pub mod csv;
+pub mod day;
 pub mod html;
 pub mod json;
 pub mod markdown;
