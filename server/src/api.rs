@@ -23,6 +23,7 @@ use crate::room::Room;
 pub async fn event_api(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    axum::Extension(role): axum::Extension<crate::access::Role>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let event = state.event_by_slug(&slug)?;
     let mut body = serde_json::to_value(event).map_err(|e| AppError::NotFound(e.to_string()))?;
@@ -40,6 +41,14 @@ pub async fn event_api(
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         obj.insert("now".into(), now.into());
+        // What this key may do, so a page shows only the controls that work
+        // for it (the server checks every request anyway).
+        let role = match role {
+            crate::access::Role::Participant => "participant",
+            crate::access::Role::Viewer => "viewer",
+            crate::access::Role::Facilitator => "facilitator",
+        };
+        obj.insert("role".into(), role.into());
     }
     if let Some(tables) = body.get_mut("tables").and_then(|t| t.as_array_mut()) {
         for (table, (notes, people)) in tables.iter_mut().zip(live) {

@@ -44,16 +44,34 @@ async fn pin(server: &Server, key: &str, id: &str, pinned: bool) -> anyhow::Resu
 
 /// A participant on the board who posts `ids` as insights.
 async fn post(server: &Server, ids: &[&str]) -> anyhow::Result<Client> {
+    let texts: Vec<(&str, String)> = ids
+        .iter()
+        .map(|id| (*id, format!("Inzicht {id}: fietsen is openbare ruimte")))
+        .collect();
+    let texts: Vec<(&str, &str)> = texts.iter().map(|(id, t)| (*id, t.as_str())).collect();
+    post_insights(server, &texts).await
+}
+
+/// A participant on the board who posts `(id, text)` insights (a text ending in `?` as a
+/// question), connected until dropped.
+pub(crate) async fn post_insights(
+    server: &Server,
+    items: &[(&str, &str)],
+) -> anyhow::Result<Client> {
     let phone = Client::connect(server, "zaal").await?;
     phone.synced().await?;
     phone.edit(|txn| {
-        for id in ids {
+        for (id, text) in items {
             lecture::insert_insight(
                 txn,
                 &InsightDraft {
                     id: (*id).into(),
-                    text: format!("Inzicht {id}: fietsen is openbare ruimte"),
-                    kind: InsightKind::Inzicht,
+                    text: (*text).into(),
+                    kind: if text.ends_with('?') {
+                        InsightKind::Vraag
+                    } else {
+                        InsightKind::Inzicht
+                    },
                     author: "Anna".into(),
                     author_id: "dev-anna".into(),
                     now_ms: 1,

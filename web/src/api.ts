@@ -24,6 +24,8 @@ export interface EventInfo {
   tables: EventTable[]
   /** The server's clock (ms since the epoch) when it answered. */
   now?: number
+  /** What the key this page was opened with may do. */
+  role?: 'participant' | 'viewer' | 'facilitator'
 }
 
 let offset = 0

@@ -1,6 +1,7 @@
 //! Entry point and client-side router: /e/{event} is the start page,
 //! /e/{event}/t/{table} a table board (asking for a name first if needed),
-//! /e/{event}/plenair the plenary screen.
+//! /e/{event}/plenair the plenary screen (/e/{event}/terugkoppeling opens its day view),
+//! /e/{event}/zaal the lecture board.
 import './styles/app.css'
 import { identity } from './identity'
 import { t } from './i18n'
@@ -12,12 +13,14 @@ import { idleHook, setHook } from './testHook'
 import { fetchEvent, NotFound } from './api'
 import { adoptKeyFromUrl } from './access'
 import { ConsolePage } from './facilitator/consolePage'
+import { LecturePage } from './lecture/lecturePage'
 
 type Route =
   | { kind: 'start'; event: string }
   | { kind: 'board'; event: string; table: string }
   | { kind: 'facilitator'; event: string }
-  | { kind: 'plenary'; event: string }
+  | { kind: 'plenary'; event: string; day: boolean }
+  | { kind: 'lecture'; event: string }
   | { kind: 'unknown' }
 
 interface View { element: HTMLElement; destroy (): void }
@@ -30,7 +33,9 @@ export function parseRoute (path: string): Route {
   if (parts[0] !== 'e' || !parts[1]) return { kind: 'unknown' }
   if (parts.length === 2) return { kind: 'start', event: parts[1] }
   if (parts.length === 3 && parts[2] === 'facilitator') return { kind: 'facilitator', event: parts[1] }
-  if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1] }
+  if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1], day: false }
+  if (parts.length === 3 && parts[2] === 'terugkoppeling') return { kind: 'plenary', event: parts[1], day: true }
+  if (parts.length === 3 && parts[2] === 'zaal') return { kind: 'lecture', event: parts[1] }
   if (parts.length === 4 && parts[2] === 't' && /^[a-z0-9-]{1,32}$/.test(parts[3])) {
     return { kind: 'board', event: parts[1], table: parts[3] }
   }
@@ -56,7 +61,10 @@ function render (): void {
   } else if (route.kind === 'facilitator') {
     current = new ConsolePage(route.event)
   } else if (route.kind === 'plenary') {
-    current = new PlenaryPage(route.event)
+    current = new PlenaryPage(route.event, route.day)
+  } else if (route.kind === 'lecture') {
+    const me = identity(route.event)
+    current = me ? new LecturePage(route.event, me) : nameView(route.event)
   } else {
     current = notFound()
   }

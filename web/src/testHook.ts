@@ -28,7 +28,7 @@ export interface HookFacilitation {
 }
 
 export interface WerktafelHook {
-  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary'
+  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary' | 'lecture'
   event: string
   table: string | null
   status: ConnectionStatus

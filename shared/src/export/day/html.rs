@@ -16,6 +16,10 @@ ul.items { padding-left: 1.2rem; }
 ul.items li { margin: 0.2rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .mark { color: #495057; font-size: 0.85rem; }
 .stand { break-inside: avoid-page; }
+table.closing th:nth-child(1) { width: 40%; }
+table.closing th:nth-child(2) { width: 16%; }
+table.closing th:nth-child(3) { width: 14%; }
+table.closing th:nth-child(4) { width: 30%; }
 @media print {
   section.market, section.lecture, section.closing { break-before: page; }
   ul.items li { break-inside: avoid; }
@@ -155,7 +159,7 @@ pub fn closing(out: &mut String, summary: &Summary) {
     for (follow_up, group) in group_by_follow_up(&steps) {
         let _ = writeln!(
             out,
-            "<h3>{}</h3>\n<table class=\"steps\">\n<thead><tr><th>Vervolgstap</th><th>Wie</th><th>Wanneer</th><th>Bron</th></tr></thead>\n<tbody>",
+            "<h3>{}</h3>\n<table class=\"steps closing\">\n<thead><tr><th>Vervolgstap</th><th>Wie</th><th>Wanneer</th><th>Bron</th></tr></thead>\n<tbody>",
             follow_up.title()
         );
         for step in group {
