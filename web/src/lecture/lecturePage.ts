@@ -226,7 +226,8 @@ function button (className: string, text: string, label: string): HTMLButtonElem
   b.type = 'button'
   b.className = className
   b.textContent = text
-  b.setAttribute('aria-label', label)
+  // The name starts with what the button shows, so speech control ("click +1") finds it.
+  b.setAttribute('aria-label', `${text}: ${label}`)
   return b
 }
 
