@@ -238,3 +238,36 @@ async fn no_sync_connection_reaches_the_closing_document() -> anyhow::Result<()>
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn the_werkboek_of_a_stopped_server_holds_the_closing_steps_and_the_lecture()
+-> anyhow::Result<()> {
+    let mut server = Server::start().await?;
+    crate::lecture::post_insights(&server, &[("cli-ins-1", "Ruimte voor de fiets")]).await?;
+    add(
+        &server,
+        json!({ "text": "Zomertour langs de pleinen", "owner": "OT 6", "followUp": "zomertour" }),
+    )
+    .await?;
+    server.terminate().await?;
+    let dir = server.data_dir.to_str().unwrap_or_default().to_string();
+    let out = Server::cli(
+        &["export", "--data-dir", &dir, "--format", "md"],
+        &[("SOURCE_DATE_EPOCH", "1654782300")],
+    )?;
+    anyhow::ensure!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout)?;
+    for expected in [
+        "## Lezing",
+        "- Ruimte voor de fiets",
+        "### Zomertours",
+        "- Zomertour langs de pleinen (wie: OT 6)",
+    ] {
+        assert!(md.contains(expected), "{expected:?} missing from:\n{md}");
+    }
+    Ok(())
+}
