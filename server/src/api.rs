@@ -49,6 +49,17 @@ pub async fn event_api(
             crate::access::Role::Facilitator => "facilitator",
         };
         obj.insert("role".into(), role.into());
+        // The rooms beyond the tables, and what the start page shows.
+        let stands: Vec<u32> = event.stands().iter().map(|t| t.number).collect();
+        let market = serde_json::json!({ "title": event.market_title(), "stands": stands });
+        obj.insert("hasMarket".into(), event.has_market().into());
+        obj.insert("hasLecture".into(), event.has_lecture().into());
+        obj.insert("marketInfo".into(), market);
+        let view = crate::market::start_view(&state).await?;
+        obj.insert(
+            "startView".into(),
+            serde_json::to_value(view).unwrap_or_default(),
+        );
     }
     if let Some(tables) = body.get_mut("tables").and_then(|t| t.as_array_mut()) {
         for (table, (notes, people)) in tables.iter_mut().zip(live) {

@@ -96,6 +96,7 @@ struct StateInner {
     attendance: Attendance,
     exports: crate::exports::ExportService,
     heavy_reads: crate::reads::HeavyReads,
+    market: crate::market::MarketState,
 }
 
 impl AppState {
@@ -127,6 +128,7 @@ impl AppState {
                 gate: Gate::default(),
                 mint: MintLimiter::default(),
                 attendance: Attendance::default(),
+                market: crate::market::MarketState::default(),
             }),
         }
     }
@@ -223,6 +225,11 @@ impl AppState {
     /// Each address's budget of summaries and exports.
     pub fn heavy_reads(&self) -> &crate::reads::HeavyReads {
         &self.inner.heavy_reads
+    }
+
+    /// The market's server state (uploads).
+    pub fn market(&self) -> &crate::market::MarketState {
+        &self.inner.market
     }
 
     /// The export slots and cache.
@@ -376,6 +383,23 @@ pub fn router(state: AppState) -> Router {
             get(crate::lecture::my_plus_ones).post(crate::lecture::plus_one),
         )
         .route("/api/events/{event}/zaal/pins", post(crate::lecture::pin))
+        .route("/api/events/{event}/market", get(crate::market::overview))
+        .route(
+            "/api/events/{event}/start-view",
+            post(crate::market::set_start_view),
+        )
+        .route(
+            "/api/events/{event}/stands/{stand}/files",
+            post(crate::market::files::upload),
+        )
+        .route(
+            "/api/events/{event}/stands/{stand}/useful",
+            get(crate::market::my_marks).post(crate::market::mark),
+        )
+        .route(
+            "/api/events/{event}/files/{id}",
+            get(crate::market::files::serve),
+        )
         .route("/api/events/{event}/{file}", get(api::export))
         .route("/sync/{event}/{room}", get(sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));

@@ -97,6 +97,14 @@ pub struct Limits {
     /// `Retry-After`. An unchanged export is served from the cache without a
     /// slot. Two keep a two-core laptop answering while plenary screens export.
     pub max_concurrent_exports: usize,
+    /// Largest file uploaded to a market stand; a larger one gets HTTP 413.
+    pub max_upload_bytes: u64,
+    /// Bytes of stand files one identity may upload over the event (a file
+    /// someone else uploaded first costs nothing); beyond it HTTP 507.
+    pub upload_quota_per_identity: u64,
+    /// Bytes of stand files the event holds in all; beyond it HTTP 507, so
+    /// key-holders cannot fill the disk.
+    pub max_upload_bytes_total: u64,
 }
 
 impl Default for Limits {
@@ -125,6 +133,9 @@ impl Default for Limits {
             max_drafts_documents: 1000,
             max_drafts_bytes: 1024 * 1024,
             max_concurrent_exports: 2,
+            max_upload_bytes: 10 * 1024 * 1024,
+            upload_quota_per_identity: 50 * 1024 * 1024,
+            max_upload_bytes_total: 1024 * 1024 * 1024,
         }
     }
 }

@@ -2,11 +2,8 @@
 //! [`DaySnapshot`]: the closing feedback's next steps, the lecture board and
 //! the market's stands. The live summary and the exports both read it here,
 //! so the day view and the werkboek agree.
-//!
-//! The stands are read as far as their document has a schema: the team of
-//! each stand (from the event). Their content ("waar staan we", materials,
-//! ambitions, tips) is filled in [`stand_snapshot`] once the stand document
-//! defines it; [`MarketSummary`] is the typed seam.
+//! A stand is read with `werktafel_shared::market::read_stand` and turned
+//! into the day's [`StandSnapshot`] ([`MarketSummary`] is the seam).
 
 use std::sync::Arc;
 
@@ -14,6 +11,7 @@ use werktafel_shared::closing::{CLOSING_DOCUMENT, read_steps};
 use werktafel_shared::day::{DaySnapshot, LectureSnapshot, MarketSummary, StandSnapshot};
 use werktafel_shared::event::{Event, Team};
 use werktafel_shared::lecture::read_lecture;
+use werktafel_shared::market::read_stand;
 use werktafel_shared::room::{LECTURE_ROOM, RoomRef};
 use yrs::Doc;
 
@@ -79,14 +77,9 @@ impl DayRooms {
     }
 }
 
-/// A stand as its document holds it. Its content is not read yet: the stand
-/// document's schema beyond `meta` is being written (issue 11, the market).
-pub fn stand_snapshot(team: &Team, _doc: &Doc) -> StandSnapshot {
-    StandSnapshot {
-        team: team.number,
-        name: team.name.clone(),
-        ..StandSnapshot::default()
-    }
+/// A stand as its document holds it: what its team wrote and the visitors' tips.
+pub fn stand_snapshot(team: &Team, doc: &Doc) -> StandSnapshot {
+    StandSnapshot::from(&read_stand(doc, team))
 }
 
 /// The day as stored in a data directory, for `werktafel export` without a server.

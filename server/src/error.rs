@@ -29,6 +29,15 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// 413: a request body over its limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415: content of a type not accepted.
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// 507: a quota or the event's storage cap is reached.
+    #[error("{0}")]
+    Full(String),
     #[error("storage error: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("export failed: {0}")]
@@ -46,6 +55,9 @@ impl IntoResponse for AppError {
                 return (StatusCode::CONFLICT, Json(body)).into_response();
             }
             AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, self.to_string()),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
+            AppError::UnsupportedType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, self.to_string()),
+            AppError::Full(_) => (StatusCode::INSUFFICIENT_STORAGE, self.to_string()),
             AppError::RetryLater {
                 message,
                 retry_after_secs,

@@ -43,7 +43,8 @@ pub struct QrQuery {
 }
 
 /// `GET /api/events/{event}/qr.svg[?table=a]`: the participant link (to
-/// the start page or straight to a table) as an SVG QR code. Only a role
+/// the start page, straight to a table, or with `?table=markt-ot2` to a
+/// market stand's page) as an SVG QR code. Only a role
 /// that holds the participant key may hand it out: the plenary's read-only
 /// key must not turn into a participant's (403).
 pub async fn qr(
@@ -59,16 +60,23 @@ pub async fn qr(
             "the plenary link cannot hand out the participant link",
         ));
     }
-    if let Some(table) = &query.table {
-        state.table(&slug, table)?;
-    }
     let base = public_base(&state, &headers);
-    let url = participant_link(
-        &base,
-        &event.slug,
-        query.table.as_deref(),
-        &state.keys().join,
-    );
+    let key = state.keys().join;
+    // A table's board, a market stand's page, or the start page.
+    let url = match query.table.as_deref() {
+        Some(name) => match state.room_ref(&slug, name)? {
+            werktafel_shared::RoomRef::Table(table) => {
+                participant_link(&base, &event.slug, Some(table.id.as_str()), &key)
+            }
+            werktafel_shared::RoomRef::Stand(team) => {
+                format!("{base}/e/{}/markt/{}?key={key}", event.slug, team.number)
+            }
+            werktafel_shared::RoomRef::Lecture => {
+                format!("{base}/e/{}/zaal?key={key}", event.slug)
+            }
+        },
+        None => participant_link(&base, &event.slug, None, &key),
+    };
     let code =
         qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let svg = code

@@ -36,6 +36,7 @@ pub mod fuzzing;
 pub mod gate;
 pub mod identity;
 pub mod lecture;
+pub mod market;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
 pub mod metrics;

@@ -154,6 +154,15 @@ struct ServeArgs {
     /// Hours a signed identity (token and cookie) is accepted after it is issued.
     #[arg(long, env = "WERKTAFEL_IDENTITY_HOURS", default_value_t = Limits::default().identity_lifetime.as_secs() / 3600)]
     identity_hours: u64,
+    /// Largest file uploaded to a market stand, in bytes; larger gets HTTP 413.
+    #[arg(long, env = "WERKTAFEL_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes)]
+    max_upload_bytes: u64,
+    /// Bytes of stand files one identity may upload; beyond it HTTP 507.
+    #[arg(long, env = "WERKTAFEL_UPLOAD_QUOTA_PER_IDENTITY", default_value_t = Limits::default().upload_quota_per_identity)]
+    upload_quota_per_identity: u64,
+    /// Bytes of stand files the event holds in all; beyond it HTTP 507.
+    #[arg(long, env = "WERKTAFEL_MAX_UPLOAD_BYTES_TOTAL", default_value_t = Limits::default().max_upload_bytes_total)]
+    max_upload_bytes_total: u64,
     /// Private drafts documents per event; a new one beyond gets HTTP 507.
     #[arg(long, env = "WERKTAFEL_MAX_DRAFTS_DOCUMENTS", default_value_t = Limits::default().max_drafts_documents)]
     max_drafts_documents: usize,
@@ -276,6 +285,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_drafts_documents: args.max_drafts_documents,
         max_drafts_bytes: args.max_drafts_bytes,
         max_concurrent_exports: args.max_concurrent_exports.max(1),
+        max_upload_bytes: args.max_upload_bytes,
+        upload_quota_per_identity: args.upload_quota_per_identity,
+        max_upload_bytes_total: args.max_upload_bytes_total,
         ..Limits::default()
     };
     // Before anything is created: what is created is private, but what the

@@ -514,7 +514,7 @@ impl Store for SqliteStore {
 }
 
 /// Creates `dir` (and missing parents) readable by this user only.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -524,7 +524,7 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Creates the empty file `path` readable by this user only, unless it
 /// exists: SQLite would create it with the process's umask (often 0644).
-fn private_file(path: &Path) -> std::io::Result<()> {
+pub(crate) fn private_file(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -104,6 +104,7 @@ fn table(id: &str, text: &str) -> TableSnapshot {
             due: String::new(),
             group: None,
             votes: 0,
+            provenance: None,
         }],
     }
 }

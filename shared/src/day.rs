@@ -3,8 +3,9 @@
 //! steps. The server reads them from their documents into a [`DaySnapshot`]; the summary's
 //! day view and the werkboek are made from it.
 //!
-//! [`MarketSummary`] is the typed seam to the market's stand documents: whoever reads a
-//! stand fills a [`StandSnapshot`]; nothing here knows the stand document's key names.
+//! [`MarketSummary`] is the typed seam to the market's stand documents: a stand read with
+//! [`crate::market::read_stand`] becomes a [`StandSnapshot`] here (`From`); nothing here
+//! knows the stand document's key names.
 
 use serde::Serialize;
 
@@ -166,6 +167,38 @@ impl MarketSummary {
                 }
             })
             .collect()
+    }
+}
+
+impl From<&crate::market::StandSnapshot> for StandSnapshot {
+    fn from(stand: &crate::market::StandSnapshot) -> StandSnapshot {
+        StandSnapshot {
+            team: stand.team.number,
+            name: stand.team.name.clone(),
+            status: stand.status.clone(),
+            materials: stand
+                .materials
+                .iter()
+                .map(|m| Material {
+                    title: m.title.clone(),
+                    url: m.url.clone(),
+                })
+                .collect(),
+            ambitions: stand.ambitions.clone(),
+            tips: stand
+                .tips
+                .iter()
+                .map(|tip| BoardItem {
+                    id: tip.id.clone(),
+                    text: tip.text.clone(),
+                    kind: tip.kind.as_str().to_string(),
+                    author: tip.author.clone(),
+                    created_at: tip.created_at,
+                    plus_ones: tip.useful,
+                    pinned: None,
+                })
+                .collect(),
+        }
     }
 }
 

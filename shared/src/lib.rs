@@ -29,6 +29,7 @@ pub mod room;
 pub mod schema;
 pub mod snapshot;
 pub mod summary;
+pub mod upload;
 
 pub use event::{
     BUILTIN_EVENT_TOML, Case, Cluster, Event, EventError, ProgrammeItem, ProgrammeKind, TableDef,
@@ -36,6 +37,6 @@ pub use event::{
 };
 pub use export::{Authors, CsvDelimiter, ExportError, ExportOptions};
 pub use room::{Lecture, Market, RoomRef};
-pub use schema::{Lane, Note, NoteColor, NoteDraft, TableMeta};
+pub use schema::{Lane, Note, NoteColor, NoteDraft, Provenance, TableMeta};
 pub use snapshot::{EventSnapshot, StateError, TableSnapshot, TableState};
 pub use summary::{Summary, summarize, summarize_day};

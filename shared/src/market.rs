@@ -1,22 +1,65 @@
 //! The market stand's Yjs document (`docs/schema.md`, "The stand document"): its `meta`,
-//! written once by the server from the event's team.
+//! written once by the server from the event's team; what the team writes (`stand`:
+//! "waar staan we" and "ambities"; `materials`: links and files); the visitors' `tips`
+//! (tips and questions); and the server-only `votes`, here the useful marks per tip.
+//! Readers are lenient as in [`crate::schema`]; [`read_stand`] returns values.
 
 use yrs::{Any, Doc, Map, ReadTxn, Transact, WriteTxn};
 
 use crate::event::Team;
-use crate::schema::{META, any_array, any_i64, any_map, any_str, key};
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{META, any_array, any_i64, any_map, any_str, as_i64, key};
 
 /// `meta.kind` of a stand document (a table's `meta` has no `kind`).
 pub const STAND_KIND: &str = "stand";
 /// The stand document's schema version (`meta.schemaVersion`).
 pub const STAND_SCHEMA_VERSION: u32 = 1;
 
-/// Key names of a stand's `meta` beyond the table's ([`key`]).
+/// Top-level `Y.Map` of the team's texts.
+pub const STAND: &str = "stand";
+/// Top-level `Y.Map` from material id to material.
+pub const MATERIALS: &str = "materials";
+/// Top-level `Y.Map` from tip id to tip.
+pub const TIPS: &str = "tips";
+/// Every top-level name of a stand document, `meta` and `votes` (useful marks) server-only.
+pub const STAND_ROOTS: [&str; 5] = [META, STAND, MATERIALS, TIPS, crate::control::VOTES];
+
+/// Key names of a stand document beyond the table's ([`key`]).
 pub mod stand_key {
     pub const KIND: &str = "kind";
     pub const TEAM: &str = "team";
     pub const MARKET_TITLE: &str = "marketTitle";
+    /// In `stand`: "waar staan we" (`Y.Text`).
+    pub const STATUS: &str = "status";
+    /// In `stand`: "ambities" (`Y.Text`).
+    pub const AMBITIONS: &str = "ambitions";
+    /// In a material: `link` or `file`.
+    pub const MATERIAL_KIND: &str = "kind";
+    pub const URL: &str = "url";
+    pub const FILE: &str = "file";
+    pub const MIME: &str = "mime";
+    pub const SIZE: &str = "size";
+    /// In a tip: `tip` or `vraag`.
+    pub const TIP_KIND: &str = "kind";
 }
+
+/// Keys of a material, in the order [`insert_material`] writes them.
+pub const MATERIAL_KEYS: [&str; 9] = [
+    "kind",
+    "title",
+    "url",
+    "file",
+    "mime",
+    "size",
+    "author",
+    "authorId",
+    "createdAt",
+];
+/// Keys of a tip, in the order [`insert_tip`] writes them.
+pub const TIP_KEYS: [&str; 5] = ["kind", "text", "author", "authorId", "createdAt"];
+/// Longest tip text a reader keeps, in characters (the web client stops at it too).
+pub const MAX_TIP_CHARS: usize = 500;
 
 /// Writes the stand's `meta` from `team` unless it already has a `schemaVersion`; returns
 /// whether it wrote (as [`crate::schema::ensure_meta`], one transaction).
@@ -35,6 +78,14 @@ pub fn ensure_stand_meta(doc: &Doc, team: &Team, market_title: &str) -> bool {
         ("focus", focus),
     ]);
     meta.insert(&mut txn, stand_key::TEAM, team);
+    // The team's two texts exist from the start, so two first writers edit
+    // one `Y.Text` each instead of both creating one (and one losing).
+    let stand = txn.get_or_insert_map(STAND);
+    for name in [stand_key::STATUS, stand_key::AMBITIONS] {
+        if stand.get(&txn, name).is_none() {
+            stand.insert(&mut txn, name, yrs::TextPrelim::new(""));
+        }
+    }
     // Written last: its presence is what marks `meta` as complete.
     meta.insert(
         &mut txn,
@@ -85,6 +136,150 @@ pub fn read_stand_meta(doc: &Doc) -> Option<StandMeta> {
 mod tests {
     use super::*;
     use crate::event::Event;
+    use std::collections::BTreeSet;
+
+    fn tip(id: &str, kind: TipKind, text: &str, at: i64) -> TipDraft {
+        TipDraft {
+            id: id.into(),
+            kind,
+            text: text.into(),
+            author: "Anna".into(),
+            author_id: "anna".into(),
+            now_ms: at,
+        }
+    }
+
+    /// The keys of each map under `root` as written.
+    fn keys_under(doc: &Doc, root: &str) -> BTreeSet<String> {
+        let txn = doc.transact();
+        let map = txn.get_map(root).expect("root written");
+        map.iter(&txn)
+            .flat_map(|(_, v)| match v {
+                yrs::Out::YMap(m) => m.keys(&txn).map(str::to_owned).collect::<Vec<_>>(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stand_reads_back_what_was_written_with_useful_marks_newest_tips_first() {
+        let event = Event::builtin();
+        let team = event.team(2).expect("team 2");
+        let doc = Doc::new();
+        ensure_stand_meta(&doc, team, "Markt");
+        write_stand_texts(&doc, "Routekaart in concept", "Catalogus voor de zomer");
+        {
+            let mut txn = doc.transact_mut();
+            insert_tip(&mut txn, &tip("t1", TipKind::Tip, "Kijk bij Utrecht", 10));
+            insert_tip(&mut txn, &tip("q1", TipKind::Vraag, "Wie beheert dit?", 20));
+            insert_tip(&mut txn, &tip("empty", TipKind::Tip, "  ", 30));
+            let totals = [("t1".to_owned(), 2)].into_iter().collect();
+            crate::control::write_vote_totals(&mut txn, &totals);
+            let material = Material {
+                id: "m1".into(),
+                kind: "link".into(),
+                title: "Site".into(),
+                url: "https://example.org".into(),
+                file: String::new(),
+                mime: String::new(),
+                size: 0,
+                author: "Bram".into(),
+                created_at: 5,
+            };
+            let draft = MaterialDraft {
+                id: "m1".into(),
+                material,
+                author_id: "bram".into(),
+            };
+            insert_material(&mut txn, &draft);
+        }
+        let stand = read_stand(&doc, team);
+        assert_eq!(stand.room, "markt-ot2");
+        assert_eq!(stand.status, "Routekaart in concept");
+        assert_eq!(stand.ambitions, "Catalogus voor de zomer");
+        let tips: Vec<(&str, TipKind, u32)> = stand
+            .tips
+            .iter()
+            .map(|t| (t.id.as_str(), t.kind, t.useful))
+            .collect();
+        assert_eq!(tips, [("q1", TipKind::Vraag, 0), ("t1", TipKind::Tip, 2)]);
+        assert_eq!((stand.count(TipKind::Tip), stand.useful_marks()), (1, 2));
+        assert_eq!(stand.materials[0].url, "https://example.org");
+        assert_eq!(stand.materials[0].author, "Bram");
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct StandFixture {
+        schema_version: u32,
+        roots: Vec<String>,
+        server_only: Vec<String>,
+        meta_keys: Vec<String>,
+        stand_keys: Vec<String>,
+        material_keys: Vec<String>,
+        tip_keys: Vec<String>,
+        tip_kinds: Vec<String>,
+    }
+
+    #[test]
+    fn the_stand_names_match_the_fixture() {
+        let all: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/schema.json")).expect("parses");
+        let f: StandFixture = serde_json::from_value(all["stand"].clone()).expect("stand part");
+        let set = |names: &[String]| names.iter().cloned().collect::<BTreeSet<_>>();
+        assert_eq!(STAND_SCHEMA_VERSION, f.schema_version);
+        assert_eq!(STAND_ROOTS.map(str::to_owned).to_vec(), f.roots);
+        let server_only: Vec<String> = STAND_ROOTS
+            .into_iter()
+            .filter(|r| crate::control::SERVER_ONLY.contains(r))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            server_only, f.server_only,
+            "server-only roots the screen refuses"
+        );
+        assert_eq!(MATERIAL_KEYS.map(str::to_owned).to_vec(), f.material_keys);
+        assert_eq!(TIP_KEYS.map(str::to_owned).to_vec(), f.tip_keys);
+        assert_eq!(
+            [TipKind::Tip, TipKind::Vraag]
+                .map(|k| k.as_str().to_owned())
+                .to_vec(),
+            f.tip_kinds
+        );
+        // And what the writers write.
+        let doc = Doc::new();
+        let event = Event::builtin();
+        ensure_stand_meta(&doc, event.team(1).expect("team"), "Markt");
+        write_stand_texts(&doc, "a", "b");
+        insert_tip(&mut doc.transact_mut(), &tip("t", TipKind::Tip, "x", 1));
+        let material = Material {
+            id: "m".into(),
+            kind: "file".into(),
+            title: "t".into(),
+            url: "/u".into(),
+            file: "f".into(),
+            mime: "image/png".into(),
+            size: 3,
+            author: "a".into(),
+            created_at: 1,
+        };
+        let draft = MaterialDraft {
+            id: "m".into(),
+            material,
+            author_id: "a".into(),
+        };
+        insert_material(&mut doc.transact_mut(), &draft);
+        let txn = doc.transact();
+        let written = |root: &str| {
+            let map = txn.get_map(root).expect("root");
+            map.keys(&txn).map(str::to_owned).collect::<BTreeSet<_>>()
+        };
+        assert_eq!(written(META), set(&f.meta_keys));
+        assert_eq!(written(STAND), set(&f.stand_keys));
+        drop(txn);
+        assert_eq!(keys_under(&doc, TIPS), set(&f.tip_keys));
+        assert_eq!(keys_under(&doc, MATERIALS), set(&f.material_keys));
+    }
 
     #[test]
     fn stand_meta_is_written_once_and_reads_back() {
@@ -101,4 +296,241 @@ mod tests {
         crate::schema::ensure_meta(&table, &event, &event.tables[0]);
         assert_eq!(read_stand_meta(&table), None);
     }
+}
+
+/// Whether a visitor's note is a tip or a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TipKind {
+    Tip,
+    Vraag,
+}
+
+impl TipKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TipKind::Tip => "tip",
+            TipKind::Vraag => "vraag",
+        }
+    }
+}
+
+/// A visitor's tip or question on a stand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tip {
+    pub id: String,
+    pub kind: TipKind,
+    pub text: String,
+    pub author: String,
+    pub author_id: String,
+    pub created_at: i64,
+    /// Useful marks, as the server published them in `votes`.
+    pub useful: u32,
+}
+
+/// A link or an uploaded file on a stand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Material {
+    pub id: String,
+    /// `link` or `file`.
+    pub kind: String,
+    pub title: String,
+    /// The link (`http(s)://…`), or the file's path on this server.
+    pub url: String,
+    /// An uploaded file's id (its SHA-256, hex); empty for a link.
+    pub file: String,
+    pub mime: String,
+    pub size: u64,
+    pub author: String,
+    pub created_at: i64,
+}
+
+/// A stand as values: what the overview, the tables' side panels and the exports read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StandSnapshot {
+    pub room: String,
+    pub team: Team,
+    pub status: String,
+    pub ambitions: String,
+    pub materials: Vec<Material>,
+    /// Newest first.
+    pub tips: Vec<Tip>,
+}
+
+impl StandSnapshot {
+    pub fn count(&self, kind: TipKind) -> usize {
+        self.tips.iter().filter(|t| t.kind == kind).count()
+    }
+
+    pub fn useful_marks(&self) -> u32 {
+        self.tips.iter().map(|t| t.useful).sum()
+    }
+}
+
+/// Reads a stand document; `team` is the event's (the document's `meta` may lag a renamed team).
+pub fn read_stand(doc: &Doc, team: &Team) -> StandSnapshot {
+    let txn = doc.transact();
+    let useful = crate::control::read_vote_totals_in(&txn);
+    let text_of = |map: &Option<yrs::MapRef>, name: &str| {
+        map.as_ref()
+            .and_then(|m| crate::schema::get_string(&txn, m, name))
+            .unwrap_or_default()
+    };
+    let stand = txn.get_map(STAND);
+    let mut tips: Vec<Tip> = entries(&txn, TIPS)
+        .into_iter()
+        .filter_map(|(id, map)| {
+            let text: String = text_of(&Some(map.clone()), "text")
+                .chars()
+                .take(MAX_TIP_CHARS)
+                .collect();
+            if text.trim().is_empty() {
+                return None;
+            }
+            let kind = match text_of(&Some(map.clone()), stand_key::TIP_KIND).as_str() {
+                "vraag" => TipKind::Vraag,
+                _ => TipKind::Tip,
+            };
+            Some(Tip {
+                useful: useful.get(&id).copied().unwrap_or(0),
+                kind,
+                text,
+                author: text_of(&Some(map.clone()), "author"),
+                author_id: text_of(&Some(map.clone()), "authorId"),
+                created_at: map
+                    .get(&txn, "createdAt")
+                    .as_ref()
+                    .and_then(as_i64)
+                    .unwrap_or(0),
+                id,
+            })
+        })
+        .collect();
+    tips.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut materials: Vec<Material> = entries(&txn, MATERIALS)
+        .into_iter()
+        .map(|(id, map)| {
+            let m = Some(map.clone());
+            Material {
+                kind: text_of(&m, stand_key::MATERIAL_KIND),
+                title: text_of(&m, "title"),
+                url: text_of(&m, stand_key::URL),
+                file: text_of(&m, stand_key::FILE),
+                mime: text_of(&m, stand_key::MIME),
+                size: map
+                    .get(&txn, stand_key::SIZE)
+                    .as_ref()
+                    .and_then(as_i64)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
+                author: text_of(&m, "author"),
+                created_at: map
+                    .get(&txn, "createdAt")
+                    .as_ref()
+                    .and_then(as_i64)
+                    .unwrap_or(0),
+                id,
+            }
+        })
+        .collect();
+    materials.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    StandSnapshot {
+        room: crate::room::stand_room(team.number),
+        team: team.clone(),
+        status: text_of(&stand, stand_key::STATUS),
+        ambitions: text_of(&stand, stand_key::AMBITIONS),
+        materials,
+        tips,
+    }
+}
+
+/// The `Y.Map` entries of the top-level map `root` (others are skipped).
+fn entries<T: ReadTxn>(txn: &T, root: &str) -> Vec<(String, yrs::MapRef)> {
+    let Some(map) = txn.get_map(root) else {
+        return Vec::new();
+    };
+    map.iter(txn)
+        .filter_map(|(id, value)| match value {
+            yrs::Out::YMap(m) => Some((id.to_string(), m)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A new tip, as [`insert_tip`] writes it (what the web client writes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TipDraft {
+    pub id: String,
+    pub kind: TipKind,
+    pub text: String,
+    pub author: String,
+    pub author_id: String,
+    pub now_ms: i64,
+}
+
+/// Writes `tips[draft.id]` (as [`crate::schema::insert_note`], inside the caller's transaction).
+pub fn insert_tip(txn: &mut yrs::TransactionMut, draft: &TipDraft) {
+    let tips = txn.get_or_insert_map(TIPS);
+    let tip = tips.insert(txn, draft.id.as_str(), yrs::MapPrelim::default());
+    tip.insert(txn, "kind", draft.kind.as_str());
+    tip.insert(txn, "text", draft.text.as_str());
+    tip.insert(txn, "author", draft.author.as_str());
+    tip.insert(txn, "authorId", draft.author_id.as_str());
+    tip.insert(
+        txn,
+        "createdAt",
+        Any::Number(yrs::Number::Float(draft.now_ms as f64)),
+    );
+}
+
+/// Writes the team's two texts (`status`, `ambitions`) as `Y.Text`s, replacing what was there.
+pub fn write_stand_texts(doc: &Doc, status: &str, ambitions: &str) {
+    let mut txn = doc.transact_mut();
+    let stand = txn.get_or_insert_map(STAND);
+    stand.insert(&mut txn, stand_key::STATUS, yrs::TextPrelim::new(status));
+    stand.insert(
+        &mut txn,
+        stand_key::AMBITIONS,
+        yrs::TextPrelim::new(ambitions),
+    );
+}
+
+/// A new material, as [`insert_material`] writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaterialDraft {
+    pub id: String,
+    pub material: Material,
+    pub author_id: String,
+}
+
+/// Writes `materials[draft.id]` with every key of [`MATERIAL_KEYS`], inside the caller's
+/// transaction (the server's, for an upload).
+pub fn insert_material(txn: &mut yrs::TransactionMut, draft: &MaterialDraft) {
+    let m = &draft.material;
+    let materials = txn.get_or_insert_map(MATERIALS);
+    let map = materials.insert(txn, draft.id.as_str(), yrs::MapPrelim::default());
+    map.insert(txn, "kind", m.kind.as_str());
+    map.insert(txn, "title", m.title.as_str());
+    map.insert(txn, "url", m.url.as_str());
+    map.insert(txn, "file", m.file.as_str());
+    map.insert(txn, "mime", m.mime.as_str());
+    map.insert(txn, "size", Any::Number(yrs::Number::Float(m.size as f64)));
+    map.insert(txn, "author", m.author.as_str());
+    map.insert(txn, "authorId", draft.author_id.as_str());
+    map.insert(
+        txn,
+        "createdAt",
+        Any::Number(yrs::Number::Float(m.created_at as f64)),
+    );
 }

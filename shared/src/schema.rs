@@ -76,6 +76,40 @@ pub struct Note {
     /// Dot votes on this note, as published in `votes` (0 while counts are hidden).
     #[serde(default)]
     pub votes: u32,
+    /// Where the note came from, when it was brought in from a market stand's tip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// A note's link to the market tip it was brought in from (`provenance`: `{ stand, tip }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    /// The stand's room name (`markt-ot2`).
+    pub stand: String,
+    /// The tip's id in that stand's `tips`.
+    pub tip: String,
+}
+
+impl Provenance {
+    /// `markt OT 2`, from the room name alone (where the event is not at hand).
+    pub fn short_label(&self) -> String {
+        match self.stand.strip_prefix(crate::room::STAND_PREFIX) {
+            Some(number) => format!("markt OT {number}"),
+            None => format!("markt {}", self.stand),
+        }
+    }
+
+    /// How the exports name it: `markt OT 2 (Stedelijk programmeren en samenwerken)`; the
+    /// room name alone for a stand the event does not have.
+    pub fn label(&self, event: &Event) -> String {
+        match event.room(&self.stand) {
+            Some(crate::room::RoomRef::Stand(team)) => {
+                format!("markt OT {} ({})", team.number, team.name)
+            }
+            _ => format!("markt {}", self.stand),
+        }
+    }
 }
 
 /// A new note, to be written by [`insert_note`]; `now_ms` becomes both timestamps.
@@ -200,6 +234,28 @@ pub fn insert_note(txn: &mut TransactionMut, draft: &NoteDraft) {
     let now = Any::Number(Number::Float(draft.now_ms as f64));
     note.insert(txn, key::CREATED_AT, now.clone());
     note.insert(txn, key::UPDATED_AT, now);
+}
+
+/// Sets note `id`'s `provenance` (a plain map `{ stand, tip }`); returns whether the note exists.
+pub fn set_provenance(txn: &mut TransactionMut, id: &str, provenance: &Provenance) -> bool {
+    let Some(Out::YMap(note)) = txn.get_map(NOTES).and_then(|notes| notes.get(txn, id)) else {
+        return false;
+    };
+    let value = any_map([
+        (key::PROVENANCE_STAND, Any::from(provenance.stand.as_str())),
+        (key::PROVENANCE_TIP, Any::from(provenance.tip.as_str())),
+    ]);
+    note.insert(txn, key::PROVENANCE, value);
+    true
+}
+
+fn read_provenance<T: ReadTxn>(txn: &T, map: &MapRef) -> Option<Provenance> {
+    let Some(Out::Any(Any::Map(value))) = map.get(txn, key::PROVENANCE) else {
+        return None;
+    };
+    let stand = any_str(value.get(key::PROVENANCE_STAND));
+    let tip = any_str(value.get(key::PROVENANCE_TIP));
+    (!stand.is_empty() && !tip.is_empty()).then_some(Provenance { stand, tip })
 }
 
 /// Deletes `notes[id]`; returns whether there was such a note.
@@ -344,6 +400,10 @@ pub mod key {
     pub const OWNER: &str = "owner";
     pub const DUE: &str = "due";
     pub const GROUP: &str = "group";
+    /// A note's link to a market tip: `{ stand, tip }`.
+    pub const PROVENANCE: &str = "provenance";
+    pub const PROVENANCE_STAND: &str = "stand";
+    pub const PROVENANCE_TIP: &str = "tip";
 }
 
 fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
@@ -365,6 +425,7 @@ fn read_note<T: ReadTxn>(txn: &T, id: &str, map: &MapRef) -> Note {
         due: string(key::DUE),
         group: get_string(txn, map, key::GROUP).filter(|g| !g.is_empty()),
         votes: 0,
+        provenance: read_provenance(txn, map),
     }
 }
 

@@ -95,6 +95,9 @@ pub struct NoteView {
     pub owner: String,
     /// For a next step: when (wanneer); empty when unset.
     pub due: String,
+    /// The market tip the note was brought in from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::schema::Provenance>,
 }
 
 /// One next step with the table it came from.
@@ -351,6 +354,7 @@ impl From<&Note> for NoteView {
             votes: note.votes,
             owner: note.owner.clone(),
             due: note.due.clone(),
+            provenance: note.provenance.clone(),
         }
     }
 }

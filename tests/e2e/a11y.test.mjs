@@ -44,6 +44,9 @@ const PAGES = [
   { name: 'name-prompt', path: '/t/a', key: 'join', anonymous: true, ready: () => window.__werktafel?.page === 'name' && document.querySelector('.name-page input') },
   { name: 'plenary', path: '/plenair', key: 'view', ready: plenaryReady },
   { name: 'plenary-spotlight', path: '/plenair', key: 'view', ready: plenaryReady, then: openSpotlight },
+  { name: 'start-market', path: '?view=markt', key: 'join', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready && window.__werktafel.startMode === 'markt' },
+  { name: 'market', path: '/markt', key: 'join', ready: () => window.__werktafel?.page === 'market' && window.__werktafel.ready },
+  { name: 'stand', path: '/markt/2', key: 'join', ready: () => window.__werktafel?.page === 'stand' && window.__werktafel.ready && window.__werktafel.synced },
   { name: 'facilitator', path: '/facilitator', key: 'facilitate', ready: () => window.__werktafel?.page === 'facilitator' && window.__werktafel.ready },
   { name: 'start-en', path: '', key: 'join', lang: 'en', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready },
   { name: 'board-a-en', path: '/t/a', key: 'join', lang: 'en', ready: boardReady, arg: [12, 1, 1] },
@@ -84,7 +87,8 @@ for (const page of PAGES) {
     test(`${page.name} on a ${label}: no serious or critical axe violations`, async t => {
       const a = await axeActor(browser, page.anonymous ? null : 'Anna', viewport, page.lang ?? 'nl')
       try {
-        await a.page.goto(`${server.url}/e/${event}${page.path}?key=${server.keys[page.key]}`)
+        const sep = page.path.includes('?') ? '&' : '?'
+        await a.page.goto(`${server.url}/e/${event}${page.path}${sep}key=${server.keys[page.key]}`)
         await waitFor(a, page.ready, page.arg, `the ${page.name} page`)
         if (page.then) await page.then(a)
         // Transitions (the plenary's bars grow) end before the picture is taken; endless ones are left running.

@@ -27,6 +27,7 @@ async function loadClientModules () {
     "export * as schema from './schema'",
     "export * as control from './control'",
     "export * as groups from './groups'",
+    "export * as stand from './market/standDoc'",
   ].join('\n')
   const out = await esbuild.build({
     stdin: { contents: entry, resolveDir: join(repoRoot, 'web/src'), loader: 'ts' },
@@ -150,4 +151,36 @@ test('the Node helper: names, and the keys it writes and reads, are the fixture\
   const m = js.readMeta(doc)
   assert.deepEqual(sorted(Object.keys(m)), sorted(fixture.metaKeys))
   assert.deepEqual([m.tableId, m.title, m.question, m.cluster.id, m.cases[0].city, m.teams[0].number], ['a', 'T', 'Q', 'c', 'S', 1])
+})
+
+test('the web client writes a stand\'s tips and links, and a note\'s provenance, with the fixture\'s keys', () => {
+  const f = fixture.stand
+  const doc = new Y.Doc()
+  const stand = new client.stand.StandDoc(doc)
+  assert.deepEqual([...client.stand.STAND_ROOTS], f.roots)
+  assert.deepEqual([...client.stand.TIP_KINDS], f.tipKinds)
+  assert.deepEqual(sorted(doc.share.keys()), sorted(f.roots))
+  const tip = stand.addTip('vraag', 'Wie?', 'A', 'a')
+  const link = stand.addLink('Site', 'https://example.org', 'A', 'a')
+  assert.deepEqual(sorted(doc.getMap('tips').get(tip).keys()), sorted(f.tipKeys))
+  assert.deepEqual(sorted(doc.getMap('materials').get(link).keys()), sorted(f.materialKeys))
+  doc.getMap('votes').set(tip, 2)
+  assert.deepEqual(stand.readTips().map(t => [t.kind, t.text, t.useful]), [['vraag', 'Wie?', 2]])
+  assert.equal(client.stand.isWebLink('javascript:alert(1)'), false)
+
+  // The Node helper writes a tip the client reads.
+  js.insertTip(doc, { id: 'nodeTip1', kind: 'tip', text: 'Van node', author: 'N', authorId: 'n', nowMs: 5 })
+  assert.deepEqual(sorted(doc.getMap('tips').get('nodeTip1').keys()), sorted(f.tipKeys))
+  assert.ok(stand.readTips().some(t => t.id === 'nodeTip1' && t.text === 'Van node'))
+
+  // A note brought in from a tip.
+  const table = new client.schema.TableDoc(doc)
+  let id
+  doc.transact(() => {
+    id = table.createNote({ lane: 'doorpakken', color: 'blauw', x: 0, y: 0, author: 'A', authorId: 'a', text: 't', provenance: { stand: 'markt-ot2', tip } })
+  })
+  const stored = doc.getMap(fixture.roots[1]).get(id).get(fixture.noteProvenance)
+  assert.deepEqual(sorted(Object.keys(stored)), sorted(fixture.noteProvenanceKeys))
+  assert.deepEqual(table.readNote(id).provenance, { stand: 'markt-ot2', tip })
+  assert.equal(js.readNotes(doc).find(n => n.id === id).provenance?.tip, tip, 'the Node helper reads it too')
 })

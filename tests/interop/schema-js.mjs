@@ -133,7 +133,11 @@ function readNote (id, map) {
   }
   const lane = string('lane')
   const color = string('color')
+  // A market tip's link, only when it is one (`{ stand, tip }`), as the Rust reader.
+  const from = map.get('provenance')
+  const provenance = isObject(from) && str(from.stand) && str(from.tip) ? { provenance: { stand: from.stand, tip: from.tip } } : {}
   return {
+    ...provenance,
     id,
     text: string('text'),
     lane: LANES.includes(lane) ? lane : 'goed',
@@ -153,4 +157,23 @@ function str (v) {
 
 function isObject (v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+/**
+ * Writes a market stand's tip (docs/schema.md, "The stand document") as the
+ * web client does: `tips[draft.id]` with kind, text, author, authorId, createdAt.
+ *
+ * @param {Y.Doc} doc
+ * @param {{id: string, kind: 'tip'|'vraag', text: string, author: string, authorId: string, nowMs: number}} draft
+ */
+export function insertTip (doc, draft) {
+  doc.transact(() => {
+    const tip = new Y.Map()
+    doc.getMap('tips').set(draft.id, tip)
+    tip.set('kind', draft.kind)
+    tip.set('text', draft.text)
+    tip.set('author', draft.author)
+    tip.set('authorId', draft.authorId)
+    tip.set('createdAt', draft.nowMs)
+  })
 }

@@ -271,3 +271,47 @@ async fn the_werkboek_of_a_stopped_server_holds_the_closing_steps_and_the_lectur
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_market_tip_reaches_the_day_view_and_the_werkboek() -> anyhow::Result<()> {
+    use werktafel_shared::market::{TipDraft, TipKind, insert_tip};
+    let server = Server::start().await?;
+    let visitor = Client::connect(&server, "markt-ot2").await?;
+    visitor.synced().await?;
+    visitor.edit(|txn| {
+        insert_tip(
+            txn,
+            &TipDraft {
+                id: "tip-markt-1".into(),
+                kind: TipKind::Tip,
+                text: "Koppel de routekaart aan de fietsstraat".into(),
+                author: "Bo".into(),
+                author_id: "dev-bo".into(),
+                now_ms: 1,
+            },
+        )
+    });
+    visitor.roundtrip().await?;
+    let (status, body) = server.get("/api/events/atelierdag-2022/summary").await?;
+    assert_eq!(status, 200, "{body}");
+    let summary: Value = serde_json::from_str(&body)?;
+    let stand = summary["market"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["team"] == 2))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(stand["tipCount"], 1, "{}", summary["market"]);
+    assert_eq!(
+        stand["topTips"][0]["text"],
+        "Koppel de routekaart aan de fietsstraat"
+    );
+    let (_, _, md) = server
+        .get_bytes("/api/events/atelierdag-2022/export.md")
+        .await?;
+    let md = String::from_utf8(md)?;
+    assert!(
+        md.contains("- Koppel de routekaart aan de fietsstraat — _Bo_"),
+        "{md}"
+    );
+    Ok(())
+}

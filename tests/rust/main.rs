@@ -11,6 +11,7 @@ mod interop;
 mod lecture;
 mod limits;
 mod liveness;
+mod market;
 mod notes;
 mod persistence;
 mod rooms;

@@ -26,6 +26,12 @@ export interface EventInfo {
   now?: number
   /** What the key this page was opened with may do. */
   role?: 'participant' | 'viewer' | 'facilitator'
+  /** The morning market: whether there is one, its title and the teams with a stand. */
+  hasMarket?: boolean
+  marketInfo?: { title: string; stands: number[] }
+  hasLecture?: boolean
+  /** What the facilitator set the start page to show. */
+  startView?: 'auto' | 'markt' | 'werktafels'
 }
 
 let offset = 0

@@ -1,7 +1,8 @@
 //! Entry point and client-side router: /e/{event} is the start page,
 //! /e/{event}/t/{table} a table board (asking for a name first if needed),
 //! /e/{event}/plenair the plenary screen (/e/{event}/terugkoppeling opens its day view),
-//! /e/{event}/zaal the lecture board.
+//! /e/{event}/zaal the lecture board, /e/{event}/markt the market overview and
+//! /e/{event}/markt/{n} team n's stand.
 import './styles/app.css'
 import { identity } from './identity'
 import { t } from './i18n'
@@ -14,6 +15,8 @@ import { fetchEvent, NotFound } from './api'
 import { adoptKeyFromUrl } from './access'
 import { ConsolePage } from './facilitator/consolePage'
 import { LecturePage } from './lecture/lecturePage'
+import { MarketPage } from './market/marketPage'
+import { StandPage } from './market/standPage'
 
 type Route =
   | { kind: 'start'; event: string }
@@ -21,6 +24,8 @@ type Route =
   | { kind: 'facilitator'; event: string }
   | { kind: 'plenary'; event: string; day: boolean }
   | { kind: 'lecture'; event: string }
+  | { kind: 'market'; event: string }
+  | { kind: 'stand'; event: string; stand: number }
   | { kind: 'unknown' }
 
 interface View { element: HTMLElement; destroy (): void }
@@ -36,6 +41,10 @@ export function parseRoute (path: string): Route {
   if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1], day: false }
   if (parts.length === 3 && parts[2] === 'terugkoppeling') return { kind: 'plenary', event: parts[1], day: true }
   if (parts.length === 3 && parts[2] === 'zaal') return { kind: 'lecture', event: parts[1] }
+  if (parts.length === 3 && parts[2] === 'markt') return { kind: 'market', event: parts[1] }
+  if (parts.length === 4 && parts[2] === 'markt' && /^[1-9][0-9]{0,8}$/.test(parts[3])) {
+    return { kind: 'stand', event: parts[1], stand: Number(parts[3]) }
+  }
   if (parts.length === 4 && parts[2] === 't' && /^[a-z0-9-]{1,32}$/.test(parts[3])) {
     return { kind: 'board', event: parts[1], table: parts[3] }
   }
@@ -65,6 +74,12 @@ function render (): void {
   } else if (route.kind === 'lecture') {
     const me = identity(route.event)
     current = me ? new LecturePage(route.event, me) : nameView(route.event)
+  } else if (route.kind === 'market') {
+    current = new MarketPage(route.event, navigate)
+  } else if (route.kind === 'stand') {
+    const me = identity(route.event)
+    current = me ? new StandPage(route.event, route.stand, me) : nameView(route.event)
+    void checkStand(route.event, route.stand, current)
   } else {
     current = notFound()
   }
@@ -79,6 +94,20 @@ async function checkTable (event: string, table: string, view: View): Promise<vo
   try {
     const info = await fetchEvent(event)
     if (info.tables.some(x => x.id === table)) return
+  } catch (err) {
+    if (!(err instanceof NotFound)) return
+  }
+  if (current !== view) return
+  view.destroy()
+  current = notFound()
+  app.replaceChildren(current.element)
+}
+
+/** As `checkTable`, for a market stand the event may not have. */
+async function checkStand (event: string, stand: number, view: View): Promise<void> {
+  try {
+    const info = await fetchEvent(event)
+    if (info.marketInfo?.stands.includes(stand)) return
   } catch (err) {
     if (!(err instanceof NotFound)) return
   }

@@ -49,7 +49,12 @@ export interface NoteView {
   due: string
   /** The group the note is clustered into, or null. */
   group: string | null
+  /** The market tip the note was brought in from, or null. */
+  provenance: Provenance | null
 }
+
+/** A note's link to a market tip: the stand's room name and the tip's id. */
+export interface Provenance { stand: string; tip: string }
 
 /** The two free-text fields of a next step. */
 export type NextStepField = 'owner' | 'due'
@@ -62,6 +67,7 @@ export interface NewNote {
   author: string
   authorId: string
   text?: string
+  provenance?: Provenance | null
 }
 
 /** The two top-level maps of a table document. */
@@ -117,6 +123,7 @@ export class TableDoc {
       owner: str(n.get('owner')),
       due: str(n.get('due')),
       group: str(n.get('group')) || null,
+      provenance: asProvenance(n.get('provenance')),
     }
   }
 
@@ -140,6 +147,7 @@ export class TableDoc {
     note.set('authorId', n.authorId)
     note.set('createdAt', now)
     note.set('updatedAt', now)
+    if (n.provenance) note.set('provenance', { stand: n.provenance.stand, tip: n.provenance.tip })
     this.notes.set(id, note)
     return id
   }
@@ -185,6 +193,13 @@ export class TableDoc {
   remove (id: string): void {
     this.notes.delete(id)
   }
+}
+
+/** A provenance as stored (a plain `{ stand, tip }`), or null for anything else. */
+export function asProvenance (v: unknown): Provenance | null {
+  if (typeof v !== 'object' || v === null) return null
+  const { stand, tip } = v as Record<string, unknown>
+  return typeof stand === 'string' && stand && typeof tip === 'string' && tip ? { stand, tip } : null
 }
 
 export function isLane (v: unknown): v is Lane {

@@ -6,10 +6,12 @@ import type { Control } from './control'
 import type { ConsoleInfo } from './facilitation'
 import type { Summary } from './plenary/summary'
 import type { FeedStatus } from './plenary/summaryFeed'
+import type { MarketInfo, Material, Tip } from './market/marketApi'
 
 export interface HookNote {
   id: string; text: string; lane: Lane; color: Color; x: number; y: number; author: string
   owner?: string; due?: string; group?: string | null
+  provenance?: { stand: string; tip: string } | null
 }
 
 /** The workshop side of a board: phase, drafts, groups, arrows, votes. */
@@ -28,7 +30,7 @@ export interface HookFacilitation {
 }
 
 export interface WerktafelHook {
-  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary' | 'lecture'
+  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary' | 'lecture' | 'stand' | 'market'
   event: string
   table: string | null
   status: ConnectionStatus
@@ -54,6 +56,14 @@ export interface WerktafelHook {
   summary?: Summary | null
   /** Plenary only: whether the summary feed is live. */
   live?: FeedStatus
+  /** A market stand: its tips, materials and the tips I marked useful. */
+  stand?: () => { tips: Tip[]; materials: Material[]; mine: string[] }
+  /** The start page: whether it shows the market or the tables. */
+  startMode?: 'markt' | 'werktafels'
+  /** The market overview: what the server last said. */
+  market?: () => MarketInfo | null
+  /** A board: the market tips of the linked teams, as the side panel shows them. */
+  marketTips?: () => Array<Tip & { room: string }>
 }
 
 declare global {

@@ -5,7 +5,7 @@ use super::{ExportError, ExportOptions, iso8601, prepare};
 use crate::snapshot::EventSnapshot;
 
 /// The header row, in column order.
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 13] = [
     "event",
     "table",
     "tableTitle",
@@ -18,6 +18,7 @@ pub const COLUMNS: [&str; 12] = [
     "votes",
     "owner",
     "due",
+    "source",
 ];
 
 /// The byte order mark that starts the file: without it Excel reads UTF-8 as Windows-1252.
@@ -51,6 +52,11 @@ pub fn notes_csv(
                 &note.votes.to_string(),
                 note.owner.as_str(),
                 note.due.as_str(),
+                &note
+                    .provenance
+                    .as_ref()
+                    .map(|p| p.label(snapshot.event))
+                    .unwrap_or_default(),
             ];
             writer.write_record(
                 fields

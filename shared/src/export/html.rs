@@ -22,6 +22,7 @@ h3 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; }
 .board svg { width: 100%; height: auto; border: 1px solid #dee2e6; }
 ul.notes { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0.5rem; }
 ul.notes li { border-radius: 4px; padding: 0.5rem 0.6rem; border: 1px solid #ced4da; white-space: pre-wrap; overflow-wrap: anywhere; }
+.source { display: block; font-size: 0.8rem; color: #495057; margin-top: 0.3rem; }
 .author { display: block; font-size: 0.8rem; color: #495057; margin-top: 0.3rem; white-space: normal; }
 .empty { color: #868e96; font-style: italic; }
 table.steps { border-collapse: collapse; width: 100%; table-layout: fixed; }
@@ -205,6 +206,13 @@ fn note_item(out: &mut String, note: &NoteView, authors: Authors) {
         svg::fill(note.color),
         escape(&note.text)
     );
+    if let Some(provenance) = &note.provenance {
+        let _ = write!(
+            out,
+            "<span class=\"source\">uit de {}</span>",
+            escape(&provenance.short_label())
+        );
+    }
     if authors == Authors::Named && !note.author.trim().is_empty() {
         let _ = write!(
             out,

@@ -115,11 +115,17 @@ fn chapter(out: &mut String, snapshot: &EventSnapshot, table: &TableSummary, aut
 }
 
 fn note_item(out: &mut String, note: &NoteView, authors: Authors) {
+    let source = note
+        .provenance
+        .as_ref()
+        .map(|p| format!(" [uit de {}]", p.short_label()))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "- {}{}{}",
+        "- {}{}{}{}",
         item_text(&note.text),
         step_details(&note.owner, &note.due, note.votes),
+        source,
         by_author(&note.author, authors)
     );
 }

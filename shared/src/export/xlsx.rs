@@ -28,15 +28,16 @@ pub const MAX_ROWS: u32 = 1_048_576;
 /// were left out.
 const DATA_ROWS: usize = MAX_ROWS as usize - 2;
 
-const TABLE_COLUMNS: [(&str, f64); 6] = [
+const TABLE_COLUMNS: [(&str, f64); 7] = [
     ("Baan", 14.0),
     ("Tekst", 60.0),
     ("Auteur", 18.0),
     ("Kleur", 9.0),
     ("Gemaakt", 25.0),
     ("Bijgewerkt", 25.0),
+    ("Herkomst", 16.0),
 ];
-const ALL_COLUMNS: [(&str, f64); 8] = [
+const ALL_COLUMNS: [(&str, f64); 9] = [
     ("Tafel", 8.0),
     ("Tafelnaam", 28.0),
     ("Baan", 14.0),
@@ -45,6 +46,7 @@ const ALL_COLUMNS: [(&str, f64); 8] = [
     ("Kleur", 9.0),
     ("Gemaakt", 25.0),
     ("Bijgewerkt", 25.0),
+    ("Herkomst", 16.0),
 ];
 const STEP_COLUMNS: [(&str, f64); 7] = [
     ("Tafel", 8.0),
@@ -221,7 +223,7 @@ pub(crate) fn text(
     Ok(())
 }
 
-fn note_cells(note: &NoteView) -> [String; 6] {
+fn note_cells(note: &NoteView) -> [String; 7] {
     [
         note.lane.as_str().to_owned(),
         note.text.clone(),
@@ -229,5 +231,9 @@ fn note_cells(note: &NoteView) -> [String; 6] {
         note.color.as_str().to_owned(),
         iso8601(note.created_at),
         iso8601(note.updated_at),
+        note.provenance
+            .as_ref()
+            .map(|p| p.short_label())
+            .unwrap_or_default(),
     ]
 }

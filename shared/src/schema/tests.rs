@@ -196,6 +196,7 @@ fn insert_read_delete_notes() {
             due: String::new(),
             group: None,
             votes: 0,
+            provenance: None,
         }
     );
     assert_eq!(notes[1].id, "note-0002");
@@ -440,4 +441,71 @@ fn note_serializes_with_camel_case_keys() {
     assert_eq!(json["authorId"], "dev-anna-1");
     assert_eq!(json["createdAt"], 1_650_000_000_123_i64);
     assert_eq!(json["lane"], "goed");
+}
+
+#[test]
+fn a_note_keeps_the_market_tip_it_came_from() {
+    let doc = Doc::new();
+    let mut note = draft("from-market-1", "Intervisie", Lane::Doorpakken, 0.0, 0.0);
+    note.text = "Intervisie tussen gemeenten".into();
+    insert(&doc, &note);
+    let from = Provenance {
+        stand: "markt-ot6".into(),
+        tip: "tip-1".into(),
+    };
+    assert!(set_provenance(
+        &mut doc.transact_mut(),
+        "from-market-1",
+        &from
+    ));
+    assert!(!set_provenance(&mut doc.transact_mut(), "ghost", &from));
+    let read = read_notes(&doc);
+    assert_eq!(read[0].provenance.as_ref(), Some(&from));
+    assert_eq!(from.short_label(), "markt OT 6");
+    assert_eq!(
+        from.label(&Event::builtin()),
+        "markt OT 6 (Harmonisatie regelgeving)"
+    );
+    // The summary's JSON carries it; a note without one has no key at all.
+    let view = crate::summary::NoteView::from(&read[0]);
+    let json = serde_json::to_value(&view).expect("serializes");
+    assert_eq!(
+        json["provenance"],
+        serde_json::json!({ "stand": "markt-ot6", "tip": "tip-1" })
+    );
+    insert(&doc, &draft("plain-0001", "Gewoon", Lane::Goed, 0.0, 0.0));
+    let plain = read_notes(&doc)
+        .into_iter()
+        .find(|n| n.id == "plain-0001")
+        .expect("note");
+    let json = serde_json::to_value(crate::summary::NoteView::from(&plain)).expect("serializes");
+    assert!(json.get("provenance").is_none());
+
+    // A malformed provenance (a client's) reads as none.
+    {
+        let mut txn = doc.transact_mut();
+        let notes = txn.get_or_insert_map(NOTES);
+        if let Some(Out::YMap(n)) = notes.get(&txn, "plain-0001") {
+            n.insert(&mut txn, key::PROVENANCE, "markt-ot6");
+        }
+    }
+    let plain = read_notes(&doc)
+        .into_iter()
+        .find(|n| n.id == "plain-0001")
+        .expect("note");
+    assert_eq!(plain.provenance, None);
+}
+
+#[test]
+fn the_provenance_keys_match_the_fixture() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/schema.json")).expect("parses");
+    assert_eq!(
+        fixture["noteProvenanceKeys"],
+        serde_json::json!([key::PROVENANCE_STAND, key::PROVENANCE_TIP])
+    );
+    assert_eq!(
+        fixture["noteProvenance"],
+        serde_json::json!(key::PROVENANCE)
+    );
 }

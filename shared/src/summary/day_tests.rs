@@ -24,6 +24,7 @@ fn note(id: &str, text: &str) -> Note {
         due: String::new(),
         group: None,
         votes: 0,
+        provenance: None,
     }
 }
 
@@ -203,6 +204,59 @@ fn the_day_view_has_top_tips_pinned_insights_and_labelled_closing_steps() {
     assert_eq!(json["followUp"], "werksessie");
     assert_eq!(json["source"]["kind"], "lecture");
     assert_eq!(json["sourceLabel"], "Lezing: inzicht");
+}
+
+#[test]
+fn a_stand_document_becomes_the_days_stand_with_its_tips_and_useful_marks() {
+    use crate::market::{TipDraft, TipKind, insert_tip, read_stand, write_stand_texts};
+    let event = Event::builtin();
+    let team = event.team(2).unwrap();
+    let doc = yrs::Doc::new();
+    write_stand_texts(&doc, "Routekaart in concept", "Een catalogus");
+    {
+        let mut txn = yrs::Transact::transact_mut(&doc);
+        for (id, kind, text) in [
+            ("t1", TipKind::Tip, "Deel de routekaart"),
+            ("t2", TipKind::Vraag, "Wie beheert het?"),
+        ] {
+            insert_tip(
+                &mut txn,
+                &TipDraft {
+                    id: id.into(),
+                    kind,
+                    text: text.into(),
+                    author: "Bo".into(),
+                    author_id: "b".into(),
+                    now_ms: 3,
+                },
+            );
+        }
+        crate::control::write_vote_totals(&mut txn, &[("t2".to_string(), 4)].into());
+    }
+    let stand = crate::day::StandSnapshot::from(&read_stand(&doc, team));
+    assert_eq!((stand.team, stand.name.as_str()), (2, team.name.as_str()));
+    assert_eq!(
+        (stand.status.as_str(), stand.ambitions.as_str()),
+        ("Routekaart in concept", "Een catalogus")
+    );
+    let mut tips: Vec<(&str, &str, u32)> = stand
+        .tips
+        .iter()
+        .map(|t| (t.id.as_str(), t.kind.as_str(), t.plus_ones))
+        .collect();
+    tips.sort();
+    assert_eq!(tips, [("t1", "tip", 0), ("t2", "vraag", 4)]);
+    let summary = summarize_day(
+        &event,
+        &[],
+        &DaySnapshot {
+            market: MarketSummary {
+                stands: vec![stand],
+            },
+            ..DaySnapshot::default()
+        },
+    );
+    assert_eq!(summary.market[0].top_tips[0].id, "t2", "most useful first");
 }
 
 #[test]

@@ -20,6 +20,7 @@ fn note(id: &str, lane: Lane, text: &str) -> Note {
         due: String::new(),
         group: None,
         votes: 0,
+        provenance: None,
     }
 }
 
@@ -144,6 +145,7 @@ fn notes_rank_by_edit_span_then_length_then_recency() {
         due: String::new(),
         group: None,
         votes: 0,
+        provenance: None,
         ..note(id, Lane::Goed, text)
     };
     let event = Event::builtin();
@@ -186,6 +188,7 @@ fn a_table_with_a_thousand_notes() {
             due: String::new(),
             group: None,
             votes: 0,
+            provenance: None,
             ..note(
                 &format!("note-{i:04}"),
                 lanes[i as usize % 3],

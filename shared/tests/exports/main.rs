@@ -61,10 +61,19 @@ fn csv_reads_back_with_either_delimiter() {
                 "2022-06-09T14:32:00.000Z",
                 "0",
                 "",
+                "",
                 ""
             ]
         );
         assert!(rows.iter().any(|r| r[4] == SCRIPT));
+        let brought_in = rows
+            .iter()
+            .find(|r| r[4].starts_with("Samenwerking met de netbeheerders"))
+            .expect("the note from the market");
+        assert_eq!(
+            brought_in[12],
+            "markt OT 2 (Stedelijk programmeren en samenwerken)"
+        );
         assert!(rows.iter().all(|r| r.len() == csv::COLUMNS.len()));
     }
 }
@@ -235,7 +244,15 @@ fn xlsx_opens_with_a_sheet_per_table_all_notes_and_next_steps() {
     let (_, a) = &sheets[1];
     assert_eq!(
         a[0],
-        ["Baan", "Tekst", "Auteur", "Kleur", "Gemaakt", "Bijgewerkt"]
+        [
+            "Baan",
+            "Tekst",
+            "Auteur",
+            "Kleur",
+            "Gemaakt",
+            "Bijgewerkt",
+            "Herkomst"
+        ]
     );
     assert_eq!(a.len(), 1 + 4);
     assert!(

@@ -156,6 +156,14 @@ pub fn fixture() -> Fixture {
         for draft in &drafts {
             schema::insert_note(&mut doc.transact_mut(), draft);
         }
+        if let Some(first) = drafts.first().filter(|_| id == "a") {
+            // Brought in from a market tip of OT 2.
+            let from = schema::Provenance {
+                stand: "markt-ot2".into(),
+                tip: "tip-intervisie".into(),
+            };
+            schema::set_provenance(&mut doc.transact_mut(), &first.id, &from);
+        }
         if id == "b" {
             // A next step agreed on: who, when, and the votes it got.
             let mut txn = doc.transact_mut();

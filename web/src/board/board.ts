@@ -24,6 +24,7 @@ import { Undo } from './undo'
 import { Voting } from './voting'
 import { startDrag, type Drop } from './drag'
 import { listSpot } from './listSpot'
+import { MarketPanel, type PanelTip } from './marketPanel'
 
 const NARROW = '(max-width: 760px)'
 
@@ -35,6 +36,7 @@ export class Board {
   readonly presence: Presence
   readonly surface: Surface
   readonly voting: Voting
+  readonly marketPanel: MarketPanel
   private readonly header: BoardHeader
   private readonly banner = new PhaseBanner()
   private readonly programme: ProgrammeNow
@@ -74,9 +76,11 @@ export class Board {
     const hint = document.createElement('footer')
     hint.className = 'board__hint'
     hint.textContent = t('shortcuts')
-    this.element.append(this.header.element, this.banner.element, this.surface.element, hint, this.toast.element)
+    this.marketPanel = new MarketPanel(event, () => table.readMeta().teams.map(x => x.number),
+      () => table.allNotes().flatMap(n => n.provenance ? [n.provenance] : []), tip => this.bringTip(tip))
+    this.element.append(this.header.element, this.banner.element, this.surface.element, this.marketPanel.element, hint, this.toast.element)
 
-    table.meta.observe(() => this.header.setMeta(table.readMeta(), tableId))
+    table.meta.observe(() => { this.header.setMeta(table.readMeta(), tableId); this.marketPanel.render() })
     table.notes.observeDeep(events => this.notesChanged(events))
     groups.groups.observeDeep(() => this.apply(this.surface.syncGroups()))
     groups.connectors.observe(() => this.surface.layout())
@@ -109,6 +113,7 @@ export class Board {
     for (const fn of this.cleanup) fn()
     this.resize.disconnect()
     this.surface.destroy()
+    this.marketPanel.destroy()
     this.banner.destroy()
     this.programme.destroy()
     this.presence.destroy()
@@ -134,6 +139,17 @@ export class Board {
     this.undo.boundary()
     this.lastLane = lane
     this.surface.notes.get(id)?.focusText()
+    return id
+  }
+
+  /** Puts a market tip on the table as a note in "doorpakken" that keeps its stand and tip. */
+  bringTip (tip: PanelTip): string {
+    if (!this.editable) { this.toast.show(tf('lockedNotice')); return '' }
+    const lane: Lane = 'doorpakken'
+    const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane))
+    this.undo.boundary()
+    const id = this.edits.bring(lane, spot, tip.text, tip.author, { stand: tip.room, tip: tip.id })
+    this.undo.boundary()
     return id
   }
 
@@ -274,6 +290,7 @@ export class Board {
       }
     }
     this.apply(this.surface.syncNotes(ids))
+    if (events.some(e => e.path.length === 0)) this.marketPanel.render()
   }
 
   /** Finishes what a sync started: new notes get their editors and votes; changed lanes are placed. */

@@ -8,8 +8,8 @@ import type { Board } from './board'
 export function installBoardHook (board: Board): void {
   const c = board.connection
   const edits = board.edits
-  const hookNote = ({ id, text, lane, color, x, y, author, owner, due, group }: NoteView): HookNote =>
-    ({ id, text, lane, color, x, y, author, owner, due, group })
+  const hookNote = ({ id, text, lane, color, x, y, author, owner, due, group, provenance }: NoteView): HookNote =>
+    ({ id, text, lane, color, x, y, author, owner, due, group, provenance })
   setHook({
     page: 'board',
     event: board.event,
@@ -23,6 +23,7 @@ export function installBoardHook (board: Board): void {
     whenStored: () => c.whenStored(),
     disconnect: () => c.disconnect(),
     connect: () => c.connect(),
+    marketTips: () => board.marketPanel.tips(),
     facilitation: {
       control: () => board.control,
       editable: () => board.editable,

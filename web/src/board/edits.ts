@@ -5,7 +5,7 @@
 import type * as Y from 'yjs'
 import { GroupsDoc } from '../groups'
 import type { Identity } from '../identity'
-import type { Color, Lane, NextStepField, NoteView, TableDoc } from '../schema'
+import type { Color, Lane, NextStepField, NoteView, Provenance, TableDoc } from '../schema'
 import type { Drafts } from './drafts'
 
 export class Edits {
@@ -32,6 +32,15 @@ export class Edits {
     let id = ''
     this.run(where.doc, () => {
       id = where.createNote({ lane, color, ...spot, author: this.me().name, authorId: this.me().id })
+    })
+    return id
+  }
+
+  /** A note on the table (never in drafts) carrying `provenance`, e.g. a market tip. */
+  bring (lane: Lane, spot: { x: number; y: number }, text: string, author: string, provenance: Provenance): string {
+    let id = ''
+    this.run(this.table.doc, () => {
+      id = this.table.createNote({ lane, color: 'blauw', ...spot, text, author, authorId: this.me().id, provenance })
     })
     return id
   }

@@ -1,6 +1,7 @@
 //! One sticky note as real HTML: a textarea bound to the note's Y.Text, a grip
 //! to drag it, buttons to move it between lanes, recolour and delete it, and
 //! the names of whoever else is typing in it.
+import { tm } from '../market/i18nMarket'
 import * as Y from 'yjs'
 import { COLORS, LANES, NOTE_WIDTH, type Color, type Lane, type NextStepField, type NoteView } from '../schema'
 import { t } from '../i18n'
@@ -29,6 +30,8 @@ export class NoteElement {
   readonly element = document.createElement('article')
   readonly textarea = document.createElement('textarea')
   private readonly author = document.createElement('span')
+  /** "uit de markt · OT 2" on a note brought in from a market tip. */
+  private readonly source = document.createElement('span')
   private readonly grip = document.createElement('button')
   private readonly left = iconButton('←')
   private readonly right = iconButton('→')
@@ -71,7 +74,8 @@ export class NoteElement {
     this.grip.addEventListener('pointerdown', e => actions.startDrag(view.id, e))
     this.grip.addEventListener('keydown', e => this.onGripKey(e))
     this.author.className = 'note__author'
-    bar.append(this.grip, this.author)
+    this.source.className = 'note__source'
+    bar.append(this.grip, this.author, this.source)
 
     const tools = document.createElement('div')
     tools.className = 'note__tools'
@@ -124,6 +128,9 @@ export class NoteElement {
     el.setAttribute('aria-label', t('noteLabel', { author: view.author || '?', lane: laneName }))
     this.textarea.setAttribute('aria-label', t('noteLabel', { author: view.author || '?', lane: laneName }))
     this.author.textContent = view.author
+    const stand = view.provenance?.stand.replace(/^markt-ot/, '')
+    this.source.textContent = stand ? tm('fromStand', { n: stand }) : ''
+    this.source.hidden = !stand
     // Anyone can type any name on a note; only votes carry a signed identity.
     this.author.title = view.author ? t('authorSelfDeclared', { author: view.author }) : ''
     this.grip.setAttribute('aria-label', t('dragHandle'))
@@ -227,7 +234,8 @@ export class NoteElement {
 
 function sameLook (a: NoteView, b: NoteView): boolean {
   return a.color === b.color && a.lane === b.lane && a.author === b.author &&
-    a.group === b.group && a.owner === b.owner && a.due === b.due
+    a.group === b.group && a.owner === b.owner && a.due === b.due &&
+    a.provenance?.stand === b.provenance?.stand
 }
 
 function iconButton (glyph: string): HTMLButtonElement {

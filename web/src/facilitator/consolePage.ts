@@ -14,6 +14,7 @@ import { participantLinkSection } from './participantLink'
 import { qrSheet } from './qrSheet'
 import { TableCard } from './tableCard'
 import { TableControls } from './tableControls'
+import { startViewControl } from './startViewControl'
 
 /** How often the overview is fetched when nothing else prompts it. */
 const POLL_MS = 3000
@@ -102,6 +103,10 @@ export class ConsolePage {
       this.say(tf('done', { what: tf('linkRenew') }), 'ok')
     })
     this.element.append(link, sheet)
+    if (info.hasMarket) {
+      const control = startViewControl(this.event, info, (m, ok) => this.say(m, ok ? 'ok' : 'error'))
+      link.before(control)
+    }
   }
 
   /** A refresh now, or as soon as the last one is LIVE_MIN_MS old. */

@@ -10,6 +10,9 @@ import { t } from '../i18n'
 import { languageSwitch } from '../languageSwitch'
 import { idleHook, setHook, type WerktafelHook } from '../testHook'
 import { namePrompt } from './namePrompt'
+import { marketSection, link } from './marketSection'
+import { startMode, type StartMode } from './startMode'
+import { tm } from '../market/i18nMarket'
 
 /** How often the table counts are refreshed (a cheap GET). */
 const REFRESH_MS = 10_000
@@ -22,13 +25,15 @@ export class StartPage {
   private timer: number | undefined
   private abort = new AbortController()
   private readonly programmeNow: ProgrammeNow
+  private readonly market = document.createElement('div')
+  private mode: StartMode | null = null
 
   constructor (readonly event: string, private readonly navigate: (path: string) => void) {
     this.element.className = 'start'
     this.tables.className = 'tables'
     this.intro.className = 'start__intro'
     this.intro.textContent = t('loading')
-    this.element.append(this.intro, this.tables)
+    this.element.append(this.intro, this.market, this.tables)
     this.programmeNow = new ProgrammeNow(event, [])
     this.hook = idleHook('start', event)
     setHook(this.hook)
@@ -46,6 +51,7 @@ export class StartPage {
     try {
       const info = await fetchEvent(this.event, this.abort.signal)
       if (first) this.renderIntro(info)
+      this.renderMode(info)
       this.renderTables(info)
       this.hook.ready = true
     } catch (err) {
@@ -128,6 +134,21 @@ export class StartPage {
     a.textContent = title
     a.addEventListener('click', e => { e.preventDefault(); this.navigate(a.pathname) })
     return a
+  }
+
+  /** The market in the morning, the tables after it (see `startMode`). */
+  private renderMode (info: EventInfo): void {
+    const mode = startMode(info, location.search, new Date())
+    this.hook.startMode = mode
+    if (mode === this.mode) return
+    this.mode = mode
+    const tablesTitle = this.intro.querySelector('.tables__title')
+    const other = mode === 'markt'
+      ? link(`/e/${encodeURIComponent(this.event)}?view=werktafels`, tm('toTables'), 'link-button start__switch', this.navigate)
+      : link(`/e/${encodeURIComponent(this.event)}?view=markt`, tm('toMarket'), 'link-button start__switch', this.navigate)
+    this.market.replaceChildren(...(mode === 'markt' ? [marketSection(info, this.navigate)] : []), ...(info.hasMarket ? [other] : []))
+    this.tables.hidden = mode === 'markt'
+    if (tablesTitle instanceof HTMLElement) tablesTitle.hidden = mode === 'markt'
   }
 
   private renderTables (info: EventInfo): void {
