@@ -289,7 +289,7 @@ async fn a_market_tip_reaches_the_day_view_and_the_werkboek() -> anyhow::Result<
                 author_id: "dev-bo".into(),
                 now_ms: 1,
             },
-        )
+        );
     });
     visitor.roundtrip().await?;
     let (status, body) = server.get("/api/events/atelierdag-2022/summary").await?;
