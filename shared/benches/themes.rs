@@ -106,6 +106,7 @@ fn table(id: &str, text: &str) -> TableSnapshot {
             votes: 0,
             provenance: None,
         }],
+        groups: Vec::new(),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod control;
 pub mod day;
 pub mod event;
 pub mod export;
+pub mod groups;
 pub mod json_patch;
 pub mod lecture;
 pub mod market;

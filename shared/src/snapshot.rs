@@ -17,6 +17,8 @@ pub struct TableSnapshot {
     /// People connected to the table (the server counts its awareness states).
     pub participants: usize,
     pub notes: Vec<Note>,
+    /// The table's groups (title per id); a note names its group in `Note::group`.
+    pub groups: Vec<crate::groups::Group>,
 }
 
 /// The event definition plus a snapshot of each table: the input of every export.
@@ -55,6 +57,7 @@ impl TableSnapshot {
             table_id,
             participants,
             notes: schema::read_notes(doc),
+            groups: crate::groups::read_groups(doc),
         }
     }
 

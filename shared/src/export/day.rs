@@ -9,7 +9,10 @@ pub mod xlsx;
 
 use crate::day::{BoardItem, DaySnapshot, rank_items};
 use crate::event::{Event, ProgrammeKind};
-use crate::summary::Theme;
+use std::collections::HashMap;
+
+use crate::snapshot::EventSnapshot;
+use crate::summary::{NoteView, TableSummary, Theme};
 
 /// The lecture's heading: "Lezing: " and the programme's title for it, if it has one.
 pub fn lecture_title(event: &Event) -> String {
@@ -44,6 +47,39 @@ pub fn lecture_parts(day: &DaySnapshot) -> (Vec<BoardItem>, Vec<BoardItem>) {
         .filter(|item| item.pinned.is_none())
         .collect();
     (pinned, rest)
+}
+
+/// A table's groups that hold notes, each with its notes in the summary's order
+/// (lane by lane, ranked); a group without a title is called "(zonder titel)".
+pub fn table_groups<'a>(
+    snapshot: &'a EventSnapshot<'_>,
+    table: &'a TableSummary,
+) -> Vec<(String, Vec<&'a NoteView>)> {
+    let Some(tab) = snapshot.tables.iter().find(|t| t.table_id == table.id) else {
+        return Vec::new();
+    };
+    let group_of: HashMap<&str, &str> = tab
+        .notes
+        .iter()
+        .filter_map(|n| Some((n.id.as_str(), n.group.as_deref()?)))
+        .collect();
+    tab.groups
+        .iter()
+        .map(|group| {
+            let notes: Vec<&NoteView> = table
+                .lanes
+                .all()
+                .filter(|n| group_of.get(n.id.as_str()) == Some(&group.id.as_str()))
+                .collect();
+            let title = if group.title.is_empty() {
+                "(zonder titel)".to_string()
+            } else {
+                group.title.clone()
+            };
+            (title, notes)
+        })
+        .filter(|(_, notes)| !notes.is_empty())
+        .collect()
 }
 
 /// A stand's tips, ranked.

@@ -196,6 +196,7 @@ fn section(
         }
         out.push_str("</ul>\n");
     }
+    super::day::html::groups(out, snapshot, table);
     out.push_str("</section>\n");
 }
 

@@ -112,6 +112,7 @@ fn chapter(out: &mut String, snapshot: &EventSnapshot, table: &TableSummary, aut
         }
         out.push('\n');
     }
+    super::day::markdown::groups(out, snapshot, table);
 }
 
 fn note_item(out: &mut String, note: &NoteView, authors: Authors) {

@@ -54,6 +54,7 @@ fn table(id: &str, notes: Vec<Note>) -> TableSnapshot {
         table_id: id.parse().unwrap(),
         participants: 1,
         notes,
+        groups: Vec::new(),
     }
 }
 

@@ -29,6 +29,7 @@ fn table(id: &str, participants: usize, notes: Vec<Note>) -> TableSnapshot {
         table_id: id.parse().expect("valid table id"),
         participants,
         notes,
+        groups: Vec::new(),
     }
 }
 

@@ -117,10 +117,24 @@ fn assert_in_order(haystack: &str, needles: &[&str]) {
 #[test]
 fn the_werkboek_follows_the_programme_in_markdown_and_html() {
     let fixture = fixture();
-    let snapshot = EventSnapshot {
+    let mut snapshot = EventSnapshot {
         day: whole_day(),
         ..fixture.snapshot()
     };
+    // Table A clusters its first note into a group.
+    let a = &mut snapshot.tables[0];
+    a.groups.push(werktafel_shared::groups::Group {
+        id: "grp1".into(),
+        title: "Samen beheren".into(),
+    });
+    a.notes[0].group = Some("grp1".into());
+    let grouped = a.notes[0]
+        .text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     let md = markdown::workbook(&snapshot, &options());
     assert_in_order(
         &md,
@@ -133,6 +147,8 @@ fn the_werkboek_follows_the_programme_in_markdown_and_html() {
             "- Deel de routekaart met de ondergrond-experts (2 × nuttig) — _Bo de Vries_",
             "- Wie beheert de catalogus? (vraag)",
             "## Tafel A",
+            "### Groepen",
+            &format!("- **Samen beheren** (1): {grouped}"),
             "## Tafel D",
             "## Lezing: Inspirerende presentatie",
             "### Vastgepind voor de terugkoppeling",
@@ -159,6 +175,7 @@ fn the_werkboek_follows_the_programme_in_markdown_and_html() {
             "<section class=\"market\"",
             "Deel de routekaart met de ondergrond-experts",
             "<section class=\"table\" id=\"tafel-a\">",
+            "<h3>Groepen</h3>",
             "<section class=\"lecture\"",
             "Vastgepind voor de terugkoppeling",
             "De straat is van iedereen",

@@ -8,7 +8,7 @@ use crate::day::BoardItem;
 use crate::export::Authors;
 use crate::export::svg::escape;
 use crate::snapshot::EventSnapshot;
-use crate::summary::Summary;
+use crate::summary::{Summary, TableSummary};
 
 /// Styles of the day sections, added to the report's stylesheet.
 pub const STYLE: &str = r#"
@@ -90,6 +90,26 @@ pub fn market(out: &mut String, snapshot: &EventSnapshot, authors: Authors) {
         out.push_str("</div>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// A table's groups: each group's title and its notes.
+pub fn groups(out: &mut String, snapshot: &EventSnapshot, table: &TableSummary) {
+    let groups = super::table_groups(snapshot, table);
+    if groups.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Groepen</h3>\n<ul class=\"items\">\n");
+    for (title, notes) in groups {
+        let texts: Vec<String> = notes.iter().map(|n| escape(&n.text)).collect();
+        let _ = writeln!(
+            out,
+            "<li><strong>{}</strong> <span class=\"mark\">({})</span>: {}</li>",
+            escape(&title),
+            notes.len(),
+            texts.join(" · ")
+        );
+    }
+    out.push_str("</ul>\n");
 }
 
 /// The lecture: pinned insights first, then every other by +1s.

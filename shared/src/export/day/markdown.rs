@@ -8,7 +8,7 @@ use crate::day::BoardItem;
 use crate::export::Authors;
 use crate::export::markdown::{escape, item_text};
 use crate::snapshot::EventSnapshot;
-use crate::summary::Summary;
+use crate::summary::{Summary, TableSummary};
 
 /// `## Markt`: every stand with what its team wrote and the visitors' tips.
 pub fn market(out: &mut String, snapshot: &EventSnapshot, authors: Authors) {
@@ -51,6 +51,26 @@ pub fn market(out: &mut String, snapshot: &EventSnapshot, authors: Authors) {
         }
         out.push('\n');
     }
+}
+
+/// `### Groepen` of a table's chapter: each group's title and its notes.
+pub fn groups(out: &mut String, snapshot: &EventSnapshot, table: &TableSummary) {
+    let groups = super::table_groups(snapshot, table);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Groepen\n");
+    for (title, notes) in groups {
+        let texts: Vec<String> = notes.iter().map(|n| item_text(&n.text)).collect();
+        let _ = writeln!(
+            out,
+            "- **{}** ({}): {}",
+            escape(&title),
+            notes.len(),
+            texts.join(" · ")
+        );
+    }
+    out.push('\n');
 }
 
 /// `## Lezing: …`: pinned insights first, then every other by +1s.
