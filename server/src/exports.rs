@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub use pool::{RenderPool, RenderStopped};
 pub use service::{ExportKey, ExportPermit, ExportService, RETRY_AFTER_SECS, body_holding};
 
+use werktafel_shared::day::DaySnapshot;
 use werktafel_shared::event::Event;
 use werktafel_shared::export::{
     ExportError, ExportOptions, html, json, markdown, package, svg, xlsx,
@@ -100,10 +101,12 @@ pub enum ExportFailure {
     UnknownTable(String),
 }
 
-/// Renders `format`; `table` picks the board for [`Format::Svg`].
+/// Renders `format` of the tables and the rest of the `day`; `table` picks the board for
+/// [`Format::Svg`].
 pub fn render(
     event: &Event,
     tables: &[TableData],
+    day: &DaySnapshot,
     format: Format,
     table: Option<&str>,
     options: &ExportOptions,
@@ -113,6 +116,7 @@ pub fn render(
         event,
         tables: tables.iter().map(|t| t.snapshot.clone()).collect(),
         poster_image: poster.map(|p| (p.kind, &p.bytes[..])),
+        day: day.clone(),
     };
     let states: Vec<TableState> = tables.iter().map(|t| t.state.clone()).collect();
     Ok(match format {
@@ -251,9 +255,11 @@ pub fn export_data_dir(
     let event = saved_event(&mut store, slug)?;
     let tables = stored_tables(&mut store, &event)?;
     let poster = crate::poster::PosterImage::load_uploaded(data_dir);
+    let day = crate::day::stored_day(&mut store, &event)?;
     Ok(render(
         &event,
         &tables,
+        &day,
         format,
         table,
         options,

@@ -23,6 +23,7 @@
 
 pub mod access;
 pub mod config;
+pub mod day;
 pub mod exports;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fuzzing;

@@ -44,6 +44,7 @@ fn main() {
             event: &event,
             tables: tables.clone(),
             poster_image: None,
+            day: Default::default(),
         };
         let export = median(runs, || {
             xlsx::workbook(&snapshot, &ExportOptions::new(0)).expect("workbook");
@@ -108,6 +109,7 @@ fn table(id: &str, text: &str) -> TableSnapshot {
             provenance: None,
         }],
         poster: Default::default(),
+        groups: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod cell;
 pub mod csv;
+pub mod day;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -21,7 +22,7 @@ pub use cell::Formulas;
 
 use crate::event::{EventError, TableDef, TableId};
 use crate::snapshot::{EventSnapshot, StateError};
-use crate::summary::{Summary, summarize};
+use crate::summary::{Summary, summarize_day};
 
 /// How to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +183,7 @@ fn prepare<'a>(
         Authors::Named => snapshot.clone(),
         Authors::Anonymous => snapshot.anonymized(),
     };
-    let summary = summarize(snapshot.event, &snapshot.tables);
+    let summary = summarize_day(snapshot.event, &snapshot.tables, &snapshot.day);
     (snapshot, summary)
 }
 

@@ -6,6 +6,7 @@
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, Out, ReadTxn, StateVector, Transact, Update};
 
+use crate::day::DaySnapshot;
 use crate::event::{Event, TableId};
 use crate::export::svg::Underlay;
 use crate::poster::{ImageKind, PosterLayer};
@@ -20,6 +21,8 @@ pub struct TableSnapshot {
     pub notes: Vec<Note>,
     /// The poster's arrows and markers (the notes carry their own positions).
     pub poster: PosterLayer,
+    /// The table's groups (title per id); a note names its group in `Note::group`.
+    pub groups: Vec<crate::groups::Group>,
 }
 
 /// The event definition plus a snapshot of each table: the input of every export.
@@ -33,6 +36,8 @@ pub struct EventSnapshot<'a> {
     /// The poster image the organiser gave (uploaded, or named in the event file), checked
     /// by [`ImageKind::sniff`]; `None` draws the built-in droomproces.
     pub poster_image: Option<(ImageKind, &'a [u8])>,
+    /// The market, the lecture and the closing feedback (empty for a tables-only export).
+    pub day: DaySnapshot,
 }
 
 /// One table's complete document state: a Yjs v1 update made with
@@ -60,6 +65,7 @@ impl TableSnapshot {
             participants,
             notes: schema::read_notes(doc),
             poster: crate::poster::read_poster(doc),
+            groups: crate::groups::read_groups(doc),
         }
     }
 
@@ -91,6 +97,7 @@ impl EventSnapshot<'_> {
     pub fn anonymized(&self) -> Self {
         let mut copy = self.clone();
         copy.tables.iter_mut().for_each(TableSnapshot::anonymize);
+        copy.day.anonymize();
         copy
     }
 }

@@ -1,8 +1,10 @@
-//! The merged summary of an event: every table's notes per lane, ranked, plus all next steps, the shared themes and totals.
+//! The merged summary of an event: every table's notes per lane, ranked, plus all next steps, the shared themes and totals,
+//! and the day view beside them: the market's stands, the lecture's pinned insights and the
+//! closing feedback's next steps.
 //!
-//! [`summarize`] is a pure function of the event definition and table snapshots; the plenary
-//! page receives its result as JSON (camelCase) and every export is made from it, so all of
-//! them show the notes in the same order.
+//! [`summarize_day`] is a pure function of the event definition, table snapshots and the
+//! [`DaySnapshot`]; the plenary page receives its result as JSON (camelCase) and every export
+//! is made from it, so all of them show the notes in the same order.
 
 mod themes;
 
@@ -10,12 +12,14 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
+use crate::closing::{ClosingStep, StepSource};
+use crate::day::{DaySnapshot, LectureSummary, StandSummary};
 use crate::event::{Event, TableDef, TableId};
 use crate::poster::{BoardView, PosterLayer, PosterPoint};
 use crate::schema::{Lane, Note, NoteColor};
 use crate::snapshot::TableSnapshot;
 
-pub use themes::{NoteRef, THEME_LIMIT, Theme, find_themes};
+pub use themes::{NoteRef, Origin, THEME_LIMIT, Theme, find_themes};
 
 /// What the plenary sees: all tables side by side, then what they share.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,10 +31,26 @@ pub struct Summary {
     pub tables: Vec<TableSummary>,
     /// Every `vervolgstap` note of every table, table by table, each table's in rank order.
     pub next_steps: Vec<NextStep>,
-    /// Words and two-word phrases that notes of two or more tables share, at most
-    /// [`THEME_LIMIT`], most widely shared first.
+    /// Words and two-word phrases that notes of two or more origins (tables, stands, the
+    /// lecture) share, at most [`THEME_LIMIT`], most widely shared first: the "rode lijnen".
     pub themes: Vec<Theme>,
     pub totals: Totals,
+    /// The market's stands in the event's team order, each with its best tips.
+    pub market: Vec<StandSummary>,
+    /// The lecture board: pinned insights and the most +1'd.
+    pub lecture: LectureSummary,
+    /// The closing feedback's next steps, in the facilitator's order.
+    pub closing_steps: Vec<ClosingStepView>,
+}
+
+/// A closing next step with where it came from, said in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClosingStepView {
+    #[serde(flatten)]
+    pub step: ClosingStep,
+    /// "Tafel A — Vitale systemen", "Markt: OT 2 …", "Lezing: …"; empty without a source.
+    pub source_label: String,
 }
 
 /// One table: what it is about and its notes per lane, ranked.
@@ -132,6 +152,12 @@ pub struct LaneCounts {
 /// empty (no notes, no participants); a snapshot of a table the event does not define comes
 /// after the event's tables, titled by its id, so no note is ever dropped.
 pub fn summarize(event: &Event, tables: &[TableSnapshot]) -> Summary {
+    summarize_day(event, tables, &DaySnapshot::default())
+}
+
+/// [`summarize`] plus the rest of the day: the market, the lecture and the closing
+/// feedback's next steps; themes are found across tables, stand tips and lecture insights.
+pub fn summarize_day(event: &Event, tables: &[TableSnapshot], day: &DaySnapshot) -> Summary {
     let mut summaries: Vec<TableSummary> = event
         .tables
         .iter()
@@ -176,11 +202,58 @@ pub fn summarize(event: &Event, tables: &[TableSnapshot]) -> Summary {
         totals.per_lane.vervolgstap += table.lane_counts.vervolgstap;
     }
 
-    let themes = find_themes(
-        summaries
-            .iter()
-            .flat_map(|table| table.lanes.all().map(move |note| (&table.id, note))),
-    );
+    let table_origins: Vec<Origin> = summaries
+        .iter()
+        .map(|table| Origin::Table {
+            id: table.id.clone(),
+        })
+        .collect();
+    let stand_origins: Vec<Origin> = day
+        .market
+        .stands
+        .iter()
+        .map(|stand| Origin::Stand { team: stand.team })
+        .collect();
+    let lecture = Origin::Lecture;
+    let table_notes = summaries
+        .iter()
+        .zip(&table_origins)
+        .flat_map(|(table, origin)| {
+            table
+                .lanes
+                .all()
+                .map(move |note| (origin, note.id.as_str(), note.text.as_str()))
+        });
+    let stand_tips = day
+        .market
+        .stands
+        .iter()
+        .zip(&stand_origins)
+        .flat_map(|(stand, origin)| {
+            stand
+                .tips
+                .iter()
+                .map(move |tip| (origin, tip.id.as_str(), tip.text.as_str()))
+        });
+    let insights = day
+        .lecture
+        .items
+        .iter()
+        .map(|item| (&lecture, item.id.as_str(), item.text.as_str()));
+    let themes = find_themes(table_notes.chain(stand_tips).chain(insights));
+
+    let closing_steps = day
+        .closing
+        .iter()
+        .map(|step| ClosingStepView {
+            source_label: step
+                .source
+                .as_ref()
+                .map(|source| source_label(event, day, source))
+                .unwrap_or_default(),
+            step: step.clone(),
+        })
+        .collect();
 
     Summary {
         event: event.slug.clone(),
@@ -189,6 +262,23 @@ pub fn summarize(event: &Event, tables: &[TableSnapshot]) -> Summary {
         next_steps,
         themes,
         totals,
+        market: day.market.summary(),
+        lecture: day.lecture.summary(),
+        closing_steps,
+    }
+}
+
+/// Where a closing step came from, in words; a lecture insight is quoted when the board
+/// still has it.
+fn source_label(event: &Event, day: &DaySnapshot, source: &StepSource) -> String {
+    match source {
+        StepSource::Lecture { insight } => {
+            match day.lecture.items.iter().find(|i| &i.id == insight) {
+                Some(item) => format!("Lezing: {}", item.text),
+                None => "Lezing".to_string(),
+            }
+        }
+        other => other.label(event),
     }
 }
 
@@ -328,3 +418,6 @@ fn table_summary(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod day_tests;

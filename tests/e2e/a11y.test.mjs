@@ -51,6 +51,10 @@ const PAGES = [
   { name: 'facilitator', path: '/facilitator', key: 'facilitate', ready: () => window.__werktafel?.page === 'facilitator' && window.__werktafel.ready },
   { name: 'start-en', path: '', key: 'join', lang: 'en', ready: () => window.__werktafel?.page === 'start' && window.__werktafel.ready },
   { name: 'board-a-en', path: '/t/a', key: 'join', lang: 'en', ready: boardReady, arg: [12, 1, 1] },
+  { name: 'lecture', path: '/zaal', key: 'join', ready: lectureReady, arg: false },
+  { name: 'lecture-facilitator', path: '/zaal', key: 'facilitate', ready: lectureReady, arg: true },
+  { name: 'plenary-day', path: '/terugkoppeling', key: 'view', ready: dayReady, arg: '.pl-closing__text' },
+  { name: 'plenary-day-facilitator', path: '/terugkoppeling', key: 'facilitate', ready: dayReady, arg: '.pl-closing__field--text' },
   { name: 'not-found', path: '/t/zz', key: 'join', ready: () => window.__werktafel?.page === 'error' && document.querySelector('.not-found') },
   // Switches table A to the poster view and adds a note, an actor and an arrow there.
   { name: 'board-a-poster', path: '/t/a', key: 'join', ready: boardReady, arg: [12, 1, 1], then: posterWithItems },
@@ -71,6 +75,10 @@ before(async () => {
   await control({ tables: ['b'], phase: 'stemmen', voteVisibility: 'always', timerMinutes: 10 })
   await control({ tables: ['c'], phase: 'vervolgstappen' })
   await control({ tables: ['d'], phase: 'gesloten' })
+  // The lecture board gets an insight (pinned) and a question; the closing feedback a next step.
+  seeds.push(await seedLecture(server, event))
+  await api('/zaal/pins', 'POST', { insightId: 'zaalinzicht01', pinned: true })
+  await api('/next-steps', 'POST', { text: 'Werksessie over de straat', owner: 'OT 3', due: 'juni', followUp: 'werksessie', source: { kind: 'table', id: 'a' } })
 })
 after(async () => {
   for (const s of seeds) s.close()
@@ -186,6 +194,59 @@ async function posterWithItems (a) {
 async function openSpotlight (a) {
   await a.page.locator('.pl-tile[data-table="a"] .pl-tile__title').click()
   await waitFor(a, () => document.querySelector('dialog.pl-spotlight[open] .pl-spotlight__body > *'), undefined, 'the spotlight on table A')
+}
+
+/** The lecture board has synced, shows its items, and (for the facilitator) the pin buttons. */
+function lectureReady (facilitator) {
+  const h = window.__werktafel
+  return h?.page === 'lecture' && h.status === 'connected' && h.synced && h.ready &&
+    document.querySelectorAll('.insight').length >= 2 && (!facilitator || document.querySelector('.insight__pin'))
+}
+
+/** The day view is live and shows the pinned insight and the next step (as `selector` renders it). */
+function dayReady (selector) {
+  return window.__werktafel?.page === 'plenary' && window.__werktafel.live === 'live' &&
+    document.querySelector('.pl-day__pinned .pl-insight') && document.querySelector(selector)
+}
+
+/** A request to the event's API as the facilitator; fails the test on anything but 2xx. */
+async function api (path, method, body) {
+  const res = await fetch(`${server.url}/api/events/${event}${path}?key=${server.keys.facilitate}`, {
+    method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  })
+  assert.ok(res.ok, `${method} ${path} ${JSON.stringify(body)}: ${res.status} ${await res.text()}`)
+}
+
+/** An insight and a question on the lecture board, written as docs/schema.md says, by a stock Yjs client. */
+async function seedLecture (server, event) {
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, 'zaal', doc,
+    { WebSocketPolyfill: WebSocket, disableBc: true, params: { key: server.keys.join } })
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lecture client did not sync (log: ${server.logPath})`)), 15_000)
+    provider.once('sync', synced => { if (synced) { clearTimeout(timer); resolve() } })
+  })
+  doc.transact(() => {
+    for (const [id, text, kind] of [['zaalinzicht01', 'De straat is een verblijfsplek', 'inzicht'], ['zaalvraag0001', 'Hoe meten we leefbaarheid?', 'vraag']]) {
+      const m = new Y.Map()
+      for (const [k, v] of Object.entries({ text, kind, author: 'Anna', authorId: 'seed-anna', createdAt: Date.now() })) m.set(k, v)
+      doc.getMap('insights').set(id, m)
+    }
+  })
+  // The server has them (and the pin below finds them) once a second client receives them:
+  // the server sends only what it has stored.
+  const reader = new Y.Doc()
+  const readerProvider = new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, 'zaal', reader,
+    { WebSocketPolyfill: WebSocket, disableBc: true, params: { key: server.keys.view } })
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the insights did not reach a second client (log: ${server.logPath})`)), 15_000)
+    const check = () => { if (reader.getMap('insights').size >= 2) { clearTimeout(timer); resolve() } }
+    reader.getMap('insights').observe(check)
+    check()
+  })
+  readerProvider.destroy()
+  reader.destroy()
+  return { close: () => { provider.destroy(); doc.destroy() } }
 }
 
 /** Sets the facilitation state of some tables, as the console does. */

@@ -276,6 +276,46 @@ async fn the_cli_exports_a_data_directory_and_the_archive_round_trips() -> anyho
 async fn the_html_report_prints_to_pdf_with_every_note() -> anyhow::Result<()> {
     let server = Server::start().await?;
     write_notes(&server).await?;
+    // The rest of the day: a pinned lecture insight and a question, and closing steps
+    // with a follow-up and a source.
+    crate::lecture::post_insights(
+        &server,
+        &[
+            ("pdf-ins-1", "Fietsers maken de straat: meet het gebruik"),
+            (
+                "pdf-ins-2",
+                "Wie betaalt de herinrichting van de stadsboulevard?",
+            ),
+        ],
+    )
+    .await?;
+    let pin = server
+        .post(
+            "/api/events/atelierdag-2022/zaal/pins",
+            &serde_json::json!({ "insightId": "pdf-ins-1", "pinned": true }),
+        )
+        .await?;
+    anyhow::ensure!(pin.0 == 200, "pin: {pin:?}");
+    for (text, follow_up, source) in [
+        (
+            "Werksessie over het afwegingskader",
+            "werksessie",
+            serde_json::json!({ "kind": "table", "id": "b" }),
+        ),
+        (
+            "Zomertour naar de Bomenbuurt",
+            "zomertour",
+            serde_json::json!({ "kind": "lecture", "insight": "pdf-ins-1" }),
+        ),
+    ] {
+        let added = server
+            .post(
+                "/api/events/atelierdag-2022/next-steps",
+                &serde_json::json!({ "text": text, "owner": "OT 4", "followUp": follow_up, "source": source }),
+            )
+            .await?;
+        anyhow::ensure!(added.0 == 201, "next step: {added:?}");
+    }
     let (_, _, html) = server
         .get_bytes("/api/events/atelierdag-2022/export.html")
         .await?;
@@ -328,6 +368,19 @@ async fn the_html_report_prints_to_pdf_with_every_note() -> anyhow::Result<()> {
         "voor de stadsboulevard",
         "Vitale systemen",
         "Kosten-baten analyse",
+        // The whole day: the market, the lecture, rode lijnen, next steps by follow-up.
+        "OT 2: Stedelijk programmeren en samenwerken",
+        "Vastgepind voor de terugkoppeling",
+        "Fietsers maken de straat: meet het gebruik",
+        "Wie betaalt de herinrichting van de stadsboulevard?",
+        "Rode lijnen",
+        "stadsboulevard",
+        "Werksessies",
+        "Werksessie over het afwegingskader",
+        "Tafel B — Afwegingskader",
+        "Zomertours",
+        "Zomertour naar de Bomenbuurt",
+        "Lezing: Fietsers maken de straat",
     ] {
         assert!(
             flat.contains(fragment),

@@ -3,10 +3,12 @@
 //! per concern; the harness lives in `support/`.
 
 mod bad_input;
+mod closing;
 mod exports;
 mod facilitation;
 mod http;
 mod interop;
+mod lecture;
 mod limits;
 mod liveness;
 mod market;

@@ -11,9 +11,9 @@ type Frame = werktafel_tests::server::SseEvent;
 
 /// The plenary's side of `/summary/live`: reads the stream's events and
 /// keeps the summary they add up to, as the web plenary does.
-struct Plenary {
+pub(crate) struct Plenary {
     frames: tokio::sync::mpsc::UnboundedReceiver<Frame>,
-    summary: serde_json::Value,
+    pub(crate) summary: serde_json::Value,
     version: u64,
     /// Bytes of event data received, by event type.
     full_frames: usize,
@@ -21,7 +21,7 @@ struct Plenary {
 }
 
 impl Plenary {
-    async fn open(addr: &str, path: &str) -> anyhow::Result<Plenary> {
+    pub(crate) async fn open(addr: &str, path: &str) -> anyhow::Result<Plenary> {
         let frames = werktafel_tests::server::sse(addr, path).await?;
         let mut plenary = Plenary {
             frames,
@@ -66,7 +66,7 @@ impl Plenary {
     }
 
     /// Reads events until the summary they add up to satisfies `done`.
-    async fn until(
+    pub(crate) async fn until(
         &mut self,
         what: &str,
         done: impl Fn(&serde_json::Value) -> bool,

@@ -26,6 +26,8 @@ export interface EventInfo {
   tables: EventTable[]
   /** The server's clock (ms since the epoch) when it answered. */
   now?: number
+  /** What the key this page was opened with may do. */
+  role?: 'participant' | 'viewer' | 'facilitator'
   /** The morning market: whether there is one, its title and the teams with a stand. */
   hasMarket?: boolean
   marketInfo?: { title: string; stands: number[] }

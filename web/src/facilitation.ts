@@ -81,7 +81,7 @@ export async function renewParticipantKey (event: string): Promise<Renewed> {
   return await call<Renewed>(withKey(event, `${base(event)}/keys/rotate`), { method: 'POST', body: '{}' })
 }
 
-async function call<T> (url: string, init: RequestInit): Promise<T> {
+export async function call<T> (url: string, init: RequestInit): Promise<T> {
   const res = await fetch(url, {
     ...init,
     headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
@@ -96,5 +96,6 @@ async function call<T> (url: string, init: RequestInit): Promise<T> {
     } catch { /* not JSON */ }
     throw new Refused(res.status, message, code)
   }
+  if (res.status === 204) return undefined as T
   return await res.json() as T
 }

@@ -1,7 +1,8 @@
 //! Entry point and client-side router: /e/{event} is the start page,
 //! /e/{event}/t/{table} a table board (asking for a name first if needed),
-//! /e/{event}/plenair the plenary screen, /e/{event}/markt the market
-//! overview and /e/{event}/markt/{n} team n's stand.
+//! /e/{event}/plenair the plenary screen (/e/{event}/terugkoppeling opens its day view),
+//! /e/{event}/zaal the lecture board, /e/{event}/markt the market overview and
+//! /e/{event}/markt/{n} team n's stand.
 import './styles/app.css'
 import { identity } from './identity'
 import { t } from './i18n'
@@ -13,6 +14,7 @@ import { idleHook, setHook } from './testHook'
 import { fetchEvent, NotFound } from './api'
 import { adoptKeyFromUrl } from './access'
 import { ConsolePage } from './facilitator/consolePage'
+import { LecturePage } from './lecture/lecturePage'
 import { MarketPage } from './market/marketPage'
 import { StandPage } from './market/standPage'
 
@@ -20,7 +22,8 @@ type Route =
   | { kind: 'start'; event: string }
   | { kind: 'board'; event: string; table: string }
   | { kind: 'facilitator'; event: string }
-  | { kind: 'plenary'; event: string }
+  | { kind: 'plenary'; event: string; day: boolean }
+  | { kind: 'lecture'; event: string }
   | { kind: 'market'; event: string }
   | { kind: 'stand'; event: string; stand: number }
   | { kind: 'unknown' }
@@ -35,7 +38,9 @@ export function parseRoute (path: string): Route {
   if (parts[0] !== 'e' || !parts[1]) return { kind: 'unknown' }
   if (parts.length === 2) return { kind: 'start', event: parts[1] }
   if (parts.length === 3 && parts[2] === 'facilitator') return { kind: 'facilitator', event: parts[1] }
-  if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1] }
+  if (parts.length === 3 && parts[2] === 'plenair') return { kind: 'plenary', event: parts[1], day: false }
+  if (parts.length === 3 && parts[2] === 'terugkoppeling') return { kind: 'plenary', event: parts[1], day: true }
+  if (parts.length === 3 && parts[2] === 'zaal') return { kind: 'lecture', event: parts[1] }
   if (parts.length === 3 && parts[2] === 'markt') return { kind: 'market', event: parts[1] }
   if (parts.length === 4 && parts[2] === 'markt' && /^[1-9][0-9]{0,8}$/.test(parts[3])) {
     return { kind: 'stand', event: parts[1], stand: Number(parts[3]) }
@@ -65,7 +70,10 @@ function render (): void {
   } else if (route.kind === 'facilitator') {
     current = new ConsolePage(route.event)
   } else if (route.kind === 'plenary') {
-    current = new PlenaryPage(route.event)
+    current = new PlenaryPage(route.event, route.day)
+  } else if (route.kind === 'lecture') {
+    const me = identity(route.event)
+    current = me ? new LecturePage(route.event, me) : nameView(route.event)
   } else if (route.kind === 'market') {
     current = new MarketPage(route.event, navigate)
   } else if (route.kind === 'stand') {

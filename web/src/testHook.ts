@@ -33,7 +33,7 @@ export interface HookFacilitation {
 }
 
 export interface WerktafelHook {
-  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary' | 'stand' | 'market'
+  page: 'start' | 'board' | 'name' | 'error' | 'facilitator' | 'plenary' | 'lecture' | 'stand' | 'market'
   event: string
   table: string | null
   status: ConnectionStatus

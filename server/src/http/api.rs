@@ -23,6 +23,7 @@ use crate::table::room::Room;
 pub async fn event_api(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    axum::Extension(role): axum::Extension<crate::access::Role>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let event = state.event_by_slug(&slug)?;
     let mut body = serde_json::to_value(event).map_err(|e| AppError::NotFound(e.to_string()))?;
@@ -40,6 +41,14 @@ pub async fn event_api(
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         obj.insert("now".into(), now.into());
+        // What this key may do, so a page shows only the controls that work
+        // for it (the server checks every request anyway).
+        let role = match role {
+            crate::access::Role::Participant => "participant",
+            crate::access::Role::Viewer => "viewer",
+            crate::access::Role::Facilitator => "facilitator",
+        };
+        obj.insert("role".into(), role.into());
         // The rooms beyond the tables, and what the start page shows.
         let stands: Vec<u32> = event.stands().iter().map(|t| t.number).collect();
         let market = serde_json::json!({ "title": event.market_title(), "stands": stands });
@@ -244,8 +253,9 @@ pub async fn export(
     for def in &event.tables {
         rooms.push(state.room(def).await?);
     }
+    let day = crate::http::day::DayRooms::load(state.tables()).await?;
     let name = crate::exports::file_name(event, format, None);
-    serve_export(&state, format, None, options, rooms, name).await
+    serve_export(&state, format, None, options, rooms, Some(day), name).await
 }
 
 /// `GET /api/events/{event}/tables/{table}/board.svg`: one table's board as a picture.
@@ -268,13 +278,14 @@ pub async fn board_svg(
         Some(def.id.as_str()),
         options,
         vec![room],
+        None,
         String::new(),
     )
     .await
 }
 
-/// Serves an export of `rooms`: from the cache when they have not changed
-/// since it was made; else rendered on the render pool if a slot is free,
+/// Serves an export of `rooms` (and of the rest of the `day`, for the
+/// werkboek): from the cache when none of them changed since it was made; else rendered on the render pool if a slot is free,
 /// else 429 with `Retry-After`. `name` is the download's file name; empty for
 /// an inline picture.
 async fn serve_export(
@@ -283,10 +294,13 @@ async fn serve_export(
     table: Option<&str>,
     options: ExportOptions,
     rooms: Vec<Arc<Room>>,
+    day: Option<crate::http::day::DayRooms>,
     name: String,
 ) -> Result<Response, AppError> {
     let exports = state.exports();
-    let key = ExportKey::new(format, table, &options, &rooms, state.poster_version());
+    let mut keyed = rooms.clone();
+    keyed.extend(day.iter().flat_map(crate::http::day::DayRooms::rooms));
+    let key = ExportKey::new(format, table, &options, &keyed, state.poster_version());
     if let Some(bytes) = exports.cached(&key) {
         METRICS.export_cache_hits.inc();
         return Ok(respond(format, &name, bytes, None));
@@ -311,9 +325,11 @@ async fn serve_export(
             } else {
                 crate::exports::read_rooms(&rooms, &event, format)
             };
+            let day = day.map(|day| day.read()).unwrap_or_default();
             crate::exports::render(
                 &event,
                 &tables,
+                &day,
                 format,
                 table.as_deref(),
                 &options,

@@ -6,11 +6,14 @@
 pub mod api;
 pub mod assets;
 pub mod attendance;
+pub mod closing;
+pub mod day;
 pub mod error;
 pub mod event_rooms;
 pub mod facilitation;
 pub mod gate;
 pub mod identity;
+pub mod lecture;
 pub mod market;
 pub mod poster;
 pub mod reads;

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 
 use crate::http::error::AppError;
 use crate::http::identity::{self};
@@ -40,6 +40,26 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/events/{event}/poster",
             get(crate::http::poster::get).put(crate::http::poster::put),
+        )
+        .route(
+            "/api/events/{event}/next-steps",
+            get(crate::http::closing::list).post(crate::http::closing::add),
+        )
+        .route(
+            "/api/events/{event}/next-steps/order",
+            put(crate::http::closing::reorder),
+        )
+        .route(
+            "/api/events/{event}/next-steps/{id}",
+            patch(crate::http::closing::update).delete(crate::http::closing::remove),
+        )
+        .route(
+            "/api/events/{event}/zaal/plus-ones",
+            get(crate::http::lecture::my_plus_ones).post(crate::http::lecture::plus_one),
+        )
+        .route(
+            "/api/events/{event}/zaal/pins",
+            post(crate::http::lecture::pin),
         )
         .route(
             "/api/events/{event}/market",

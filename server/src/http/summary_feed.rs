@@ -20,7 +20,7 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use werktafel_shared::json_patch;
 use werktafel_shared::snapshot::TableSnapshot;
-use werktafel_shared::summary::{Summary, summarize};
+use werktafel_shared::summary::{Summary, summarize, summarize_day};
 
 use crate::exports::ExportService;
 use crate::http::tables::Tables;
@@ -234,11 +234,20 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
+        // The day beside the tables (closing steps, lecture, market): small
+        // documents, read whole each time.
+        let day = match crate::http::day::DayRooms::load(&self.tables).await {
+            Ok(rooms) => rooms.read(),
+            Err(error) => {
+                tracing::error!(%error, "the day's documents could not be read");
+                Default::default()
+            }
+        };
         // Off the async runtime, at low priority: a summary of hostile notes
         // may take a while, and no request should wait behind it.
         let fallback = event.clone();
         let pool = self.exports.pool();
-        match pool.run(move || summarize(&event, &tables)).await {
+        match pool.run(move || summarize_day(&event, &tables, &day)).await {
             Ok(summary) => summary,
             Err(error) => {
                 tracing::error!(%error, "the summary task failed");

@@ -68,4 +68,14 @@ impl Tables {
         };
         Ok(loaded)
     }
+
+    /// The event's closing document (the next steps): a side room no sync
+    /// connection opens; only the closing handlers write it.
+    pub async fn closing(&self) -> Result<Arc<Room>, AppError> {
+        let key = RoomKey::new(
+            &self.event.slug,
+            werktafel_shared::closing::CLOSING_DOCUMENT,
+        );
+        Ok(self.rooms.get_or_load(&key, |_| false).await?)
+    }
 }

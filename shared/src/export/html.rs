@@ -1,4 +1,6 @@
-//! The printable report: one self-contained HTML page (CSS inline, boards as inline SVG) with an A4 print stylesheet.
+//! The printable report: one self-contained HTML page (CSS inline, boards as inline SVG) with an A4 print stylesheet,
+//! the whole day in the programme's order: the market, each table, the lecture, the "rode
+//! lijnen", the closing feedback's next steps by follow-up, and every table's next steps.
 
 use std::fmt::Write;
 
@@ -6,7 +8,7 @@ use super::svg::{self, escape};
 use super::{Authors, ExportOptions, iso8601, prepare, table_def, table_label};
 use crate::schema::Lane;
 use crate::snapshot::EventSnapshot;
-use crate::summary::{NoteView, TableSummary};
+use crate::summary::{NoteView, Summary, TableSummary};
 
 /// The stylesheet: readable on screen, one table per printed A4 page section.
 const STYLE: &str = r#"
@@ -45,8 +47,9 @@ pub fn report(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        escape(&event.title)
+        "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n",
+        escape(&event.title),
+        super::day::html::STYLE
     );
     let _ = writeln!(out, "<h1>{}</h1>", escape(&event.title));
     let totals = &summary.totals;
@@ -61,61 +64,7 @@ pub fn report(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
         totals.next_steps
     );
 
-    let _ = writeln!(
-        out,
-        "<section class=\"merged\">\n<h2>Alle vervolgstappen</h2>"
-    );
-    if summary.next_steps.is_empty() {
-        let _ = writeln!(out, "<p class=\"empty\">Nog geen vervolgstappen.</p>");
-    } else {
-        let _ = writeln!(
-            out,
-            "<table class=\"steps\">\n<thead><tr><th>Tafel</th><th>Vervolgstap</th><th>Wie</th><th>Wanneer</th>{}</tr></thead>\n<tbody>",
-            if options.authors == Authors::Named {
-                "<th>Door</th>"
-            } else {
-                ""
-            }
-        );
-        for step in &summary.next_steps {
-            let _ = write!(
-                out,
-                "<tr><td>{}: {}</td><td>{}</td><td>{}</td><td>{}</td>",
-                table_label(&step.table),
-                escape(&step.table_title),
-                escape(&step.text),
-                escape(&step.owner),
-                escape(&step.due)
-            );
-            if options.authors == Authors::Named {
-                let _ = write!(out, "<td>{}</td>", escape(&step.author));
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</tbody>\n</table>\n");
-    }
-    let _ = writeln!(out, "<h2>Gedeelde thema's</h2>");
-    if summary.themes.is_empty() {
-        let _ = writeln!(
-            out,
-            "<p class=\"empty\">Geen woorden of zinsdelen die aan twee of meer tafels terugkomen.</p>"
-        );
-    } else {
-        out.push_str("<ul>\n");
-        for theme in &summary.themes {
-            let tables: Vec<String> = theme.tables.iter().map(table_label).collect();
-            let _ = writeln!(
-                out,
-                "<li><strong>{}</strong>: {} ({} notities)</li>",
-                escape(&theme.term),
-                escape(&tables.join(", ")),
-                theme.count
-            );
-        }
-        out.push_str("</ul>\n");
-    }
-    out.push_str("</section>\n");
-
+    super::day::html::market(&mut out, &snapshot, options.authors);
     for table in &summary.tables {
         let tab = snapshot.tables.iter().find(|t| t.table_id == table.id);
         let notes = tab.map_or(&[][..], |t| t.notes.as_slice());
@@ -132,8 +81,49 @@ pub fn report(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
         }
         section(&mut out, &snapshot, table, &board, options.authors);
     }
+    super::day::html::lecture(&mut out, &snapshot, options.authors);
+    super::day::html::closing(&mut out, &summary);
+    table_steps(&mut out, &summary, options.authors);
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// Every table's next steps (its `vervolgstap` notes), table by table.
+fn table_steps(out: &mut String, summary: &Summary, authors: Authors) {
+    let _ = writeln!(
+        out,
+        "<section class=\"merged\">\n<h2>Vervolgstappen van de tafels</h2>"
+    );
+    if summary.next_steps.is_empty() {
+        let _ = writeln!(out, "<p class=\"empty\">Nog geen vervolgstappen.</p>");
+    } else {
+        let _ = writeln!(
+            out,
+            "<table class=\"steps\">\n<thead><tr><th>Tafel</th><th>Vervolgstap</th><th>Wie</th><th>Wanneer</th>{}</tr></thead>\n<tbody>",
+            if authors == Authors::Named {
+                "<th>Door</th>"
+            } else {
+                ""
+            }
+        );
+        for step in &summary.next_steps {
+            let _ = write!(
+                out,
+                "<tr><td>{}: {}</td><td>{}</td><td>{}</td><td>{}</td>",
+                table_label(&step.table),
+                escape(&step.table_title),
+                escape(&step.text),
+                escape(&step.owner),
+                escape(&step.due)
+            );
+            if authors == Authors::Named {
+                let _ = write!(out, "<td>{}</td>", escape(&step.author));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn section(
@@ -208,6 +198,7 @@ fn section(
         }
         out.push_str("</ul>\n");
     }
+    super::day::html::groups(out, snapshot, table);
     out.push_str("</section>\n");
 }
 

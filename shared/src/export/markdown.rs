@@ -1,11 +1,14 @@
-//! The Markdown workbook: a chapter per table (question, cluster, cases, teams, notes per lane), then the merged next steps and the shared themes.
+//! The Markdown workbook, the whole day in the programme's order: the market per team, a
+//! chapter per table (question, cluster, cases, teams, notes per lane), the lecture's
+//! insights, the "rode lijnen", the closing feedback's next steps grouped by follow-up, and
+//! every table's next steps.
 
 use std::fmt::Write;
 
 use super::{Authors, ExportOptions, iso8601, prepare, table_def, table_label};
 use crate::schema::Lane;
 use crate::snapshot::EventSnapshot;
-use crate::summary::{NoteView, Summary, TableSummary};
+use crate::summary::{NoteView, TableSummary};
 
 /// Writes the workbook (`werkboek.md`), headings in Dutch.
 pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
@@ -27,11 +30,15 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
         totals.tables, totals.participants, totals.notes, totals.next_steps
     );
 
+    super::day::markdown::market(&mut out, &snapshot, options.authors);
     for table in &summary.tables {
         chapter(&mut out, &snapshot, table, options.authors);
     }
+    super::day::markdown::lecture(&mut out, &snapshot, options.authors);
+    super::day::markdown::rode_lijnen(&mut out, &summary);
+    super::day::markdown::closing(&mut out, &summary);
 
-    let _ = writeln!(out, "## Alle vervolgstappen\n");
+    let _ = writeln!(out, "## Vervolgstappen van de tafels\n");
     if summary.next_steps.is_empty() {
         let _ = writeln!(out, "_Nog geen vervolgstappen._\n");
     }
@@ -46,11 +53,6 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> String {
             step_details(&step.owner, &step.due, step.votes),
         );
     }
-    if !summary.next_steps.is_empty() {
-        out.push('\n');
-    }
-
-    themes(&mut out, &summary);
     out
 }
 
@@ -110,27 +112,7 @@ fn chapter(out: &mut String, snapshot: &EventSnapshot, table: &TableSummary, aut
         }
         out.push('\n');
     }
-}
-
-fn themes(out: &mut String, summary: &Summary) {
-    let _ = writeln!(out, "## Gedeelde thema's\n");
-    if summary.themes.is_empty() {
-        let _ = writeln!(
-            out,
-            "_Geen woorden of zinsdelen die aan twee of meer tafels terugkomen._"
-        );
-        return;
-    }
-    for theme in &summary.themes {
-        let tables: Vec<String> = theme.tables.iter().map(table_label).collect();
-        let _ = writeln!(
-            out,
-            "- **{}**: {} ({} notities)",
-            escape(&theme.term),
-            tables.join(", "),
-            theme.count
-        );
-    }
+    super::day::markdown::groups(out, snapshot, table);
 }
 
 fn note_item(out: &mut String, note: &NoteView, authors: Authors) {
@@ -180,7 +162,7 @@ fn by_author(author: &str, authors: Authors) -> String {
 /// A note's text as the body of a list item: escaped, each line break kept as a hard break
 /// (two spaces) with the next line indented under the item, blank lines dropped so that the
 /// item does not end early.
-fn item_text(text: &str) -> String {
+pub(crate) fn item_text(text: &str) -> String {
     let lines: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -212,7 +194,7 @@ fn escape_line_start(line: &str) -> String {
 /// renderer (marked by default, markdown-it with `linkify`) takes a backslash after a URL
 /// into the link, and the `<` behind it would then open a real tag. An entity is text to
 /// every CommonMark renderer, whatever precedes it.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

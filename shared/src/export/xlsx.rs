@@ -1,4 +1,6 @@
-//! The Excel workbook: a sheet per table, one sheet of all notes ("Alle notities") and one of the next steps ("Vervolgstappen").
+//! The Excel workbook: the market ("Markt"), a sheet per table, one sheet of all notes ("Alle notities") and one of the
+//! tables' next steps ("Vervolgstappen"), then the lecture, the "rode lijnen" and the closing feedback's next steps
+//! (`export::day::xlsx`).
 //!
 //! Every sheet has a bold, frozen header row with an autofilter and set column widths.
 //! Texts are written as strings, never as formulas, and every string passes
@@ -75,6 +77,8 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
         ALL_NOTES_SHEET.to_lowercase(),
         NEXT_STEPS_SHEET.to_lowercase(),
     ]);
+    used_names.extend(super::day::xlsx::SHEETS.map(str::to_lowercase));
+    super::day::xlsx::market(&mut book, &snapshot, options)?;
 
     for table in &summary.tables {
         let sheet = book.add_worksheet();
@@ -125,6 +129,7 @@ pub fn workbook(snapshot: &EventSnapshot, options: &ExportOptions) -> Result<Vec
     sheet.autofilter(0, 0, row, STEP_COLUMNS.len() as u16 - 1)?;
     left_out(sheet, row, summary.next_steps.len())?;
 
+    super::day::xlsx::after_tables(&mut book, &snapshot, &summary, options)?;
     Ok(book.save_to_buffer()?)
 }
 
@@ -159,7 +164,7 @@ fn sheet_name(table: &TableSummary, used: &mut HashSet<String>) -> String {
     name
 }
 
-fn header(
+pub(crate) fn header(
     sheet: &mut Worksheet,
     columns: &[(&str, f64)],
     bold: &Format,
@@ -206,7 +211,7 @@ fn left_out(sheet: &mut Worksheet, row: u32, total: usize) -> Result<(), ExportE
 }
 
 /// Writes a string cell: the one way a text reaches the workbook (see [`xlsx_cell`]).
-fn text(
+pub(crate) fn text(
     sheet: &mut Worksheet,
     row: u32,
     col: u16,

@@ -31,6 +31,7 @@ fn table(id: &str, participants: usize, notes: Vec<Note>) -> TableSnapshot {
         participants,
         notes,
         poster: Default::default(),
+        groups: Vec::new(),
     }
 }
 
@@ -277,7 +278,10 @@ fn themes_are_words_and_phrases_shared_by_two_or_more_tables() {
     let notes: Vec<(&str, &str)> = shared
         .notes
         .iter()
-        .map(|n| (n.table.as_str(), n.note_id.as_str()))
+        .map(|n| match &n.origin {
+            Origin::Table { id } => (id.as_str(), n.note_id.as_str()),
+            other => panic!("a table's note, not {other:?}"),
+        })
         .collect();
     assert_eq!(notes, [("a", "a1"), ("b", "b1"), ("c", "c1")]);
     // Said by exactly the same notes as the phrase, the single words add nothing.

@@ -1,4 +1,5 @@
-//! Shared themes: words and two-word phrases that recur in the notes of two or more tables.
+//! Shared themes ("rode lijnen"): words and two-word phrases that recur in the notes of two
+//! or more origins of the day: tables, market stands, the lecture board.
 //!
 //! A note's text is cut into words (Unicode letters and digits, so `één` and `café` stay
 //! whole), lowercased, and stripped of Dutch and English stop words, words shorter than
@@ -18,7 +19,6 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
-use super::NoteView;
 use crate::event::TableId;
 
 /// How many themes a summary lists at most.
@@ -30,59 +30,84 @@ pub const WORDS_PER_NOTE: usize = 256;
 /// How many words of a note are read at most, kept or dropped.
 pub const WORDS_READ_PER_NOTE: usize = 2_000;
 
-/// A word or phrase that notes of at least two tables mention.
+/// Where a note of the day comes from: a table, a market stand or the lecture board.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Origin {
+    Table { id: TableId },
+    Stand { team: u32 },
+    Lecture,
+}
+
+/// A word or phrase that notes of at least two origins (tables, stands, the lecture) mention:
+/// one of the day's "rode lijnen".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Theme {
     /// The word or phrase, lowercased, in the spelling its notes use most.
     pub term: String,
-    /// The tables whose notes mention it, in summary order.
+    /// The tables among [`Theme::origins`], in summary order.
     pub tables: Vec<TableId>,
-    /// Every note that mentions it, in summary order.
+    /// Everywhere it came from, in summary order: tables, then stands, then the lecture.
+    pub origins: Vec<Origin>,
+    /// Every note, tip or insight that mentions it, in summary order.
     pub notes: Vec<NoteRef>,
     /// The number of notes that mention it (`notes.len()`).
     pub count: usize,
 }
 
-/// A note of a table.
+/// A note of a table, a tip of a stand or an insight of the lecture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteRef {
-    pub table: TableId,
+    pub origin: Origin,
     pub note_id: String,
 }
 
-/// Finds the themes in `notes` (each with its table), ranked by the number of tables that
-/// mention them, then the number of notes, then phrases before single words, then
-/// alphabetically; at most [`THEME_LIMIT`].
+impl Origin {
+    /// "Tafel A", "Markt OT 2", "Lezing": how the werkboek names where a theme came from.
+    pub fn label(&self) -> String {
+        match self {
+            Origin::Table { id } => format!("Tafel {}", id.as_str().to_uppercase()),
+            Origin::Stand { team } => format!("Markt OT {team}"),
+            Origin::Lecture => "Lezing".to_string(),
+        }
+    }
+}
+
+/// Finds the themes in `notes` (each with its origin, its id and its text), ranked by the
+/// number of origins that mention them, then the number of notes, then phrases before
+/// single words, then alphabetically; at most [`THEME_LIMIT`].
 ///
 /// A single word is left out when a shared phrase containing it is mentioned by exactly the
 /// same notes: "openbare ruimte" then says all that "ruimte" would.
-pub fn find_themes<'a>(notes: impl IntoIterator<Item = (&'a TableId, &'a NoteView)>) -> Vec<Theme> {
+pub fn find_themes<'a>(
+    notes: impl IntoIterator<Item = (&'a Origin, &'a str, &'a str)>,
+) -> Vec<Theme> {
     let mut words = WordIds::default();
     let mut terms: HashMap<TermKey, TermStats> = HashMap::new();
-    for (table, note) in notes {
+    for (origin, id, text) in notes {
         let mut seen = HashSet::new();
-        for term in note_terms(&note.text, &mut words) {
+        for term in note_terms(text, &mut words) {
             let stats = terms.entry(term.key).or_default();
             // A repeat within the note still lets its spelling count.
             *stats.spellings.entry(term.spelling).or_default() += 1;
             if !seen.insert(term.key) {
                 continue;
             }
-            if !stats.tables.contains(table) {
-                stats.tables.push(table.clone());
+            if !stats.origins.contains(origin) {
+                stats.origins.push(origin.clone());
             }
             stats.notes.push(NoteRef {
-                table: table.clone(),
-                note_id: note.id.clone(),
+                origin: origin.clone(),
+                note_id: id.to_string(),
             });
         }
     }
 
     let shared: Vec<(TermKey, TermStats)> = terms
         .into_iter()
-        .filter(|(_, stats)| stats.tables.len() >= 2)
+        .filter(|(_, stats)| stats.origins.len() >= 2)
         .collect();
     // Each word's shared phrases, so a word is compared with those only.
     let mut phrases_with: HashMap<WordId, Vec<usize>> = HashMap::new();
@@ -109,9 +134,9 @@ pub fn find_themes<'a>(notes: impl IntoIterator<Item = (&'a TableId, &'a NoteVie
         .collect();
     let order = |(a_spelling, a_key, a): &(String, &TermKey, &TermStats),
                  (b_spelling, b_key, b): &(String, &TermKey, &TermStats)| {
-        b.tables
+        b.origins
             .len()
-            .cmp(&a.tables.len())
+            .cmp(&a.origins.len())
             .then(b.notes.len().cmp(&a.notes.len()))
             .then(b_key.words().cmp(&a_key.words()))
             .then_with(|| a_spelling.cmp(b_spelling))
@@ -127,7 +152,15 @@ pub fn find_themes<'a>(notes: impl IntoIterator<Item = (&'a TableId, &'a NoteVie
         .map(|(term, _, stats)| Theme {
             term,
             count: stats.notes.len(),
-            tables: stats.tables.clone(),
+            tables: stats
+                .origins
+                .iter()
+                .filter_map(|origin| match origin {
+                    Origin::Table { id } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect(),
+            origins: stats.origins.clone(),
             notes: stats.notes.clone(),
         })
         .collect()
@@ -437,7 +470,7 @@ impl WordIds {
 struct TermStats {
     /// How often each spelling occurs, to show the most common one.
     spellings: HashMap<String, usize>,
-    tables: Vec<TableId>,
+    origins: Vec<Origin>,
     notes: Vec<NoteRef>,
 }
 

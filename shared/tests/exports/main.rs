@@ -4,6 +4,7 @@
 //! rewrite them with `UPDATE_GOLDEN=1 cargo test -p werktafel-shared --test exports` and
 //! review the diff.
 
+mod day;
 mod support;
 
 use werktafel_shared::export::cell::{CUT_MARK, MAX_CELL_UNITS};
@@ -228,15 +229,19 @@ fn xlsx_opens_with_a_sheet_per_table_all_notes_and_next_steps() {
     assert_eq!(
         names,
         [
+            "Markt",
             "A Vitale systemen",
             "B Afwegingskader",
             "C Rol van de gebiedsregisseur",
             "D Kosten-baten analyse",
             "Alle notities",
-            "Vervolgstappen"
+            "Vervolgstappen",
+            "Lezing",
+            "Rode lijnen",
+            "Terugkoppeling"
         ]
     );
-    let (_, a) = &sheets[0];
+    let (_, a) = &sheets[1];
     assert_eq!(
         a[0],
         [
@@ -258,10 +263,10 @@ fn xlsx_opens_with_a_sheet_per_table_all_notes_and_next_steps() {
         a.iter()
             .any(|row| row[1] == SCRIPT && row[2] == "Anna Jansen")
     );
-    let (_, all) = &sheets[4];
+    let (_, all) = &sheets[5];
     assert_eq!(all.len(), 1 + 8);
     assert_eq!(all[0][0], "Tafel");
-    let (_, steps) = &sheets[5];
+    let (_, steps) = &sheets[6];
     assert_eq!(steps.len(), 1 + 2);
     assert_eq!(
         steps[1][..3],
@@ -311,12 +316,12 @@ fn csv_and_xlsx_defuse_formulas_unless_asked_to_keep_them() {
         );
 
         let sheets = xlsx_sheets(&xlsx::workbook(&snapshot, &options).expect("workbook"));
-        let (_, table_a) = &sheets[0];
+        let (_, table_a) = &sheets[1];
         assert_eq!(
             [&table_a[1][1], &table_a[1][2]],
             [&expected[0], &expected[1]]
         );
-        let (_, steps) = &sheets[5];
+        let (_, steps) = &sheets[6];
         assert_eq!(
             [&steps[1][2], &steps[1][3], &steps[1][4], &steps[1][6]],
             [&expected[0], &expected[2], &expected[3], &expected[1]],
@@ -341,7 +346,7 @@ fn fields_longer_than_an_excel_cell_export_in_every_format_cut_and_marked() {
     let book = xlsx::workbook(&snapshot, &options).expect("a workbook despite long fields");
     let sheets = xlsx_sheets(&book);
     let utf16 = |s: &str| s.encode_utf16().count();
-    let (_, steps) = &sheets[5];
+    let (_, steps) = &sheets[6];
     for cell in [&steps[1][2], &steps[1][3], &steps[1][4], &steps[1][6]] {
         assert!(
             cell.ends_with(CUT_MARK),

@@ -227,6 +227,7 @@ impl Fixture {
                 })
                 .collect(),
             poster_image: None,
+            day: Default::default(),
         }
     }
 

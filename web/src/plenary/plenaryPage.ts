@@ -1,5 +1,7 @@
 //! The plenary screen (/e/{event}/plenair): all tables merged into one live summary for
-//! the projector, with a spotlight for discussion and the organiser's downloads.
+//! the projector, with a spotlight for discussion and the organiser's downloads; and its
+//! day view for the closing feedback (/e/{event}/terugkoppeling): market, lecture, rode
+//! lijnen and the next steps, which the facilitator edits there.
 import './plenary.css'
 import { fetchEvent, NotFound } from '../api'
 import { t } from '../i18n'
@@ -15,6 +17,8 @@ import type { Summary } from './summary'
 import { SummaryFeed, type FeedStatus } from './summaryFeed'
 import { TableTile } from './tableTile'
 import { Themes } from './themes'
+import { DayView } from './dayView'
+import { td } from '../i18nDay'
 
 /** How long to wait before asking again for an event that failed to load (not a 404). */
 const EVENT_RETRY_MS = 5_000
@@ -33,20 +37,27 @@ export class PlenaryPage {
   private readonly abort = new AbortController()
   private timer: number | undefined
   private summary: Summary | null = null
+  private day: DayView | null = null
+  private readonly dayHost = el('div', 'pl-day-host')
+  private readonly strip = el('div', 'pl-strip')
+  private readonly viewButtons = new Map<boolean, HTMLButtonElement>()
   private readonly open = (target: SpotlightTarget, opener: HTMLElement): void => {
     if (this.summary) this.spotlight.open(target, opener, this.summary)
   }
 
   private readonly onResize = (): void => { if (this.summary) this.render(this.summary) }
 
-  constructor (readonly event: string) {
-    this.header = new PlenaryHeader(exportMenu(event))
+  constructor (readonly event: string, day = false) {
+    const extra = el('div', 'pl-header__extra')
+    extra.append(this.viewSwitch(), exportMenu(event))
+    this.header = new PlenaryHeader(extra)
     this.steps = new NextSteps(this.open)
     this.spotlight = new Spotlight(event)
     this.tiles.setAttribute('aria-label', t('tables'))
-    const strip = el('div', 'pl-strip')
-    strip.append(this.chart.element, this.steps.element, this.themes.element)
-    this.element.append(this.header.element, this.tiles, strip, this.spotlight.element)
+    this.strip.append(this.chart.element, this.steps.element, this.themes.element)
+    this.dayHost.className = 'pl-day-host'
+    this.element.append(this.header.element, this.tiles, this.strip, this.dayHost, this.spotlight.element)
+    this.setView(day)
     // How many notes fit depends on the screen; a projector switched mid-session re-fits.
     window.addEventListener('resize', this.onResize)
     document.documentElement.classList.add('plenary-screen')
@@ -73,6 +84,9 @@ export class PlenaryPage {
     try {
       const info = await fetchEvent(this.event, this.abort.signal)
       this.header.setEvent(info.title, info.programme)
+      this.day = new DayView(this.event, info.role === 'facilitator')
+      this.dayHost.replaceChildren(this.day.element)
+      if (this.summary) this.day.update(this.summary)
       document.title = `${info.title} — ${t('plenary')}`
     } catch (err) {
       if (this.abort.signal.aborted) return
@@ -94,9 +108,35 @@ export class PlenaryPage {
     this.steps.update(summary.nextSteps)
     this.themes.update(summary.themes)
     this.spotlight.update(summary)
+    this.day?.update(summary)
     this.hook.summary = summary
     this.hook.ready = true
     this.hook.synced = true
+  }
+
+  /** "Tafels" / "Dagoverzicht": which of the two views the screen shows. */
+  private viewSwitch (): HTMLElement {
+    const box = el('div', 'pl-viewswitch')
+    box.setAttribute('role', 'group')
+    box.setAttribute('aria-label', td('viewSwitch'))
+    for (const [day, label] of [[false, td('tablesView')], [true, td('dayView')]] as const) {
+      const b = el('button', '', label)
+      b.type = 'button'
+      b.addEventListener('click', () => this.setView(day))
+      this.viewButtons.set(day, b)
+      box.append(b)
+    }
+    return box
+  }
+
+  private setView (day: boolean): void {
+    this.tiles.hidden = day
+    this.strip.hidden = day
+    this.dayHost.hidden = !day
+    for (const [isDay, b] of this.viewButtons) b.setAttribute('aria-pressed', String(isDay === day))
+    const path = `/e/${encodeURIComponent(this.event)}/${day ? 'terugkoppeling' : 'plenair'}`
+    if (location.pathname !== path) history.replaceState(history.state, '', path + location.search)
+    if (this.summary && !day) this.render(this.summary)
   }
 
   private tile (id: string): TableTile {

@@ -1,6 +1,7 @@
 //! The Summary JSON the server sends (shared/src/summary.rs, camelCase), as TypeScript types.
 import { LANES, type Color, type Lane } from '../schema'
 import type { PosterArrow, PosterMarker } from '../poster'
+import type { ClosingStep } from '../dayApi'
 
 export { LANES }
 
@@ -34,9 +35,18 @@ export interface TableSummary {
   poster?: { arrows: PosterArrow[], markers: PosterMarker[] }
 }
 
-export interface NextStep { table: string; tableTitle: string; noteId: string; text: string; author: string }
+export interface NextStep { table: string; tableTitle: string; noteId: string; text: string; author: string; owner: string; due: string }
 
-export interface Theme { term: string; tables: string[]; notes: { table: string; noteId: string }[]; count: number }
+/** Where a note of the day comes from (shared/src/summary/themes.rs `Origin`). */
+export type Origin = { kind: 'table'; id: string } | { kind: 'stand'; team: number } | { kind: 'lecture' }
+
+export interface Theme { term: string; tables: string[]; origins: Origin[]; notes: { origin: Origin; noteId: string }[]; count: number }
+
+/** A stand's tip or a lecture insight (shared/src/day.rs `BoardItem`). */
+export interface BoardItem { id: string; text: string; kind: string; author: string; createdAt: number; plusOnes: number; pinned: number | null }
+export interface StandSummary { team: number; name: string; tipCount: number; topTips: BoardItem[] }
+export interface LectureSummary { count: number; pinned: BoardItem[]; top: BoardItem[] }
+export interface ClosingStepView extends ClosingStep { sourceLabel: string }
 
 export interface Totals { notes: number; participants: number; tables: number; nextSteps: number; perLane: LaneCounts }
 
@@ -47,6 +57,9 @@ export interface Summary {
   nextSteps: NextStep[]
   themes: Theme[]
   totals: Totals
+  market: StandSummary[]
+  lecture: LectureSummary
+  closingSteps: ClosingStepView[]
 }
 
 /** The note with this id at this table, if the summary still has it. */

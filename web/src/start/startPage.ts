@@ -100,7 +100,7 @@ export class StartPage {
     const list = el('ul', 'programme__list')
     for (const p of info.programme) {
       const item = el('li', `programme__item programme__item--${p.kind}`)
-      item.append(el('span', 'programme__time', `${p.start}–${p.end}`), el('span', 'programme__title', p.title))
+      item.append(el('span', 'programme__time', `${p.start}–${p.end}`), this.programmeTitle(p.kind, p.title))
       list.append(item)
     }
     // The day's long introduction sits with the programme, so the tables stay in view.
@@ -123,6 +123,17 @@ export class StartPage {
     text.append(h1, venue, you)
     heading.append(text, qr)
     this.intro.replaceChildren(bar, heading, programme, el('h2', 'tables__title', t('tables')))
+  }
+
+  /** A programme item's title; the lecture and the closing feedback link to their boards. */
+  private programmeTitle (kind: string, title: string): HTMLElement {
+    const page = kind === 'lezing' ? 'zaal' : kind === 'terugkoppeling' ? 'terugkoppeling' : ''
+    if (!page) return el('span', 'programme__title', title)
+    const a = el('a', 'programme__title')
+    a.href = `/e/${encodeURIComponent(this.event)}/${page}`
+    a.textContent = title
+    a.addEventListener('click', e => { e.preventDefault(); this.navigate(a.pathname) })
+    return a
   }
 
   /** The market in the morning, the tables after it (see `startMode`). */
