@@ -178,6 +178,7 @@ impl AppState {
         let secrets = renewed.join_secrets(&self.event().slug);
         let data_dir = self.config().data_dir.clone();
         tokio::task::spawn_blocking(move || {
+            use crate::store::Store;
             crate::store::SqliteStore::open(&data_dir)?.set_secrets(&secrets)
         })
         .await
