@@ -145,6 +145,20 @@ impl PostgresStore {
         })
     }
 
+    /// Replaces a connection that PostgreSQL closed (a restart, a
+    /// fail-over, a killed backend) before the next statement, so the server
+    /// recovers without a restart; the call that found it closing failed,
+    /// and its caller was told.
+    fn connected(&mut self) -> Result<(), StoreError> {
+        if self.client.is_closed() {
+            let fresh = Self::open(&self.config)?;
+            self.client = fresh.client;
+            self.statements = fresh.statements;
+            tracing::warn!(database = %describe(&self.config), "reconnected to PostgreSQL");
+        }
+        Ok(())
+    }
+
     /// The schema version this build creates and expects.
     pub fn schema_version() -> usize {
         MIGRATIONS.len()
@@ -192,6 +206,7 @@ impl Store for PostgresStore {
     }
 
     fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
+        self.connected()?;
         if batch.is_empty() {
             return Ok(());
         }
@@ -232,6 +247,7 @@ impl Store for PostgresStore {
     }
 
     fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError> {
+        self.connected()?;
         let n: i64 = self
             .client
             .query_one(
@@ -260,6 +276,7 @@ impl Store for PostgresStore {
         read: &LogRead,
         merged: &[u8],
     ) -> Result<Compaction, StoreError> {
+        self.connected()?;
         let upto = i64::try_from(read.upto).unwrap_or(i64::MAX);
         let mut tx = self.client.transaction()?;
         // The room's row lock orders this write with every other compaction
@@ -300,6 +317,7 @@ impl Store for PostgresStore {
     }
 
     fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError> {
+        self.connected()?;
         let mut tx = self.client.transaction()?;
         // Under the row lock, so no append lands between the copy and the
         // delete. The row itself stays: its counter must never restart, or
@@ -333,6 +351,7 @@ impl Store for PostgresStore {
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
+        self.connected()?;
         let rows = self.client.query(
             "SELECT event, table_id FROM snapshots
              UNION SELECT event, table_id FROM updates ORDER BY 1, 2",
@@ -345,6 +364,7 @@ impl Store for PostgresStore {
     }
 
     fn save_event(&mut self, slug: &str, definition: &str) -> Result<(), StoreError> {
+        self.connected()?;
         self.client.execute(
             "INSERT INTO events (slug, definition) VALUES ($1, $2)
              ON CONFLICT (slug) DO UPDATE SET definition = excluded.definition",
@@ -354,6 +374,7 @@ impl Store for PostgresStore {
     }
 
     fn load_event(&mut self, slug: &str) -> Result<Option<String>, StoreError> {
+        self.connected()?;
         Ok(self
             .client
             .query_opt("SELECT definition FROM events WHERE slug = $1", &[&slug])?
@@ -361,6 +382,7 @@ impl Store for PostgresStore {
     }
 
     fn events(&mut self) -> Result<Vec<String>, StoreError> {
+        self.connected()?;
         let rows = self
             .client
             .query("SELECT slug FROM events ORDER BY slug", &[])?;
@@ -368,6 +390,7 @@ impl Store for PostgresStore {
     }
 
     fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        self.connected()?;
         // Insert-if-absent then read, so two nodes starting at once agree.
         self.client.execute(
             "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -380,6 +403,7 @@ impl Store for PostgresStore {
     }
 
     fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+        self.connected()?;
         let mut tx = self.client.transaction()?;
         for (name, value) in secrets {
             tx.execute(
@@ -402,6 +426,7 @@ impl PostgresStore {
         &mut self,
         room: &RoomKey,
     ) -> Result<(Option<Vec<u8>>, Vec<(i64, Vec<u8>)>), StoreError> {
+        self.connected()?;
         let mut tx = self
             .client
             .build_transaction()

@@ -64,6 +64,7 @@ pub enum Lease {
 impl PostgresStore {
     /// Adds (or renews) node `node`, reachable by the others at `address`.
     pub fn register_node(&mut self, node: &str, address: &str) -> Result<(), StoreError> {
+        self.connected()?;
         self.client.execute(
             "INSERT INTO nodes (id, address) VALUES ($1, $2)
              ON CONFLICT (id) DO UPDATE SET address = excluded.address, heartbeat_at = now()",
@@ -74,6 +75,7 @@ impl PostgresStore {
 
     /// Says `node` is alive now; false if it is not registered.
     pub fn heartbeat(&mut self, node: &str) -> Result<bool, StoreError> {
+        self.connected()?;
         let updated = self.client.execute(
             "UPDATE nodes SET heartbeat_at = now() WHERE id = $1",
             &[&node],
@@ -84,6 +86,7 @@ impl PostgresStore {
     /// The nodes whose last heartbeat is less than `ttl` old, by
     /// PostgreSQL's clock.
     pub fn live_nodes(&mut self, ttl: Duration) -> Result<Vec<String>, StoreError> {
+        self.connected()?;
         let rows = self.client.query(
             "SELECT id FROM nodes
              WHERE heartbeat_at > now() - $1::BIGINT * interval '1 millisecond'
@@ -103,6 +106,7 @@ impl PostgresStore {
         node: &str,
         ttl: Duration,
     ) -> Result<Lease, StoreError> {
+        self.connected()?;
         let mut tx = self.client.transaction()?;
         let room_args: [&(dyn postgres::types::ToSql + Sync); 2] = [&&*room.event, &&*room.table];
         tx.execute(
@@ -153,6 +157,7 @@ impl PostgresStore {
     /// Gives `room` up (on shutdown, or when it goes idle), if `node` holds
     /// it; another node may take it at once, under the next epoch.
     pub fn release(&mut self, room: &RoomKey, node: &str) -> Result<bool, StoreError> {
+        self.connected()?;
         self.fence.forget(room);
         let released = self.client.execute(
             "UPDATE tables SET owner = NULL WHERE event = $1 AND table_id = $2 AND owner = $3",

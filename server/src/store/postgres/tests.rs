@@ -67,3 +67,36 @@ fn an_unreachable_server_is_named_in_the_error() {
     );
     assert!(!message.contains("geheim"), "{message}");
 }
+
+#[test]
+fn a_connection_postgres_closed_is_replaced_on_the_next_call() {
+    let (db, mut store) = TestDb::store();
+    let room = crate::store::testing::key("reconnect");
+    let updates = crate::store::testing::typing(&yrs::Doc::new(), 3);
+    crate::store::testing::append(&mut store, &room, &updates[..1]);
+    let pid: i32 = store
+        .client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    // As a restart of PostgreSQL, or an operator, would.
+    let mut admin = db.config.connect(postgres::NoTls).unwrap();
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+
+    let batch = [crate::store::AppendRecord {
+        room: room.clone(),
+        update: updates[1].clone().into(),
+    }];
+    // The call that meets the closed connection fails (its caller reports
+    // the updates as not durable) or, if the close was not yet noticed,
+    // the next one: within two calls the store works again.
+    let first = store.append(&batch);
+    if first.is_err() {
+        store.append(&batch).expect("reconnected");
+    }
+    crate::store::testing::append(&mut store, &room, &updates[2..]);
+    let stored = store.load(&room).unwrap();
+    assert_eq!(crate::store::testing::text_of(&room, &stored), "xxx");
+}
