@@ -9,7 +9,11 @@ use werktafel_shared::event::Event;
 /// Everything `run` needs besides the listener.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the SQLite database and event secrets live.
+    /// Where the tables, event definitions, keys and secrets are stored:
+    /// the SQLite database in the data directory, or PostgreSQL.
+    pub store: crate::store::StoreConfig,
+    /// Where files live whatever the store: the market's uploads and the
+    /// uploaded poster (and, with the default store, the SQLite database).
     pub data_dir: PathBuf,
     /// The event served.
     pub event: Arc<Event>,

@@ -243,15 +243,16 @@ pub enum DataDirError {
     Unsafe { table: String, rule: String },
 }
 
-/// Exports event `slug` from a data directory, without (or beside) a running server.
+/// Exports event `slug` from a store, without (or beside) a running server.
 pub fn export_data_dir(
+    store: &crate::store::StoreConfig,
     data_dir: &std::path::Path,
     slug: &str,
     format: Format,
     table: Option<&str>,
     options: &ExportOptions,
 ) -> Result<Vec<u8>, DataDirError> {
-    let mut store = crate::store::SqliteStore::open(data_dir)?;
+    let mut store = store.open()?;
     let event = saved_event(&mut store, slug)?;
     let tables = stored_tables(&mut store, &event)?;
     let poster = crate::poster::PosterImage::load_uploaded(data_dir);
@@ -274,13 +275,13 @@ pub struct Imported {
     pub tables: usize,
 }
 
-/// Restores a JSON archive into an empty data directory.
+/// Restores a JSON archive into an empty store.
 ///
 /// Every table's state passes the checks a live update passes
 /// ([`crate::store::quarantine::check`]) before yrs decodes it and before anything
 /// is written: a refused archive leaves the data directory as it was.
 pub fn import_archive(
-    data_dir: &std::path::Path,
+    store: &crate::store::StoreConfig,
     archive: &[u8],
 ) -> Result<Imported, DataDirError> {
     screen_archive(archive)?;
@@ -296,7 +297,7 @@ pub fn import_archive(
             });
         }
     }
-    let mut store = crate::store::SqliteStore::open(data_dir)?;
+    let mut store = store.open()?;
     let rooms = store.rooms()?;
     if !rooms.is_empty() {
         let rooms = rooms

@@ -15,6 +15,7 @@ mod market;
 mod notes;
 mod persistence;
 mod poster;
+mod postgres;
 mod rooms;
 mod summary;
 mod sync;
