@@ -58,6 +58,12 @@ pub const MAX_ANY_DEPTH: usize = 64;
 /// Client ids are JavaScript-safe integers (yrs asserts it in debug builds).
 const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 
+/// Items a scan (and a placement, `depths.rs`) holds without allocating: a
+/// keystroke is one or two, a whole note (the board's "add a note": a map,
+/// its text and eight values) eleven. Each allocation cost about as much
+/// as a tenth of the screen's whole walk of a note (`benches/note_insert.rs`).
+pub(crate) const INLINE_ITEMS: usize = 16;
+
 /// Content refs of an item (the low five bits of its info byte).
 const GC: u8 = 0;
 const DELETED: u8 = 1;
@@ -120,7 +126,7 @@ pub struct Deleted {
 /// What [`scan`] found in an update.
 #[derive(Debug, Default)]
 pub struct Scan {
-    pub items: SmallVec<[Item; 2]>,
+    pub items: SmallVec<[Item; INLINE_ITEMS]>,
     /// The delete set's ranges (empty ones left out), as listed.
     pub deletes: Vec<Deleted>,
 }

@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 use yrs::ClientID;
 
-use super::{Anchor, Clocks, Deleted, Item, Scan};
+use super::{Anchor, Clocks, Deleted, INLINE_ITEMS, Item, Scan};
 
 /// The deepest a shared type may hang (a root's children are at depth 1).
 pub const MAX_TYPE_DEPTH: u16 = 32;
@@ -107,7 +107,7 @@ pub struct Depths {
 /// update is applied.
 #[derive(Debug, Default)]
 pub struct Placement {
-    spans: SmallVec<[(ClientID, Span); 2]>,
+    spans: SmallVec<[(ClientID, Span); INLINE_ITEMS]>,
     /// Deletes to note under server-only roots (the server's own writes).
     deletes: Vec<Deleted>,
     undecided: bool,
@@ -362,7 +362,7 @@ impl Depths {
     /// looked up in this update first (items may name items that come later
     /// in it) and in the document after. Iterative, with each item worked
     /// out once.
-    fn resolve(&self, items: &[Item], clocks: &Clocks) -> SmallVec<[Found; 2]> {
+    fn resolve(&self, items: &[Item], clocks: &Clocks) -> SmallVec<[Found; INLINE_ITEMS]> {
         if let [item] = items {
             // A keystroke: one item, naming only what the document has.
             let outside = |(client, clock): (ClientID, u32)| {
@@ -379,9 +379,9 @@ impl Depths {
         const TODO: Found = Found::At(UNKNOWN - 1, Shelf::Unknown);
         const BUSY: Found = Found::At(UNKNOWN - 2, Shelf::Unknown);
         let is = |f: Found, what: Found| matches!((f, what), (Found::At(a, _), Found::At(b, _)) if a == b);
-        let mut found: SmallVec<[Found; 2]> = SmallVec::from_elem(TODO, items.len());
+        let mut found: SmallVec<[Found; INLINE_ITEMS]> = SmallVec::from_elem(TODO, items.len());
         // The items by client and clock, to find the one holding an id.
-        let mut order: SmallVec<[usize; 2]> = (0..items.len()).collect();
+        let mut order: SmallVec<[usize; INLINE_ITEMS]> = (0..items.len()).collect();
         if items.len() > 1 {
             order.sort_unstable_by_key(|&i| (items[i].client, items[i].clock));
         }
