@@ -79,7 +79,7 @@ if "deliveries_per_s" in rows[0]:
             rs = [r for r in rows if r["step"] == step and r["server"] == side]
             if not rs:
                 continue
-            us = " / ".join("%.2f" % r["server_us_per_delivery"] for r in rs)
+            us = " / ".join("%.2f" % (r["server_us_per_delivery"] or float("nan")) for r in rs)
             p99s = " / ".join("%.1f" % (r["p99_ms"] or float("nan")) for r in rs)
             delivered = min(r["delivered_share"] for r in rs)
             print(f"| {step} | {side} | {delivered:.1%} | {med(rs, 'deliveries_per_s'):,.0f} | "
