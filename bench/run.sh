@@ -14,6 +14,7 @@
 #   BENCH_WAIT_QUIET  1: before each scenario wait (up to BENCH_QUIET_MAX s, 1200) for the 1-minute
 #                     load average to fall below BENCH_QUIET_LOAD (0.5)
 #   SAT_RATES         saturation: edits/s per writer, stepped (10 writers in one room)
+#   NOTE_RATES        note-insert: notes/s per writer, stepped (10 writers in one room)
 #   SOAK_SECONDS      soak: length of the measured window (default 600)
 #   BENCH_LOAD_ARGS   extra werktafel-load arguments for every run (e.g. --duration 5)
 #
@@ -25,11 +26,15 @@ root=$(pwd)
 servers=(${BENCH_SERVERS:-werktafel y-websocket-server hocuspocus})
 runs=${BENCH_RUNS:-1}
 sat_rates=(${SAT_RATES:-100 200 400 800 1600 3200 4800 6400 8000 9600})
+note_rates=(${NOTE_RATES:-100 200 400 800 1200 1600 2400 3200 4800 6400})
+# note-insert: a step at 6,400 notes/s per writer adds ~270 MB to the table in
+# 13 s; Werktafel's 64 MiB default would end the step, the reference servers have no such limit.
+note_max_document_bytes=$((4 * 1024 * 1024 * 1024))
 extra=(${BENCH_LOAD_ARGS:-})
 if (($# > 0)); then
   scenarios=("$@")
 else
-  scenarios=(saturation fresh-sync join-storm idle presence workshop-presence many-rooms big-rooms)
+  scenarios=(saturation note-insert fresh-sync join-storm idle presence workshop-presence many-rooms big-rooms)
 fi
 
 work="bench/work/$(date +%Y%m%d-%H%M%S)"
@@ -77,6 +82,7 @@ start_server() {
       data=$(mktemp -d)
       # Werktafel opens only the tables of its event; the reference servers open any room.
       [[ $scenario == many-rooms ]] && event=(--event bench/events/twenty-tables.toml)
+      [[ $scenario == note-insert ]] && event+=(--max-document-bytes "$note_max_document_bytes")
       taskset -c 0 target/release/werktafel serve --addr 127.0.0.1:0 --data-dir "$data" "${event[@]}" \
         --messages-per-second 1000000 --bytes-per-second 1000000000 \
         --max-connections 100000 --max-connections-per-address 100000 \
@@ -134,21 +140,24 @@ load() {
   last=$(echo "$out" | sed -n 's/^result //p' | tail -1)
 }
 
-# Saturation: step the offered rate until delivery falls under 99 % or p99 over 100 ms.
+# Saturation (and note-insert, the same with a whole note per edit): step the
+# offered rate until delivery falls under 99 % or p99 over 100 ms.
 # Every step gets a fresh server (and Werktafel a fresh data directory): a step
 # measures its rate, not the documents the earlier steps left behind (at
 # 3,200 edits/s per writer those come to ~40 MB, and Werktafel's 64 MiB
 # table limit would end a later step).
 saturation() {
-  local name=$1 first=1
-  for rate in "${sat_rates[@]}"; do
+  local name=$1 scenario=$2 first=1
+  local rates=("${sat_rates[@]}")
+  [[ $scenario == note-insert ]] && rates=("${note_rates[@]}")
+  for rate in "${rates[@]}"; do
     if ((first == 0)); then
       stop_server
-      start_server "$name" "${log%.log}-$rate.log" saturation
-      echo "## saturation, $name (run $run), step $rate, pid $pid on $addr"
+      start_server "$name" "${log%.log}-$rate.log" "$scenario"
+      echo "## $scenario, $name (run $run), step $rate, pid $pid on $addr"
     fi
     first=0
-    load "$name" --scenario saturation --rate "$rate"
+    load "$name" --scenario "$scenario" --rate "$rate"
     [[ -n $last ]] || break
     if echo "$last" | python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if r["delivered_share"] >= 0.99 and (r["p99_ms"] or 1e9) <= 100 and r["errors"] == 0 else 1)'; then
       :
@@ -171,7 +180,7 @@ for scenario in "${scenarios[@]}"; do
       start_server "$name" "$log" "$scenario"
       echo "## $scenario, $name (run $run), pid $pid on $addr"
       case $scenario in
-        saturation) saturation "$name" ;;
+        saturation | note-insert) saturation "$name" "$scenario" ;;
         soak) load "$name" --scenario soak --duration "${SOAK_SECONDS:-600}" ;;
         *) load "$name" --scenario "$scenario" ;;
       esac

@@ -57,7 +57,7 @@ def main(path):
         loads = sorted({r["load_average"] for rs in servers.values() for r in rs})
         out.append(f"### {scenario}\n")
         out.append(f"Load average (1/5/15 min) at the start of each run: {'; '.join(loads)}\n")
-        if scenario == "saturation":
+        if scenario in ("saturation", "note-insert"):
             out.append("| server | sustained deliveries/s | edits/s | p50 | p99 | max | server CPU µs/delivery | generator CPU | other processes' CPU | peak RSS |")
             out.append("|---|---|---|---|---|---|---|---|---|---|")
             for server, rs in servers.items():

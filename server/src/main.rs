@@ -14,6 +14,14 @@ use werktafel_server::{Config, Limits};
 use werktafel_shared::event::Event;
 use werktafel_shared::export::{CsvDelimiter, ExportOptions, Formulas};
 
+/// mimalloc, not glibc's malloc: yrs allocates every item, key and value of
+/// an update on its own and frees them again when a transaction ends, and
+/// with glibc a quarter of a note insert's apply went to consolidating and
+/// unlinking free chunks (`cargo bench -p werktafel-server --bench
+/// note_insert`, docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "werktafel",

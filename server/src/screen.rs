@@ -119,10 +119,16 @@ pub struct Deleted {
     pub end: u32,
 }
 
+/// Items a scan (and a placement, `depths.rs`) holds without allocating: a
+/// keystroke is one or two, a whole note (the board's "add a note": a map,
+/// its text and eight values) eleven. Each allocation cost about as much
+/// as a tenth of the screen's whole walk of a note (`benches/note_insert.rs`).
+pub(crate) const INLINE_ITEMS: usize = 16;
+
 /// What [`scan`] found in an update.
 #[derive(Debug, Default)]
 pub struct Scan {
-    pub items: SmallVec<[Item; 2]>,
+    pub items: SmallVec<[Item; INLINE_ITEMS]>,
     /// The delete set's ranges (empty ones left out), as listed.
     pub deletes: Vec<Deleted>,
 }

@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 use yrs::ClientID;
 
-use super::{Clocks, Deleted, Item, Scan};
+use super::{Clocks, Deleted, INLINE_ITEMS, Item, Scan};
 
 mod resolve;
 
@@ -109,7 +109,7 @@ pub struct Depths {
 /// update is applied.
 #[derive(Debug, Default)]
 pub struct Placement {
-    spans: SmallVec<[(ClientID, Span); 2]>,
+    spans: SmallVec<[(ClientID, Span); INLINE_ITEMS]>,
     /// Deletes to note under server-only roots (the server's own writes).
     deletes: Vec<Deleted>,
     undecided: bool,

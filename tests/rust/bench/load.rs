@@ -12,6 +12,7 @@ mod join;
 mod peer;
 mod report;
 mod wire;
+mod workload;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ use werktafel_tests::Server;
 use crate::peer::{AWARENESS_RENEW, Peer, PeerStats, Phase, Presence, Role, TableWriters};
 use crate::report::{CpuClock, Memory, Readings, Report, Sample, status_kib};
 use crate::wire::{Protocol, Wire};
+use crate::workload::Workload;
 
 /// The tables of the built-in event: the only rooms Werktafel opens with it.
 const TABLES: [&str; 4] = ["a", "b", "c", "d"];
@@ -82,9 +84,14 @@ struct Cli {
     /// How many of each table's clients type.
     #[arg(long)]
     writers_per_table: Option<usize>,
-    /// Edits (typed characters) per second per writer.
+    /// Edits (typed characters, or notes with `--workload note-insert`) per
+    /// second per writer.
     #[arg(long)]
     rate: Option<f64>,
+    /// What one edit is: a typed character (default) or a whole new note
+    /// (default of the `note-insert` preset).
+    #[arg(long, value_enum)]
+    workload: Option<Workload>,
     /// How many of each table's clients apply what they receive to their
     /// document; the others only decode updates to count and time them.
     /// Default: all, except in `saturation` (1).
@@ -139,6 +146,10 @@ enum Scenario {
     /// One hot room: 1 table × 10 clients, all writing at `--rate` (default
     /// 100/s each); one client applies, the others count. `bench/run.sh` steps the rate.
     Saturation,
+    /// Saturation with whole notes: 1 table × 10 clients, each edit of every
+    /// writer adds a new note (~330 B, `--workload note-insert`); one client
+    /// applies, the others count. `bench/run.sh` steps the rate.
+    NoteInsert,
     /// 10,000 idle connections across 4 tables: nobody writes, no presence.
     Idle,
     /// Presence only: 4 tables × 250 clients renewing their awareness at 1 Hz.
@@ -171,6 +182,7 @@ pub struct Plan {
     pub tables: usize,
     pub clients: usize,
     pub writers: usize,
+    pub workload: Workload,
     pub appliers: usize,
     pub rate: f64,
     pub warmup: Duration,
@@ -286,6 +298,7 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     let synced_tx = Arc::new(synced_tx);
     let connect_gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut tasks = Vec::new();
+    let edit_structs = plan.workload.structs();
     for t in 0..plan.tables {
         let (url, wire) = target.endpoint(&plan, &table_name(&plan, t));
         let writers = Arc::new(TableWriters::new(plan.writers));
@@ -301,6 +314,8 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
                 role,
                 applies: index < plan.appliers,
                 writers: writers.clone(),
+                workload: plan.workload,
+                edit_structs,
                 rate: plan.rate,
                 presence: plan.presence,
                 presence_interval: plan.presence_interval,
@@ -406,7 +421,7 @@ impl Plan {
             S::ManyRooms => (20, 50, 5, 2.0),
             S::BigRooms => (4, 500, 5, 2.0),
             S::Connections => (4, 500, 1, 2.0),
-            S::Saturation => (1, 10, 10, 100.0),
+            S::Saturation | S::NoteInsert => (1, 10, 10, 100.0),
             S::Idle => (4, 2500, 0, 1.0),
             S::Presence => (4, 250, 0, 1.0),
             S::JoinStorm => (1, 150, 0, 1.0),
@@ -414,14 +429,14 @@ impl Plan {
         };
         let (presence, presence_interval) = match cli.scenario {
             S::WorkshopPresence | S::Presence | S::ManyRooms | S::Soak => (Presence::Renew, 1.0),
-            S::Idle | S::Saturation | S::JoinStorm | S::FreshSync => {
+            S::Idle | S::Saturation | S::NoteInsert | S::JoinStorm | S::FreshSync => {
                 (Presence::None, AWARENESS_RENEW.as_secs_f64())
             }
             S::Workshop | S::Connections | S::BigRooms | S::Hostile => {
                 (Presence::Join, AWARENESS_RENEW.as_secs_f64())
             }
         };
-        let saturation = cli.scenario == S::Saturation;
+        let saturation = matches!(cli.scenario, S::Saturation | S::NoteInsert);
         let clients = cli.clients.unwrap_or(clients);
         let (notes, rounds) = match cli.scenario {
             S::JoinStorm => (10_000, 5),
@@ -444,11 +459,16 @@ impl Plan {
             tables: cli.tables.unwrap_or(tables),
             clients,
             writers: cli.writers_per_table.unwrap_or(writers),
+            workload: cli.workload.unwrap_or(if cli.scenario == S::NoteInsert {
+                Workload::NoteInsert
+            } else {
+                Workload::Keystroke
+            }),
             appliers: cli.appliers.unwrap_or(if saturation { 1 } else { clients }),
             rate: cli.rate.unwrap_or(rate),
             warmup: Duration::from_secs(cli.warmup.unwrap_or(if saturation { 3 } else { 5 })),
             duration: Duration::from_secs(cli.duration.unwrap_or(match cli.scenario {
-                S::Saturation => 10,
+                S::Saturation | S::NoteInsert => 10,
                 S::Soak => 600,
                 _ => 30,
             })),
@@ -481,13 +501,14 @@ impl Plan {
 
     fn describe(&self) -> String {
         format!(
-            "scenario {} ({:?}): {} table(s) × {} clients, {} writer(s)/table at {} edits/s, {} applying, presence {:?} every {:?}",
+            "scenario {} ({:?}): {} table(s) × {} clients, {} writer(s)/table at {} edits/s ({}), {} applying, presence {:?} every {:?}",
             self.scenario,
             self.protocol,
             self.tables,
             self.clients,
             self.writers,
             self.rate,
+            self.workload.name(),
             self.appliers,
             self.presence,
             self.presence_interval

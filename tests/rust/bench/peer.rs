@@ -2,7 +2,7 @@
 //! document. It syncs like y-websocket (or Hocuspocus, see `wire.rs`), applies
 //! every update it receives — or, as a counter, only reads which edits an
 //! update carries — and, when it is a writer, types characters into its own
-//! note at a fixed rate.
+//! note (or adds whole notes, `workload.rs`) at a fixed rate.
 //!
 //! Latency is measured without touching the wire format: every edit a writer
 //! sends advances its Yjs clock, and the writer logs (clock before the edit,
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::header;
 use crate::wire::{self, Wire};
+use crate::workload::{self, Workload};
 use bytes::Bytes;
 use clap::ValueEnum;
 use futures_util::{SinkExt, StreamExt};
@@ -33,7 +34,7 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{
     Any, ClientID, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Text, TextRef, Transact,
-    Update, WriteTxn,
+    TransactionMut, Update, WriteTxn,
 };
 
 /// How often a client renews its awareness state with `--presence renew`
@@ -45,10 +46,6 @@ pub const AWARENESS_RENEW: Duration = Duration::from_secs(15);
 const MIN_TICK: Duration = Duration::from_millis(1);
 /// What writers type, a character per edit.
 const TYPED: &[u8] = b"werktafel vitale systemen ";
-/// The structs of one edit of [`Peer::type_one`]: the typed character and the
-/// new `updatedAt`. A one-group update with another count is no single edit
-/// (the server may have merged several), so a counter decodes it in full.
-const EDIT_STRUCTS: u32 = 2;
 
 /// Where the run is; every peer watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,6 +118,10 @@ pub struct Peer {
     /// one generator core can drive a server to saturation).
     pub applies: bool,
     pub writers: Arc<TableWriters>,
+    /// What one edit is: a typed character or a whole note.
+    pub workload: Workload,
+    /// [`Workload::structs`], computed once per run.
+    pub edit_structs: u32,
     pub rate: f64,
     pub presence: Presence,
     /// How often `Presence::Renew` republishes the awareness state.
@@ -261,17 +262,24 @@ impl Peer {
                 },
                 _ = tick.tick(), if typing => {
                     let Role::Writer(me) = self.role else { continue };
-                    if note.is_none() {
+                    if note.is_none() && self.workload == Workload::Keystroke {
                         let (map, text, update) = create_note(&doc, me);
                         note = Some((map, text));
                         outgoing.push(self.wire.wrap(YMessage::Sync(SyncMessage::Update(update)).encode_v1()));
                     }
-                    let Some((map, text)) = &note else { continue };
                     let since = *typing_since.get_or_insert_with(Instant::now);
                     let due = (since.elapsed().as_secs_f64() * self.rate) as usize + 1;
                     let measured = now == Phase::Measure;
                     for n in typed..due {
-                        outgoing.push(self.type_one(&doc, map, text, me, n, measured));
+                        let frame = match &note {
+                            Some((map, text)) => self.edit(&doc, me, measured, |txn| {
+                                type_one(txn, map, text, n);
+                            }),
+                            None => self.edit(&doc, me, measured, |txn| {
+                                workload::add_note(txn, me, n);
+                            }),
+                        };
+                        outgoing.push(frame);
                         stats.edits_in_window += u64::from(measured);
                     }
                     typed = typed.max(due);
@@ -296,32 +304,21 @@ impl Peer {
         stats
     }
 
-    /// Types the `n`th character at the front of the writer's note, logs the
-    /// edit for the latency match, and returns the framed update.
-    ///
-    /// At the front, not the end: yrs finds a text index by walking the
-    /// text's items from the start, and every character is an item of its own
-    /// (the `updatedAt` stamp between two characters keeps them from merging),
-    /// so typing at the end cost O(length) per edit, quadratic over a run: at
-    /// 400 edits/s per writer it was over half of the generator's CPU. For the
-    /// server and the receivers either place is one item integrated next to
-    /// its neighbour, found by id.
-    fn type_one(
+    /// Makes one edit with `write` in one transaction, logs it for the
+    /// latency match (the writer's clock before and after, the send instant)
+    /// and returns the framed update.
+    fn edit(
         &self,
         doc: &Doc,
-        map: &MapRef,
-        text: &TextRef,
         me: usize,
-        n: usize,
         measured: bool,
+        write: impl FnOnce(&mut TransactionMut),
     ) -> Bytes {
-        let ch = TYPED[n % TYPED.len()] as char;
         let id = doc.client_id();
         let (update, start, end) = {
             let mut txn = doc.transact_mut();
             let start = txn.before_state().get(&id);
-            text.insert(&mut txn, 0, ch.encode_utf8(&mut [0; 4]));
-            map.insert(&mut txn, "updatedAt", Any::Number(Number::Float(now_ms())));
+            write(&mut txn);
             let end = txn.state_vector().get(&id);
             (txn.encode_update_v1(), start, end)
         };
@@ -413,7 +410,7 @@ impl Peer {
         let Some(edit) = header::single_group(frame) else {
             return false;
         };
-        if edit.structs != EDIT_STRUCTS {
+        if edit.structs != self.edit_structs {
             return false;
         }
         let Some(w) = self.writers.position(edit.client) else {
@@ -446,6 +443,21 @@ impl Peer {
             seen.cursor += 1;
         }
     }
+}
+
+/// Types the `n`th character at the front of the writer's note and stamps it.
+///
+/// At the front, not the end: yrs finds a text index by walking the text's
+/// items from the start, and every character is an item of its own (the
+/// `updatedAt` stamp between two characters keeps them from merging), so
+/// typing at the end cost O(length) per edit, quadratic over a run: at 400
+/// edits/s per writer it was over half of the generator's CPU. For the server
+/// and the receivers either place is one item integrated next to its
+/// neighbour, found by id.
+fn type_one(txn: &mut TransactionMut, map: &MapRef, text: &TextRef, n: usize) {
+    let ch = TYPED[n % TYPED.len()] as char;
+    text.insert(txn, 0, ch.encode_utf8(&mut [0; 4]));
+    map.insert(txn, "updatedAt", Any::Number(Number::Float(now_ms())));
 }
 
 /// Creates the writer's own note, the way the board does when someone adds

@@ -202,6 +202,7 @@ impl Report {
             "tables": self.plan.tables,
             "clients": self.plan.clients,
             "writers": self.plan.writers,
+            "workload": self.plan.workload.name(),
             "rate": self.plan.rate,
             "held": self.held(),
             "connections": self.clients,

@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use yrs::ClientID;
 
 use super::{Depths, Found, Shelf, UNKNOWN};
-use crate::screen::{Anchor, Clocks, Item};
+use crate::screen::{Anchor, Clocks, INLINE_ITEMS, Item};
 
 impl Depths {
     /// Where the document has one clock of one client.
@@ -28,7 +28,11 @@ impl Depths {
     /// looked up in this update first (items may name items that come later
     /// in it) and in the document after. Iterative, with each item worked
     /// out once.
-    pub(super) fn resolve(&self, items: &[Item], clocks: &Clocks) -> SmallVec<[Found; 2]> {
+    pub(super) fn resolve(
+        &self,
+        items: &[Item],
+        clocks: &Clocks,
+    ) -> SmallVec<[Found; INLINE_ITEMS]> {
         if let [item] = items {
             // A keystroke: one item, naming only what the document has.
             let outside = |(client, clock): (ClientID, u32)| {
@@ -45,9 +49,9 @@ impl Depths {
         const TODO: Found = Found::At(UNKNOWN - 1, Shelf::Unknown);
         const BUSY: Found = Found::At(UNKNOWN - 2, Shelf::Unknown);
         let is = |f: Found, what: Found| matches!((f, what), (Found::At(a, _), Found::At(b, _)) if a == b);
-        let mut found: SmallVec<[Found; 2]> = SmallVec::from_elem(TODO, items.len());
+        let mut found: SmallVec<[Found; INLINE_ITEMS]> = SmallVec::from_elem(TODO, items.len());
         // The items by client and clock, to find the one holding an id.
-        let mut order: SmallVec<[usize; 2]> = (0..items.len()).collect();
+        let mut order: SmallVec<[usize; INLINE_ITEMS]> = (0..items.len()).collect();
         if items.len() > 1 {
             order.sort_unstable_by_key(|&i| (items[i].client, items[i].clock));
         }
