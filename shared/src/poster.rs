@@ -149,6 +149,25 @@ pub struct PosterLayer {
     pub markers: Vec<PosterMarker>,
 }
 
+/// Key in the table's `control` map (server only) naming the poster image now: a short hash
+/// of the uploaded image, written into every table of the event when the facilitator uploads
+/// one, so open boards load the new picture (`poster?v={tag}`) without a page reload. Absent:
+/// the poster never changed since the table was made (the event file's image or the drawing).
+pub const POSTER_IMAGE_TAG: &str = "posterImage";
+
+/// Writes the poster image's tag into `control` (see [`POSTER_IMAGE_TAG`]).
+pub fn write_image_tag(txn: &mut TransactionMut, tag: &str) {
+    txn.get_or_insert_map(crate::control::CONTROL)
+        .insert(txn, POSTER_IMAGE_TAG, tag);
+}
+
+/// The poster image's tag in `control`, if the server wrote one.
+pub fn read_image_tag(doc: &Doc) -> Option<String> {
+    let txn = doc.transact();
+    let map = txn.get_map(crate::control::CONTROL)?;
+    get_string(&txn, &map, POSTER_IMAGE_TAG)
+}
+
 /// Key names inside a poster arrow, a poster marker and a note, exactly as in `docs/schema.md`.
 pub mod key {
     pub const POSTER_X: &str = "posterX";

@@ -56,6 +56,8 @@ const PAGES = [
   { name: 'plenary-day', path: '/terugkoppeling', key: 'view', ready: dayReady, arg: '.pl-closing__text' },
   { name: 'plenary-day-facilitator', path: '/terugkoppeling', key: 'facilitate', ready: dayReady, arg: '.pl-closing__field--text' },
   { name: 'not-found', path: '/t/zz', key: 'join', ready: () => window.__werktafel?.page === 'error' && document.querySelector('.not-found') },
+  // Table A's market side panel with a tip and a question from OT 2's stand, folded and opened by keyboard.
+  { name: 'board-a-market-panel', path: '/t/a', key: 'join', ready: panelReady, arg: 2, then: panelByKeyboard },
   // Switches table A to the poster view and adds a note, an actor and an arrow there.
   { name: 'board-a-poster', path: '/t/a', key: 'join', ready: boardReady, arg: [12, 1, 1], then: posterWithItems },
   // Changes table A (back to lanes, private writing, then locked): keep it last.
@@ -77,6 +79,8 @@ before(async () => {
   await control({ tables: ['d'], phase: 'gesloten' })
   // The lecture board gets an insight (pinned) and a question; the closing feedback a next step.
   seeds.push(await seedLecture(server, event))
+  // OT 2 (linked to table A) gets a tip and a question, so the board's market panel lists them.
+  seeds.push(await seedStand(server, event))
   await api('/zaal/pins', 'POST', { insightId: 'zaalinzicht01', pinned: true })
   await api('/next-steps', 'POST', { text: 'Werksessie over de straat', owner: 'OT 3', due: 'juni', followUp: 'werksessie', source: { kind: 'table', id: 'a' } })
 })
@@ -218,6 +222,54 @@ async function api (path, method, body) {
 }
 
 /** An insight and a question on the lecture board, written as docs/schema.md says, by a stock Yjs client. */
+/** A board with its market panel listing at least `tips` tips from the linked stands. */
+function panelReady (tips) {
+  return window.__werktafel?.page === 'board' && window.__werktafel.synced &&
+    window.__werktafel.facilitation?.draftsReady() && document.querySelectorAll('.market-panel .tip').length >= tips
+}
+
+/** The panel folds and opens with Enter on its title, and Tab then reaches a tip's button. */
+async function panelByKeyboard (a) {
+  const title = a.page.locator('.market-panel__title')
+  await title.focus()
+  await a.page.keyboard.press('Enter')
+  await waitFor(a, () => document.querySelector('.market-panel').dataset.open === 'false', undefined, 'the panel folded')
+  await a.page.keyboard.press('Enter')
+  await waitFor(a, () => document.querySelector('.market-panel').dataset.open === 'true', undefined, 'the panel open again')
+  await a.page.keyboard.press('Tab')
+  await waitFor(a, () => document.activeElement?.classList.contains('market-panel__bring'), undefined, 'a tip\'s button reached by Tab')
+}
+
+/** A tip and a question at OT 2's stand, written by a stock client, stored before it returns. */
+async function seedStand (server, event) {
+  const open = (doc, key) => new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, 'markt-ot2', doc,
+    { WebSocketPolyfill: WebSocket, disableBc: true, params: { key } })
+  const doc = new Y.Doc()
+  const provider = open(doc, server.keys.join)
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stand client did not sync (log: ${server.logPath})`)), 15_000)
+    provider.once('sync', synced => { if (synced) { clearTimeout(timer); resolve() } })
+  })
+  doc.transact(() => {
+    for (const [id, text, kind] of [['standtip0001', 'Kijk naar de intervisies van Utrecht', 'tip'], ['standvraag01', 'Wie beheert de catalogus straks?', 'vraag']]) {
+      const m = new Y.Map()
+      for (const [k, v] of Object.entries({ kind, text, author: 'Bram', authorId: 'seed-bram', createdAt: Date.now() })) m.set(k, v)
+      doc.getMap('tips').set(id, m)
+    }
+  })
+  const reader = new Y.Doc()
+  const readerProvider = open(reader, server.keys.join)
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the tips did not reach a second client (log: ${server.logPath})`)), 15_000)
+    const check = () => { if (reader.getMap('tips').size >= 2) { clearTimeout(timer); resolve() } }
+    reader.getMap('tips').observe(check)
+    check()
+  })
+  readerProvider.destroy()
+  reader.destroy()
+  return { close: () => { provider.destroy(); doc.destroy() } }
+}
+
 async function seedLecture (server, event) {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, 'zaal', doc,

@@ -84,8 +84,22 @@ test('a team writes its stand, visitors tip it and mark a tip useful once each, 
 
   // In the afternoon, table A (OT 2 and OT 6) brings the tip in.
   const cees = await actor(browser, 'Cees')
+  const sockets = []
+  cees.page.on('websocket', ws => sockets.push(new URL(ws.url()).pathname))
   await openBoard(cees, server, event, 'a')
   await waitFor(cees, id => window.__werktafel.marketTips().some(t => t.id === id), tipId, 'the tip in the side panel')
+  // The panel sits beside the lanes, and follows the two linked stands over their own
+  // sync connections: the table, my drafts and one per stand.
+  await waitFor(cees, () => window.__werktafel.facilitation.draftsReady(), undefined, 'my drafts')
+  const [lanes, panel] = await Promise.all(['.lanes', '.market-panel'].map(s => cees.page.locator(s).boundingBox()))
+  assert.ok(panel.x >= lanes.x + lanes.width - 1 && panel.y < lanes.y + lanes.height, `the panel beside the lanes: ${JSON.stringify({ lanes, panel })}`)
+  const stands = sockets.filter(p => /\/markt-ot\d+$/.test(p)).map(p => p.split('/').pop()).sort()
+  assert.deepEqual(stands, ['markt-ot2', 'markt-ot6'], `stand sockets: ${sockets.join(', ')}`)
+  assert.equal(sockets.length, 4, `sockets per board: ${sockets.join(', ')}`)
+  // A tip left now shows up live, without a reload or a poll.
+  await anna.page.getByLabel('Je tip of vraag').fill('Neem de beheerders vanaf het begin mee')
+  await anna.page.getByRole('button', { name: 'Achterlaten' }).click()
+  await cees.page.locator('.market-panel .tip__text', { hasText: 'Neem de beheerders vanaf het begin mee' }).waitFor()
   await cees.page.locator(`.market-panel [data-tip="${tipId}"] .market-panel__bring`).click()
   await waitFor(cees, id => window.__werktafel.notes().some(n => n.provenance?.tip === id), tipId, 'the tip as a note')
   const note = (await cees.page.evaluate(() => window.__werktafel.notes())).find(n => n.provenance)
@@ -103,7 +117,7 @@ test('a team writes its stand, visitors tip it and mark a tip useful once each, 
   const question = (await standState(team)).tips.find(t => t.kind === 'vraag').id
   assert.equal(await anna.page.locator(`[data-tip="${question}"] .stand__remove`).count(), 0, 'no remove on someone else\'s tip')
   await bram.page.locator(`[data-tip="${question}"] .stand__remove`).click()
-  await waitFor(team, () => window.__werktafel.stand().tips.length === 1, undefined, 'Bram\'s question gone at the team')
+  await waitFor(team, () => window.__werktafel.stand().tips.length === 2, undefined, 'Bram\'s question gone at the team')
   for (const a of [team, anna, bram, overview, cees]) await a.context.close()
 })
 

@@ -4,13 +4,17 @@
 // them and one to a point on the poster, and adds an actor; a second participant
 // sees all of it live and places a note from the tray by keyboard. The
 // summary carries the poster, and a 1920×1080 picture of it is written to
-// artifacts/poster-1920.png for a person to look at.
+// artifacts/poster-1920.png for a person to look at. A poster uploaded from the
+// console then shows on the open boards without a reload.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { actor, closeWorld, newNoteWithText, openBoard, openConsole, openWorld, waitFor } from './support.mjs'
 
 let server, browser, event, dir
+
+/** A 2×1 PNG: told apart from the built-in drawing by its size. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==', 'base64')
 
 before(async () => ({ server, browser, event, dir } = await openWorld()))
 after(() => closeWorld({ server, browser }))
@@ -130,6 +134,20 @@ test('a table on the poster: placing, moving, arrows and an actor, live for ever
   await waitFor(carla, () => document.querySelectorAll('.poster-note').length === 3 && document.querySelector('.poster__underlay').complete &&
     document.querySelectorAll('.poster__arrows line').length === 2, undefined, 'the poster with notes and arrows')
   await carla.page.screenshot({ path: join(dir, 'poster-1920.png') })
+
+  // The facilitator uploads a new poster from the console: the open boards load it at once,
+  // without a reload, and the banner speaks of the poster, not of columns.
+  const oldPoster = await bram.page.evaluate(() => document.querySelector('.poster__underlay').src)
+  await fac.page.getByLabel('Posterafbeelding (PNG, JPEG of WebP)').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: PNG })
+  for (const a of [anna, bram]) {
+    await waitFor(a, was => {
+      const img = document.querySelector('.poster__underlay')
+      return img.src !== was && img.complete && img.naturalWidth === 2 && img.naturalHeight === 1
+    }, oldPoster, 'the uploaded poster on the open board')
+  }
+  const banner = await bram.page.locator('.phase-banner__text').textContent()
+  assert.match(banner, /op de poster/, 'the poster view\'s own wording')
+  assert.doesNotMatch(banner, /kolom/, 'no columns in the poster view\'s instruction')
 
   await card.getByRole('button', { name: 'Kolommen', exact: true }).click()
   await waitFor(bram, () => window.__werktafel.facilitation.poster().view === 'lanes' && document.querySelectorAll('.note').length === 3 &&

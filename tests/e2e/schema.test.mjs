@@ -125,9 +125,11 @@ test('the web client reads meta and control by the fixture\'s keys', () => {
     voteBudget: 7,
     voteVisibility: fixture.voteVisibility[0],
     view: fixture.views[1],
+    [fixture.controlPosterImageKey]: '0a1b2c3d',
   }
-  assert.deepEqual(sorted(Object.keys(steering)), sorted(fixture.controlKeys))
-  for (const key of fixture.controlKeys) control.set(key, steering[key])
+  const controlKeys = [...fixture.controlKeys, fixture.controlPosterImageKey]
+  assert.deepEqual(sorted(Object.keys(steering)), sorted(controlKeys))
+  for (const key of controlKeys) control.set(key, steering[key])
   assert.deepEqual(client.control.readControl(doc), steering)
   for (const [key, value] of Object.entries(client.control.DEFAULT_CONTROL)) {
     assert.notDeepEqual(steering[key], value, `the test's ${key} differs from the default`)

@@ -18,6 +18,8 @@ export interface Control {
   voteVisibility: VoteVisibility
   /** Lanes or poster as the facilitator chose; null: the event file's default for the table. */
   view: 'lanes' | 'poster' | null
+  /** The poster image's tag, bumped by the server on every upload; null: never uploaded since. */
+  posterImage: string | null
 }
 
 /** A table with no `control` map: schrijven, unlocked, budget 3, counts after voting. */
@@ -30,6 +32,7 @@ export const DEFAULT_CONTROL: Control = {
   voteBudget: 3,
   voteVisibility: 'after',
   view: null,
+  posterImage: null,
 }
 
 export function readControl (doc: Y.Doc): Control {
@@ -45,6 +48,7 @@ export function readControl (doc: Y.Doc): Control {
     voteBudget: typeof budget === 'number' && budget > 0 ? budget : DEFAULT_CONTROL.voteBudget,
     voteVisibility: m.get('voteVisibility') === 'always' ? 'always' : 'after',
     view: m.get('view') === 'poster' || m.get('view') === 'lanes' ? m.get('view') as 'lanes' | 'poster' : null,
+    posterImage: typeof m.get('posterImage') === 'string' ? m.get('posterImage') as string : null,
   }
 }
 

@@ -39,6 +39,11 @@ const nl = {
   posterTooLarge: 'Deze afbeelding is te groot.',
   posterWrongType: 'Dit is geen PNG-, JPEG- of WebP-afbeelding.',
   posterOfTable: 'Poster van tafel {id}',
+  posterDo_schrijven: 'Schrijf je ideeën op de poster: één idee per notitie, op de plek in het droomproces waar het hoort.',
+  posterDo_schrijven_private: 'Er wordt eerst privé geschreven: nieuwe notities komen op de poster als de begeleider ze onthult. Zet intussen pijlen, tussenstappen en actoren bij.',
+  posterDo_clusteren: 'Leg notities die bij elkaar horen dicht bij elkaar op de poster, verbind ze met pijlen en zet tussenstappen en actoren erbij.',
+  posterDo_stemmen: 'Er wordt gestemd. Stemmen gaat in de kolommen: de begeleider zet de tafel daarvoor op Kolommen.',
+  posterDo_vervolgstappen: 'Teken de vervolgstappen op de poster: pijlen naar waar het heen moet, en de cruciale actoren die het oppakken.',
 }
 
 export type PosterKey = keyof typeof nl
@@ -80,6 +85,11 @@ const en: Record<PosterKey, string> = {
   posterTooLarge: 'This image is too large.',
   posterWrongType: 'This is not a PNG, JPEG or WebP image.',
   posterOfTable: 'Poster of table {id}',
+  posterDo_schrijven: 'Write your ideas on the poster: one idea per note, at the place in the dream process where it belongs.',
+  posterDo_schrijven_private: 'Everyone writes privately first: new notes come onto the poster when the facilitator reveals them. Meanwhile, add arrows, intermediate steps and actors.',
+  posterDo_clusteren: 'Put notes that belong together close to each other on the poster, connect them with arrows and add intermediate steps and actors.',
+  posterDo_stemmen: 'Voting is on. Voting happens in the columns: the facilitator switches the table to Columns for it.',
+  posterDo_vervolgstappen: 'Draw the next steps on the poster: arrows to where it has to go, and the crucial actors who take it on.',
 }
 
 /** Looks up a poster string and fills `{name}` placeholders. */

@@ -5,7 +5,8 @@
 //! An upload is at most [`MAX_POSTER_IMAGE_BYTES`] (413 past it) and must start like a PNG,
 //! JPEG or WebP (415 otherwise, whatever its `Content-Type` says). It is stored in the data
 //! directory as [`POSTER_FILE`] with mode 0600, written to a temporary file and renamed, so a
-//! crash leaves the old poster or the new one, never half of one.
+//! crash leaves the old poster or the new one, never half of one. Every table's `control` then
+//! gets the new image's tag (`posterImage`), so open boards load it without a reload.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -97,12 +98,35 @@ pub async fn put(
         })?;
     let kind = image.kind;
     let size = image.bytes.len();
+    let tag = image_tag(&image.bytes);
     state.set_poster_image(Arc::new(image));
+    announce(&state, &tag).await?;
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "type": kind.mime(), "bytes": size })),
     )
         .into_response())
+}
+
+/// A short name for an image's bytes: the first 8 bytes of its SHA-256, in hex.
+fn image_tag(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Tells every open board of the event that the poster changed: the image's tag goes into
+/// each table's `control` (which every board already syncs and observes), and a board
+/// then loads `poster?v={tag}` — a new address, so no cached picture stands in for it.
+async fn announce(state: &AppState, tag: &str) -> Result<(), AppError> {
+    for def in &state.event().tables {
+        let room = state.room(def).await?;
+        room.write_as_server(|txn| werktafel_shared::poster::write_image_tag(txn, tag))
+            .await;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `dir/POSTER_FILE` (0600) through a temporary file and a rename.

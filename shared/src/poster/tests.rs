@@ -306,3 +306,30 @@ fn images_are_known_by_their_first_bytes() {
     assert_eq!(ImageKind::sniff(b"RIFF\x10\x00\x00\x00WAVE"), None);
     assert_eq!(ImageKind::sniff(b""), None);
 }
+
+#[test]
+fn the_image_tag_sits_in_control_beside_the_facilitators_keys() {
+    let doc = Doc::new();
+    assert_eq!(
+        read_image_tag(&doc),
+        None,
+        "a table never told of an upload"
+    );
+    let steered = crate::control::Control {
+        phase: crate::control::Phase::Stemmen,
+        ..Default::default()
+    };
+    crate::control::write_control(
+        &mut doc.transact_mut(),
+        &crate::control::Control::default(),
+        &steered,
+    );
+    write_image_tag(&mut doc.transact_mut(), "0a1b2c");
+    write_image_tag(&mut doc.transact_mut(), "3d4e5f");
+    assert_eq!(read_image_tag(&doc).as_deref(), Some("3d4e5f"));
+    assert_eq!(
+        crate::control::read_control(&doc),
+        steered,
+        "the tag leaves the control keys alone"
+    );
+}

@@ -31,6 +31,8 @@ struct Fixture {
     lanes: Vec<String>,
     colors: Vec<String>,
     control_keys: Vec<String>,
+    /// Written into `control` by the poster upload, not by `write_control`.
+    control_poster_image_key: String,
     phases: Vec<String>,
     vote_visibility: Vec<String>,
     views: Vec<String>,
@@ -278,5 +280,10 @@ fn what_the_rust_side_writes_has_the_fixtures_keys() {
         control.iter().map(String::as_str).collect::<BTreeSet<_>>(),
         set(&f.control_keys),
         "keys of control"
+    );
+    assert_eq!(
+        crate::poster::POSTER_IMAGE_TAG,
+        f.control_poster_image_key,
+        "the poster image's key in control"
     );
 }

@@ -9,25 +9,23 @@ import { ensureSigned, type Identity } from '../identity'
 import { t } from '../i18n'
 import { tf } from '../i18nFacilitation'
 import { ProgrammeNow } from '../programmeNow'
-import { TableDoc, type Color, type Lane, type NoteView } from '../schema'
+import { TableDoc } from '../schema'
 import { BoardHeader } from './header'
 import { installBoardHook } from './boardHook'
 import { Drafts } from './drafts'
 import { Edits } from './edits'
-import type { GroupActions } from './groupElement'
-import type { NoteActions, NoteElement } from './note'
+import type { NoteElement } from './note'
+import { NoteCommands } from './noteCommands'
 import { PhaseBanner } from './phaseBanner'
 import { Presence } from './presence'
 import { Surface, type Changes } from './surface'
-import { Toast } from './toast'
+import { Toast, type ToastAction } from './toast'
 import { Undo } from './undo'
 import { Voting } from './voting'
-import { startDrag, type Drop } from './drag'
-import { listSpot } from './listSpot'
 import { PosterDoc, type BoardView } from '../poster'
 import { PosterView } from './poster/posterView'
 import { fetchEvent } from '../api'
-import { MarketPanel, type PanelTip } from './marketPanel'
+import { MarketPanel } from './marketPanel'
 
 const NARROW = '(max-width: 760px)'
 
@@ -44,8 +42,10 @@ export class Board {
   private readonly banner = new PhaseBanner()
   private readonly programme: ProgrammeNow
   private readonly newGroup = document.createElement('button')
+  private readonly body = document.createElement('div')
   private readonly toast = new Toast()
-  private readonly narrow = window.matchMedia(NARROW)
+  private readonly narrowQuery = window.matchMedia(NARROW)
+  readonly commands: NoteCommands
   private readonly resize = new ResizeObserver(() => {
     for (const n of this.surface.notes.values()) n.autosize()
     this.surface.layout()
@@ -55,7 +55,6 @@ export class Board {
   poster: PosterView | null = null
   /** How the event file opens this table, until the facilitator switches it. */
   private defaultView: BoardView = 'lanes'
-  private lastLane: Lane = 'goed'
   private readonly cleanup: Array<() => void> = []
   private destroyed = false
 
@@ -70,13 +69,15 @@ export class Board {
     this.header = new BoardHeader(event, tableId, this.presence.element, () => this.editable && this.undo.undo(), () => this.editable && this.undo.redo())
     this.programme = new ProgrammeNow(event)
     this.header.element.querySelector('.board-header__top')?.insertBefore(this.programme.element, this.header.element.querySelector('.spacer'))
-    this.surface = new Surface(this.edits, l => this.addNote(l), this.noteActions, this.groupActions, m => this.toast.show(m))
+    this.commands = new NoteCommands(this)
+    const commands = this.commands
+    this.surface = new Surface(this.edits, l => commands.addNote(l), commands.noteActions, commands.groupActions, m => this.say(m))
     this.voting = new Voting(event, tableId, m => this.toast.show(m), () => this.showVotes())
 
     this.newGroup.type = 'button'
     this.newGroup.className = 'tool-button'
     this.newGroup.textContent = `+ ${tf('newGroup')}`
-    this.newGroup.addEventListener('click', () => this.addGroup())
+    this.newGroup.addEventListener('click', () => commands.addGroup())
     this.banner.tools.append(this.newGroup, this.surface.connectors.toolButton)
 
     this.element.className = 'board'
@@ -85,10 +86,13 @@ export class Board {
     hint.className = 'board__hint'
     hint.textContent = t('shortcuts')
     this.marketPanel = new MarketPanel(event, () => table.readMeta().teams.map(x => x.number),
-      () => table.allNotes().flatMap(n => n.provenance ? [n.provenance] : []), tip => this.bringTip(tip))
-    this.element.append(this.header.element, this.banner.element, this.surface.element, this.marketPanel.element, hint, this.toast.element)
+      () => table.allNotes().flatMap(n => n.provenance ? [n.provenance] : []), tip => commands.bringTip(tip))
+    // The lanes (or the poster) and, beside them, the market panel.
+    this.body.className = 'board__body'
+    this.body.append(this.surface.element, this.marketPanel.element)
+    this.element.append(this.header.element, this.banner.element, this.body, hint, this.toast.element)
 
-    table.meta.observe(() => { this.header.setMeta(table.readMeta(), tableId); this.marketPanel.render() })
+    table.meta.observe(() => { this.header.setMeta(table.readMeta(), tableId); this.marketPanel.teamsChanged() })
     table.notes.observeDeep(events => this.notesChanged(events))
     groups.groups.observeDeep(() => this.apply(this.surface.syncGroups()))
     groups.connectors.observe(() => this.surface.layout())
@@ -147,37 +151,13 @@ export class Board {
     return acceptsWrites(this.control)
   }
 
-  /** Creates a note at a free spot of a lane (in the drafts while writing privately). */
-  addNote (lane: Lane, color: Color = defaultColor(lane)): string {
-    if (!this.editable) return ''
-    const privately = this.control.privateWriting && this.control.phase === 'schrijven'
-    const drafts = this.edits.drafts
-    if (privately && !drafts?.ready) { this.toast.show(tf('draftsWaiting')); return '' }
-    const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane))
-    this.undo.boundary()
-    const id = this.edits.addNote(privately && drafts ? drafts.table : this.edits.table, lane, color, spot)
-    this.undo.boundary()
-    this.lastLane = lane
-    this.surface.notes.get(id)?.focusText()
-    return id
+  get narrow (): boolean {
+    return this.narrowQuery.matches
   }
 
-  /** Puts a market tip on the table as a note in "doorpakken" that keeps its stand and tip. */
-  bringTip (tip: PanelTip): string {
-    if (!this.editable) { this.toast.show(tf('lockedNotice')); return '' }
-    const lane: Lane = 'doorpakken'
-    const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane))
-    this.undo.boundary()
-    const id = this.edits.bring(lane, spot, tip.text, tip.author, { stand: tip.room, tip: tip.id })
-    this.undo.boundary()
-    return id
-  }
-
-  private addGroup (): void {
-    if (!this.editable) return
-    const lane = this.lastLane
-    const id = this.edits.newGroup(lane, this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane)))
-    this.surface.groups.get(id)?.focusTitle()
+  /** A line on the toast, with an optional action. */
+  say (message: string, action?: ToastAction): void {
+    this.toast.show(message, action)
   }
 
   /** Gets the server-signed identity (silently), then opens the drafts and loads my votes. */
@@ -191,85 +171,6 @@ export class Board {
     drafts.table.notes.observeDeep(events => this.notesChanged(events))
     this.cleanup.push(drafts.connection.onChange(() => this.sync()))
     await this.voting.setToken(signed.token)
-  }
-
-  private readonly noteActions: NoteActions = {
-    moveToLane: (id, lane) => {
-      const spot = this.surface.laneView(lane).freeSpot(this.surface.itemsIn(lane).filter(n => n.element.dataset.noteId !== id))
-      this.edits.ungroup(id)
-      this.edits.move(id, lane, spot.x, spot.y)
-      this.surface.notes.get(id)?.focusText()
-      this.toast.show(t('movedTo', { lane: t(`lane_${lane}`) }))
-    },
-    nudge: (id, dx, dy) => {
-      const v = this.edits.docOf(id).readNote(id)
-      if (v) this.edits.move(id, v.lane, v.x + dx, v.y + dy)
-    },
-    setColor: (id, color) => this.edits.setColor(id, color),
-    remove: id => this.removeNote(id),
-    textEdited: id => this.edits.docOf(id).touch(id),
-    focusChanged: (id, focused) => {
-      if (focused) this.lastLane = this.edits.docOf(id).readNote(id)?.lane ?? this.lastLane
-      // Each visit to a note is its own undo step, however quickly it follows the last.
-      this.undo.boundary()
-      this.presence.setEditing(focused ? id : null)
-    },
-    startDrag: (id, e) => {
-      const note = this.surface.notes.get(id)
-      if (note && this.editable) startDrag(e, note.element, this.surface.lanes, () => this.narrow.matches, drop => this.dropNote(id, drop))
-    },
-    setNextStep: (id, field, value) => this.edits.setNextStep(id, field, value),
-    ungroup: id => this.edits.ungroup(id),
-  }
-
-  private readonly groupActions: GroupActions = {
-    startDrag: (id, e) => {
-      const g = this.surface.groups.get(id)
-      if (g && this.editable) startDrag(e, g.element, this.surface.lanes, () => this.narrow.matches, drop => this.edits.moveGroup(id, drop.lane, drop.x, drop.y))
-    },
-    dissolve: id => this.edits.dissolve(id),
-    titleEdited: () => {},
-  }
-
-  /** A drop in clusteren onto a note or group groups them; elsewhere it moves (and leaves a group). */
-  private dropNote (id: string, drop: Drop): void {
-    const draft = this.edits.isDraft(id)
-    const current = this.edits.docOf(id).readNote(id)?.group ?? null
-    if (!draft && (drop.onto.note || drop.onto.group)) {
-      const ontoGroup = drop.onto.group ?? this.edits.table.readNote(drop.onto.note ?? '')?.group
-      if (ontoGroup && ontoGroup === current) return
-      if (this.control.phase === 'clusteren' && !(drop.onto.note && this.edits.isDraft(drop.onto.note))) {
-        const made = this.edits.group(id, drop.onto)
-        if (made?.created) this.surface.groups.get(made.group)?.focusTitle()
-        if (made) { this.toast.show(tf('groupedInto')); return }
-      }
-    }
-    const spot = this.narrow.matches ? listSpot(this.surface.notesIn(drop.lane).filter(n => n.view.id !== id), drop.pointerY) : drop
-    if (current) this.edits.ungroup(id)
-    this.edits.move(id, drop.lane, spot.x, spot.y)
-  }
-
-  private removeNote (id: string): void {
-    const doc = this.edits.docOf(id)
-    const snapshot = doc.readNote(id)
-    if (!snapshot) return
-    this.undo.boundary()
-    this.edits.remove(id)
-    this.undo.boundary()
-    if (doc !== this.edits.table) return
-    const step = this.undo.top()
-    this.toast.show(t('deleted'), {
-      label: t('undoDelete'),
-      run: () => {
-        if (this.undo.top() === step) this.undo.undo()
-        else if (!this.edits.table.note(id)) this.restore(snapshot)
-      },
-    })
-  }
-
-  /** Brings a deleted note back when its deletion is no longer the last undo step. */
-  private restore (n: NoteView): void {
-    this.surface.notes.get(this.edits.restore(n))?.focusText()
   }
 
   private applyControl (): void {
@@ -293,9 +194,9 @@ export class Board {
     this.element.dataset.view = this.view
     if (poster && !this.poster) {
       this.poster = new PosterView(this.event, this.edits.table, this.edits.local, {
-        newNote: () => this.edits.addNote(this.edits.table, this.lastLane, defaultColor(this.lastLane), this.surface.laneView(this.lastLane).freeSpot(this.surface.itemsIn(this.lastLane))),
+        newNote: () => this.commands.addPosterNote(),
         author: () => this.me.name,
-        toast: m => this.toast.show(m),
+        toast: m => this.say(m),
       })
       this.surface.element.after(this.poster.element)
     }
@@ -305,6 +206,7 @@ export class Board {
       this.poster.element.hidden = !poster
       this.poster.setEditable(this.editable, !(this.control.privateWriting && this.control.phase === 'schrijven'))
       if (poster && wasHidden !== false) this.poster.shown()
+      this.poster.underlay.show(this.control.posterImage)
     }
     this.newGroup.hidden ||= poster
     this.surface.connectors.toolButton.hidden ||= poster
@@ -359,7 +261,7 @@ export class Board {
       const total = totals.get(id) ?? (published && this.control.phase === 'stemmen' ? 0 : undefined)
       this.voting.render(note.votes, id, voting, total)
     }
-    this.banner.update(this.control, this.voting.left)
+    this.banner.update(this.control, this.voting.left, this.view)
   }
 
   private showEditors (): void {
@@ -376,11 +278,8 @@ export class Board {
     if (!typing && !e.ctrlKey && !e.metaKey && !e.altKey && e.key.toLowerCase() === 'n') {
       e.preventDefault()
       if (this.view === 'poster') this.poster?.addNote()
-      else this.addNote(this.lastLane)
+      else this.commands.addNote(this.commands.lastLane)
     }
   }
 }
 
-function defaultColor (lane: Lane): Color {
-  return lane === 'goed' ? 'groen' : lane === 'doorpakken' ? 'geel' : 'blauw'
-}

@@ -1,26 +1,23 @@
-//! The board's "Uit de markt" panel: the market tips and questions left at
-//! the stands of the teams linked to this table (`meta.teams`), refreshed
-//! from the market overview, each one a button away from being a note on
-//! the table that keeps its link to the stand (`provenance`).
+//! The board's "Uit de markt" side panel: the market tips and questions left
+//! at the stands of the teams linked to this table (`meta.teams`), live from
+//! the stands' own documents ([`StandFeed`]), each one a button away from
+//! being a note on the table that keeps its link to the stand (`provenance`).
+//! Beside the lanes on wide screens, below them on a phone; it folds shut.
 import { el } from '../market/dom'
 import { tm } from '../market/i18nMarket'
-import { fetchMarket, standRoom, type Tip } from '../market/marketApi'
+import { StandFeed, type StandTip } from '../market/standFeed'
 import type { Provenance } from '../schema'
 
-/** How often the tips are fetched again. */
-const REFRESH_MS = 10_000
-
-export type PanelTip = Tip & { room: string; team: number }
+export type PanelTip = StandTip
 
 export class MarketPanel {
   readonly element = el('aside', 'market-panel')
   private readonly list = el('ul', 'market-panel__tips')
-  private readonly abort = new AbortController()
-  private timer: number | undefined
-  private current: PanelTip[] = []
+  private readonly feed: StandFeed
+  private following = ''
 
   constructor (
-    private readonly event: string,
+    event: string,
     /** The team numbers linked to the table, from its meta. */
     private readonly teams: () => number[],
     /** The provenance of every note on the table now. */
@@ -33,49 +30,49 @@ export class MarketPanel {
     const summary = el('summary', 'market-panel__title', tm('fromMarket'))
     summary.id = 'market-panel-title'
     details.append(summary, el('p', 'market-panel__hint', tm('fromMarketHint')), this.list)
+    details.addEventListener('toggle', () => { this.element.dataset.open = String(details.open) })
+    this.element.dataset.open = 'true'
     this.element.append(details)
     this.element.hidden = true
-    void this.refresh()
+    this.feed = new StandFeed(event, () => this.render())
+    this.teamsChanged()
   }
 
   tips (): PanelTip[] {
-    return this.current
+    return this.feed.tips()
+  }
+
+  /** Open stand connections (one per linked team). */
+  get connections (): number {
+    return this.feed.connections
   }
 
   destroy (): void {
-    window.clearTimeout(this.timer)
-    this.abort.abort()
+    this.feed.destroy()
     this.element.remove()
   }
 
-  /** Redraws (the table's notes changed: a tip may be on it now). */
+  /** The table's meta changed: follow the stands of the teams linked now. */
+  teamsChanged (): void {
+    const teams = [...new Set(this.teams())].sort((a, b) => a - b)
+    if (teams.join() === this.following) return
+    this.following = teams.join()
+    this.feed.follow(teams)
+  }
+
+  /** Redraws (a stand's tips or the table's notes changed: a tip may be on it now). */
   render (): void {
-    const teams = this.teams()
-    this.element.hidden = teams.length === 0
-    if (this.current.length === 0) {
+    this.element.hidden = this.following === ''
+    const tips = this.feed.tips()
+    if (tips.length === 0) {
       this.list.replaceChildren(el('li', 'market-panel__empty', tm('noMarketTips')))
       return
     }
     const brought = new Set(this.onTable().map(p => `${p.stand}/${p.tip}`))
-    this.list.replaceChildren(...this.current.map(tip => this.item(tip, brought.has(`${tip.room}/${tip.id}`))))
-  }
-
-  private async refresh (): Promise<void> {
-    const teams = this.teams()
-    if (teams.length > 0) {
-      try {
-        const market = await fetchMarket(this.event, this.abort.signal)
-        const rooms = new Set(teams.map(standRoom))
-        this.current = market.stands
-          .filter(s => rooms.has(s.room))
-          .flatMap(s => s.tips.map(t => ({ ...t, room: s.room, team: s.team.number })))
-          .sort((a, b) => b.useful - a.useful || b.createdAt - a.createdAt)
-      } catch {
-        if (this.abort.signal.aborted) return
-      }
-    }
-    this.render()
-    this.timer = window.setTimeout(() => void this.refresh(), REFRESH_MS)
+    // A live redraw must not take the focus away from a keyboard user's button.
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.market-panel [data-tip]')?.dataset.tip
+    this.list.replaceChildren(...tips.map(tip => this.item(tip, brought.has(`${tip.room}/${tip.id}`))))
+    if (focused) this.list.querySelector<HTMLElement>(`[data-tip="${CSS.escape(focused)}"] button`)?.focus()
   }
 
   private item (tip: PanelTip, brought: boolean): HTMLLIElement {

@@ -1,9 +1,12 @@
 //! The strip under the board's header that says what this phase asks of
 //! you: the phase, a one-line instruction, the countdown when a timer runs,
 //! the lock, votes left, and the tools this phase offers (group, arrow).
+//! The poster view has its own wording: it has no columns, groups or votes.
 import { serverNow } from '../api'
 import { PHASES, type Control } from '../control'
 import { formatRemaining, tf } from '../i18nFacilitation'
+import { tp } from '../i18nPoster'
+import type { BoardView } from '../poster'
 
 export class PhaseBanner {
   readonly element = document.createElement('div')
@@ -41,7 +44,7 @@ export class PhaseBanner {
     this.ticker = window.setInterval(() => this.tick(), 1000)
   }
 
-  update (c: Control, votesLeft: number): void {
+  update (c: Control, votesLeft: number, view: BoardView = 'lanes'): void {
     this.element.dataset.phase = c.phase
     this.element.dataset.locked = String(c.locked)
     this.phase.textContent = tf(`phase_${c.phase}`)
@@ -49,7 +52,7 @@ export class PhaseBanner {
     this.steps.querySelectorAll('li').forEach((li, i) => {
       li.className = i < at ? 'done' : i === at ? 'current' : ''
     })
-    const text = c.phase === 'schrijven' && c.privateWriting ? tf('do_schrijven_private') : tf(`do_${c.phase}`)
+    const text = instruction(c, view)
     this.instruction.textContent = c.locked && c.phase !== 'gesloten' ? tf('lockedNotice') : text
     this.votes.hidden = c.phase !== 'stemmen'
     this.votes.textContent = votesLeft === 0 ? tf('noVotesLeft') : votesLeft === 1 ? tf('voteLeft') : tf('votesLeft', { n: votesLeft })
@@ -69,4 +72,11 @@ export class PhaseBanner {
     this.timer.textContent = left > 0 ? tf('timeLeft', { time: formatRemaining(left) }) : tf('timeUp')
     this.timer.dataset.up = String(left <= 0)
   }
+}
+
+/** What this phase asks, in the words of the view: the poster has no columns, votes or groups. */
+function instruction (c: Control, view: BoardView): string {
+  const privately = c.phase === 'schrijven' && c.privateWriting
+  if (view === 'poster' && c.phase !== 'gesloten') return tp(privately ? 'posterDo_schrijven_private' : `posterDo_${c.phase}`)
+  return privately ? tf('do_schrijven_private') : tf(`do_${c.phase}`)
 }

@@ -2,6 +2,9 @@
 
 const TOAST_MS = 8000
 
+/** A button on the toast ("Ongedaan maken"). */
+export interface ToastAction { label: string; run: () => void }
+
 export class Toast {
   readonly element = document.createElement('div')
   private timer: number | undefined
@@ -13,7 +16,7 @@ export class Toast {
     this.element.hidden = true
   }
 
-  show (message: string, action?: { label: string; run: () => void }): void {
+  show (message: string, action?: ToastAction): void {
     window.clearTimeout(this.timer)
     this.element.replaceChildren()
     const text = document.createElement('span')

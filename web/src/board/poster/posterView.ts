@@ -5,7 +5,6 @@
 //! tray. Everything is HTML over the image (arrows an SVG overlay), keyboard
 //! reachable; zoom and pan are PosterCamera's.
 import * as Y from 'yjs'
-import { withKey } from '../../access'
 import { tp } from '../../i18nPoster'
 import { PosterDoc, POSTER_NOTE_HEIGHT, POSTER_NOTE_WIDTH, type ArrowEnd, type MarkerKind } from '../../poster'
 import { POSTER_HEIGHT, POSTER_WIDTH, type NoteView, type TableDoc } from '../../schema'
@@ -13,6 +12,7 @@ import { PosterCamera } from './posterCamera'
 import { PosterArrows } from './posterArrows'
 import { PosterMarkerElement, PosterNote, type ItemActions } from './posterItems'
 import { PosterTray } from './posterTray'
+import { PosterUnderlay } from './posterUnderlay'
 
 export interface PosterHost {
   /** Creates a note (lane and colour as the board chooses) and returns its id. */
@@ -28,6 +28,7 @@ export class PosterView {
   private readonly canvas = document.createElement('div')
   private readonly items = document.createElement('div')
   private readonly status = document.createElement('p')
+  readonly underlay: PosterUnderlay
   private readonly arrowButton = toolButton(`↗ ${tp('drawArrow')}`)
   private readonly addNoteButton = toolButton(`+ ${tp('newPosterNote')}`)
   private readonly markerButtons: HTMLButtonElement[] = []
@@ -43,6 +44,7 @@ export class PosterView {
 
   constructor (event: string, private readonly table: TableDoc, private readonly local: object, private readonly host: PosterHost) {
     this.poster = new PosterDoc(table.doc)
+    this.underlay = new PosterUnderlay(event)
     this.element.className = 'poster'
     this.element.setAttribute('aria-label', tp('posterRegion'))
 
@@ -77,14 +79,9 @@ export class PosterView {
     this.canvas.className = 'poster__canvas'
     this.canvas.style.width = `${POSTER_WIDTH}px`
     this.canvas.style.height = `${POSTER_HEIGHT}px`
-    const image = document.createElement('img')
-    image.className = 'poster__underlay'
-    image.src = withKey(event, `/api/events/${encodeURIComponent(event)}/poster`)
-    image.alt = tp('posterImage')
-    image.draggable = false
     this.items.className = 'poster__items'
     this.arrows = new PosterArrows(id => this.run(() => this.poster.removeArrow(id)))
-    this.canvas.append(image, this.arrows.element, this.items, this.arrows.controls)
+    this.canvas.append(this.underlay.element, this.arrows.element, this.items, this.arrows.controls)
     this.viewport.append(this.canvas)
     this.camera = new PosterCamera(this.viewport, this.canvas, () => {})
     this.viewport.addEventListener('click', e => this.clickPoster(e))
