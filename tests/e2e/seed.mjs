@@ -4,8 +4,12 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 
-/** Writes `notes` into `table`'s document; ids are `${prefix}NNNN${table}`. */
-export async function seedNotes (server, event, table, notes, prefix = 'seed') {
+/**
+ * Writes `notes` into `table`'s document; ids are `${prefix}NNNN${table}`. A note with
+ * `posterX`/`posterY` is also placed on the poster; `poster.arrows` ([from, to] note
+ * indexes) and `poster.markers` ({ kind, label, x, y }) add the poster's other items.
+ */
+export async function seedNotes (server, event, table, notes, prefix = 'seed', poster = { arrows: [], markers: [] }) {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(server.url.replace(/^http/, 'ws') + '/sync/' + event, table, doc,
     { WebSocketPolyfill: WebSocket, disableBc: true, params: { key: server.keys.join } })
@@ -28,8 +32,19 @@ export async function seedNotes (server, event, table, notes, prefix = 'seed') {
       note.set('authorId', 'seedclient' + n.author.toLowerCase())
       note.set('createdAt', Date.now())
       note.set('updatedAt', Date.now())
+      if (n.posterX !== undefined) { note.set('posterX', n.posterX); note.set('posterY', n.posterY) }
       map.set(id, note)
       ids.push(id)
+    })
+    poster.arrows.forEach(([from, to], i) => {
+      const arrow = new Y.Map()
+      for (const [k, v] of [['from', ids[from]], ['to', ids[to]], ['author', 'Seed'], ['createdAt', Date.now() + i]]) arrow.set(k, v)
+      doc.getMap('posterArrows').set(`${prefix}arrow${i}${table}`, arrow)
+    })
+    poster.markers.forEach((m, i) => {
+      const marker = new Y.Map()
+      for (const [k, v] of [['kind', m.kind], ['label', m.label], ['x', m.x], ['y', m.y], ['author', 'Seed'], ['createdAt', Date.now() + i]]) marker.set(k, v)
+      doc.getMap('posterMarkers').set(`${prefix}marker${i}${table}`, marker)
     })
   })
   return {

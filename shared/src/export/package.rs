@@ -1,4 +1,6 @@
-//! The event package: one ZIP with every export — workbook, CSV, archive, report, Excel workbook and a board picture per table.
+//! The event package: one ZIP with every export — workbook, CSV, archive, report, Excel
+//! workbook, a board picture per table and, for a table on the droomproces poster, its
+//! poster picture too (the report has it inline; the Markdown workbook and the CSV cannot).
 
 use std::io::{Cursor, Write};
 
@@ -6,10 +8,12 @@ use ::zip::write::SimpleFileOptions;
 use ::zip::{CompressionMethod, DateTime, ZipWriter};
 
 use super::{ExportError, ExportOptions, csv, html, json, markdown, svg, xlsx};
-use crate::snapshot::{EventSnapshot, TableState};
+use crate::poster::BoardView;
+use crate::snapshot::{EventSnapshot, TableSnapshot, TableState};
+use crate::summary::effective_view;
 
 /// The files in the package, in the order they are written; boards follow as
-/// `borden/{table}.svg`.
+/// `borden/{table}.svg`, each followed by `borden/{table}-poster.svg` for a table on the poster.
 pub const FILES: [&str; 5] = [
     "werkboek.md",
     "notities.csv",
@@ -57,8 +61,29 @@ pub fn package(
         zip.start_file(format!("borden/{}.svg", table.table_id), entry)?;
         zip.write_all(svg::board(&title, &table.notes).as_bytes())
             .map_err(::zip::result::ZipError::from)?;
+        if on_poster(snapshot, table) {
+            zip.start_file(format!("borden/{}-poster.svg", table.table_id), entry)?;
+            let poster = svg::poster(
+                &format!("Poster — {title}"),
+                snapshot.event,
+                table,
+                snapshot.underlay(),
+            );
+            zip.write_all(poster.as_bytes())
+                .map_err(::zip::result::ZipError::from)?;
+        }
     }
     Ok(zip.finish()?.into_inner())
+}
+
+/// Whether a table has a poster to draw: the same rule as the summary's `poster` (shown as
+/// a poster, or anything placed or drawn on it).
+fn on_poster(snapshot: &EventSnapshot, table: &TableSnapshot) -> bool {
+    let def = snapshot.event.table(table.table_id.as_str());
+    effective_view(def, Some(table)) == BoardView::Poster
+        || !table.poster.arrows.is_empty()
+        || !table.poster.markers.is_empty()
+        || table.notes.iter().any(|n| n.poster.is_some())
 }
 
 /// The export time as a ZIP timestamp; times ZIP cannot hold (before 1980) become

@@ -407,6 +407,31 @@ fn package_holds_every_export_and_a_board_per_table() {
 }
 
 #[test]
+fn package_holds_the_poster_picture_of_a_table_on_the_poster() {
+    let fixture = fixture();
+    let mut snapshot = fixture.snapshot();
+    snapshot.tables[0].poster.view = Some(werktafel_shared::poster::BoardView::Poster);
+    let entries =
+        zip_entries(&package::package(&snapshot, &fixture.states(), &options()).expect("package"));
+    let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        &names[5..],
+        [
+            "borden/a.svg",
+            "borden/a-poster.svg",
+            "borden/b.svg",
+            "borden/c.svg",
+            "borden/d.svg"
+        ],
+        "a poster picture for table A only"
+    );
+    let poster = String::from_utf8(entries[6].1.clone()).expect("UTF-8");
+    assert!(poster.starts_with("<svg") && poster.contains("Poster — "));
+    let (step, _) = svg::DROOMPROCES_STEPS[0];
+    assert!(poster.contains(step), "the built-in droomproces drawing");
+}
+
+#[test]
 fn svg_and_html_hold_every_note_escaped_and_no_script() {
     let fixture = fixture();
     let snapshot = fixture.snapshot();

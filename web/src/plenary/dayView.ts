@@ -45,7 +45,7 @@ function panel (className: string, title: string, ...children: HTMLElement[]): H
 
 function fillStand (li: HTMLElement, stand: StandSummary): void {
   const head = el('p', 'pl-stand__head')
-  head.append(el('span', 'pl-stand__ot', `OT ${stand.team}`), el('span', 'pl-stand__name', stand.name), el('span', 'pl-stand__count', td('marketTips', { n: stand.tipCount })))
+  head.append(el('span', 'pl-stand__ot', `OT ${stand.team}`), el('span', 'pl-stand__name', stand.name), el('span', 'pl-stand__count', stand.tipCount === 1 ? td('marketTip') : td('marketTips', { n: stand.tipCount })))
   const tips = el('ul', 'pl-stand__tips')
   tips.append(...stand.topTips.map(tip => el('li', '', tip.text)))
   li.replaceChildren(head, tips)
