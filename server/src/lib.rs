@@ -22,6 +22,7 @@
 //!   (test-only: compiled with the `test-support` feature, never in the product)
 
 pub mod access;
+pub mod cluster;
 pub mod config;
 pub mod exports;
 #[cfg(any(test, feature = "test-support"))]
@@ -46,8 +47,10 @@ use tokio_util::task::TaskTracker;
 pub use config::{Config, Limits};
 
 use crate::access::{EventKeys, Signer};
+use crate::cluster::{Directory, Leases};
 use crate::http::state::{Access, AppState};
 use crate::rooms::Rooms;
+use crate::store::fence::Fence;
 use crate::store::persist::Persister;
 use crate::store::{SqliteStore, Store, StoreError};
 
@@ -91,17 +94,39 @@ pub async fn run(
         tracker.clone(),
     );
     let token = CancellationToken::new();
+    let directory = match &config.cluster {
+        None => Directory::Solo,
+        Some(cluster) => {
+            tracing::info!(node = %cluster.node_id, advertise = %cluster.advertise, "joining the cluster");
+            Directory::Leased(
+                Leases::start(
+                    cluster.clone(),
+                    Fence::default(),
+                    rooms.clone(),
+                    &tracker,
+                    token.clone(),
+                )
+                .await,
+            )
+        }
+    };
     let state = AppState::new(
         config,
         rooms.clone(),
         access,
         tracker.clone(),
         token.clone(),
+        directory.clone(),
     );
 
     // Every table gets its meta written on first start, so clients need
-    // nothing but the document.
-    for table in &state.event().tables {
+    // nothing but the document. In a cluster a table is loaded by the node
+    // that takes its lease, when its first client comes.
+    let preload = match &directory {
+        Directory::Solo => state.event().tables.as_slice(),
+        Directory::Leased(_) => &[],
+    };
+    for table in preload {
         state
             .room(table)
             .await
@@ -135,6 +160,8 @@ pub async fn run(
     tokio::task::spawn_blocking(move || worker.join())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // After the last append: the tables are free for other nodes at once.
+    directory.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -292,6 +292,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         event: Arc::new(event),
         public_url: args.public_url.clone(),
         limits,
+        cluster: None,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

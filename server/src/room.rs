@@ -988,8 +988,14 @@ impl DurableSink for Room {
         tracing::error!(room = %self.key, %error, "updates could not be stored; closing the table");
         inner.evicted = true;
         inner.durability.clear();
+        // A table another node took over is not broken: its clients
+        // reconnect and land on the new owner.
+        let reason = match error {
+            StoreError::NotOwner { .. } => Reason::Moved,
+            _ => Reason::Internal("storage failure"),
+        };
         for peer in inner.peers.values() {
-            peer.link.close(Reason::Internal("storage failure"));
+            peer.link.close(reason.clone());
         }
     }
 }

@@ -10,6 +10,7 @@
 //! appends on one while the compactor folds the log on the other.
 
 pub mod compactor;
+pub mod fence;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
 pub mod persist;
@@ -70,6 +71,10 @@ pub enum StoreError {
     },
     #[error("the persistence worker has stopped")]
     Stopped,
+    /// This node no longer holds `room`'s lease: another node took it over
+    /// (a cluster on a shared store); nothing of the batch was committed.
+    #[error("{room} is served by another node now")]
+    NotOwner { room: RoomKey },
     #[error("stored update for {room} is corrupt: {reason}")]
     Corrupt { room: RoomKey, reason: String },
 }
