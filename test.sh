@@ -29,6 +29,13 @@ if [ -f tests/package.json ]; then
   (cd tests && npm ci --no-audit --no-fund)
 fi
 
+# The PostgreSQL store's tests need a server: WERKTAFEL_TEST_PG, or a
+# private cluster started here (and stopped on exit) when PostgreSQL is
+# installed. Without either they fail, saying so; the rest run regardless.
+step "PostgreSQL for the store tests"
+source tests/postgres.sh
+start_test_postgres
+
 step "Rust tests (unit + integration, including Yjs interop)"
 cargo test --workspace --locked
 

@@ -1,6 +1,5 @@
 //! The server's configuration: one typed field per option, built by the CLI.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,8 +8,9 @@ use werktafel_shared::event::Event;
 /// Everything `run` needs besides the listener.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the SQLite database and event secrets live.
-    pub data_dir: PathBuf,
+    /// Where the tables, event definitions, keys and secrets are stored:
+    /// the SQLite database in the data directory, or PostgreSQL.
+    pub store: crate::store::StoreConfig,
     /// The event served.
     pub event: Arc<Event>,
     /// Where people reach the server (`http://werktafel.local:8080`), for

@@ -237,15 +237,15 @@ pub enum DataDirError {
     Unsafe { table: String, rule: String },
 }
 
-/// Exports event `slug` from a data directory, without (or beside) a running server.
+/// Exports event `slug` from a store, without (or beside) a running server.
 pub fn export_data_dir(
-    data_dir: &std::path::Path,
+    store: &crate::store::StoreConfig,
     slug: &str,
     format: Format,
     table: Option<&str>,
     options: &ExportOptions,
 ) -> Result<Vec<u8>, DataDirError> {
-    let mut store = crate::store::SqliteStore::open(data_dir)?;
+    let mut store = store.open()?;
     let event = saved_event(&mut store, slug)?;
     let tables = stored_tables(&mut store, &event)?;
     Ok(render(&event, &tables, format, table, options)?)
@@ -258,13 +258,13 @@ pub struct Imported {
     pub tables: usize,
 }
 
-/// Restores a JSON archive into an empty data directory.
+/// Restores a JSON archive into an empty store.
 ///
 /// Every table's state passes the checks a live update passes
 /// ([`crate::store::quarantine::check`]) before yrs decodes it and before anything
 /// is written: a refused archive leaves the data directory as it was.
 pub fn import_archive(
-    data_dir: &std::path::Path,
+    store: &crate::store::StoreConfig,
     archive: &[u8],
 ) -> Result<Imported, DataDirError> {
     screen_archive(archive)?;
@@ -280,7 +280,7 @@ pub fn import_archive(
             });
         }
     }
-    let mut store = crate::store::SqliteStore::open(data_dir)?;
+    let mut store = store.open()?;
     let rooms = store.rooms()?;
     if !rooms.is_empty() {
         let rooms = rooms

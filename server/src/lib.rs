@@ -1,5 +1,6 @@
 //! The Werktafel server: one Yjs document per work table, synced to browsers
-//! over WebSockets and committed to embedded SQLite before anyone sees it.
+//! over WebSockets and committed to the store (embedded SQLite, or a shared
+//! PostgreSQL) before anyone sees it.
 //!
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
 //!
@@ -11,7 +12,7 @@
 //! - [`sync`]: one client's socket (reader loop + writer task) and the handshake
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
 //! - [`table`]: a table's core without I/O (policy, durability, catch-up, presence, cache)
-//! - [`store`]: the `Store` trait and SQLite, the group-committing worker
+//! - [`store`]: the `Store` trait, SQLite and PostgreSQL, the group-committing worker
 //!   (`store::persist`), log compaction off it (`store::compactor`), stored
 //!   documents that fail the screen (`store::quarantine`)
 //! - [`screen`]: what a client's update must pass before it is applied
@@ -52,7 +53,7 @@ use crate::http::state::{Access, AppState};
 use crate::rooms::Rooms;
 use crate::store::fence::Fence;
 use crate::store::persist::Persister;
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{Store, StoreConfig, StoreError};
 
 /// How often the janitor expires stale presence and evicts idle rooms.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(5);
@@ -77,16 +78,25 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let mut store = SqliteStore::open(&config.data_dir)?;
     // Saved so `werktafel export` can work on the data directory alone.
     let definition =
         serde_json::to_string(&*config.event).map_err(|e| std::io::Error::other(e.to_string()))?;
-    store.save_event(&config.event.slug, &definition)?;
-    let access = Access {
-        keys: EventKeys::load_or_create(&mut store, &config.event.slug)?,
-        signer: Signer::load_or_create(&mut store)?,
-    };
-    let (persister, worker) = Persister::start(store)?;
+    let store_config = config.store.clone();
+    let slug = config.event.slug.clone();
+    // Opening a store blocks (and PostgreSQL's client must not run on the
+    // async runtime at all), so it and what reads it happen on a thread.
+    let (access, persister, worker) = tokio::task::spawn_blocking(move || {
+        let mut store = store_config.open()?;
+        store.save_event(&slug, &definition)?;
+        let access = Access {
+            keys: EventKeys::load_or_create(&mut store, &slug)?,
+            signer: Signer::load_or_create(&mut store)?,
+        };
+        let (persister, worker) = Persister::start(store)?;
+        Ok::<_, StoreError>((access, persister, worker))
+    })
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()))??;
     let tracker = TaskTracker::new();
     let rooms = Rooms::new(
         persister.clone(),
@@ -168,8 +178,10 @@ pub async fn run(
 
 /// The event's links (participant, facilitator, plenary) for `base`, making
 /// the keys on first use. `werktafel serve` prints them at start-up.
-pub fn links(data_dir: &std::path::Path, slug: &str, base: &str) -> Result<Links, StoreError> {
-    let mut store = SqliteStore::open(data_dir)?;
+///
+/// Blocking: call it off the async runtime.
+pub fn links(store: &StoreConfig, slug: &str, base: &str) -> Result<Links, StoreError> {
+    let mut store = store.open()?;
     let keys = EventKeys::load_or_create(&mut store, slug)?;
     Ok(Links {
         participant: http::facilitation::participant_link(base, slug, None, &keys.join),

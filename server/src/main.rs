@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use werktafel_server::exports::{self, Format};
+use werktafel_server::store::StoreConfig;
 use werktafel_server::{Config, Limits};
 use werktafel_shared::event::Event;
 use werktafel_shared::export::{CsvDelimiter, ExportOptions, Formulas};
@@ -38,6 +39,14 @@ enum Command {
 struct ExportArgs {
     #[arg(long, env = "WERKTAFEL_DATA_DIR", default_value = "./werktafel-data")]
     data_dir: PathBuf,
+    /// `sqlite` (the database in --data-dir) or the PostgreSQL URL the servers use.
+    #[arg(
+        long,
+        env = "WERKTAFEL_STORE",
+        default_value = "sqlite",
+        hide_env_values = true
+    )]
+    store: String,
     /// The event's slug.
     #[arg(long, default_value = "atelierdag-2022")]
     event: String,
@@ -80,6 +89,14 @@ struct ImportArgs {
     file: PathBuf,
     #[arg(long, env = "WERKTAFEL_DATA_DIR", default_value = "./werktafel-data")]
     data_dir: PathBuf,
+    /// `sqlite` (the database in --data-dir) or the PostgreSQL URL the servers use.
+    #[arg(
+        long,
+        env = "WERKTAFEL_STORE",
+        default_value = "sqlite",
+        hide_env_values = true
+    )]
+    store: String,
 }
 
 #[derive(clap::Args)]
@@ -90,6 +107,16 @@ struct ServeArgs {
     /// Directory for the database (created on first start).
     #[arg(long, env = "WERKTAFEL_DATA_DIR", default_value = "./werktafel-data")]
     data_dir: PathBuf,
+    /// Where tables, keys and secrets are stored: `sqlite` (the database in
+    /// --data-dir) or a PostgreSQL URL, postgres://user:password@host:port/database
+    /// (several nodes can share one; see docs/scale-out.md).
+    #[arg(
+        long,
+        env = "WERKTAFEL_STORE",
+        default_value = "sqlite",
+        hide_env_values = true
+    )]
+    store: String,
     /// Event definition (TOML); without it, the built-in Atelierdag 2022.
     #[arg(long, env = "WERKTAFEL_EVENT")]
     event: Option<PathBuf>,
@@ -208,14 +235,15 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     if let FormulaCells::Keep = args.formulas {
         options = options.with_formulas(Formulas::Keep);
     }
+    let store = StoreConfig::parse(&args.store, &args.data_dir).context("in --store")?;
     let bytes = exports::export_data_dir(
-        &args.data_dir,
+        &store,
         &args.event,
         args.format,
         args.table.as_deref(),
         &options,
     )
-    .with_context(|| format!("exporting {} from {}", args.event, args.data_dir.display()))?;
+    .with_context(|| format!("exporting {} from {store}", args.event))?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
@@ -228,18 +256,12 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
 fn import(args: ImportArgs) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let imported = exports::import_archive(&args.data_dir, &bytes).with_context(|| {
-        format!(
-            "importing {} into {}",
-            args.file.display(),
-            args.data_dir.display()
-        )
-    })?;
+    let store = StoreConfig::parse(&args.store, &args.data_dir).context("in --store")?;
+    let imported = exports::import_archive(&store, &bytes)
+        .with_context(|| format!("importing {} into {store}", args.file.display()))?;
     println!(
         "imported event {} with {} tables into {}",
-        imported.event,
-        imported.tables,
-        args.data_dir.display()
+        imported.event, imported.tables, store
     );
     Ok(())
 }
@@ -278,17 +300,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_concurrent_exports: args.max_concurrent_exports.max(1),
         ..Limits::default()
     };
+    let store = StoreConfig::parse(&args.store, &args.data_dir).context("in --store")?;
     // Before anything is created: what is created is private, but what the
     // operator made before may not be.
-    for (path, mode) in werktafel_server::store::loose_permissions(&args.data_dir) {
+    for (path, mode) in store
+        .data_dir()
+        .map(werktafel_server::store::loose_permissions)
+        .unwrap_or_default()
+    {
         tracing::warn!(
             path = %path.display(),
             mode = format_args!("{mode:o}"),
             "others than this user can read or enter this path of the data directory, which holds the event keys and the signing secret; chmod it to 700 (directory) or 600 (files)"
         );
     }
+    tracing::info!(%store, "opening the store");
     let config = Config {
-        data_dir: args.data_dir,
+        store,
         event: Arc::new(event),
         public_url: args.public_url.clone(),
         limits,
@@ -298,17 +326,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.addr))?;
     let local = listener.local_addr()?;
-    // Tests and scripts wait for exactly this line on stdout.
-    println!("listening on http://{local}");
     let base = args
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
-    let links = werktafel_server::links(
-        &config.data_dir,
-        &config.event.slug,
-        base.trim_end_matches('/'),
-    )?;
+    let (store, slug) = (config.store.clone(), config.event.slug.clone());
+    // Opening the store blocks: not on the async runtime.
+    let links = tokio::task::spawn_blocking(move || {
+        werktafel_server::links(&store, &slug, base.trim_end_matches('/'))
+    })
+    .await?
+    .with_context(|| format!("opening the store ({})", config.store))?;
+    // Tests and scripts wait for exactly this line on stdout; it comes once
+    // the store is open, so a store that cannot be reached fails before it.
+    println!("listening on http://{local}");
     println!("participant link: {}", links.participant);
     println!("facilitator link: {}", links.facilitator);
     println!("plenary link: {}", links.plenary);

@@ -11,5 +11,6 @@ mod limits;
 mod liveness;
 mod notes;
 mod persistence;
+mod postgres;
 mod summary;
 mod sync;

@@ -169,9 +169,10 @@ impl AppState {
         let _one_at_a_time = self.inner.renewing.lock().await;
         let renewed = self.keys().renewed();
         let secrets = renewed.join_secrets(&self.event().slug);
-        let data_dir = self.config().data_dir.clone();
+        let store = self.config().store.clone();
         tokio::task::spawn_blocking(move || {
-            crate::store::SqliteStore::open(&data_dir)?.set_secrets(&secrets)
+            use crate::store::Store;
+            store.open()?.set_secrets(&secrets)
         })
         .await
         .map_err(|e| AppError::Unavailable(format!("renewing the key: {e}")))??;

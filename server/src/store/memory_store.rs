@@ -186,6 +186,13 @@ impl Store for MemoryStore {
             .or_insert_with(|| fresh.to_string())
             .clone())
     }
+    fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+        let mut contents = self.lock();
+        for (name, value) in secrets {
+            contents.secrets.insert(name.clone(), value.clone());
+        }
+        Ok(())
+    }
 }
 
 /// A store that lets tests stop a compaction halfway, to see what the
@@ -337,6 +344,10 @@ pub(crate) mod testing {
         fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError> {
             self.inner.secret(name, fresh)
         }
+
+        fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+            self.inner.set_secrets(secrets)
+        }
     }
 }
 
@@ -346,50 +357,11 @@ mod tests {
     use crate::store::testing::*;
     use yrs::Doc;
 
-    #[test]
-    fn appends_load_back_in_order() {
-        let mut store = MemoryStore::new();
-        let room = key("a");
-        assert!(store.load(&room).unwrap().updates.is_empty());
-        let updates = typing(&Doc::new(), 5);
-        append(&mut store, &room, &updates[..2]);
-        append(&mut store, &room, &updates[2..]);
-        let loaded = store.load(&room).unwrap();
-        assert_eq!(loaded.updates, updates);
-        assert_eq!(text_of(&room, &loaded), "xxxxx");
-        assert_eq!(store.log_len(&room).unwrap(), 5);
+    fn fresh() -> ((), MemoryStore) {
+        ((), MemoryStore::new())
     }
 
-    #[test]
-    fn compaction_keeps_the_document_and_shortens_the_log() {
-        let mut store = MemoryStore::new();
-        let room = key("a");
-        let updates = typing(&Doc::new(), 31);
-        append(&mut store, &room, &updates[..30]);
-        store.compact(&room).unwrap();
-        assert_eq!(store.log_len(&room).unwrap(), 0);
-        let loaded = store.load(&room).unwrap();
-        assert_eq!(loaded.updates.len(), 1, "one snapshot");
-        assert_eq!(text_of(&room, &loaded), "x".repeat(30));
-
-        // Appends after a compaction land on top of the snapshot.
-        append(&mut store, &room, &updates[30..]);
-        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(31));
-    }
-
-    #[test]
-    fn compaction_keeps_an_append_that_lands_between_its_read_and_its_write() {
-        let mut mine = MemoryStore::new();
-        let mut other = mine.reopen().unwrap();
-        append_between_read_and_write_is_kept(&mut mine, &mut other);
-    }
-
-    #[test]
-    fn compaction_gives_up_when_the_snapshot_changed_since_its_read() {
-        let mut mine = MemoryStore::new();
-        let mut other = mine.reopen().unwrap();
-        changed_snapshot_makes_compaction_give_up(&mut mine, &mut other);
-    }
+    crate::store::suite::store_suite!(fresh);
 
     #[test]
     fn compaction_of_a_forgotten_room_writes_nothing_back() {
@@ -405,27 +377,10 @@ mod tests {
     }
 
     #[test]
-    fn an_update_waiting_for_its_dependency_is_not_compacted_away() {
-        let mut store = MemoryStore::new();
-        let room = key("c");
-        let updates = typing(&Doc::new(), 3);
-        append(&mut store, &room, &updates[1..2]);
-        assert_eq!(store.compact(&room).unwrap(), Compaction::Waiting);
-        assert_eq!(store.log_len(&room).unwrap(), 1, "kept as a log entry");
-        append(&mut store, &room, &updates[0..1]);
-        append(&mut store, &room, &updates[2..3]);
-        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
-        assert_eq!(store.log_len(&room).unwrap(), 0);
-        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "xxx");
-    }
-
-    #[test]
-    fn rooms_lists_what_is_stored_and_forget_removes_it() {
+    fn forget_removes_a_room() {
         let mut store = MemoryStore::new();
         append(&mut store, &key("b"), &typing(&Doc::new(), 1));
         append(&mut store, &key("a"), &typing(&Doc::new(), 1));
-        store.compact(&key("a")).unwrap();
-        assert_eq!(store.rooms().unwrap(), vec![key("a"), key("b")]);
         store.forget(&key("b"));
         assert_eq!(store.rooms().unwrap(), vec![key("a")]);
     }
@@ -436,19 +391,5 @@ mod tests {
         let view = store.clone();
         append(&mut store, &key("a"), &typing(&Doc::new(), 2));
         assert_eq!(view.clone().log_len(&key("a")).unwrap(), 2);
-    }
-
-    #[test]
-    fn events_and_secrets_are_kept() {
-        let mut store = MemoryStore::new();
-        assert_eq!(store.load_event("x").unwrap(), None);
-        store.save_event("b", "{\"v\":1}").unwrap();
-        store.save_event("a", "{}").unwrap();
-        store.save_event("b", "{\"v\":2}").unwrap();
-        assert_eq!(store.load_event("b").unwrap().as_deref(), Some("{\"v\":2}"));
-        assert_eq!(store.events().unwrap(), vec!["a", "b"]);
-
-        assert_eq!(store.secret("s", "first").unwrap(), "first");
-        assert_eq!(store.secret("s", "second").unwrap(), "first", "kept");
     }
 }

@@ -1,5 +1,7 @@
 //! Durable storage of table documents behind the [`Store`] trait, and its
-//! embedded implementation on SQLite ([`SqliteStore`]).
+//! embedded implementation on SQLite ([`SqliteStore`]). The shared one on
+//! PostgreSQL is [`postgres::PostgresStore`]; [`StoreConfig`] says which one
+//! a server uses.
 //!
 //! A room's document is an append-only log of Yjs updates plus, from time to
 //! time, a snapshot that replaces the log entries it covers. Nothing here
@@ -10,11 +12,15 @@
 //! appends on one while the compactor folds the log on the other.
 
 pub mod compactor;
+pub mod config;
 pub mod fence;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
 pub mod persist;
+pub mod postgres;
 pub mod quarantine;
+#[cfg(test)]
+pub(crate) mod suite;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +28,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+pub use config::{AnyStore, StoreConfig, StoreConfigError};
 
 /// Names one table document: the event slug and the table id. Cloned for
 /// every update queued for commit, so both parts are shared, not copied.
@@ -64,6 +72,17 @@ pub struct StoredDoc {
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    Connect {
+        target: String,
+        source: ::postgres::Error,
+    },
+    #[error(
+        "the PostgreSQL schema is at version {found}, newer than this werktafel knows ({known}): run a newer werktafel"
+    )]
+    SchemaTooNew { found: usize, known: usize },
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -183,6 +202,10 @@ pub trait Store: Send + 'static {
     fn events(&mut self) -> Result<Vec<String>, StoreError>;
     /// The secret stored as `name`, storing `fresh` first if there is none.
     fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError>;
+    /// Replaces the secrets named in `secrets` (name, value) in one
+    /// transaction: renewing the participant key writes the key and its
+    /// generation together or not at all.
+    fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError>;
 }
 
 /// The embedded store: one SQLite database file in the data directory.
@@ -261,24 +284,6 @@ impl SqliteStore {
              );",
         )?;
         Ok(store)
-    }
-
-    /// Replaces the secrets named in `secrets` (name, value) in one
-    /// transaction: renewing the participant key writes the key and its
-    /// generation together or not at all.
-    pub fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (name, value) in secrets {
-            tx.execute(
-                "INSERT INTO secrets (name, value) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                params![name, value],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// One connection to the database file at `path`, with the pragmas every
@@ -522,6 +527,21 @@ impl Store for SqliteStore {
             |row| row.get(0),
         )?)
     }
+
+    fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (name, value) in secrets {
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
 }
 
 /// Creates `dir` (and missing parents) readable by this user only.
@@ -700,50 +720,24 @@ mod tests {
     use super::testing::*;
     use super::*;
 
-    #[test]
-    fn compaction_keeps_the_document_and_shortens_the_log() {
+    /// A store on a fresh database file, and the directory holding it.
+    fn fresh() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path()).unwrap();
-        let room = key("a");
-        let updates = typing(&Doc::new(), 301);
-        append(&mut store, &room, &updates[..300]);
-        assert_eq!(store.log_len(&room).unwrap(), 300);
-
-        store.compact(&room).unwrap();
-        assert_eq!(store.log_len(&room).unwrap(), 0);
-        let loaded = store.load(&room).unwrap();
-        assert_eq!(loaded.updates.len(), 1, "one snapshot");
-        assert_eq!(text_of(&room, &loaded), "x".repeat(300));
-
-        // Appends after a compaction land on top of the snapshot.
-        append(&mut store, &room, &updates[300..]);
-        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(301));
+        let store = SqliteStore::open(dir.path()).unwrap();
+        (dir, store)
     }
 
-    #[test]
-    fn compaction_deletes_a_log_longer_than_one_delete_chunk() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path()).unwrap();
-        let room = key("a");
-        let other = key("b");
-        let n = DELETE_CHUNK * 2 + 17;
-        append(&mut store, &room, &typing(&Doc::new(), n));
-        append(&mut store, &other, &typing(&Doc::new(), 5));
+    crate::store::suite::store_suite!(fresh);
 
-        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
-        assert_eq!(store.log_len(&room).unwrap(), 0);
-        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(n));
-        assert_eq!(
-            store.log_len(&other).unwrap(),
-            5,
-            "another room's log stays"
-        );
+    #[test]
+    fn the_suite_deletes_more_than_one_chunk() {
+        // `compaction_folds_a_long_log` must span several delete chunks.
+        const { assert!(4_017 > 2 * DELETE_CHUNK) };
     }
 
     #[test]
     fn a_compaction_stopped_before_its_deletes_leaves_the_same_document() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let (_dir, mut store) = fresh();
         let room = key("a");
         append(&mut store, &room, &typing(&Doc::new(), 40));
         let read = store.read_log(&room).unwrap().unwrap();
@@ -759,67 +753,5 @@ mod tests {
         let loaded = store.load(&room).unwrap();
         assert_eq!(loaded.updates.len(), 41, "the snapshot and the 40 rows");
         assert_eq!(text_of(&room, &loaded), "x".repeat(40));
-    }
-
-    #[test]
-    fn compaction_keeps_an_append_that_lands_between_its_read_and_its_write() {
-        let (_dir, mut mine, mut other) = two_handles();
-        append_between_read_and_write_is_kept(&mut mine, &mut other);
-    }
-
-    #[test]
-    fn compaction_gives_up_when_the_snapshot_changed_since_its_read() {
-        let (_dir, mut mine, mut other) = two_handles();
-        changed_snapshot_makes_compaction_give_up(&mut mine, &mut other);
-    }
-
-    /// Two connections to one fresh database, as the persistence worker and
-    /// the compactor (or two processes) hold them.
-    fn two_handles() -> (tempfile::TempDir, SqliteStore, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let mine = SqliteStore::open(dir.path()).unwrap();
-        let other = mine.reopen().unwrap();
-        (dir, mine, other)
-    }
-
-    #[test]
-    fn compaction_keeps_rows_another_writer_appends_meanwhile() {
-        let room = key("b");
-        let source = Doc::new();
-        let updates = typing(&source, 20);
-        let (_dir, mut mine, mut other) = two_handles();
-        append(&mut mine, &room, &updates[..10]);
-        mine.compact(&room).unwrap();
-        append(&mut other, &room, &updates[10..]);
-        mine.compact(&room).unwrap();
-        assert_eq!(text_of(&room, &mine.load(&room).unwrap()), "x".repeat(20));
-    }
-
-    #[test]
-    fn an_update_waiting_for_its_dependency_is_not_compacted_away() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path()).unwrap();
-        let room = key("c");
-        let source = Doc::new();
-        let updates = typing(&source, 3);
-        // The second keystroke arrives without the first.
-        append(&mut store, &room, &updates[1..2]);
-        assert_eq!(store.compact(&room).unwrap(), Compaction::Waiting);
-        assert_eq!(store.log_len(&room).unwrap(), 1, "kept as a log entry");
-        append(&mut store, &room, &updates[0..1]);
-        append(&mut store, &room, &updates[2..3]);
-        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
-        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "xxx");
-    }
-
-    #[test]
-    fn rooms_lists_what_is_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path()).unwrap();
-        let source = Doc::new();
-        append(&mut store, &key("b"), &typing(&source, 1));
-        append(&mut store, &key("a"), &typing(&Doc::new(), 1));
-        store.compact(&key("a")).unwrap();
-        assert_eq!(store.rooms().unwrap(), vec![key("a"), key("b")]);
     }
 }

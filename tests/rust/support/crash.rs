@@ -39,11 +39,23 @@ pub async fn drill(
     writers: usize,
     seed: u64,
 ) -> anyhow::Result<Outcome> {
+    drill_with(data_dir, &[], rounds, writers, seed).await
+}
+
+/// [`drill`] with extra `serve` arguments (`--store postgres://…`).
+pub async fn drill_with(
+    data_dir: &Path,
+    extra: &[&str],
+    rounds: usize,
+    writers: usize,
+    seed: u64,
+) -> anyhow::Result<Outcome> {
+    let args: Vec<&str> = SERVER_ARGS.iter().chain(extra).copied().collect();
     let mut rng = Lcg(seed | 1);
     let mut outcome = Outcome::default();
     let mut all_observed = BTreeSet::new();
     for round in 0..rounds {
-        let mut server = Server::start_in(data_dir, SERVER_ARGS).await?;
+        let mut server = Server::start_in(data_dir, &args).await?;
         let observer = Client::connect(&server, "a").await?;
         observer.synced().await?;
         let before = schema::note_count(&observer.doc);
@@ -72,7 +84,7 @@ pub async fn drill(
         all_observed.extend(seen);
         drop(clients);
 
-        let server = Server::start_in(data_dir, SERVER_ARGS).await?;
+        let server = Server::start_in(data_dir, &args).await?;
         let check = Client::connect(&server, "a").await?;
         check.synced().await.context("syncing after the restart")?;
         let kept: BTreeSet<String> = check.notes().into_iter().map(|n| n.id).collect();

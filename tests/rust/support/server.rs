@@ -15,6 +15,8 @@ pub struct Server {
     /// The event's keys, read from the links the server prints.
     pub keys: Keys,
     pub data_dir: PathBuf,
+    /// The extra `serve` arguments it was started with; a restart reuses them.
+    pub extra: Vec<String>,
     pub log: PathBuf,
     /// Keeps a temporary data directory alive as long as the server value.
     _tmp: Option<std::sync::Arc<tempfile::TempDir>>,
@@ -150,15 +152,18 @@ impl Server {
             addr,
             keys,
             data_dir: data_dir.to_path_buf(),
+            extra: extra.iter().map(ToString::to_string).collect(),
             log,
             _tmp: None,
         })
     }
 
-    /// Restarts on the same data directory (after [`Server::kill`] or [`Server::terminate`]).
+    /// Restarts on the same data directory and arguments (after
+    /// [`Server::kill`] or [`Server::terminate`]).
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         let tmp = self._tmp.take();
-        let mut next = Self::start_in(&self.data_dir, &[]).await?;
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        let mut next = Self::start_in(&self.data_dir, &extra).await?;
         next._tmp = tmp;
         *self = next;
         Ok(())

@@ -1,0 +1,140 @@
+//! The server on PostgreSQL (`--store postgres://…`): what a restart and a
+//! `kill -9` must not lose holds there as it does on SQLite. Each test has
+//! a database of its own on `WERKTAFEL_TEST_PG`.
+
+use std::collections::BTreeSet;
+
+use werktafel_shared::schema::{self, Lane};
+use werktafel_tests::postgres::TestDb;
+use werktafel_tests::{Client, Server};
+
+use crate::notes;
+
+fn ids(client: &Client) -> BTreeSet<String> {
+    client.notes().into_iter().map(|n| n.id).collect()
+}
+
+#[tokio::test]
+async fn notes_come_back_after_a_restart_on_postgres() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let mut server = Server::start_in(dir.path(), &["--store", &db.url]).await?;
+    let writer = Client::connect(&server, "a").await?;
+    writer.synced().await?;
+    for i in 0..25 {
+        notes::add(
+            &writer,
+            &format!("n{i}"),
+            &format!("Notitie {i}"),
+            Lane::Goed,
+        );
+    }
+    notes::type_into(&writer, "n3", 0, "Bewerkt: ");
+    let witness = Client::connect(&server, "a").await?;
+    witness
+        .wait_for("all notes", |_| {
+            notes::text_of(&witness, "n3").is_some_and(|t| t.starts_with("Bewerkt"))
+                && ids(&witness).len() == 25
+        })
+        .await?;
+    let before = witness.notes();
+
+    let code = server.terminate().await?;
+    assert_eq!(
+        code,
+        Some(0),
+        "graceful shutdown; log: {}",
+        server.log.display()
+    );
+    assert!(
+        !dir.path().join("werktafel.db").exists(),
+        "nothing was stored in SQLite"
+    );
+    server.restart().await?;
+
+    let after = Client::connect(&server, "a").await?;
+    after.synced().await?;
+    assert_eq!(after.notes(), before, "log: {}", server.log.display());
+    assert_eq!(
+        schema::read_meta(&after.doc).map(|m| m.title).as_deref(),
+        Some("Vitale systemen")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_event_keys_live_in_postgres_and_survive_a_restart() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let mut server = Server::start_in(dir.path(), &["--store", &db.url]).await?;
+    let keys = server.keys.clone();
+    server.terminate().await?;
+    // Another data directory: whatever the server needs is in the database.
+    let elsewhere = tempfile::tempdir()?;
+    let again = Server::start_in(elsewhere.path(), &["--store", &db.url]).await?;
+    assert_eq!(again.keys.join, keys.join);
+    assert_eq!(again.keys.facilitate, keys.facilitate);
+    Ok(())
+}
+
+#[tokio::test]
+async fn repeated_kill_9_under_load_on_postgres_loses_nothing_any_client_saw() -> anyhow::Result<()>
+{
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let outcome =
+        werktafel_tests::crash::drill_with(dir.path(), &["--store", &db.url], 4, 20, 11).await?;
+    assert_eq!(outcome.rounds, 4);
+    assert!(outcome.observed > 0);
+    assert!(
+        outcome.lost.is_empty(),
+        "lost after a kill: {:?}",
+        outcome.lost
+    );
+    Ok(())
+}
+
+#[test]
+fn an_unreachable_database_fails_at_start_with_its_address() -> anyhow::Result<()> {
+    // A port nothing listens on: bound, then closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let url = format!("postgres://wt:geheim@127.0.0.1:{port}/werktafel");
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().to_string_lossy().to_string();
+    let args = [
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir,
+        "--store",
+        &url,
+    ];
+    let output = Server::cli(&args, &[])?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "it must not serve: {stdout}");
+    assert!(!stdout.contains("listening on"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}/werktafel")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("geheim"),
+        "no password in the error: {stderr}"
+    );
+
+    let bad = Server::cli(
+        &["serve", "--data-dir", &data_dir, "--store", "mysql://db/x"],
+        &[],
+    )?;
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(
+        stderr.contains("postgres://"),
+        "says what to write: {stderr}"
+    );
+    Ok(())
+}
