@@ -34,8 +34,9 @@ pub struct Cluster {
     /// `host:port` at which the other nodes reach this node's internal
     /// endpoint (`/internal/sync/...`); plain TCP on the private network.
     pub advertise: String,
-    /// What a node presents to another's internal endpoint.
-    pub secret: ClusterSecret,
+    /// What a node presents to another's internal endpoint; without it this
+    /// node neither relays nor accepts relays (one node alone needs none).
+    pub secret: Option<ClusterSecret>,
     /// The shared PostgreSQL database, where the leases are kept.
     pub database: tokio_postgres::Config,
     /// How long a node counts as alive after its last heartbeat, judged by

@@ -83,6 +83,11 @@ pub async fn run(
         serde_json::to_string(&*config.event).map_err(|e| std::io::Error::other(e.to_string()))?;
     let store_config = config.store.clone();
     let slug = config.event.slug.clone();
+    // The leases this node holds: the directory claims them, the store's
+    // appends check them.
+    let fence = Fence::default();
+    let node = config.cluster.as_ref().map(|c| c.node_id.clone());
+    let fenced = fence.clone();
     // Opening a store blocks (and PostgreSQL's client must not run on the
     // async runtime at all), so it and what reads it happen on a thread.
     let (access, persister, worker) = tokio::task::spawn_blocking(move || {
@@ -91,6 +96,10 @@ pub async fn run(
         let access = Access {
             keys: EventKeys::load_or_create(&mut store, &slug)?,
             signer: Signer::load_or_create(&mut store)?,
+        };
+        let store = match node {
+            Some(node) => store.fenced(node, fenced),
+            None => store,
         };
         let (persister, worker) = Persister::start(store)?;
         Ok::<_, StoreError>((access, persister, worker))
@@ -111,7 +120,7 @@ pub async fn run(
             Directory::Leased(
                 Leases::start(
                     cluster.clone(),
-                    Fence::default(),
+                    fence,
                     rooms.clone(),
                     &tracker,
                     token.clone(),

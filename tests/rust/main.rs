@@ -3,6 +3,7 @@
 //! per concern; the harness lives in `support/`.
 
 mod bad_input;
+mod cluster;
 mod exports;
 mod facilitation;
 mod http;

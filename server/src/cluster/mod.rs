@@ -8,6 +8,7 @@
 //! - [`relay`]: a client connection to a node that does not own its table,
 //!   relayed frame by frame to the owner's `/internal/sync/...`.
 
+pub mod args;
 pub mod decide;
 pub mod lease;
 pub mod relay;

@@ -14,20 +14,25 @@ use crate::http::error::AppError;
 use crate::http::state::{Admitted, AppState};
 
 /// Lets a relayed request through with the role it carries, or refuses:
-/// 404 on a node outside a cluster (there is no such endpoint), 403
+/// 404 on a node without a cluster secret (there is no such endpoint), 403
 /// without the right secret or with no known role.
 pub async fn require_node(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(cluster) = state.config().cluster.as_ref() else {
+    let Some(secret) = state
+        .config()
+        .cluster
+        .as_ref()
+        .and_then(|c| c.secret.as_ref())
+    else {
         return AppError::NotFound("this endpoint".into()).into_response();
     };
     let headers = request.headers();
     let proven = headers
         .get(SECRET_HEADER)
-        .is_some_and(|presented| cluster.secret.matches(presented.as_bytes()));
+        .is_some_and(|presented| secret.matches(presented.as_bytes()));
     if !proven {
         tracing::warn!("an internal connection without the cluster secret was refused");
         return AppError::Forbidden("the cluster secret is required").into_response();

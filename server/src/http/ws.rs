@@ -233,10 +233,17 @@ async fn forward_to(
     upgrade: Upgrade,
     revoked: Option<tokio_util::sync::CancellationToken>,
 ) -> Result<Response, AppError> {
-    let Some(secret) = state.config().cluster.as_ref().map(|c| c.secret.clone()) else {
-        return Err(AppError::Unavailable(
-            "this node is not in a cluster".into(),
-        ));
+    let Some(secret) = state
+        .config()
+        .cluster
+        .as_ref()
+        .and_then(|c| c.secret.clone())
+    else {
+        tracing::error!(node = %remote.node, "a table is held by another node, and this node has no --cluster-secret to relay with");
+        return Err(AppError::Unavailable(format!(
+            "this table is served by another server ({}), which this one cannot relay to",
+            remote.node
+        )));
     };
     let ticket = admit(state, client)?;
     let config = socket_config(state.limits());

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 
+use super::fence::{Fence, lease_key};
 use super::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
 
 /// How long connecting to PostgreSQL may take before start-up (or a
@@ -89,6 +90,10 @@ pub struct PostgresStore {
     client: Client,
     config: postgres::Config,
     statements: Statements,
+    /// In a cluster: this node's id and the leases it holds. Every append
+    /// checks, in its own transaction, that each table it writes is still
+    /// this node's at the epoch held ([`PostgresStore::fenced`]).
+    fence: Option<(String, Fence)>,
 }
 
 /// The statements of the hot paths, prepared once per connection.
@@ -105,6 +110,14 @@ struct Statements {
 }
 
 impl PostgresStore {
+    /// This store for node `node` of a cluster holding the leases in
+    /// `fence`: an append to a table it does not hold at that epoch commits
+    /// nothing and fails with [`StoreError::NotOwner`].
+    pub fn fenced(mut self, node: String, fence: Fence) -> Self {
+        self.fence = Some((node, fence));
+        self
+    }
+
     /// Connects to the database `config` names and brings its schema up to
     /// date. Fails with [`StoreError::Connect`] naming the server when it
     /// cannot be reached within [`CONNECT_TIMEOUT`].
@@ -124,6 +137,7 @@ impl PostgresStore {
         migrate(&mut client)?;
         let statements = Statements::prepare(&mut client)?;
         Ok(Self {
+            fence: None,
             client,
             config,
             statements,
@@ -161,7 +175,9 @@ impl Statements {
 
 impl Store for PostgresStore {
     fn reopen(&self) -> Result<Self, StoreError> {
-        Self::open(&self.config)
+        let mut store = Self::open(&self.config)?;
+        store.fence = self.fence.clone();
+        Ok(store)
     }
 
     fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
@@ -189,6 +205,9 @@ impl Store for PostgresStore {
         }
         // One transaction for the whole batch: group commit, one fsync.
         let mut tx = self.client.transaction()?;
+        if let Some((node, fence)) = &self.fence {
+            check_leases(&mut tx, node, fence, by_room.keys().copied())?;
+        }
         for (room, updates) in &by_room {
             let count = updates.len() as i64;
             let first: i64 = tx
@@ -605,4 +624,37 @@ mod tests {
         );
         assert!(!message.contains("geheim"), "{message}");
     }
+}
+
+/// Checks, inside the append's transaction `tx`, that `node` still holds
+/// the lease of every table `rooms` belong to at the epoch `fence` records.
+/// The lease rows stay locked until the commit, so a takeover waits for it:
+/// either this commit comes first, or it sees the new owner and fails.
+fn check_leases<'a>(
+    tx: &mut Transaction<'_>,
+    node: &str,
+    fence: &Fence,
+    rooms: impl Iterator<Item = &'a RoomKey>,
+) -> Result<(), StoreError> {
+    let mut tables: Vec<RoomKey> = rooms.map(lease_key).collect();
+    // Locked in key order, as the rooms are, so two writers cannot deadlock.
+    tables.sort();
+    tables.dedup();
+    for table in tables {
+        let held = fence.epoch(&table);
+        let stored = tx.query_opt(
+            "SELECT owner, epoch FROM tables WHERE event = $1 AND table_id = $2 FOR UPDATE",
+            &[&&*table.event, &&*table.table],
+        )?;
+        let owned = match (held, stored) {
+            (Some(epoch), Some(row)) => {
+                row.get::<_, Option<&str>>(0) == Some(node) && row.get::<_, i64>(1) == epoch
+            }
+            _ => false,
+        };
+        if !owned {
+            return Err(StoreError::NotOwner { room: table });
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,242 @@
+//! Several `werktafel` nodes on one PostgreSQL (docs/scale-out.md): each on
+//! its own loopback address, stock y-websocket clients spread over them.
+//! One node owns a table; the others relay their clients to it; when it is
+//! killed, the table moves and nothing any client saw is lost.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::json;
+use werktafel_shared::schema::Lane;
+use werktafel_tests::postgres::TestDb;
+use werktafel_tests::{Client, NodePeer, Server};
+
+use crate::notes;
+
+const SECRET: &str = "een-geheim-van-het-cluster-1234";
+const OWNED: &str = "werktafel_cluster_tables_owned";
+const FORWARDS: &str = "werktafel_cluster_forwards_total";
+
+/// A node named `name` on `ip`, with a short lease so a killed owner's
+/// tables move within the tests' patience.
+async fn node(db: &TestDb, dir: &Path, ip: &str, name: &str) -> anyhow::Result<Server> {
+    let args = [
+        "--store",
+        &db.url,
+        "--node-id",
+        name,
+        "--cluster-secret",
+        SECRET,
+        "--lease-ttl-ms",
+        "1500",
+        "--heartbeat-ms",
+        "300",
+    ];
+    Server::start_at(&format!("{ip}:0"), dir, &args).await
+}
+
+fn ws_base(server: &Server) -> String {
+    format!("ws://{}/sync/atelierdag-2022", server.addr)
+}
+
+async fn insert(peer: &mut NodePeer, id: &str) -> anyhow::Result<()> {
+    peer.request(json!({
+        "cmd": "insertNote",
+        "note": {
+            "id": id, "text": format!("Notitie {id}"), "lane": "goed",
+            "color": "geel", "x": 1, "y": 2, "author": "Test",
+            "authorId": "test", "nowMs": 1_700_000_000_000_i64
+        }
+    }))
+    .await?;
+    Ok(())
+}
+
+fn has_all(notes: &[werktafel_shared::schema::Note], ids: &BTreeSet<String>) -> bool {
+    ids.iter().all(|id| notes.iter().any(|n| &n.id == id))
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(ToString::to_string).collect()
+}
+
+#[tokio::test]
+async fn stock_clients_on_three_nodes_converge_through_the_tables_owner() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let a = node(&db, dir.path(), "127.0.0.1", "n1").await?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let c = node(&db, dir.path(), "127.0.0.3", "n3").await?;
+    assert_eq!(a.keys.join, c.keys.join, "the nodes share the event's keys");
+
+    // The first client reaches n1, which takes the table.
+    let rust = Client::connect(&a, "a").await?;
+    rust.synced().await?;
+    let mut on_b = NodePeer::start(&ws_base(&b), "a", &b.keys.join).await?;
+    let mut on_c = NodePeer::start(&ws_base(&c), "a", &c.keys.join).await?;
+
+    notes::add(&rust, "r1", "Vanuit Rust", Lane::Goed);
+    insert(&mut on_b, "b1").await?;
+    insert(&mut on_c, "c1").await?;
+    let all = set(&["r1", "b1", "c1"]);
+    rust.wait_for("every node's note", |_| {
+        all.iter().all(|id| notes::has_note(&rust, id))
+    })
+    .await?;
+    on_b.wait_for_notes("every node's note", |n| has_all(n, &all))
+        .await?;
+    on_c.wait_for_notes("every node's note", |n| has_all(n, &all))
+        .await?;
+
+    assert_eq!(a.metric(OWNED).await?, 1, "n1 owns the table");
+    assert_eq!(b.metric(OWNED).await?, 0);
+    assert_eq!(c.metric(OWNED).await?, 0);
+    assert_eq!(b.metric(FORWARDS).await?, 1, "n2 relays its client");
+    assert_eq!(c.metric(FORWARDS).await?, 1, "n3 relays its client");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_owner_killed_its_table_moves_and_nothing_any_client_saw_is_lost() -> anyhow::Result<()>
+{
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let mut a = node(&db, dir.path(), "127.0.0.1", "n1").await?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let c = node(&db, dir.path(), "127.0.0.3", "n3").await?;
+
+    let rust = Client::connect(&a, "a").await?;
+    rust.synced().await?;
+    let mut on_b = NodePeer::start(&ws_base(&b), "a", &b.keys.join).await?;
+    let mut on_c = NodePeer::start(&ws_base(&c), "a", &c.keys.join).await?;
+    for i in 0..5 {
+        notes::add(&rust, &format!("r{i}"), "Vanuit Rust", Lane::Goed);
+        insert(&mut on_b, &format!("b{i}")).await?;
+        insert(&mut on_c, &format!("c{i}")).await?;
+    }
+    // What the clients have seen: delivered by the owner, so durable.
+    let before: BTreeSet<String> = (0..5)
+        .flat_map(|i| [format!("r{i}"), format!("b{i}"), format!("c{i}")])
+        .collect();
+    on_b.wait_for_notes("every note before the kill", |n| has_all(n, &before))
+        .await?;
+    on_c.wait_for_notes("every note before the kill", |n| has_all(n, &before))
+        .await?;
+    assert_eq!(a.metric(OWNED).await?, 1);
+
+    a.kill().await;
+    // The relays close their clients with 1012; they reconnect to their own
+    // node, which takes the table once n1's lease has run out.
+    insert(&mut on_b, "after-b").await?;
+    insert(&mut on_c, "after-c").await?;
+    let mut after = before.clone();
+    after.extend(set(&["after-b", "after-c"]));
+    on_b.wait_for_notes("every note, on the new owner", |n| has_all(n, &after))
+        .await?;
+    on_c.wait_for_notes("every note, on the new owner", |n| has_all(n, &after))
+        .await?;
+    let owners = b.metric(OWNED).await? + c.metric(OWNED).await?;
+    assert_eq!(owners, 1, "exactly one node took the table over");
+    let taken = b
+        .metric("werktafel_cluster_lease_changes_total{change=\"taken_over\"}")
+        .await
+        .unwrap_or(0)
+        + c.metric("werktafel_cluster_lease_changes_total{change=\"taken_over\"}")
+            .await
+            .unwrap_or(0);
+    assert_eq!(taken, 1, "the table was taken over once");
+
+    // A new client anywhere reads everything from the new owner.
+    let late = Client::connect(&b, "a").await?;
+    late.wait_for("every note", |_| {
+        after.iter().all(|id| notes::has_note(&late, id))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_nodes_racing_for_a_new_tables_lease_one_wins() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let c = node(&db, dir.path(), "127.0.0.3", "n3").await?;
+
+    let (on_b, on_c) = tokio::join!(Client::connect(&b, "b"), Client::connect(&c, "b"));
+    let (on_b, on_c) = (on_b?, on_c?);
+    on_b.synced().await?;
+    on_c.synced().await?;
+    assert_eq!(
+        b.metric(OWNED).await? + c.metric(OWNED).await?,
+        1,
+        "one owner"
+    );
+    assert_eq!(
+        b.metric(FORWARDS).await? + c.metric(FORWARDS).await?,
+        1,
+        "the other node relays"
+    );
+    notes::add(&on_b, "van-b", "Van n2", Lane::Goed);
+    notes::add(&on_c, "van-c", "Van n3", Lane::Goed);
+    for client in [&on_b, &on_c] {
+        client
+            .wait_for("both notes", |_| {
+                notes::has_note(client, "van-b") && notes::has_note(client, "van-c")
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_internal_endpoint_wants_the_cluster_secret() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let request = |secret: &str| {
+        format!(
+            "GET /internal/sync/atelierdag-2022/a HTTP/1.1\r\nHost: x\r\n\
+             x-werktafel-role: facilitator\r\n{secret}Connection: close\r\n\r\n"
+        )
+    };
+    let (status, _, _) = werktafel_tests::server::exchange(&b.addr, &request("")).await?;
+    assert_eq!(status, 403, "no secret");
+    let wrong = "x-werktafel-cluster-secret: een-ander-geheim-1234567\r\n";
+    let (status, _, _) = werktafel_tests::server::exchange(&b.addr, &request(wrong)).await?;
+    assert_eq!(status, 403, "the wrong secret");
+
+    // One node alone on SQLite has no internal endpoint at all.
+    let solo = Server::start().await?;
+    let right = format!("x-werktafel-cluster-secret: {SECRET}\r\n");
+    let (status, _, _) = werktafel_tests::server::exchange(&solo.addr, &request(&right)).await?;
+    assert_eq!(status, 404);
+    Ok(())
+}
+
+#[test]
+fn cluster_options_need_a_shared_store_and_a_strong_secret() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().to_string_lossy().to_string();
+    let serve = |extra: &[&str]| {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0", "--data-dir", &data_dir];
+        args.extend_from_slice(extra);
+        Server::cli(&args, &[])
+    };
+    let sqlite = serve(&["--node-id", "n1"])?;
+    assert!(!sqlite.status.success());
+    assert!(
+        String::from_utf8_lossy(&sqlite.stderr).contains("--store postgres://"),
+        "{}",
+        String::from_utf8_lossy(&sqlite.stderr)
+    );
+    // Checked before the database is dialled: no server is needed here.
+    let url = "postgres://wt@127.0.0.1:1/wt";
+    let weak = serve(&["--store", url, "--cluster-secret", "kort"])?;
+    assert!(!weak.status.success());
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("at least 16"),
+        "{}",
+        String::from_utf8_lossy(&weak.stderr)
+    );
+    Ok(())
+}
