@@ -44,6 +44,9 @@ pub struct Cluster {
     pub lease_ttl: Duration,
     /// How often a node renews its heartbeat and checks its leases.
     pub heartbeat_interval: Duration,
+    /// The data directory's `node-id` file, locked while the node runs
+    /// (when the id came from there: [`crate::cluster::node_id_in`]).
+    pub node_id_lock: Option<Arc<std::fs::File>>,
 }
 
 impl std::fmt::Debug for Cluster {

@@ -5,10 +5,11 @@
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
 //!
 //! The folders are the layers; a module imports only from its own layer or
-//! the ones below it (top to bottom: `http` → `sync`, `exports` → `table`, `room`,
+//! the ones below it (top to bottom: `http` → `cluster` → `sync`, `exports` → `table`, `room`,
 //! `rooms` → `store` → `screen`, `protocol`, `access`, `config`, `metrics`):
 //! - [`http`]: the accept loop, routes, key check, handlers, shared state,
 //!   the WebSocket entry, the embedded web client, the one `AppError`
+//! - [`cluster`]: one owner per table on a shared PostgreSQL, and relays to it
 //! - [`sync`]: one client's socket (reader loop + writer task) and the handshake
 //! - [`rooms`]: registry of loaded tables · [`room`]: one table's doc and peers
 //! - [`table`]: a table's core without I/O (policy, durability, catch-up, presence, cache)

@@ -321,7 +321,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.addr))?;
     let local = listener.local_addr()?;
-    let cluster = args.cluster.build(&store, &args.store, local)?;
+    let cluster = args
+        .cluster
+        .build(&store, &args.store, &args.data_dir, local)?;
     if let Some(cluster) = &cluster
         && cluster.secret.is_none()
     {

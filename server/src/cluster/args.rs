@@ -18,7 +18,8 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
     /// This node's name in the cluster (with --store postgres://…); default:
-    /// the host name and a random suffix, new at every start.
+    /// the one kept in `node-id` in --data-dir (the host name and a random
+    /// suffix, made on first start), so a restarted node is the same node.
     #[arg(long, env = "WERKTAFEL_NODE_ID")]
     pub node_id: Option<String>,
     /// host:port at which the other nodes reach this one (plain TCP, on the
@@ -67,6 +68,8 @@ pub enum ClusterArgsError {
     Heartbeat,
     #[error("a node id is 1 to 64 letters, digits, '-', '_' or '.'")]
     NodeId,
+    #[error(transparent)]
+    NodeIdFile(#[from] super::NodeIdError),
 }
 
 impl ClusterArgs {
@@ -76,6 +79,7 @@ impl ClusterArgs {
         &self,
         store: &StoreConfig,
         spec: &str,
+        data_dir: &std::path::Path,
         local: SocketAddr,
     ) -> Result<Option<Cluster>, ClusterArgsError> {
         let database = match store {
@@ -116,9 +120,12 @@ impl ClusterArgs {
             }
             None => local.to_string(),
         };
-        let node_id = match &self.node_id {
-            Some(id) => id.clone(),
-            None => super::default_node_id(),
+        let (node_id, node_id_lock) = match &self.node_id {
+            Some(id) => (id.clone(), None),
+            None => {
+                let (id, lock) = super::node_id_in(data_dir)?;
+                (id, Some(std::sync::Arc::new(lock)))
+            }
         };
         let valid_id = (1..=64).contains(&node_id.len())
             && node_id
@@ -139,6 +146,7 @@ impl ClusterArgs {
             database,
             lease_ttl,
             heartbeat_interval,
+            node_id_lock,
         }))
     }
 }

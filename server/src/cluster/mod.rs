@@ -88,14 +88,90 @@ impl Directory {
     }
 }
 
-/// A node id for a node not given one: the host's name and a random
-/// suffix, so two processes on one host never share an id (a restarted
-/// node is a new node; the tables of the old one move after its lease).
-pub fn default_node_id() -> String {
+/// A node id for a node not given one: the one kept in `node-id` in its
+/// data directory, made on first start (the host's name and a random
+/// suffix). So a node restarted on its data directory (after a crash, too)
+/// is the same node and serves its tables again at once, instead of after
+/// its old lease ran out. The file stays locked while the node runs: a
+/// second process on the same data directory would be the same node twice,
+/// and is refused.
+pub fn node_id_in(data_dir: &std::path::Path) -> Result<(String, std::fs::File), NodeIdError> {
+    use std::io::{Read, Seek, Write};
+    let path = data_dir.join("node-id");
+    let io = |source| NodeIdError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    // As the SQLite store makes it: private to this user.
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(data_dir).map_err(io)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(io)?;
+    file.try_lock().map_err(|_| NodeIdError::InUse {
+        path: path.display().to_string(),
+    })?;
+    let mut id = String::new();
+    file.read_to_string(&mut id).map_err(io)?;
+    let id = id.trim().to_owned();
+    if !id.is_empty() {
+        return Ok((id, file));
+    }
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
-        .map(|h| h.trim().to_owned())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(40)
+                .collect::<String>()
+        })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".to_owned());
-    format!("{host}-{:08x}", rand::random::<u32>())
+    let id = format!("{host}-{:08x}", rand::random::<u32>());
+    file.rewind().map_err(io)?;
+    file.write_all(format!("{id}\n").as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    Ok((id, file))
+}
+
+/// Why this node's id could not be read or made.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeIdError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "another werktafel runs on this data directory ({path} is locked): give each node its own --data-dir, or its own --node-id"
+    )]
+    InUse { path: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_keeps_its_id_across_restarts_and_runs_once_per_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (id, running) = node_id_in(dir.path()).unwrap();
+        assert!(!id.is_empty());
+        assert!(matches!(
+            node_id_in(dir.path()),
+            Err(NodeIdError::InUse { .. })
+        ));
+        drop(running);
+        let (again, _running) = node_id_in(dir.path()).unwrap();
+        assert_eq!(again, id, "a restarted node is the same node");
+        let other = tempfile::tempdir().unwrap();
+        let (elsewhere, _) = node_id_in(other.path()).unwrap();
+        assert_ne!(elsewhere, id);
+    }
 }
