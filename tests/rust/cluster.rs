@@ -240,3 +240,93 @@ fn cluster_options_need_a_shared_store_and_a_strong_secret() -> anyhow::Result<(
     );
     Ok(())
 }
+
+/// Sends `signal` (`STOP`, `CONT`) to `server`'s process.
+fn signal(server: &Server, signal: &str) -> anyhow::Result<()> {
+    let pid = server.pid().ok_or_else(|| anyhow::anyhow!("not running"))?;
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()?;
+    anyhow::ensure!(status.success(), "kill -{signal} {pid} failed");
+    Ok(())
+}
+
+/// Waits until PostgreSQL judges `node`'s heartbeat older than the tests'
+/// lease: from then on another node may take its tables.
+async fn lease_runs_out(db: &TestDb, node: &'static str) -> anyhow::Result<()> {
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut client = url.parse::<postgres::Config>()?.connect(postgres::NoTls)?;
+        let deadline = std::time::Instant::now() + werktafel_tests::WAIT;
+        loop {
+            let expired: bool = client
+                .query_one(
+                    "SELECT heartbeat_at < now() - interval '1500 milliseconds' FROM nodes WHERE id = $1",
+                    &[&node],
+                )?
+                .get(0);
+            if expired {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "{node}'s lease did not run out"
+            );
+            // PostgreSQL's clock decides; ask again shortly.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn an_owner_paused_past_its_lease_commits_nothing_after_and_its_clients_move()
+-> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let a = node(&db, dir.path(), "127.0.0.1", "n1").await?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+
+    let on_a = Client::connect(&a, "a").await?;
+    on_a.synced().await?;
+    let mut on_b = NodePeer::start(&ws_base(&b), "a", &b.keys.join).await?;
+    notes::add(&on_a, "voor", "Voor de pauze", Lane::Goed);
+    on_b.wait_for_notes("the note before the pause", |n| has_all(n, &set(&["voor"])))
+        .await?;
+
+    signal(&a, "STOP")?;
+    // Reaches n1's socket, but n1 only reads it once it runs again, after
+    // n2 took the table over: it must never be committed.
+    notes::add(&on_a, "tijdens", "Tijdens de pauze", Lane::Goed);
+    lease_runs_out(&db, "n1").await?;
+    let fresh = Client::connect(&b, "a").await?;
+    fresh.synced().await?;
+    assert_eq!(b.metric(OWNED).await?, 1, "n2 took the table over");
+    signal(&a, "CONT")?;
+
+    // n1 finds out (its heartbeat, or its append failing the epoch check)
+    // and closes its clients with 1012; the relayed stock client lands on n2.
+    let closed = on_a.closed().await?;
+    assert_eq!(closed.code, Some(1012), "{closed:?}");
+    a.metric_reaches("werktafel_cluster_lease_changes_total{change=\"lost\"}", 1)
+        .await?;
+    insert(&mut on_b, "na").await?;
+    fresh
+        .wait_for("the stock client's note, through n2", |_| {
+            notes::has_note(&fresh, "na") && notes::has_note(&fresh, "voor")
+        })
+        .await?;
+    assert!(
+        !notes::has_note(&fresh, "tijdens"),
+        "n1 committed after it lost the table"
+    );
+    let reader = Client::connect(&a, "a").await?;
+    reader
+        .wait_for("everything, relayed by n1 to n2", |_| {
+            notes::has_note(&reader, "na") && notes::has_note(&reader, "voor")
+        })
+        .await?;
+    assert!(!notes::has_note(&reader, "tijdens"));
+    Ok(())
+}
