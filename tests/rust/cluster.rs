@@ -330,3 +330,54 @@ async fn an_owner_paused_past_its_lease_commits_nothing_after_and_its_clients_mo
     assert!(!notes::has_note(&reader, "tijdens"));
     Ok(())
 }
+
+/// Polls `/healthz` until it answers `status`.
+async fn health_becomes(server: &Server, status: u16) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + werktafel_tests::WAIT;
+    loop {
+        let (now, body) = server.get("/healthz").await?;
+        if now == status {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "/healthz stayed {now} ({body}), not {status}; log: {}",
+            server.log.display()
+        );
+        // The heartbeat decides, every 300 ms here; ask again shortly.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_without_its_store_says_not_ready_and_recovers_without_a_restart()
+-> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    // The node reaches PostgreSQL through a proxy the test can cut.
+    let (head, rest) = db.url.split_once('@').expect("a user in the URL");
+    let (target, database) = rest.split_once('/').expect("a database in the URL");
+    let proxy = werktafel_tests::proxy::Proxy::start(target.parse()?).await?;
+    let url = format!("{head}@{}/{database}", proxy.addr);
+    let args = [
+        "--store",
+        &url,
+        "--node-id",
+        "n1",
+        "--lease-ttl-ms",
+        "1500",
+        "--heartbeat-ms",
+        "300",
+    ];
+    let server = Server::start_in(dir.path(), &args).await?;
+    health_becomes(&server, 200).await?;
+    assert_eq!(server.metric("werktafel_cluster_store_up").await?, 1);
+
+    proxy.cut();
+    health_becomes(&server, 503).await?;
+    assert_eq!(server.metric("werktafel_cluster_store_up").await?, 0);
+
+    proxy.restore();
+    health_becomes(&server, 200).await?;
+    Ok(())
+}

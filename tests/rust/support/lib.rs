@@ -7,6 +7,7 @@ pub mod client;
 pub mod crash;
 pub mod node_peer;
 pub mod postgres;
+pub mod proxy;
 pub mod server;
 
 pub use client::{Client, Closed};
