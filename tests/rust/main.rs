@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod cluster;
+mod cluster_faults;
 mod exports;
 mod facilitation;
 mod http;
