@@ -138,3 +138,42 @@ fn an_unreachable_database_fails_at_start_with_its_address() -> anyhow::Result<(
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_cli_exports_from_postgres_and_imports_into_another_database() -> anyhow::Result<()> {
+    let (db, target) = (TestDb::create()?, TestDb::create()?);
+    let dir = tempfile::tempdir()?;
+    let mut server = Server::start_in(dir.path(), &["--store", &db.url]).await?;
+    let writer = Client::connect(&server, "b").await?;
+    writer.synced().await?;
+    notes::add(&writer, "pg-1", "Opgeslagen in PostgreSQL", Lane::Goed);
+    let witness = Client::connect(&server, "b").await?;
+    witness
+        .wait_for("the note", |_| notes::has_note(&witness, "pg-1"))
+        .await?;
+    server.terminate().await?;
+
+    let cli = |args: Vec<String>| {
+        let out = Server::cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[])?;
+        anyhow::ensure!(
+            out.status.success(),
+            "werktafel {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(out.stdout)
+    };
+    let args = |words: &[&str]| words.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let md = cli(args(&["export", "--store", &db.url, "--format", "md"]))?;
+    assert!(String::from_utf8_lossy(&md).contains("Opgeslagen in PostgreSQL"));
+    let archive = cli(args(&["export", "--store", &db.url, "--format", "json"]))?;
+    let file = dir.path().join("archief.json");
+    std::fs::write(&file, &archive)?;
+    let file = file.to_string_lossy().to_string();
+    cli(args(&["import", &file, "--store", &target.url]))?;
+    let md = cli(args(&["export", "--store", &target.url, "--format", "md"]))?;
+    assert!(String::from_utf8_lossy(&md).contains("Opgeslagen in PostgreSQL"));
+
+    let again = Server::cli(&["import", &file, "--store", &target.url], &[])?;
+    assert!(!again.status.success(), "a database with tables is refused");
+    Ok(())
+}

@@ -32,10 +32,6 @@ use crate::store::{RoomKey, StoreError};
 use super::decide::{Decision, LeaseRow, decide, lost};
 use super::{DirectoryError, Owner, Remote};
 
-/// Key of the advisory lock under which a node creates `nodes`, so nodes
-/// starting at once do not race `CREATE TABLE` ("WtNodes").
-const SCHEMA_LOCK: i64 = 0x0057_744e_6f64_6573;
-
 /// How long connecting to PostgreSQL may take before a heartbeat counts as
 /// failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,13 +40,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// another node just took it, so the next read finds a live owner.
 const CLAIM_ATTEMPTS: usize = 3;
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS nodes (
-    id TEXT PRIMARY KEY,
-    addr TEXT NOT NULL,
-    heartbeat_at TIMESTAMPTZ NOT NULL
-)";
-
-const READ: &str = "SELECT t.owner, t.epoch, n.addr,
+const READ: &str = "SELECT t.owner, t.epoch, n.address,
         COALESCE(n.heartbeat_at > now() - make_interval(secs => $3), false)
     FROM tables t LEFT JOIN nodes n ON n.id = t.owner
     WHERE t.event = $1 AND t.table_id = $2";
@@ -70,8 +60,8 @@ const TAKE_OVER: &str = "UPDATE tables t SET owner = $3, epoch = t.epoch + 1
                       AND n.heartbeat_at > now() - make_interval(secs => $5))
     RETURNING t.epoch";
 
-const HEARTBEAT: &str = "INSERT INTO nodes (id, addr, heartbeat_at) VALUES ($1, $2, now())
-    ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, heartbeat_at = now()";
+const HEARTBEAT: &str = "INSERT INTO nodes (id, address, heartbeat_at) VALUES ($1, $2, now())
+    ON CONFLICT (id) DO UPDATE SET address = excluded.address, heartbeat_at = now()";
 
 const HELD: &str = "SELECT event, table_id, epoch FROM tables WHERE owner = $1";
 
@@ -305,7 +295,8 @@ impl Leases {
         METRICS.cluster_store_up.set(i64::from(up));
     }
 
-    /// The connection, connecting (and creating `nodes`) if there is none.
+    /// The connection, connecting if there is none. The store created the
+    /// schema (`nodes` and `tables`, `store/postgres.rs`) before.
     async fn client(&self) -> Result<Arc<Client>, DirectoryError> {
         if let Some(client) = self.lock_client().as_ref().filter(|c| !c.is_closed()) {
             return Ok(client.clone());
@@ -314,17 +305,12 @@ impl Leases {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let (mut client, connection) = config.connect(NoTls).await?;
+        let (client, connection) = config.connect(NoTls).await?;
         self.drivers.spawn(async move {
             if let Err(error) = connection.await {
                 tracing::warn!(%error, "the cluster's PostgreSQL connection ended");
             }
         });
-        let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-            .await?;
-        tx.batch_execute(SCHEMA).await?;
-        tx.commit().await?;
         let client = Arc::new(client);
         *self.lock_client() = Some(client.clone());
         Ok(client)

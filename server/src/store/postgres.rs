@@ -13,21 +13,25 @@
 //! a slow transaction could commit a number below one a compaction already
 //! folded, and the compaction would delete it unmerged.
 //!
-//! The `tables` row also holds the room's `owner` and `epoch`, for the
-//! ownership of rooms by one node at a time (docs/scale-out.md); this store
-//! does not check them yet.
+//! The `tables` row also holds the room's `owner` and `epoch`: one node at
+//! a time owns a room ([`lease`]), and an append to a room this handle holds
+//! a lease on commits only while the row's epoch is still that lease's, so a
+//! node that lost the room cannot write to it any more.
 //!
 //! The client is the synchronous `postgres` crate: each handle is used by one
 //! thread (the persistence worker, the compactor), as the trait expects.
 //! It must not be called on the async runtime: it runs a small runtime of
 //! its own and would block a worker thread.
 
+pub mod lease;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 
-use super::fence::{Fence, lease_key};
+use self::lease::Fence;
+use super::fence::{Fence as ClusterFence, lease_key};
 use super::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
 
 /// How long connecting to PostgreSQL may take before start-up (or a
@@ -83,6 +87,12 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT NOT NULL,
          at TIMESTAMPTZ NOT NULL DEFAULT now()
      );",
+    // 2: the nodes of a cluster and when each last said it is alive.
+    "CREATE TABLE nodes (
+         id TEXT PRIMARY KEY,
+         address TEXT NOT NULL,
+         heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+     );",
 ];
 
 /// A connection to the shared PostgreSQL database.
@@ -90,10 +100,13 @@ pub struct PostgresStore {
     client: Client,
     config: postgres::Config,
     statements: Statements,
-    /// In a cluster: this node's id and the leases it holds. Every append
-    /// checks, in its own transaction, that each table it writes is still
-    /// this node's at the epoch held ([`PostgresStore::fenced`]).
-    fence: Option<(String, Fence)>,
+    /// The epochs of the leases this node holds, shared by every handle
+    /// [`Store::reopen`] makes.
+    fence: Fence,
+    /// In a cluster: this node's id and the table leases it holds. Every
+    /// append checks, in its own transaction, that each table it writes is
+    /// still this node's at the epoch held ([`PostgresStore::fenced`]).
+    cluster_fence: Option<(String, ClusterFence)>,
 }
 
 /// The statements of the hot paths, prepared once per connection.
@@ -101,7 +114,8 @@ struct Statements {
     /// Hands out `$3` sequence numbers of room (`$1`, `$2`), creating its
     /// row on first use; returns the first number. The upsert locks the
     /// room's row until the transaction ends, like `SELECT … FOR UPDATE`,
-    /// in one round trip.
+    /// in one round trip. With an epoch `$4`, returns no row unless the
+    /// room's epoch is still that one.
     claim: Statement,
     /// Inserts the updates `$4`, numbered from `$3` on.
     insert: Statement,
@@ -113,8 +127,8 @@ impl PostgresStore {
     /// This store for node `node` of a cluster holding the leases in
     /// `fence`: an append to a table it does not hold at that epoch commits
     /// nothing and fails with [`StoreError::NotOwner`].
-    pub fn fenced(mut self, node: String, fence: Fence) -> Self {
-        self.fence = Some((node, fence));
+    pub fn fenced(mut self, node: String, fence: ClusterFence) -> Self {
+        self.cluster_fence = Some((node, fence));
         self
     }
 
@@ -137,11 +151,26 @@ impl PostgresStore {
         migrate(&mut client)?;
         let statements = Statements::prepare(&mut client)?;
         Ok(Self {
-            fence: None,
+            cluster_fence: None,
             client,
             config,
             statements,
+            fence: Fence::default(),
         })
+    }
+
+    /// Replaces a connection that PostgreSQL closed (a restart, a
+    /// fail-over, a killed backend) before the next statement, so the server
+    /// recovers without a restart; the call that found it closing failed,
+    /// and its caller was told.
+    fn connected(&mut self) -> Result<(), StoreError> {
+        if self.client.is_closed() {
+            let fresh = Self::open(&self.config)?;
+            self.client = fresh.client;
+            self.statements = fresh.statements;
+            tracing::warn!(database = %describe(&self.config), "reconnected to PostgreSQL");
+        }
+        Ok(())
     }
 
     /// The schema version this build creates and expects.
@@ -157,6 +186,7 @@ impl Statements {
                 "INSERT INTO tables AS t (event, table_id, next_seq)
                  VALUES ($1, $2, 1 + $3::BIGINT)
                  ON CONFLICT (event, table_id) DO UPDATE SET next_seq = t.next_seq + $3::BIGINT
+                     WHERE $4::BIGINT IS NULL OR t.epoch = $4::BIGINT
                  RETURNING t.next_seq - $3::BIGINT",
             )?,
             insert: client.prepare(
@@ -177,6 +207,7 @@ impl Store for PostgresStore {
     fn reopen(&self) -> Result<Self, StoreError> {
         let mut store = Self::open(&self.config)?;
         store.fence = self.fence.clone();
+        store.cluster_fence = self.cluster_fence.clone();
         Ok(store)
     }
 
@@ -190,6 +221,7 @@ impl Store for PostgresStore {
     }
 
     fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
+        self.connected()?;
         if batch.is_empty() {
             return Ok(());
         }
@@ -203,19 +235,26 @@ impl Store for PostgresStore {
                 .or_default()
                 .push(record.update.as_ref());
         }
-        // One transaction for the whole batch: group commit, one fsync.
+        // One transaction for the whole batch: group commit, one fsync. A
+        // stale epoch fails all of it: nothing of a batch commits in part.
         let mut tx = self.client.transaction()?;
-        if let Some((node, fence)) = &self.fence {
+        if let Some((node, fence)) = &self.cluster_fence {
             check_leases(&mut tx, node, fence, by_room.keys().copied())?;
         }
         for (room, updates) in &by_room {
             let count = updates.len() as i64;
-            let first: i64 = tx
-                .query_one(
-                    &self.statements.claim,
-                    &[&&*room.event, &&*room.table, &count],
-                )?
-                .get(0);
+            let epoch = self.fence.epoch(room);
+            let Some(row) = tx.query_opt(
+                &self.statements.claim,
+                &[&&*room.event, &&*room.table, &count, &epoch],
+            )?
+            else {
+                return Err(StoreError::StaleEpoch {
+                    room: (*room).clone(),
+                    epoch: epoch.unwrap_or_default(),
+                });
+            };
+            let first: i64 = row.get(0);
             tx.execute(
                 &self.statements.insert,
                 &[&&*room.event, &&*room.table, &first, updates],
@@ -226,6 +265,7 @@ impl Store for PostgresStore {
     }
 
     fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError> {
+        self.connected()?;
         let n: i64 = self
             .client
             .query_one(
@@ -254,6 +294,7 @@ impl Store for PostgresStore {
         read: &LogRead,
         merged: &[u8],
     ) -> Result<Compaction, StoreError> {
+        self.connected()?;
         let upto = i64::try_from(read.upto).unwrap_or(i64::MAX);
         let mut tx = self.client.transaction()?;
         // The room's row lock orders this write with every other compaction
@@ -294,6 +335,7 @@ impl Store for PostgresStore {
     }
 
     fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError> {
+        self.connected()?;
         let mut tx = self.client.transaction()?;
         // Under the row lock, so no append lands between the copy and the
         // delete. The row itself stays: its counter must never restart, or
@@ -327,6 +369,7 @@ impl Store for PostgresStore {
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
+        self.connected()?;
         let rows = self.client.query(
             "SELECT event, table_id FROM snapshots
              UNION SELECT event, table_id FROM updates ORDER BY 1, 2",
@@ -339,6 +382,7 @@ impl Store for PostgresStore {
     }
 
     fn save_event(&mut self, slug: &str, definition: &str) -> Result<(), StoreError> {
+        self.connected()?;
         self.client.execute(
             "INSERT INTO events (slug, definition) VALUES ($1, $2)
              ON CONFLICT (slug) DO UPDATE SET definition = excluded.definition",
@@ -348,6 +392,7 @@ impl Store for PostgresStore {
     }
 
     fn load_event(&mut self, slug: &str) -> Result<Option<String>, StoreError> {
+        self.connected()?;
         Ok(self
             .client
             .query_opt("SELECT definition FROM events WHERE slug = $1", &[&slug])?
@@ -355,6 +400,7 @@ impl Store for PostgresStore {
     }
 
     fn events(&mut self) -> Result<Vec<String>, StoreError> {
+        self.connected()?;
         let rows = self
             .client
             .query("SELECT slug FROM events ORDER BY slug", &[])?;
@@ -362,6 +408,7 @@ impl Store for PostgresStore {
     }
 
     fn secret(&mut self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        self.connected()?;
         // Insert-if-absent then read, so two nodes starting at once agree.
         self.client.execute(
             "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -374,6 +421,7 @@ impl Store for PostgresStore {
     }
 
     fn set_secrets(&mut self, secrets: &[(String, String)]) -> Result<(), StoreError> {
+        self.connected()?;
         let mut tx = self.client.transaction()?;
         for (name, value) in secrets {
             tx.execute(
@@ -396,6 +444,7 @@ impl PostgresStore {
         &mut self,
         room: &RoomKey,
     ) -> Result<(Option<Vec<u8>>, Vec<(i64, Vec<u8>)>), StoreError> {
+        self.connected()?;
         let mut tx = self
             .client
             .build_transaction()
@@ -490,141 +539,10 @@ pub fn describe(config: &postgres::Config) -> String {
 /// A database of its own for each test, on the server `WERKTAFEL_TEST_PG`
 /// names.
 #[cfg(test)]
-pub(crate) mod testing {
-    use super::PostgresStore;
-
-    /// The variable naming the PostgreSQL server the tests may use.
-    pub const TEST_PG: &str = "WERKTAFEL_TEST_PG";
-
-    /// A fresh, empty database, dropped (with its connections) when this is.
-    pub struct TestDb {
-        admin: postgres::Config,
-        name: String,
-        pub config: postgres::Config,
-    }
-
-    impl TestDb {
-        /// Creates the database; fails, saying how to get a server, when
-        /// `WERKTAFEL_TEST_PG` is unset: these tests never pass unrun.
-        pub fn create() -> TestDb {
-            let url = std::env::var(TEST_PG).unwrap_or_else(|_| {
-                panic!(
-                    "{TEST_PG} is not set, so the PostgreSQL store cannot be tested. \
-                     ./test.sh starts a private PostgreSQL itself when it is installed \
-                     (Debian: apt-get install postgresql); or point {TEST_PG} at a server \
-                     where this user may create databases, e.g. \
-                     {TEST_PG}=postgres://postgres@127.0.0.1:5432/postgres"
-                )
-            });
-            let admin: postgres::Config = url
-                .parse()
-                .unwrap_or_else(|e| panic!("{TEST_PG}={url} is no PostgreSQL URL: {e}"));
-            let name = format!("wt_test_{:016x}", rand::random::<u64>());
-            let mut client = admin
-                .connect(postgres::NoTls)
-                .unwrap_or_else(|e| panic!("connecting to {TEST_PG}={url}: {e}"));
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap_or_else(|e| panic!("creating a test database on {url}: {e}"));
-            let mut config = admin.clone();
-            config.dbname(&name);
-            TestDb {
-                admin,
-                name,
-                config,
-            }
-        }
-
-        /// A store on a fresh database, and the database.
-        pub fn store() -> (TestDb, PostgresStore) {
-            let db = TestDb::create();
-            let store = PostgresStore::open(&db.config).expect("opening the test database");
-            (db, store)
-        }
-    }
-
-    impl Drop for TestDb {
-        fn drop(&mut self) {
-            // FORCE: a handle a failed test left open must not keep it.
-            if let Ok(mut client) = self.admin.connect(postgres::NoTls) {
-                let _ = client.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ));
-            }
-        }
-    }
-}
+pub(crate) mod testing;
 
 #[cfg(test)]
-mod tests {
-    use super::testing::TestDb;
-    use super::*;
-
-    crate::store::suite::store_suite!(TestDb::store);
-
-    #[test]
-    fn sequence_numbers_are_per_room_and_never_reused() {
-        let (_db, mut store) = TestDb::store();
-        let room = crate::store::testing::key("seq");
-        let updates = crate::store::testing::typing(&yrs::Doc::new(), 6);
-        crate::store::testing::append(&mut store, &room, &updates[..3]);
-        crate::store::testing::append(&mut store, &crate::store::testing::key("x"), &updates[..1]);
-        assert_eq!(store.read_log(&room).unwrap().unwrap().upto, 3);
-        store.compact(&room).unwrap();
-        store.quarantine(&room, "test").unwrap();
-        crate::store::testing::append(&mut store, &room, &updates[3..]);
-        let read = store.read_log(&room).unwrap().unwrap();
-        assert_eq!(
-            read.upto, 6,
-            "numbering goes on after compaction and quarantine"
-        );
-        assert_eq!(read.log.len(), 3);
-    }
-
-    #[test]
-    fn opening_twice_migrates_once_and_a_newer_schema_is_refused() {
-        let db = TestDb::create();
-        let mut first = PostgresStore::open(&db.config).unwrap();
-        let _second = PostgresStore::open(&db.config).unwrap();
-        let version: i32 = first
-            .client
-            .query_one("SELECT version FROM werktafel_schema", &[])
-            .unwrap()
-            .get(0);
-        assert_eq!(version as usize, PostgresStore::schema_version());
-        first
-            .client
-            .execute("UPDATE werktafel_schema SET version = version + 1", &[])
-            .unwrap();
-        let refused = PostgresStore::open(&db.config).err().expect("refused");
-        assert!(
-            matches!(refused, StoreError::SchemaTooNew { .. }),
-            "{refused}"
-        );
-    }
-
-    #[test]
-    fn an_unreachable_server_is_named_in_the_error() {
-        // A port nothing listens on: bound, then closed again.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config: postgres::Config = format!("postgres://wt:geheim@127.0.0.1:{port}/werktafel")
-            .parse()
-            .unwrap();
-        let error = PostgresStore::open(&config).err().expect("no server there");
-        let message = error.to_string();
-        assert!(matches!(error, StoreError::Connect { .. }), "{message}");
-        assert!(
-            message.contains(&format!("127.0.0.1:{port}/werktafel")),
-            "{message}"
-        );
-        assert!(!message.contains("geheim"), "{message}");
-    }
-}
+mod tests;
 
 /// Checks, inside the append's transaction `tx`, that `node` still holds
 /// the lease of every table `rooms` belong to at the epoch `fence` records.
@@ -633,7 +551,7 @@ mod tests {
 fn check_leases<'a>(
     tx: &mut Transaction<'_>,
     node: &str,
-    fence: &Fence,
+    fence: &ClusterFence,
     rooms: impl Iterator<Item = &'a RoomKey>,
 ) -> Result<(), StoreError> {
     let mut tables: Vec<RoomKey> = rooms.map(lease_key).collect();

@@ -1,6 +1,7 @@
 //! `werktafel-crash`: the crash drill at full length. Writers under load, the
 //! server SIGKILLed at a random moment and restarted on the same data
-//! directory, `--rounds` times; reports rounds, notes observed and lost.
+//! directory (or PostgreSQL database, `--store`), `--rounds` times; reports
+//! rounds, notes observed and lost.
 
 use clap::Parser;
 use werktafel_tests::crash;
@@ -14,6 +15,10 @@ struct Cli {
     writers: usize,
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// The server's `--store`: `sqlite`, or a PostgreSQL URL (an empty
+    /// database of its own: the drill's notes stay in it).
+    #[arg(long, default_value = "sqlite")]
+    store: String,
 }
 
 #[tokio::main]
@@ -21,9 +26,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let dir = tempfile::tempdir()?;
     let started = std::time::Instant::now();
-    let outcome = crash::drill(dir.path(), cli.rounds, cli.writers, cli.seed).await?;
+    let store = ["--store", cli.store.as_str()];
+    let outcome = crash::drill_with(dir.path(), &store, cli.rounds, cli.writers, cli.seed).await?;
     println!(
-        "crash drill: {} rounds, {} writers, {} notes observed before kills, {} lost, {:.1} s",
+        "crash drill ({}): {} rounds, {} writers, {} notes observed before kills, {} lost, {:.1} s",
+        if cli.store == "sqlite" {
+            "sqlite"
+        } else {
+            "postgres"
+        },
         outcome.rounds,
         cli.writers,
         outcome.observed,
