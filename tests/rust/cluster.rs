@@ -182,3 +182,51 @@ fn cluster_options_need_a_shared_store_and_a_strong_secret() -> anyhow::Result<(
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_relayed_client_keeps_its_role_and_its_own_drafts() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let a = node(&db, dir.path(), "127.0.0.1", "n1").await?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let owner = Client::connect(&a, "a").await?;
+    owner.synced().await?;
+    let url = |server: &Server, room: &str, query: &str| {
+        format!("ws://{}/sync/atelierdag-2022/{room}?{query}", server.addr)
+    };
+
+    // An identity minted on one node is good on every node (one signer).
+    let path = format!("/api/events/atelierdag-2022/identity?key={}", b.keys.join);
+    let (status, reply) = b.post(&path, &json!({ "name": "Anna" })).await?;
+    assert_eq!(status, 200, "{reply}");
+    let reply: serde_json::Value = serde_json::from_str(&reply)?;
+    let token = reply["token"].as_str().unwrap_or_default().to_owned();
+    let drafts = format!("key={}&token={token}", b.keys.join);
+    let relayed = Client::connect_url(&url(&b, "a.drafts", &drafts)).await?;
+    relayed.synced().await?;
+    notes::add(&relayed, "geheim", "Nog geheim", Lane::Goed);
+    // The draft is in Anna's drafts on the owner, and nowhere on the table.
+    let direct = Client::connect_url(&url(&a, "a.drafts", &drafts)).await?;
+    direct
+        .wait_for("the draft written through n2", |_| {
+            notes::has_note(&direct, "geheim")
+        })
+        .await?;
+    assert!(!notes::has_note(&owner, "geheim"));
+
+    // A viewer relayed by n2 is a viewer on n1: its write closes it (1008).
+    let viewer = Client::connect_url(&url(&b, "a", &format!("key={}", b.keys.view))).await?;
+    viewer.synced().await?;
+    notes::add(&viewer, "van-kijker", "Mag niet", Lane::Goed);
+    let closed = viewer.closed().await?;
+    assert_eq!(closed.code, Some(1008), "{closed:?}");
+    notes::add(&owner, "daarna", "Daarna", Lane::Goed);
+    let check = Client::connect(&b, "a").await?;
+    check
+        .wait_for("the owner's later note", |_| {
+            notes::has_note(&check, "daarna")
+        })
+        .await?;
+    assert!(!notes::has_note(&check, "van-kijker"));
+    Ok(())
+}
