@@ -24,6 +24,80 @@ pub struct Config {
     /// The poster image the event file names, read and checked at start; an upload
     /// (`PUT /api/events/{event}/poster`) takes its place.
     pub poster_image: Option<crate::poster::PosterImage>,
+    /// Several nodes serving one event from a shared PostgreSQL store; `None`
+    /// (the default) is one node on its own store, where nothing of the
+    /// cluster runs.
+    pub cluster: Option<Cluster>,
+}
+
+/// This node's part in a cluster of nodes that share one store
+/// (`docs/scale-out.md`): who it is, where the others reach it, and the
+/// secret they prove themselves with.
+#[derive(Clone)]
+pub struct Cluster {
+    /// This node's name in the `nodes` registry and in each table's lease;
+    /// unique per running process.
+    pub node_id: String,
+    /// `host:port` at which the other nodes reach this node's internal
+    /// endpoint (`/internal/sync/...`); plain TCP on the private network.
+    pub advertise: String,
+    /// What a node presents to another's internal endpoint; without it this
+    /// node neither relays nor accepts relays (one node alone needs none).
+    pub secret: Option<ClusterSecret>,
+    /// The shared PostgreSQL database, where the leases are kept.
+    pub database: tokio_postgres::Config,
+    /// How long a node counts as alive after its last heartbeat, judged by
+    /// PostgreSQL's clock; its tables may be taken over after that.
+    pub lease_ttl: Duration,
+    /// How often a node renews its heartbeat and checks its leases.
+    pub heartbeat_interval: Duration,
+    /// The data directory's `node-id` file, locked while the node runs
+    /// (when the id came from there: [`crate::cluster::node_id_in`]).
+    pub node_id_lock: Option<Arc<std::fs::File>>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("node_id", &self.node_id)
+            .field("advertise", &self.advertise)
+            .field("lease_ttl", &self.lease_ttl)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The cluster secret; never printed.
+#[derive(Clone)]
+pub struct ClusterSecret(String);
+
+/// Fewest bytes a cluster secret may have: it is all that stands between the
+/// network and every table.
+pub const MIN_CLUSTER_SECRET_BYTES: usize = 16;
+
+impl ClusterSecret {
+    /// The secret `text` (trimmed: a file usually ends in a newline), or why
+    /// it is too weak to use.
+    pub fn new(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() < MIN_CLUSTER_SECRET_BYTES {
+            return Err(format!(
+                "the cluster secret must have at least {MIN_CLUSTER_SECRET_BYTES} characters"
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `presented` is this secret, in time independent of where
+    /// they differ.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(presented).into()
+    }
 }
 
 /// Per-connection and per-room bounds. The defaults fit a 200-person workshop

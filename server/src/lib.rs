@@ -5,10 +5,11 @@
 //! - [`run`] serves on a bound listener until a shutdown future resolves.
 //!
 //! The folders are the layers; a module imports only from its own layer or
-//! the ones below it (top to bottom: `http` → `sync`, `exports` → `table` →
+//! the ones below it (top to bottom: `http` → `cluster` → `sync`, `exports` → `table` →
 //! `store` → `screen`, `protocol`, `access`, `config`, `metrics`):
 //! - [`http`]: the accept loop, routes, key check, handlers, shared state,
 //!   the WebSocket entry, the embedded web client, the one `AppError`
+//! - [`cluster`]: one owner per table on a shared PostgreSQL, and relays to it
 //! - [`sync`]: one client's socket (reader loop + writer task) and the handshake
 //! - [`table`]: a table's core without I/O (`Table`: events in, commands out),
 //!   its parts, and its adapters (`table::room`, the registry `table::rooms`)
@@ -23,6 +24,7 @@
 //!   (test-only: compiled with the `test-support` feature, never in the product)
 
 pub mod access;
+pub mod cluster;
 pub mod config;
 pub mod day;
 pub mod exports;
@@ -47,7 +49,9 @@ use tokio_util::task::TaskTracker;
 pub use config::{Config, Limits};
 
 use crate::access::{EventKeys, Signer};
+use crate::cluster::{Directory, Leases};
 use crate::http::state::{Access, AppState};
+use crate::store::fence::Fence;
 use crate::store::persist::Persister;
 use crate::store::{Store, StoreConfig, StoreError};
 use crate::table::room;
@@ -81,6 +85,11 @@ pub async fn run(
         serde_json::to_string(&*config.event).map_err(|e| std::io::Error::other(e.to_string()))?;
     let store_config = config.store.clone();
     let slug = config.event.slug.clone();
+    // The leases this node holds: the directory claims them, the store's
+    // appends check them.
+    let fence = Fence::default();
+    let node = config.cluster.as_ref().map(|c| c.node_id.clone());
+    let fenced = fence.clone();
     // Opening a store blocks (and PostgreSQL's client must not run on the
     // async runtime at all), so it and what reads it happen on a thread.
     let (access, persister, worker) = tokio::task::spawn_blocking(move || {
@@ -89,6 +98,10 @@ pub async fn run(
         let access = Access {
             keys: EventKeys::load_or_create(&mut store, &slug)?,
             signer: Signer::load_or_create(&mut store)?,
+        };
+        let store = match node {
+            Some(node) => store.fenced(node, fenced),
+            None => store,
         };
         let (persister, worker) = Persister::start(store)?;
         Ok::<_, StoreError>((access, persister, worker))
@@ -102,18 +115,41 @@ pub async fn run(
         tracker.clone(),
     );
     let token = CancellationToken::new();
+    let directory = match &config.cluster {
+        None => Directory::Solo,
+        Some(cluster) => {
+            tracing::info!(node = %cluster.node_id, advertise = %cluster.advertise, "joining the cluster");
+            Directory::Leased(
+                Leases::start(
+                    cluster.clone(),
+                    fence,
+                    rooms.clone(),
+                    &tracker,
+                    token.clone(),
+                )
+                .await,
+            )
+        }
+    };
     let state = AppState::new(
         config,
         rooms.clone(),
         access,
         tracker.clone(),
         token.clone(),
+        directory.clone(),
     );
 
     // Every room (tables, market stands, lecture board) gets its meta written
-    // on first start, so clients need nothing but the document.
+    // on first start, so clients need nothing but the document. In a cluster
+    // a room is loaded by the node that takes its lease, when its first
+    // client comes.
     let event = state.event_arc();
-    for room in event.rooms() {
+    let preload = match &directory {
+        Directory::Solo => event.rooms(),
+        Directory::Leased(_) => Vec::new(),
+    };
+    for room in preload {
         state
             .open_room(room)
             .await
@@ -147,6 +183,8 @@ pub async fn run(
     tokio::task::spawn_blocking(move || worker.join())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // After the last append: the tables are free for other nodes at once.
+    directory.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -36,7 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the board, the sync endpoint and the API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Export an event from a data directory (also while a server runs on it).
     Export(ExportArgs),
     /// Restore a JSON archive (`export --format json`) into an empty data directory.
@@ -125,6 +125,8 @@ struct ServeArgs {
         hide_env_values = true
     )]
     store: String,
+    #[command(flatten)]
+    cluster: werktafel_server::cluster::args::ClusterArgs,
     /// Event definition (TOML); without it, the built-in Atelierdag 2022.
     #[arg(long, env = "WERKTAFEL_EVENT")]
     event: Option<PathBuf>,
@@ -226,7 +228,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::Export(args) => export(args),
         Command::Import(args) => import(args),
     }
@@ -346,6 +348,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%store, "opening the store");
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("binding {}", args.addr))?;
+    let local = listener.local_addr()?;
+    let cluster = args
+        .cluster
+        .build(&store, &args.store, &args.data_dir, local)?;
+    if let Some(cluster) = &cluster
+        && cluster.secret.is_none()
+    {
+        tracing::warn!(
+            "no --cluster-secret: this node serves alone and can neither relay clients to other nodes nor take theirs"
+        );
+    }
     let config = Config {
         store,
         data_dir: args.data_dir.clone(),
@@ -353,11 +369,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         limits,
         poster_image,
+        cluster,
     };
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("binding {}", args.addr))?;
-    let local = listener.local_addr()?;
     let base = args
         .public_url
         .clone()

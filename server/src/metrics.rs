@@ -60,6 +60,19 @@ pub struct Metrics {
     pub exports_refused: Counter,
     /// Market uploads whose bodies are being received now.
     pub uploads_receiving: Gauge,
+    /// Tables whose lease this node holds (cluster mode).
+    pub cluster_tables_owned: Gauge,
+    /// Client connections this node relays to a table's owner now.
+    pub cluster_forwarded: Gauge,
+    /// Client connections relayed to another node, ever.
+    pub cluster_forwards: Counter,
+    /// Relays that could not reach the owner (the client got 1012).
+    pub cluster_forward_failures: Counter,
+    /// Changes of this node's leases, by change (`claimed`, `taken_over`,
+    /// `lost`, `released`).
+    pub cluster_lease_changes: Family<Vec<(String, String)>, Counter>,
+    /// 1 while this node's last heartbeat reached the store within the TTL.
+    pub cluster_store_up: Gauge,
     registry: Registry,
 }
 
@@ -101,6 +114,12 @@ impl Metrics {
             export_cache_hits: Counter::default(),
             exports_refused: Counter::default(),
             uploads_receiving: Gauge::default(),
+            cluster_tables_owned: Gauge::default(),
+            cluster_forwarded: Gauge::default(),
+            cluster_forwards: Counter::default(),
+            cluster_forward_failures: Counter::default(),
+            cluster_lease_changes: Family::default(),
+            cluster_store_up: Gauge::default(),
             registry: Registry::with_prefix("werktafel"),
         };
         let mut r = Registry::with_prefix("werktafel");
@@ -257,6 +276,36 @@ impl Metrics {
             "HTTP exports refused with 429 (every slot busy)",
             m.exports_refused.clone(),
         );
+        r.register(
+            "cluster_tables_owned",
+            "Tables whose lease this node holds",
+            m.cluster_tables_owned.clone(),
+        );
+        r.register(
+            "cluster_forwarded",
+            "Client connections relayed to the node that owns their table now",
+            m.cluster_forwarded.clone(),
+        );
+        r.register(
+            "cluster_forwards",
+            "Client connections relayed to the node that owns their table",
+            m.cluster_forwards.clone(),
+        );
+        r.register(
+            "cluster_forward_failures",
+            "Relays that could not reach the table's owner (closed with 1012)",
+            m.cluster_forward_failures.clone(),
+        );
+        r.register(
+            "cluster_lease_changes",
+            "Changes of this node's table leases: claimed, taken_over, lost, released",
+            m.cluster_lease_changes.clone(),
+        );
+        r.register(
+            "cluster_store_up",
+            "1 while this node's heartbeat reaches the shared store",
+            m.cluster_store_up.clone(),
+        );
         Metrics { registry: r, ..m }
     }
 
@@ -278,6 +327,13 @@ impl Metrics {
     pub fn encodes(&self, kind: &str) {
         self.document_encodes
             .get_or_create(&vec![("kind".to_string(), kind.to_string())])
+            .inc();
+    }
+
+    /// Counts a change of one of this node's leases.
+    pub fn lease_changed(&self, change: &str) {
+        self.cluster_lease_changes
+            .get_or_create(&vec![("change".to_string(), change.to_string())])
             .inc();
     }
 

@@ -4,6 +4,8 @@
 
 mod bad_input;
 mod closing;
+mod cluster;
+mod cluster_faults;
 mod exports;
 mod facilitation;
 mod http;

@@ -1,7 +1,8 @@
 //! The HTTP edge: the accept loop ([`serve`]), the router and the key check
 //! ([`router`]), the handlers ([`api`], [`facilitation`], [`identity`],
 //! [`summary_feed`]), the embedded client ([`assets`]), the one error type
-//! ([`error`]) and the admission limits ([`gate`], [`reads`]).
+//! ([`error`]), the admission limits ([`gate`], [`reads`]) and the endpoint
+//! other nodes of a cluster relay clients to ([`internal`]).
 
 pub mod api;
 pub mod assets;
@@ -13,6 +14,7 @@ pub mod event_rooms;
 pub mod facilitation;
 pub mod gate;
 pub mod identity;
+pub mod internal;
 pub mod lecture;
 pub mod market;
 pub mod poster;

@@ -84,9 +84,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/{event}/{file}", get(api::export))
         .route("/sync/{event}/{room}", get(ws::sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    let internal = Router::new()
+        .route("/internal/sync/{event}/{table}", get(ws::sync))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::internal::require_node,
+        ));
     Router::new()
         .route("/", get(root))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
+        .merge(internal)
         .route("/metrics", get(metrics))
         .merge(guarded)
         .fallback(crate::http::assets::serve)
@@ -135,6 +142,16 @@ async fn metrics() -> impl IntoResponse {
         )],
         crate::metrics::METRICS.render(),
     )
+}
+
+/// `ok`, or 503 while a cluster node's heartbeat does not reach the shared
+/// store (it can neither take nor keep a table then).
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.directory().is_ready() {
+        "ok".into_response()
+    } else {
+        AppError::Unavailable("no connection to the store".into()).into_response()
+    }
 }
 
 async fn root(State(state): State<AppState>) -> Redirect {

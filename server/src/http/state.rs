@@ -48,6 +48,9 @@ struct CurrentKeys {
 pub struct Admitted {
     pub role: Role,
     pub revoked: Option<CancellationToken>,
+    /// Relayed by another node of the cluster, which checked the key and
+    /// admitted the client ([`crate::http::internal`]): never relayed again.
+    pub relayed: bool,
 }
 
 /// Close code of a participant connection whose link was renewed by the
@@ -78,6 +81,8 @@ struct StateInner {
     /// The poster image now (uploaded, else the event file's), and how often it changed,
     /// so a cached export drawn on an older poster is not served.
     poster: std::sync::RwLock<(Option<Arc<crate::poster::PosterImage>>, u64)>,
+    /// Where each table is served: here, or on the node to relay to.
+    directory: crate::cluster::Directory,
 }
 
 impl AppState {
@@ -87,6 +92,7 @@ impl AppState {
         access: Access,
         tracker: TaskTracker,
         shutdown: CancellationToken,
+        directory: crate::cluster::Directory,
     ) -> Self {
         let exports = Arc::new(crate::exports::ExportService::new(
             config.limits.max_concurrent_exports,
@@ -118,6 +124,7 @@ impl AppState {
                 attendance: Attendance::default(),
                 market: crate::http::market::slots::MarketState::default(),
                 poster: std::sync::RwLock::new((poster, 0)),
+                directory,
             }),
         }
     }
@@ -180,7 +187,11 @@ impl AppState {
         let current = self.current_keys();
         let role = current.keys.role_of(key)?;
         let revoked = (role == Role::Participant).then(|| current.revoked.clone());
-        Some(Admitted { role, revoked })
+        Some(Admitted {
+            role,
+            revoked,
+            relayed: false,
+        })
     }
 
     /// Replaces the participant key with a fresh one (stored first), which
@@ -253,6 +264,11 @@ impl AppState {
     /// The export slots and cache.
     pub fn exports(&self) -> &crate::exports::ExportService {
         &self.inner.exports
+    }
+
+    /// Where each table is served (always here for one node alone).
+    pub fn directory(&self) -> &crate::cluster::Directory {
+        &self.inner.directory
     }
 
     pub fn shutdown(&self) -> &CancellationToken {

@@ -1,7 +1,8 @@
 //! `GET /sync/{event}/{room}`: the WebSocket entry. Checks the room before
 //! the upgrade (404), admits the socket through the gate, maps `{table}.drafts`
 //! to the caller's own drafts document, and hands the socket to
-//! [`crate::sync::connection`].
+//! [`crate::sync::connection`]. In a cluster, a table another node owns is
+//! relayed there instead ([`crate::cluster::relay`]), after the same checks.
 
 use werktafel_shared::room::RoomRef;
 
@@ -15,8 +16,11 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::cluster::relay::{self, Forward};
+use crate::cluster::{Owner, Remote};
 use crate::http::error::AppError;
 use crate::http::identity::{self};
+use crate::store::RoomKey;
 use crate::sync::connection;
 use crate::sync::upgrade::{NotAnUpgrade, Upgrade};
 use crate::table::peer::PeerLink;
@@ -45,11 +49,17 @@ pub async fn sync(
     State(state): State<AppState>,
     Path((slug, room_name)): Path<(String, String)>,
     Query(query): Query<SyncQuery>,
-    Extension(Admitted { role, revoked }): Extension<Admitted>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Extension(Admitted {
+        role,
+        revoked,
+        relayed,
+    }): Extension<Admitted>,
+    ConnectInfo(client_addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<Upgrade, NotAnUpgrade>,
 ) -> Result<Response, AppError> {
+    // As asked (`a.drafts` included): what a relay asks the owner for.
+    let requested = room_name.clone();
     let (name, drafts) = match room_name.strip_suffix(DRAFTS_SUFFIX) {
         Some(table) => (table, true),
         None => (room_name.as_str(), false),
@@ -87,6 +97,33 @@ pub async fn sync(
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),
     };
+    let owner = state
+        .directory()
+        .owner(&RoomKey::new(&slug, &room_name))
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "no owner for the table");
+            AppError::Unavailable(error.to_string())
+        })?;
+    match (owner, relayed) {
+        (Owner::Here, _) => {}
+        // A relay reached a node that no longer owns the table: the relaying
+        // node answers its client 503, which reconnects and asks again.
+        (Owner::There(remote), true) => {
+            return Err(AppError::Unavailable(format!(
+                "room {room_name} is served by node {}",
+                remote.node
+            )));
+        }
+        (Owner::There(remote), false) => {
+            let forward = Forward {
+                path_and_query: &internal_path(&slug, &requested, query.token.as_deref()),
+                role,
+                cookie: headers.get(axum::http::header::COOKIE),
+            };
+            return forward_to(&state, remote, forward, client_addr, upgrade, revoked).await;
+        }
+    }
     // Drafts cost storage per identity and table: a bounded number of them.
     if let Some(key) = &drafts_key {
         match state
@@ -103,13 +140,12 @@ pub async fn sync(
             Err(AdmitDrafts::Store(error)) => return Err(error.into()),
         }
     }
-    let ticket = state
-        .gate()
-        .admit(remote.ip(), state.limits())
-        .map_err(|refusal| {
-            tracing::warn!(remote = %remote.ip(), %refusal, "connection refused");
-            AppError::TooMany(refusal.to_string())
-        })?;
+    // A relayed client was admitted by the node it reached.
+    let ticket = if relayed {
+        None
+    } else {
+        Some(admit(&state, client_addr)?)
+    };
     // Load before upgrading, so a storage failure is an HTTP 500 rather than
     // a socket that opens and dies.
     let load = {
@@ -135,14 +171,7 @@ pub async fn sync(
     };
     load().await?;
     let limits = state.limits().clone();
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(limits.max_message_bytes))
-        .max_frame_size(Some(limits.max_message_bytes))
-        // tungstenite's default 128 KiB read buffer per connection is what
-        // made an idle connection cost ~140 KiB (docs/benchmarks.md); y-protocol
-        // messages are small, and a large one still arrives, in more reads.
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(WRITE_BUFFER_BYTES);
+    let config = socket_config(&limits);
     let tasks = state.tasks().clone();
     let response = upgrade.on_upgrade(config, &tasks, move |socket| {
         async move {
@@ -184,4 +213,91 @@ pub async fn sync(
         }
     });
     Ok(response)
+}
+
+/// Admits a client's socket through the gate (per event and per address).
+fn admit(state: &AppState, remote: SocketAddr) -> Result<crate::http::gate::Ticket, AppError> {
+    state
+        .gate()
+        .admit(remote.ip(), state.limits())
+        .map_err(|refusal| {
+            tracing::warn!(remote = %remote.ip(), %refusal, "connection refused");
+            AppError::TooMany(refusal.to_string())
+        })
+}
+
+/// The owner's internal path for a client of `room`, with what of its query
+/// the owner needs (the identity token; the key stays here, the role goes
+/// in a header).
+fn internal_path(slug: &str, room: &str, token: Option<&str>) -> String {
+    let mut path = format!("/internal/sync/{slug}/{room}");
+    // A token is URL-safe base64 and dots; anything else is not a token
+    // the owner would accept, so it is not passed on.
+    if let Some(token) = token.filter(|t| {
+        t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    }) {
+        path.push_str("?token=");
+        path.push_str(token);
+    }
+    path
+}
+
+/// Relays the client to the table's owner: connects to it first, so a
+/// client whose owner cannot be reached gets 503 (and retries) rather than
+/// a socket that opens and dies.
+async fn forward_to(
+    state: &AppState,
+    remote: Remote,
+    forward: Forward<'_>,
+    client: SocketAddr,
+    upgrade: Upgrade,
+    revoked: Option<tokio_util::sync::CancellationToken>,
+) -> Result<Response, AppError> {
+    let Some(secret) = state
+        .config()
+        .cluster
+        .as_ref()
+        .and_then(|c| c.secret.clone())
+    else {
+        tracing::error!(node = %remote.node, "a table is held by another node, and this node has no --cluster-secret to relay with");
+        return Err(AppError::Unavailable(format!(
+            "this table is served by another server ({}), which this one cannot relay to",
+            remote.node
+        )));
+    };
+    let ticket = admit(state, client)?;
+    let config = socket_config(state.limits());
+    let upstream = match relay::connect(&remote, forward, &secret, config).await {
+        Ok(upstream) => upstream,
+        Err(error) => {
+            crate::metrics::METRICS.cluster_forward_failures.inc();
+            tracing::warn!(%error, node = %remote.node, "cannot relay to the table's owner");
+            return Err(AppError::Unavailable(
+                "the server that holds this table cannot be reached; try again".into(),
+            ));
+        }
+    };
+    tracing::debug!(node = %remote.node, epoch = remote.epoch, "relaying a client to the table's owner");
+    let idle = state.limits().idle_timeout;
+    let shutdown = state.shutdown().clone();
+    let tasks = state.tasks().clone();
+    Ok(
+        upgrade.on_upgrade(config, &tasks, move |socket| async move {
+            let _ticket = ticket;
+            relay::relay(socket, upstream, idle, &shutdown, revoked).await;
+        }),
+    )
+}
+
+/// The WebSocket settings of a client's socket (and of a relay's upstream).
+fn socket_config(limits: &crate::config::Limits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes))
+        // tungstenite's default 128 KiB read buffer per connection is what
+        // made an idle connection cost ~140 KiB (docs/benchmarks.md); y-protocol
+        // messages are small, and a large one still arrives, in more reads.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
 }

@@ -121,6 +121,18 @@ macro_rules! forward {
     };
 }
 
+impl AnyStore {
+    /// This store for node `node` of a cluster holding the leases in
+    /// `fence` (see [`PostgresStore::fenced`]); the SQLite store has no
+    /// cluster and is returned as it is.
+    pub fn fenced(self, node: String, fence: super::fence::Fence) -> Self {
+        match self {
+            AnyStore::Postgres(store) => AnyStore::Postgres(Box::new(store.fenced(node, fence))),
+            sqlite => sqlite,
+        }
+    }
+}
+
 impl Store for AnyStore {
     fn reopen(&self) -> Result<Self, StoreError> {
         Ok(match self {

@@ -13,6 +13,7 @@
 
 pub mod compactor;
 pub mod config;
+pub mod fence;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
 pub mod persist;
@@ -91,6 +92,10 @@ pub enum StoreError {
     },
     #[error("the persistence worker has stopped")]
     Stopped,
+    /// This node no longer holds `room`'s lease: another node took it over
+    /// (a cluster on a shared store); nothing of the batch was committed.
+    #[error("{room} is served by another node now")]
+    NotOwner { room: RoomKey },
     #[error("stored update for {room} is corrupt: {reason}")]
     Corrupt { room: RoomKey, reason: String },
 }

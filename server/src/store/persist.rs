@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::METRICS;
 use crate::store::compactor::{Compactor, CompactorThread};
+use crate::store::fence::lease_key;
 use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
 
 /// Most updates committed in one transaction; bounds commit latency under a
@@ -290,12 +291,34 @@ impl<S: Store> Worker<S> {
         if appends.is_empty() {
             return;
         }
-        let records: Vec<AppendRecord> = appends.iter().map(|(r, _, _)| r.clone()).collect();
-        let started = std::time::Instant::now();
-        let result = self.store.append(&records);
-        METRICS
-            .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
+        let (records, result) = loop {
+            let records: Vec<AppendRecord> = appends.iter().map(|(r, _, _)| r.clone()).collect();
+            let started = std::time::Instant::now();
+            let result = self.store.append(&records);
+            METRICS
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            // A table this node lost (a cluster's store refused it, and so
+            // the whole batch) fails alone; the rest is committed without it.
+            let Err(error @ StoreError::NotOwner { room: lost }) = &result else {
+                break (records, result);
+            };
+            tracing::warn!(%error, "the table's updates are not stored here any more");
+            let mut told: Vec<RoomKey> = Vec::new();
+            appends.retain(|(record, _, sink)| {
+                if lease_key(&record.room) != *lost {
+                    return true;
+                }
+                if !told.contains(&record.room) {
+                    told.push(record.room.clone());
+                    sink.failed(error);
+                }
+                false
+            });
+            if appends.is_empty() {
+                return;
+            }
+        };
         METRICS.commit_batch_updates.observe(records.len() as f64);
         // One notification per room per commit, with its highest sequence.
         let mut last: HashMap<&RoomKey, (u64, &Arc<dyn DurableSink>)> = HashMap::new();

@@ -31,6 +31,7 @@ use std::time::Duration;
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 
 use self::lease::Fence;
+use super::fence::{Fence as ClusterFence, lease_key};
 use super::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
 
 /// How long connecting to PostgreSQL may take before start-up (or a
@@ -102,6 +103,10 @@ pub struct PostgresStore {
     /// The epochs of the leases this node holds, shared by every handle
     /// [`Store::reopen`] makes.
     fence: Fence,
+    /// In a cluster: this node's id and the table leases it holds. Every
+    /// append checks, in its own transaction, that each table it writes is
+    /// still this node's at the epoch held ([`PostgresStore::fenced`]).
+    cluster_fence: Option<(String, ClusterFence)>,
 }
 
 /// The statements of the hot paths, prepared once per connection.
@@ -119,6 +124,14 @@ struct Statements {
 }
 
 impl PostgresStore {
+    /// This store for node `node` of a cluster holding the leases in
+    /// `fence`: an append to a table it does not hold at that epoch commits
+    /// nothing and fails with [`StoreError::NotOwner`].
+    pub fn fenced(mut self, node: String, fence: ClusterFence) -> Self {
+        self.cluster_fence = Some((node, fence));
+        self
+    }
+
     /// Connects to the database `config` names and brings its schema up to
     /// date. Fails with [`StoreError::Connect`] naming the server when it
     /// cannot be reached within [`CONNECT_TIMEOUT`].
@@ -138,6 +151,7 @@ impl PostgresStore {
         migrate(&mut client)?;
         let statements = Statements::prepare(&mut client)?;
         Ok(Self {
+            cluster_fence: None,
             client,
             config,
             statements,
@@ -193,6 +207,7 @@ impl Store for PostgresStore {
     fn reopen(&self) -> Result<Self, StoreError> {
         let mut store = Self::open(&self.config)?;
         store.fence = self.fence.clone();
+        store.cluster_fence = self.cluster_fence.clone();
         Ok(store)
     }
 
@@ -223,6 +238,9 @@ impl Store for PostgresStore {
         // One transaction for the whole batch: group commit, one fsync. A
         // stale epoch fails all of it: nothing of a batch commits in part.
         let mut tx = self.client.transaction()?;
+        if let Some((node, fence)) = &self.cluster_fence {
+            check_leases(&mut tx, node, fence, by_room.keys().copied())?;
+        }
         for (room, updates) in &by_room {
             let count = updates.len() as i64;
             let epoch = self.fence.epoch(room);
@@ -525,3 +543,36 @@ pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests;
+
+/// Checks, inside the append's transaction `tx`, that `node` still holds
+/// the lease of every table `rooms` belong to at the epoch `fence` records.
+/// The lease rows stay locked until the commit, so a takeover waits for it:
+/// either this commit comes first, or it sees the new owner and fails.
+fn check_leases<'a>(
+    tx: &mut Transaction<'_>,
+    node: &str,
+    fence: &ClusterFence,
+    rooms: impl Iterator<Item = &'a RoomKey>,
+) -> Result<(), StoreError> {
+    let mut tables: Vec<RoomKey> = rooms.map(lease_key).collect();
+    // Locked in key order, as the rooms are, so two writers cannot deadlock.
+    tables.sort();
+    tables.dedup();
+    for table in tables {
+        let held = fence.epoch(&table);
+        let stored = tx.query_opt(
+            "SELECT owner, epoch FROM tables WHERE event = $1 AND table_id = $2 FOR UPDATE",
+            &[&&*table.event, &&*table.table],
+        )?;
+        let owned = match (held, stored) {
+            (Some(epoch), Some(row)) => {
+                row.get::<_, Option<&str>>(0) == Some(node) && row.get::<_, i64>(1) == epoch
+            }
+            _ => false,
+        };
+        if !owned {
+            return Err(StoreError::NotOwner { room: table });
+        }
+    }
+    Ok(())
+}

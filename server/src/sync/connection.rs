@@ -47,6 +47,9 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The table failed on the server side (storage, reload).
 pub const CLOSE_INTERNAL: u16 = 1011;
+/// The table is served by another node now (or the relay to it broke):
+/// the client reconnects and lands where it is served (`docs/scale-out.md`).
+pub const CLOSE_SERVICE_RESTART: u16 = 1012;
 /// The table's document reached [`Limits::max_document_bytes`].
 pub const CLOSE_TABLE_FULL: u16 = 4413;
 /// The client sent faster than [`Limits::messages_per_second`] or
@@ -202,6 +205,7 @@ pub fn close_frame(reason: &Reason) -> (u16, String) {
         Reason::Idle => fixed(CLOSE_IDLE, "idle timeout"),
         Reason::Stalled => fixed(CLOSE_STALLED, "not reading"),
         Reason::Revoked => fixed(CLOSE_REVOKED, "the participant link was renewed"),
+        Reason::Moved => fixed(CLOSE_SERVICE_RESTART, "the table moved; reconnect"),
     }
 }
 

@@ -55,6 +55,9 @@ pub enum Event<'a> {
     Durable { seq: u64 },
     /// A commit with updates of this table failed: they are not durable.
     Failed,
+    /// Another node took the table over (its lease moved): commits of it
+    /// fail here from now on, and its clients belong on the new owner.
+    Moved,
     /// The presence tick: gathered presence changes go out, states not
     /// renewed within [`presence::AWARENESS_TIMEOUT`] are removed.
     Tick,
@@ -210,13 +213,24 @@ impl Table {
                 // The in-memory document is now ahead of storage: clients
                 // reconnect to a fresh load and send again what is missing.
                 tracing::error!(room = %self.key, "updates could not be stored; closing the table");
-                self.evicted = true;
-                self.durability.clear();
-                out.push(Command::CloseAll(Reason::Internal("storage failure")));
+                self.close_all(Reason::Internal("storage failure"), out);
+            }
+            Event::Moved => {
+                // Not broken: the clients reconnect and land on the new owner.
+                tracing::warn!(room = %self.key, "another node took the table over; closing it here");
+                self.close_all(Reason::Moved, out);
             }
             Event::Tick => self.tick(ms, out),
             Event::Reloaded(rebuilt) => self.reloaded(rebuilt, now, out),
         }
+    }
+
+    /// Drops what waits for storage and closes every peer: the table is
+    /// evicted and loaded afresh by whoever comes next.
+    fn close_all(&mut self, reason: Reason, out: &mut Commands) {
+        self.evicted = true;
+        self.durability.clear();
+        out.push(Command::CloseAll(reason));
     }
 
     /// Marks the table evicted if it has had no peers for `grace` at `now`

@@ -103,8 +103,12 @@ impl DurableSink for Room {
             .ok();
     }
 
-    fn failed(&self, _error: &StoreError) {
-        self.run(&mut self.lock(), Event::Failed, None).ok();
+    fn failed(&self, error: &StoreError) {
+        let event = match error {
+            StoreError::NotOwner { .. } => Event::Moved,
+            _ => Event::Failed,
+        };
+        self.run(&mut self.lock(), event, None).ok();
     }
 }
 

@@ -42,6 +42,9 @@ pub enum Reason {
     Stalled,
     /// The key the connection was opened with was renewed.
     Revoked,
+    /// Another node serves the table now (this one lost its lease, or the
+    /// node relayed to went away): reconnect, and land where it is served.
+    Moved,
 }
 
 impl From<Refusal> for Reason {

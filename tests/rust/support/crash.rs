@@ -84,7 +84,7 @@ pub async fn drill_with(
         all_observed.extend(seen);
         drop(clients);
 
-        let server = Server::start_in(data_dir, &args).await?;
+        let mut server = Server::start_in(data_dir, &args).await?;
         let check = Client::connect(&server, "a").await?;
         check.synced().await.context("syncing after the restart")?;
         let kept: BTreeSet<String> = check.notes().into_iter().map(|n| n.id).collect();
@@ -94,7 +94,9 @@ pub async fn drill_with(
         outcome.rounds = round + 1;
         outcome.observed = all_observed.len();
         drop(check);
-        drop(server);
+        // Gone before the next round starts on the same data directory
+        // (which a running node keeps locked).
+        server.kill().await;
         if !outcome.lost.is_empty() {
             break;
         }

@@ -4,9 +4,11 @@
 //! Yjs client in Node driven over stdin/stdout ([`node_peer::NodePeer`]).
 
 pub mod client;
+pub mod cluster_drill;
 pub mod crash;
 pub mod node_peer;
 pub mod postgres;
+pub mod proxy;
 pub mod server;
 
 pub use client::{Client, Closed};

@@ -93,12 +93,18 @@ impl Server {
 
     /// Starts a server on `data_dir` with extra `serve` arguments.
     pub async fn start_in(data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        Self::start_at("127.0.0.1:0", data_dir, extra).await
+    }
+
+    /// [`Server::start_in`] listening on `addr` (e.g. `127.0.0.2:0`, for a
+    /// node of a cluster on its own loopback address).
+    pub async fn start_at(addr: &str, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
         let log = data_dir.join(format!("server-{}.log", unique()));
         let log_file = std::fs::File::create(&log)?;
         let mut child = Command::new(binary())
             .arg("serve")
             .arg("--addr")
-            .arg("127.0.0.1:0")
+            .arg(addr)
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)

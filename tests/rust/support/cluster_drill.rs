@@ -1,0 +1,151 @@
+//! The crash drill on a cluster: three nodes on one PostgreSQL, writers
+//! spread over them, the table's owner SIGKILLed at a random moment, round
+//! after round. After each kill a client of a surviving node (which takes
+//! the table over once the dead owner's lease ran out) must find every note
+//! any client had received. Used by the integration test and, at full
+//! length, by whoever runs it with more rounds.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use werktafel_shared::schema::{self, Lane, NoteColor, NoteDraft};
+
+use crate::crash::{Outcome, SERVER_ARGS};
+use crate::{Client, Server};
+
+/// A node's lease in the drill: short, so a round takes seconds.
+pub const LEASE_TTL_MS: &str = "1500";
+pub const HEARTBEAT_MS: &str = "300";
+const SECRET: &str = "het-geheim-van-de-crash-drill";
+
+/// What the drill measured besides losses.
+#[derive(Debug, Default)]
+pub struct FailOver {
+    /// From each kill to the first client served by the new owner.
+    pub times: Vec<Duration>,
+}
+
+/// Node `i` (0, 1, 2) of the drill on `db_url`, listening on 127.0.0.(i+1).
+async fn start_node(db_url: &str, dir: &Path, i: usize) -> anyhow::Result<Server> {
+    let name = format!("n{}", i + 1);
+    let mut args: Vec<&str> = SERVER_ARGS.to_vec();
+    args.extend([
+        "--store",
+        db_url,
+        "--node-id",
+        &name,
+        "--cluster-secret",
+        SECRET,
+        "--lease-ttl-ms",
+        LEASE_TTL_MS,
+        "--heartbeat-ms",
+        HEARTBEAT_MS,
+    ]);
+    Server::start_at(&format!("127.0.0.{}:0", i + 1), dir, &args).await
+}
+
+/// Connects to table `a` on `server`, trying again while the table's dead
+/// owner still holds its lease (its node answers 503), as a stock client's
+/// back-off does.
+async fn connect_retrying(server: &Server) -> anyhow::Result<Client> {
+    let deadline = Instant::now() + crate::WAIT;
+    loop {
+        match Client::connect(server, "a").await {
+            Ok(client) => return Ok(client),
+            // A stock client waits at least 100 ms between attempts too.
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => return Err(error.context("connecting after the kill")),
+        }
+    }
+}
+
+/// Runs `rounds` kills of the table's owner with `writers` writing clients
+/// spread over three nodes; `seed` makes the kill moments reproducible.
+pub async fn drill(
+    db_url: &str,
+    dir: &Path,
+    rounds: usize,
+    writers: usize,
+    seed: u64,
+) -> anyhow::Result<(Outcome, FailOver)> {
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        nodes.push(start_node(db_url, dir, i).await?);
+    }
+    let mut rng = seed | 1;
+    let mut outcome = Outcome::default();
+    let mut fail_over = FailOver::default();
+    let mut all_observed = BTreeSet::new();
+    // Round 0's owner: the node the first client reaches.
+    let mut owner = 0;
+    for round in 0..rounds {
+        // Writer 0 reaches the owner first (in round 0 that makes it the
+        // owner); the others and the observer are spread over the nodes,
+        // the observer on one that survives the kill.
+        let mut clients = Vec::with_capacity(writers);
+        for w in 0..writers {
+            let c = connect_retrying(&nodes[(owner + w) % 3]).await?;
+            c.synced().await?;
+            clients.push(c);
+        }
+        let watcher = (owner + 1) % 3;
+        let observer = connect_retrying(&nodes[watcher]).await?;
+        observer.synced().await?;
+        let before = schema::note_count(&observer.doc);
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let kill_after = 1 + ((rng >> 33) % 120) as usize;
+        let mut sent = 0usize;
+        while schema::note_count(&observer.doc) < before + kill_after {
+            for (w, client) in clients.iter().enumerate() {
+                let id = format!("r{round}w{w}n{sent}");
+                client.edit(|txn| schema::insert_note(txn, &draft(&id)));
+            }
+            sent += 1;
+            observer.wait_until("anything", |_| true).await?;
+            tokio::task::yield_now().await;
+        }
+        nodes[owner].kill().await;
+        let killed = Instant::now();
+        let seen: BTreeSet<String> = observer.notes().into_iter().map(|n| n.id).collect();
+        all_observed.extend(seen);
+        drop(clients);
+        drop(observer);
+
+        let check = connect_retrying(&nodes[watcher]).await?;
+        check.synced().await.context("syncing after the kill")?;
+        fail_over.times.push(killed.elapsed());
+        let kept: BTreeSet<String> = check.notes().into_iter().map(|n| n.id).collect();
+        outcome.lost.extend(all_observed.difference(&kept).cloned());
+        outcome.rounds = round + 1;
+        outcome.observed = all_observed.len();
+        drop(check);
+        // The killed node comes back (as the same node, on its own
+        // address); the table stays with whoever took it.
+        nodes[owner] = start_node(db_url, dir, owner).await?;
+        owner = watcher;
+        if !outcome.lost.is_empty() {
+            break;
+        }
+    }
+    Ok((outcome, fail_over))
+}
+
+fn draft(id: &str) -> NoteDraft {
+    NoteDraft {
+        id: id.to_string(),
+        text: "Crashtest".into(),
+        lane: Lane::Goed,
+        color: NoteColor::Geel,
+        x: 0.0,
+        y: 0.0,
+        author: "Drill".into(),
+        author_id: "drill".into(),
+        now_ms: 1_700_000_000_000,
+    }
+}
