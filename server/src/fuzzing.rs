@@ -33,11 +33,12 @@
 //! A refused frame is not a violation: the connection would close, so the
 //! harness drops that peer and joins a fresh one in its place.
 //!
-//! (Over 400 lines: the harness plays every adapter of the table, storage,
-//! durable reports, reloads and the check of each delivery, and they read
-//! best side by side; the input format, the report and the document
-//! comparisons are in `fuzzing/`.)
+//! Its parts in `fuzzing/`: the input format (`steps`), the checks of
+//! every delivery and of the invariants (`checks`), the document
+//! comparisons (`describe`), the report and the seeds; here the harness
+//! itself, which plays every adapter of the table.
 
+mod checks;
 mod describe;
 mod report;
 mod seeds;
@@ -49,18 +50,18 @@ use bytes::Bytes;
 use werktafel_shared::event::Event as EventDef;
 use werktafel_shared::schema;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, ReadTxn, Transact, Update};
 
 pub use report::{Outcome, Violation};
 pub use seeds::{seed_inputs, seed_messages};
 pub use steps::{Step, decode_steps, encode_steps};
 
-use describe::{describe, differences, ensure_server_maps, fingerprint};
+use describe::ensure_server_maps;
 
 use crate::access::Role;
-use crate::protocol::{self, Incoming};
+use crate::protocol;
 use crate::screen::Depths;
-use crate::store::{RoomKey, build_doc};
+use crate::store::RoomKey;
 use crate::table::presence::{AWARENESS_TIMEOUT, MAX_AWARENESS_CLIENTS, PeerId};
 use crate::table::reason::Reason;
 use crate::table::reload::Rebuilt;
@@ -358,85 +359,6 @@ impl Harness {
             self.commit();
         }
         Err(Violation::Stuck)
-    }
-
-    /// Checks a message the table sends: it decodes, and every update in
-    /// it is already durable (applying it to the durable document changes
-    /// nothing).
-    fn delivered(&mut self, peer: PeerId, bytes: &Bytes) -> Result<(), Violation> {
-        let messages =
-            protocol::decode_frame(bytes, usize::MAX).map_err(|e| Violation::BadOutgoing {
-                peer,
-                error: e.to_string(),
-                bytes: bytes.to_vec(),
-            })?;
-        for message in messages {
-            let (Incoming::Update(update) | Incoming::SyncStep2(update)) = message else {
-                continue;
-            };
-            let before = fingerprint(&self.durable);
-            let decoded = Update::decode_v1(&update).map_err(|e| Violation::BadOutgoing {
-                peer,
-                error: e.to_string(),
-                bytes: update.to_vec(),
-            })?;
-            let applied = self.durable.transact_mut().apply_update(decoded);
-            let after = fingerprint(&self.durable);
-            if applied.is_err() || after != before {
-                return Err(Violation::Leaked {
-                    peer,
-                    what: match applied {
-                        Err(e) => format!("the durable document refuses it: {e}"),
-                        Ok(()) => differences(&before, "with it", &after),
-                    },
-                    update: update.to_vec(),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn live_presences(&self) -> usize {
-        self.table
-            .awareness()
-            .iter()
-            .filter(|(_, state)| state.data.is_some())
-            .count()
-    }
-
-    fn check(&self) -> Result<(), Violation> {
-        let durable = describe(&self.durable_doc()?);
-        let live = describe(self.table.doc());
-        if live != durable {
-            return Err(Violation::NotDurable(differences(&live, "store", &durable)));
-        }
-        let encoded = self
-            .table
-            .doc()
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        let copy = Update::decode_v1(&encoded)
-            .map_err(|e| Violation::RoundTrip(e.to_string()))
-            .and_then(|update| {
-                let doc = Doc::new();
-                doc.transact_mut()
-                    .apply_update(update)
-                    .map_err(|e| Violation::RoundTrip(e.to_string()))?;
-                Ok(doc)
-            })?;
-        ensure_server_maps(&copy);
-        let copy = describe(&copy);
-        if copy != live {
-            return Err(Violation::RoundTrip(differences(&live, "copy", &copy)));
-        }
-        Ok(())
-    }
-
-    /// The document as a fresh load from storage would build it.
-    fn durable_doc(&self) -> Result<Doc, Violation> {
-        let doc = build_doc(&self.key, self.stored.iter().map(Vec::as_slice))?;
-        ensure_server_maps(&doc);
-        Ok(doc)
     }
 }
 

@@ -1,6 +1,7 @@
 //! House rules of the server crate, checked as an ordinary test (after
 //! rust-analyzer's `tidy.rs`): the modules import each other without cycles,
-//! and no text file of the repository holds a merge's conflict markers.
+//! no module is long without a reason, and no text file of the repository
+//! holds a merge's conflict markers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -20,6 +21,56 @@ fn server_modules_import_each_other_without_cycles() {
             .flatten()
             .map(|m| (m, &graph[m]))
             .collect::<Vec<_>>()
+    );
+}
+
+/// Lines of code (before the file's test module) a file may have before it
+/// must carry a reason: a `//!` line at its top starting with `Long:`.
+const MAX_LINES: usize = 400;
+
+/// Every module stays under [`MAX_LINES`] lines of code, or says at its top
+/// why it is longer (`//! Long: …`). Its test module does not count, and
+/// files that are themselves test code are exempt: `tests.rs`,
+/// `*_tests.rs`, and any module its parent declares under `#[cfg(test)]`
+/// (the `Store` suite, `suite.rs`); tests are long by nature, and splitting
+/// them spreads one story over several files.
+#[test]
+fn no_server_file_is_long_without_a_reason() {
+    let long: Vec<String> = modules()
+        .values()
+        .filter(|path| !is_test_code(path))
+        .filter_map(|path| {
+            let text = fs::read_to_string(path).unwrap();
+            let code = code_lines(&text);
+            let reason = text
+                .lines()
+                .take_while(|l| l.starts_with("//!"))
+                .any(|l| l.trim_start_matches("//!").trim().starts_with("Long:"));
+            (code > MAX_LINES && !reason).then(|| format!("{} ({code} lines)", path.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these files, or say why they are long in a `//! Long: …` line at the top: {long:?}"
+    );
+}
+
+/// The rule's own parts work: the test module is not counted (a test-only
+/// module declared above the code does not end it), and test files are
+/// recognised by name and by their declaration.
+#[test]
+fn the_length_rule_counts_code_and_knows_test_files() {
+    let text = "use a;\n#[cfg(test)]\nmod suite;\nfn f() {}\n#[cfg(test)]\nmod tests {\n}\n";
+    assert_eq!(code_lines(text), 4);
+    assert_eq!(code_lines("fn f() {}\nfn g() {}\n"), 2);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert!(is_test_code(&src.join("table/tests.rs")));
+    assert!(is_test_code(&src.join("table/stall_tests.rs")));
+    assert!(is_test_code(&src.join("store/suite.rs")));
+    assert!(!is_test_code(&src.join("store/sqlite.rs")));
+    assert!(
+        !is_test_code(&src.join("store/memory_store.rs")),
+        "compiled with a feature too, so it is not test code only"
     );
 }
 
@@ -130,11 +181,53 @@ fn imports(modules: &BTreeMap<String, PathBuf>) -> BTreeMap<String, BTreeSet<Str
     graph
 }
 
-/// Lines before the file's test module.
+/// Lines before the file's test module: the first `#[cfg(test)]` that
+/// opens a module in place (`mod tests {`). One that only declares a module
+/// in a file of its own (`mod suite;`) does not end the code.
 fn code_lines(text: &str) -> usize {
-    text.lines()
-        .position(|l| l.starts_with("#[cfg(test)]"))
-        .unwrap_or_else(|| text.lines().count())
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .windows(2)
+        .position(|pair| {
+            pair[0].starts_with("#[cfg(test)]")
+                && pair[1].contains("mod ")
+                && pair[1].trim_end().ends_with('{')
+        })
+        .unwrap_or(lines.len())
+}
+
+/// Whether the file at `path` is test code only: named `tests.rs` or
+/// `*_tests.rs`, or declared under `#[cfg(test)]` in its parent.
+fn is_test_code(path: &Path) -> bool {
+    let stem = path.file_stem().unwrap().to_string_lossy();
+    if stem == "tests" || stem.ends_with("_tests") {
+        return true;
+    }
+    let dir = path.parent().unwrap();
+    // A folder's own file (`x/mod.rs`) is declared one level up.
+    let (name, dir) = if stem == "mod" {
+        (
+            dir.file_name().unwrap().to_string_lossy(),
+            dir.parent().unwrap(),
+        )
+    } else {
+        (stem, dir)
+    };
+    let parents = [
+        dir.with_extension("rs"),
+        dir.join("mod.rs"),
+        dir.join("lib.rs"),
+    ];
+    let declaration = format!("mod {name};");
+    parents
+        .iter()
+        .filter_map(|p| fs::read_to_string(p).ok())
+        .any(|text| {
+            let lines: Vec<&str> = text.lines().collect();
+            lines.windows(2).any(|pair| {
+                pair[0].trim() == "#[cfg(test)]" && pair[1].trim().ends_with(&declaration)
+            })
+        })
 }
 
 /// Tarjan's algorithm: the groups of two or more modules that reach each other.

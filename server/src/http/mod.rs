@@ -25,3 +25,18 @@ pub mod state;
 pub mod summary_feed;
 pub mod tables;
 pub mod ws;
+
+use axum::Json;
+
+/// JSON body helper for handlers that answer with a value.
+pub fn json<T: serde::Serialize>(value: T) -> Json<T> {
+    Json(value)
+}
+
+/// Seconds since the epoch, now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::Json;
+use crate::http::unix_now;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use werktafel_shared::event::{Event, TableDef};
@@ -386,17 +386,4 @@ impl AppState {
                 _ => AppError::Forbidden("the identity token is not valid"),
             })
     }
-}
-
-/// JSON body helper for handlers that answer with a value.
-pub fn json<T: serde::Serialize>(value: T) -> Json<T> {
-    Json(value)
-}
-
-/// Seconds since the epoch, now.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

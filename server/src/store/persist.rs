@@ -24,23 +24,12 @@ use crate::store::compactor::{Compactor, CompactorThread};
 use crate::store::fence::lease_key;
 use crate::store::{AppendRecord, RoomKey, Store, StoreError, StoredDoc};
 
+use super::growth::Growth;
+pub use super::growth::{COMPACT_EVERY, COMPACT_MIN_BYTES};
+
 /// Most updates committed in one transaction; bounds commit latency under a
 /// flood while still amortising the fsync across everything queued.
 pub const MAX_BATCH: usize = 2048;
-
-/// A room's log is folded into a snapshot once it has at least this many
-/// updates *and* at least as many bytes as everything stored before (and
-/// [`COMPACT_MIN_BYTES`]). Compaction replays and re-encodes the whole
-/// document, so its cost must grow with the log, not with every thousand
-/// keystrokes of a large table: this way each stored byte is compacted a
-/// bounded number of times, and a load replays at most about the document's
-/// own size of log. It runs on the compactor's thread, but still costs CPU
-/// the commits share.
-pub const COMPACT_EVERY: u64 = 1000;
-/// See [`COMPACT_EVERY`]. A log below this is cheap to replay on load, so
-/// folding it would cost more than it saves; once a table has been folded,
-/// the geometric rule (log bytes at least what was stored before) decides.
-pub const COMPACT_MIN_BYTES: u64 = 1024 * 1024;
 
 /// The most jobs (appends, loads, compaction requests) that may wait in the
 /// persistence queue. A room reserves a place ([`Persister::reserve`]) before
@@ -227,25 +216,6 @@ struct Worker<S> {
     compactor: Compactor,
     /// Appends per room since its last compaction, counted by this process.
     since_compaction: HashMap<RoomKey, Growth>,
-}
-
-/// What a room's log has gathered since its last compaction was asked for
-/// (or since it was loaded).
-#[derive(Default)]
-struct Growth {
-    updates: u64,
-    bytes: u64,
-    /// Bytes stored before: snapshot plus log at the last compaction request
-    /// or load.
-    before: u64,
-}
-
-impl Growth {
-    /// Whether the log has grown enough to be worth folding: see
-    /// [`COMPACT_EVERY`] and [`COMPACT_MIN_BYTES`].
-    fn due(&self) -> bool {
-        self.updates >= COMPACT_EVERY && self.bytes >= self.before.max(COMPACT_MIN_BYTES)
-    }
 }
 
 impl<S: Store> Worker<S> {

@@ -22,78 +22,28 @@
 //! thread (the persistence worker, the compactor), as the trait expects.
 //! It must not be called on the async runtime: it runs a small runtime of
 //! its own and would block a worker thread.
+//!
+//! Its parts: `schema` (the migrations), `log` (the hot path: appends and
+//! the consistent read of a room), `compaction` (folding the log, and
+//! quarantine) and [`lease`] (nodes and who owns a room).
 
+mod compaction;
 pub mod lease;
+mod log;
+mod schema;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use postgres::{Client, NoTls};
 
 use self::lease::Fence;
-use super::fence::{Fence as ClusterFence, lease_key};
+use self::log::Statements;
+use super::fence::Fence as ClusterFence;
 use super::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
 
 /// How long connecting to PostgreSQL may take before start-up (or a
 /// [`Store::reopen`]) fails, unless the URL sets `connect_timeout` itself.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Key of the advisory lock held while the schema is migrated, so that
-/// nodes starting at once migrate one after the other ("WerkTafl").
-const MIGRATION_LOCK: i64 = 0x5765_726b_5461_666c;
-
-/// The schema, one step per version: a database at version `n` has had the
-/// first `n` applied (`werktafel_schema.version`). Steps are only ever
-/// appended; a released step is never edited.
-const MIGRATIONS: &[&str] = &[
-    // 1: rooms with their sequence counter and lease, the log, snapshots,
-    //    event definitions, secrets and quarantined entries.
-    "CREATE TABLE tables (
-         event TEXT NOT NULL,
-         table_id TEXT NOT NULL,
-         next_seq BIGINT NOT NULL,
-         owner TEXT,
-         epoch BIGINT NOT NULL DEFAULT 0,
-         PRIMARY KEY (event, table_id)
-     );
-     CREATE TABLE updates (
-         event TEXT NOT NULL,
-         table_id TEXT NOT NULL,
-         seq BIGINT NOT NULL,
-         data BYTEA NOT NULL,
-         PRIMARY KEY (event, table_id, seq),
-         FOREIGN KEY (event, table_id) REFERENCES tables (event, table_id)
-     );
-     CREATE TABLE snapshots (
-         event TEXT NOT NULL,
-         table_id TEXT NOT NULL,
-         data BYTEA NOT NULL,
-         PRIMARY KEY (event, table_id)
-     );
-     CREATE TABLE events (
-         slug TEXT PRIMARY KEY,
-         definition TEXT NOT NULL
-     );
-     CREATE TABLE secrets (
-         name TEXT PRIMARY KEY,
-         value TEXT NOT NULL
-     );
-     CREATE TABLE quarantine (
-         id BIGSERIAL PRIMARY KEY,
-         event TEXT NOT NULL,
-         table_id TEXT NOT NULL,
-         kind TEXT NOT NULL,
-         data BYTEA NOT NULL,
-         reason TEXT NOT NULL,
-         at TIMESTAMPTZ NOT NULL DEFAULT now()
-     );",
-    // 2: the nodes of a cluster and when each last said it is alive.
-    "CREATE TABLE nodes (
-         id TEXT PRIMARY KEY,
-         address TEXT NOT NULL,
-         heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
-     );",
-];
 
 /// A connection to the shared PostgreSQL database.
 pub struct PostgresStore {
@@ -107,20 +57,6 @@ pub struct PostgresStore {
     /// append checks, in its own transaction, that each table it writes is
     /// still this node's at the epoch held ([`PostgresStore::fenced`]).
     cluster_fence: Option<(String, ClusterFence)>,
-}
-
-/// The statements of the hot paths, prepared once per connection.
-struct Statements {
-    /// Hands out `$3` sequence numbers of room (`$1`, `$2`), creating its
-    /// row on first use; returns the first number. The upsert locks the
-    /// room's row until the transaction ends, like `SELECT … FOR UPDATE`,
-    /// in one round trip. With an epoch `$4`, returns no row unless the
-    /// room's epoch is still that one.
-    claim: Statement,
-    /// Inserts the updates `$4`, numbered from `$3` on.
-    insert: Statement,
-    snapshot: Statement,
-    log: Statement,
 }
 
 impl PostgresStore {
@@ -148,7 +84,7 @@ impl PostgresStore {
             })?;
         // Cheap once the schema is current (a lock and one read), so every
         // handle checks it rather than trusting whoever connected first.
-        migrate(&mut client)?;
+        schema::migrate(&mut client)?;
         let statements = Statements::prepare(&mut client)?;
         Ok(Self {
             cluster_fence: None,
@@ -175,31 +111,7 @@ impl PostgresStore {
 
     /// The schema version this build creates and expects.
     pub fn schema_version() -> usize {
-        MIGRATIONS.len()
-    }
-}
-
-impl Statements {
-    fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
-        Ok(Self {
-            claim: client.prepare(
-                "INSERT INTO tables AS t (event, table_id, next_seq)
-                 VALUES ($1, $2, 1 + $3::BIGINT)
-                 ON CONFLICT (event, table_id) DO UPDATE SET next_seq = t.next_seq + $3::BIGINT
-                     WHERE $4::BIGINT IS NULL OR t.epoch = $4::BIGINT
-                 RETURNING t.next_seq - $3::BIGINT",
-            )?,
-            insert: client.prepare(
-                "INSERT INTO updates (event, table_id, seq, data)
-                 SELECT $1, $2, $3::BIGINT + u.ord - 1, u.data
-                 FROM unnest($4::BYTEA[]) WITH ORDINALITY AS u (data, ord)",
-            )?,
-            snapshot: client
-                .prepare("SELECT data FROM snapshots WHERE event = $1 AND table_id = $2")?,
-            log: client.prepare(
-                "SELECT seq, data FROM updates WHERE event = $1 AND table_id = $2 ORDER BY seq",
-            )?,
-        })
+        schema::MIGRATIONS.len()
     }
 }
 
@@ -225,43 +137,7 @@ impl Store for PostgresStore {
         if batch.is_empty() {
             return Ok(());
         }
-        // Each room's updates in batch order, the rooms in key order: two
-        // writers then lock the rows they share in the same order and
-        // cannot deadlock.
-        let mut by_room: BTreeMap<&RoomKey, Vec<&[u8]>> = BTreeMap::new();
-        for record in batch {
-            by_room
-                .entry(&record.room)
-                .or_default()
-                .push(record.update.as_ref());
-        }
-        // One transaction for the whole batch: group commit, one fsync. A
-        // stale epoch fails all of it: nothing of a batch commits in part.
-        let mut tx = self.client.transaction()?;
-        if let Some((node, fence)) = &self.cluster_fence {
-            check_leases(&mut tx, node, fence, by_room.keys().copied())?;
-        }
-        for (room, updates) in &by_room {
-            let count = updates.len() as i64;
-            let epoch = self.fence.epoch(room);
-            let Some(row) = tx.query_opt(
-                &self.statements.claim,
-                &[&&*room.event, &&*room.table, &count, &epoch],
-            )?
-            else {
-                return Err(StoreError::StaleEpoch {
-                    room: (*room).clone(),
-                    epoch: epoch.unwrap_or_default(),
-                });
-            };
-            let first: i64 = row.get(0);
-            tx.execute(
-                &self.statements.insert,
-                &[&&*room.event, &&*room.table, &first, updates],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.append_batch(batch)
     }
 
     fn log_len(&mut self, room: &RoomKey) -> Result<u64, StoreError> {
@@ -294,78 +170,11 @@ impl Store for PostgresStore {
         read: &LogRead,
         merged: &[u8],
     ) -> Result<Compaction, StoreError> {
-        self.connected()?;
-        let upto = i64::try_from(read.upto).unwrap_or(i64::MAX);
-        let mut tx = self.client.transaction()?;
-        // The room's row lock orders this write with every other compaction
-        // of the room (and, briefly, with its appends).
-        if !lock_room(&mut tx, room)? {
-            return Ok(Compaction::Superseded);
-        }
-        let unchanged: bool = tx
-            .query_one(
-                "SELECT (SELECT data FROM snapshots WHERE event = $1 AND table_id = $2)
-                     IS NOT DISTINCT FROM $3::BYTEA",
-                &[&&*room.event, &&*room.table, &read.snapshot],
-            )?
-            .get(0);
-        if !unchanged {
-            // Another compaction (of this node or another) replaced it after
-            // the read and deleted the entries it folded; ours was merged
-            // from the old snapshot and would drop them again.
-            return Ok(Compaction::Superseded);
-        }
-        tx.execute(
-            "INSERT INTO snapshots (event, table_id, data) VALUES ($1, $2, $3)
-             ON CONFLICT (event, table_id) DO UPDATE SET data = excluded.data",
-            &[&&*room.event, &&*room.table, &merged],
-        )?;
-        tx.commit()?;
-        // Exactly the entries read are deleted: every entry numbered up to
-        // `upto` was visible to the read (numbers are handed out under the
-        // row lock, see the module doc), and later ones are numbered above.
-        // Outside the lock: a delete does not block appends under MVCC, and
-        // until it commits a load sees the snapshot and entries it holds,
-        // which apply twice to the same document.
-        self.client.execute(
-            "DELETE FROM updates WHERE event = $1 AND table_id = $2 AND seq <= $3",
-            &[&&*room.event, &&*room.table, &upto],
-        )?;
-        Ok(Compaction::Written)
+        self.replace_log(room, read, merged)
     }
 
     fn quarantine(&mut self, room: &RoomKey, reason: &str) -> Result<usize, StoreError> {
-        self.connected()?;
-        let mut tx = self.client.transaction()?;
-        // Under the row lock, so no append lands between the copy and the
-        // delete. The row itself stays: its counter must never restart, or
-        // a compaction in flight could delete new entries under old numbers.
-        lock_room(&mut tx, room)?;
-        let args: [&(dyn postgres::types::ToSql + Sync); 3] =
-            [&&*room.event, &&*room.table, &reason];
-        // Snapshot first, then the log in order: the order they load in.
-        let mut moved = tx.execute(
-            "INSERT INTO quarantine (event, table_id, kind, data, reason)
-             SELECT event, table_id, 'snapshot', data, $3 FROM snapshots
-             WHERE event = $1 AND table_id = $2",
-            &args,
-        )?;
-        moved += tx.execute(
-            "INSERT INTO quarantine (event, table_id, kind, data, reason)
-             SELECT event, table_id, 'update', data, $3 FROM updates
-             WHERE event = $1 AND table_id = $2 ORDER BY seq",
-            &args,
-        )?;
-        tx.execute(
-            "DELETE FROM snapshots WHERE event = $1 AND table_id = $2",
-            &args[..2],
-        )?;
-        tx.execute(
-            "DELETE FROM updates WHERE event = $1 AND table_id = $2",
-            &args[..2],
-        )?;
-        tx.commit()?;
-        Ok(usize::try_from(moved).unwrap_or(usize::MAX))
+        self.quarantine_room(room, reason)
     }
 
     fn rooms(&mut self) -> Result<Vec<RoomKey>, StoreError> {
@@ -435,81 +244,6 @@ impl Store for PostgresStore {
     }
 }
 
-impl PostgresStore {
-    /// `room`'s snapshot and numbered log, from one state of the database:
-    /// read committed would let a compaction commit between the two reads,
-    /// and the log would then miss what the old snapshot did not hold.
-    #[allow(clippy::type_complexity)]
-    fn read(
-        &mut self,
-        room: &RoomKey,
-    ) -> Result<(Option<Vec<u8>>, Vec<(i64, Vec<u8>)>), StoreError> {
-        self.connected()?;
-        let mut tx = self
-            .client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let args: [&(dyn postgres::types::ToSql + Sync); 2] = [&&*room.event, &&*room.table];
-        let snapshot = tx
-            .query_opt(&self.statements.snapshot, &args)?
-            .map(|row| row.get(0));
-        let log = tx
-            .query(&self.statements.log, &args)?
-            .iter()
-            .map(|row| (row.get(0), row.get(1)))
-            .collect();
-        tx.commit()?;
-        Ok((snapshot, log))
-    }
-}
-
-/// Locks `room`'s row until `tx` ends; false if the room has none (nothing
-/// was ever appended to it).
-fn lock_room(tx: &mut Transaction<'_>, room: &RoomKey) -> Result<bool, StoreError> {
-    Ok(tx
-        .query_opt(
-            "SELECT 1 FROM tables WHERE event = $1 AND table_id = $2 FOR UPDATE",
-            &[&&*room.event, &&*room.table],
-        )?
-        .is_some())
-}
-
-/// Brings the schema to [`MIGRATIONS`]' last version, in one transaction.
-fn migrate(client: &mut Client) -> Result<(), StoreError> {
-    let mut tx = client.transaction()?;
-    // Nodes starting at once wait here for one another, then find the work
-    // done: `CREATE TABLE` run twice at once fails instead of waiting.
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS werktafel_schema (version INTEGER NOT NULL)")?;
-    let found: i32 = tx
-        .query_opt("SELECT version FROM werktafel_schema", &[])?
-        .map_or(0, |row| row.get(0));
-    let found = usize::try_from(found).unwrap_or(0);
-    if found > MIGRATIONS.len() {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            known: MIGRATIONS.len(),
-        });
-    }
-    if found == MIGRATIONS.len() {
-        return Ok(());
-    }
-    for step in &MIGRATIONS[found..] {
-        tx.batch_execute(step)?;
-    }
-    let version = MIGRATIONS.len() as i32;
-    tx.execute("DELETE FROM werktafel_schema", &[])?;
-    tx.execute(
-        "INSERT INTO werktafel_schema (version) VALUES ($1)",
-        &[&version],
-    )?;
-    tx.commit()?;
-    tracing::info!(from = found, to = version, "migrated the PostgreSQL schema");
-    Ok(())
-}
-
 /// Where `config` points, for messages: user, hosts, ports and database,
 /// never the password.
 pub fn describe(config: &postgres::Config) -> String {
@@ -543,36 +277,3 @@ pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests;
-
-/// Checks, inside the append's transaction `tx`, that `node` still holds
-/// the lease of every table `rooms` belong to at the epoch `fence` records.
-/// The lease rows stay locked until the commit, so a takeover waits for it:
-/// either this commit comes first, or it sees the new owner and fails.
-fn check_leases<'a>(
-    tx: &mut Transaction<'_>,
-    node: &str,
-    fence: &ClusterFence,
-    rooms: impl Iterator<Item = &'a RoomKey>,
-) -> Result<(), StoreError> {
-    let mut tables: Vec<RoomKey> = rooms.map(lease_key).collect();
-    // Locked in key order, as the rooms are, so two writers cannot deadlock.
-    tables.sort();
-    tables.dedup();
-    for table in tables {
-        let held = fence.epoch(&table);
-        let stored = tx.query_opt(
-            "SELECT owner, epoch FROM tables WHERE event = $1 AND table_id = $2 FOR UPDATE",
-            &[&&*table.event, &&*table.table],
-        )?;
-        let owned = match (held, stored) {
-            (Some(epoch), Some(row)) => {
-                row.get::<_, Option<&str>>(0) == Some(node) && row.get::<_, i64>(1) == epoch
-            }
-            _ => false,
-        };
-        if !owned {
-            return Err(StoreError::NotOwner { room: table });
-        }
-    }
-    Ok(())
-}

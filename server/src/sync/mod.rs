@@ -3,6 +3,7 @@
 //! they obey, without I/O ([`liveness`]). Only this layer and
 //! `http` know sockets; the table core below knows neither.
 
+pub mod close;
 pub mod connection;
 pub mod liveness;
 pub mod upgrade;
