@@ -3,6 +3,7 @@
 //! state — and hand them to `werktafel_shared::export`. Over HTTP they are
 //! bounded and cached by [`ExportService`].
 
+mod archive;
 mod pool;
 mod service;
 
@@ -14,6 +15,7 @@ pub use service::{ExportKey, ExportPermit, ExportService, RETRY_AFTER_SECS, body
 
 use werktafel_shared::day::DaySnapshot;
 use werktafel_shared::event::Event;
+use werktafel_shared::export::documents::DocumentState;
 use werktafel_shared::export::{
     ExportError, ExportOptions, html, json, markdown, package, svg, xlsx,
 };
@@ -102,11 +104,14 @@ pub enum ExportFailure {
 }
 
 /// Renders `format` of the tables and the rest of the `day`; `table` picks the board for
-/// [`Format::Svg`].
+/// [`Format::Svg`]. `documents` (the day's full document states) go into the archive, so
+/// only [`Format::Json`] and [`Format::Zip`] need them.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     event: &Event,
     tables: &[TableData],
     day: &DaySnapshot,
+    documents: &[DocumentState],
     format: Format,
     table: Option<&str>,
     options: &ExportOptions,
@@ -123,9 +128,9 @@ pub fn render(
         Format::Markdown => markdown::workbook(&snapshot, options).into_bytes(),
         Format::Csv => werktafel_shared::export::csv::notes_csv(&snapshot, options)?,
         Format::Xlsx => xlsx::workbook(&snapshot, options)?,
-        Format::Json => json::write_archive(event, &states, options)?,
+        Format::Json => json::write_archive(event, &states, documents, options)?,
         Format::Html => html::report(&snapshot, options).into_bytes(),
-        Format::Zip => package::package(&snapshot, &states, options)?,
+        Format::Zip => package::package(&snapshot, &states, documents, options)?,
         Format::Svg => {
             let id = table.ok_or(ExportFailure::SvgNeedsTable)?;
             let def = event
@@ -196,6 +201,7 @@ pub fn stored_tables(store: &mut dyn Store, event: &Event) -> Result<Vec<TableDa
             crate::store::quarantine::check(stored.updates.iter().map(Vec::as_slice))
         {
             return Err(DataDirError::Unsafe {
+                kind: "table",
                 table: def.id.to_string(),
                 rule: refusal.to_string(),
             });
@@ -232,15 +238,24 @@ pub enum DataDirError {
     #[error("not a Werktafel archive: {0}")]
     Archive(#[from] ExportError),
     #[error(
-        "the archive's table '{table}' fails the checks every live update passes: {rule}; \
+        "the archive's {kind} '{table}' fails the checks every live update passes: {rule}; \
          nothing was imported"
     )]
-    Refused { table: String, rule: String },
+    Refused {
+        /// `table`, or `document` for the rest of the day.
+        kind: &'static str,
+        table: String,
+        rule: String,
+    },
     #[error(
-        "table '{table}' of this data directory fails the checks every live update passes: \
+        "{kind} '{table}' of this data directory fails the checks every live update passes: \
          {rule}; start `werktafel serve` on the directory once to quarantine it, then export"
     )]
-    Unsafe { table: String, rule: String },
+    Unsafe {
+        kind: &'static str,
+        table: String,
+        rule: String,
+    },
 }
 
 /// Exports event `slug` from a store, without (or beside) a running server.
@@ -257,10 +272,15 @@ pub fn export_data_dir(
     let tables = stored_tables(&mut store, &event)?;
     let poster = crate::poster::PosterImage::load_uploaded(data_dir);
     let day = crate::day::stored_day(&mut store, &event)?;
+    let documents = match format {
+        Format::Json | Format::Zip => archive::stored_documents(&mut store, &event)?,
+        _ => Vec::new(),
+    };
     Ok(render(
         &event,
         &tables,
         &day,
+        &documents,
         format,
         table,
         options,
@@ -273,11 +293,14 @@ pub fn export_data_dir(
 pub struct Imported {
     pub event: String,
     pub tables: usize,
+    /// The day's other documents (next steps, lecture, stands, ballots).
+    pub documents: usize,
 }
 
-/// Restores a JSON archive into an empty store.
+/// Restores a JSON archive (version 2 or 1) into an empty store: the event, its tables and
+/// (version 2) the day's other documents.
 ///
-/// Every table's state passes the checks a live update passes
+/// Every table's and document's state passes the checks a live update passes
 /// ([`crate::store::quarantine::check`]) before yrs decodes it and before anything
 /// is written: a refused archive leaves the data directory as it was.
 pub fn import_archive(
@@ -290,12 +313,10 @@ pub fn import_archive(
         // Complete on its own: an update waiting for another would never
         // load as the table it claims to be.
         let doc = table.to_doc().map_err(ExportError::from)?;
-        if yrs::ReadTxn::has_missing_updates(&yrs::Transact::transact(&doc)) {
-            return Err(DataDirError::Refused {
-                table: table.table_id.to_string(),
-                rule: "its state depends on updates the archive does not hold".into(),
-            });
-        }
+        archive::complete("table", table.table_id.as_str(), &doc)?;
+    }
+    for document in &archive.documents {
+        archive::complete("document", &document.room, &document.to_doc()?)?;
     }
     let mut store = store.open()?;
     let rooms = store.rooms()?;
@@ -312,12 +333,19 @@ pub fn import_archive(
             slug: archive.event.slug.clone(),
             reason: e.to_string(),
         })?;
-    let records: Vec<crate::store::AppendRecord> = archive
+    let tables = archive
         .tables
         .iter()
-        .map(|t| crate::store::AppendRecord {
-            room: RoomKey::new(&archive.event.slug, t.table_id.as_str()),
-            update: bytes::Bytes::from(t.update.clone()),
+        .map(|t| (t.table_id.as_str(), &t.update));
+    let documents = archive
+        .documents
+        .iter()
+        .map(|d| (d.room.as_str(), &d.update));
+    let records: Vec<crate::store::AppendRecord> = tables
+        .chain(documents)
+        .map(|(room, update)| crate::store::AppendRecord {
+            room: RoomKey::new(&archive.event.slug, room),
+            update: bytes::Bytes::from(update.clone()),
         })
         .collect();
     // The definition first: an import cut short leaves no tables, so it can
@@ -326,7 +354,8 @@ pub fn import_archive(
     store.append(&records)?;
     Ok(Imported {
         event: archive.event.slug.clone(),
-        tables: records.len(),
+        tables: archive.tables.len(),
+        documents: archive.documents.len(),
     })
 }
 
@@ -340,22 +369,35 @@ fn screen_archive(archive: &[u8]) -> Result<(), DataDirError> {
     #[derive(serde::Deserialize)]
     struct States {
         tables: Vec<State>,
+        #[serde(default)]
+        documents: Vec<Document>,
     }
     #[derive(serde::Deserialize)]
     struct State {
         id: String,
         state: String,
     }
+    #[derive(serde::Deserialize)]
+    struct Document {
+        room: String,
+        state: String,
+    }
     let Ok(states) = serde_json::from_slice::<States>(archive) else {
         return Ok(());
     };
-    for table in states.tables {
-        let Ok(update) = base64::engine::general_purpose::STANDARD.decode(&table.state) else {
+    let tables = states.tables.into_iter().map(|t| ("table", t.id, t.state));
+    let documents = states
+        .documents
+        .into_iter()
+        .map(|d| ("document", d.room, d.state));
+    for (kind, room, state) in tables.chain(documents) {
+        let Ok(update) = base64::engine::general_purpose::STANDARD.decode(&state) else {
             continue;
         };
         crate::store::quarantine::check(std::iter::once(update.as_slice())).map_err(|refusal| {
             DataDirError::Refused {
-                table: table.id.clone(),
+                kind,
+                table: room,
                 rule: refusal.rule,
             }
         })?;

@@ -283,8 +283,8 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let imported = exports::import_archive(&store, &bytes)
         .with_context(|| format!("importing {} into {store}", args.file.display()))?;
     println!(
-        "imported event {} with {} tables into {}",
-        imported.event, imported.tables, store
+        "imported event {} with {} tables and {} other documents of the day into {}",
+        imported.event, imported.tables, imported.documents, store
     );
     Ok(())
 }

@@ -11,6 +11,7 @@
 pub mod cell;
 pub mod csv;
 pub mod day;
+pub mod documents;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -72,7 +73,7 @@ pub enum ExportError {
     ArchiveJson(serde_json::Error),
     #[error("not a Werktafel archive: format is {found:?}, expected \"werktafel-archive\"")]
     ArchiveFormat { found: String },
-    #[error("archive version {found} is not supported: this build reads version 1")]
+    #[error("archive version {found} is not supported: this build reads versions 1 and 2")]
     ArchiveVersion { found: u64 },
     #[error("archive exportedAt {value:?} is not a time like 2022-06-09T13:45:00.000Z")]
     ArchiveTime { value: String },
@@ -82,6 +83,8 @@ pub enum ExportError {
     ArchiveDuplicateTable { table: TableId },
     #[error("state of table {table} in the archive is not valid base64: {reason}")]
     ArchiveBase64 { table: TableId, reason: String },
+    #[error("document '{room}' in the archive: {reason}")]
+    ArchiveDocument { room: String, reason: String },
 }
 
 impl ExportOptions {

@@ -23,6 +23,12 @@ pub const MATERIALS: &str = "materials";
 /// Top-level `Y.Map` from tip id to tip.
 pub const TIPS: &str = "tips";
 /// Every top-level name of a stand document, `meta` and `votes` (useful marks) server-only.
+/// The store name of the event's server-only ledger of uploaded files (`market/files`): file
+/// id → `{ size, kind, name, by }` under the root [`FILES_LEDGER_ROOT`]. Serving a file needs
+/// its entry; the per-identity quota is counted from `by`.
+pub const FILES_LEDGER: &str = "market/files";
+/// Root of the files ledger.
+pub const FILES_LEDGER_ROOT: &str = "files";
 pub const STAND_ROOTS: [&str; 5] = [META, STAND, MATERIALS, TIPS, crate::control::VOTES];
 
 /// Key names of a stand document beyond the table's ([`key`]).

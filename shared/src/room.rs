@@ -62,6 +62,19 @@ pub fn stand_room(number: u32) -> String {
     format!("{STAND_PREFIX}{number}")
 }
 
+/// Root of a ballots document ([`ballots_document`]): voter id → `Y.Map` of item id → vote.
+pub const BALLOTS: &str = "ballots";
+
+/// The server-only document beside `room` that keeps who voted what, one vote per signed
+/// identity (`a/ballots`, `zaal/ballots`, `markt-ot2/useful`): the room's published totals
+/// are recounted from it on every vote. The `/` keeps every sync connection out.
+pub fn ballots_document(room: &RoomRef<'_>) -> String {
+    match room {
+        RoomRef::Stand(_) => format!("{}/useful", room.name()),
+        RoomRef::Table(_) | RoomRef::Lecture => format!("{}/ballots", room.name()),
+    }
+}
+
 /// Whether `id` has a form that belongs to a market stand or the lecture board, so it cannot
 /// be a table id (whether or not this event has that stand).
 pub fn is_reserved_room_name(id: &str) -> bool {

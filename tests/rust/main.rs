@@ -2,6 +2,7 @@
 //! WebSocket clients holding their own yrs documents. One binary, one module
 //! per concern; the harness lives in `support/`.
 
+mod archive;
 mod bad_input;
 mod closing;
 mod cluster;

@@ -325,11 +325,16 @@ async fn serve_export(
             } else {
                 crate::exports::read_rooms(&rooms, &event, format)
             };
+            let documents = match (&day, format) {
+                (Some(day), Format::Json | Format::Zip) => day.documents(),
+                _ => Vec::new(),
+            };
             let day = day.map(|day| day.read()).unwrap_or_default();
             crate::exports::render(
                 &event,
                 &tables,
                 &day,
+                &documents,
                 format,
                 table.as_deref(),
                 &options,

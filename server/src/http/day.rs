@@ -4,15 +4,17 @@
 
 use std::sync::Arc;
 
-use werktafel_shared::closing::read_steps;
+use werktafel_shared::closing::{CLOSING_DOCUMENT, read_steps};
 use werktafel_shared::day::{DaySnapshot, MarketSummary};
 use werktafel_shared::event::Team;
+use werktafel_shared::export::documents::DocumentState;
 use werktafel_shared::lecture::read_lecture;
-use werktafel_shared::room::{LECTURE_ROOM, RoomRef};
+use werktafel_shared::room::{LECTURE_ROOM, RoomRef, ballots_document};
 
 use crate::day::stand_snapshot;
 use crate::http::error::AppError;
 use crate::http::tables::Tables;
+use crate::store::RoomKey;
 use crate::table::room::Room;
 
 /// The documents of the day that are not tables, loaded.
@@ -23,6 +25,9 @@ pub struct DayRooms {
     lecture: Option<Arc<Room>>,
     /// Each stand's team and room, in the market's order.
     stands: Vec<(Team, Arc<Room>)>,
+    /// The server-only ballots beside the lecture, the stands and the tables, and the files
+    /// ledger, by store name: the archive carries them (`werktafel_shared::export::documents`).
+    ballots: Vec<(String, Arc<Room>)>,
 }
 
 impl DayRooms {
@@ -37,10 +42,24 @@ impl DayRooms {
         for team in event.stands() {
             stands.push((team.clone(), tables.open(RoomRef::Stand(team)).await?));
         }
+        let mut voted: Vec<RoomRef<'_>> = Vec::new();
+        voted.extend(lecture.as_ref().map(|_| RoomRef::Lecture));
+        voted.extend(event.stands().into_iter().map(RoomRef::Stand));
+        voted.extend(event.tables.iter().map(RoomRef::Table));
+        let mut names: Vec<String> = voted.iter().map(ballots_document).collect();
+        if event.has_market() {
+            names.push(werktafel_shared::market::FILES_LEDGER.to_owned());
+        }
+        let mut ballots = Vec::with_capacity(names.len());
+        for name in names {
+            let key = RoomKey::new(&event.slug, &name);
+            ballots.push((name, tables.rooms().get_or_load(&key, |_| false).await?));
+        }
         Ok(DayRooms {
             closing: tables.closing().await?,
             lecture,
             stands,
+            ballots,
         })
     }
 
@@ -49,7 +68,31 @@ impl DayRooms {
         let mut rooms = vec![self.closing.clone()];
         rooms.extend(self.lecture.iter().cloned());
         rooms.extend(self.stands.iter().map(|(_, room)| room.clone()));
+        rooms.extend(self.ballots.iter().map(|(_, room)| room.clone()));
         rooms
+    }
+
+    /// The full state of each document that holds anything, for the archive. Short
+    /// reads under each room's lock; call it off the async runtime.
+    pub fn documents(&self) -> Vec<DocumentState> {
+        let mut named: Vec<(String, &Arc<Room>)> =
+            vec![(CLOSING_DOCUMENT.to_owned(), &self.closing)];
+        named.extend(
+            self.lecture
+                .iter()
+                .map(|room| (LECTURE_ROOM.to_owned(), room)),
+        );
+        named.extend(
+            self.stands
+                .iter()
+                .map(|(team, room)| (RoomRef::Stand(team).name(), room)),
+        );
+        named.extend(self.ballots.iter().map(|(name, room)| (name.clone(), room)));
+        named
+            .into_iter()
+            .map(|(name, room)| room.read(|doc| DocumentState::encode(name, doc)))
+            .filter(|state| !state.is_empty())
+            .collect()
     }
 
     /// What they hold now. Short reads under each room's lock.

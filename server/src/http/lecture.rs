@@ -26,7 +26,10 @@ use crate::store::RoomKey;
 use crate::table::room::Room;
 
 /// The store key (room part) of the board's ballots: a `/`, so no client can open it.
-const BALLOTS_DOCUMENT: &str = "zaal/ballots";
+fn ballots_document() -> String {
+    werktafel_shared::room::ballots_document(&RoomRef::Lecture)
+}
+
 /// Root of the ballots document: voter id → map of insight id → 1.
 const BALLOTS: &str = "ballots";
 
@@ -175,7 +178,7 @@ pub async fn lecture_room(state: &AppState, slug: &str) -> Result<Arc<Room>, App
 
 async fn ballots_room(state: &AppState) -> Result<Arc<Room>, AppError> {
     state
-        .side_room(RoomKey::new(&state.event().slug, BALLOTS_DOCUMENT))
+        .side_room(RoomKey::new(&state.event().slug, &ballots_document()))
         .await
 }
 

@@ -27,6 +27,7 @@ pub const FILES: [&str; 5] = [
 pub fn package(
     snapshot: &EventSnapshot,
     states: &[TableState],
+    documents: &[super::documents::DocumentState],
     options: &ExportOptions,
 ) -> Result<Vec<u8>, ExportError> {
     let entry = SimpleFileOptions::default()
@@ -39,7 +40,7 @@ pub fn package(
         (FILES[1], csv::notes_csv(snapshot, options)?),
         (
             FILES[2],
-            json::write_archive(snapshot.event, states, options)?,
+            json::write_archive(snapshot.event, states, documents, options)?,
         ),
         (FILES[3], html::report(snapshot, options).into_bytes()),
         (FILES[4], xlsx::workbook(snapshot, options)?),

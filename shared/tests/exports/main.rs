@@ -82,7 +82,7 @@ fn csv_reads_back_with_either_delimiter() {
 fn archive_round_trip_is_byte_identical_and_lossless() {
     let fixture = fixture();
     let first =
-        json::write_archive(&fixture.event, &fixture.states(), &options()).expect("archive");
+        json::write_archive(&fixture.event, &fixture.states(), &[], &options()).expect("archive");
     let archive = json::read_archive(&first).expect("archive reads back");
     assert_eq!(archive.event, fixture.event);
     assert_eq!(archive.exported_at_ms, EXPORTED_AT);
@@ -107,8 +107,8 @@ fn archive_round_trip_is_byte_identical_and_lossless() {
             "meta of table {id}"
         );
     }
-    let second =
-        json::write_archive(&archive.event, &archive.tables, &options()).expect("archive again");
+    let second = json::write_archive(&archive.event, &archive.tables, &[], &options())
+        .expect("archive again");
     assert!(
         first == second,
         "export → import → export changed the archive"
@@ -121,7 +121,7 @@ fn archive_round_trip_is_byte_identical_and_lossless() {
         .map(|(state, doc)| TableState::encode(state.table_id.clone(), doc))
         .collect();
     let third =
-        json::write_archive(&archive.event, &states, &options()).expect("archive from docs");
+        json::write_archive(&archive.event, &states, &[], &options()).expect("archive from docs");
     let again = json::read_archive(&third).expect("reads back");
     for (state, (id, original)) in again.tables.iter().zip(&fixture.docs) {
         let doc = state.to_doc().expect("applies");
@@ -143,16 +143,17 @@ fn archive_orders_tables_by_the_event_whatever_the_input_order() {
     let fixture = fixture();
     let mut states = fixture.states();
     states.reverse();
-    let reversed = json::write_archive(&fixture.event, &states, &options()).expect("archive");
+    let reversed = json::write_archive(&fixture.event, &states, &[], &options()).expect("archive");
     let ordered =
-        json::write_archive(&fixture.event, &fixture.states(), &options()).expect("archive");
+        json::write_archive(&fixture.event, &fixture.states(), &[], &options()).expect("archive");
     assert!(reversed == ordered);
 }
 
 #[test]
 fn bad_archives_are_refused_with_a_reason() {
     let fixture = fixture();
-    let good = json::write_archive(&fixture.event, &fixture.states(), &options()).expect("archive");
+    let good =
+        json::write_archive(&fixture.event, &fixture.states(), &[], &options()).expect("archive");
     let value: serde_json::Value = serde_json::from_slice(&good).expect("archive is JSON");
     let with = |edit: &dyn Fn(&mut serde_json::Value)| {
         let mut v = value.clone();
@@ -168,8 +169,8 @@ fn bad_archives_are_refused_with_a_reason() {
         ),
         (
             "newer version",
-            with(&|v| v["version"] = 2.into()),
-            "version 2",
+            with(&|v| v["version"] = 3.into()),
+            "versions 1 and 2",
         ),
         (
             "bad time",
@@ -215,8 +216,8 @@ fn bad_archives_are_refused_with_a_reason() {
         }
     }
     assert!(matches!(
-        json::read_archive(&with(&|v| v["version"] = 2.into())),
-        Err(ExportError::ArchiveVersion { found: 2 })
+        json::read_archive(&with(&|v| v["version"] = 3.into())),
+        Err(ExportError::ArchiveVersion { found: 3 })
     ));
 }
 
@@ -363,14 +364,14 @@ fn fields_longer_than_an_excel_cell_export_in_every_format_cut_and_marked() {
             .all(|c| c == '🌳')
     );
 
-    let package = package::package(&snapshot, &fixture.states(), &options).expect("a ZIP");
+    let package = package::package(&snapshot, &fixture.states(), &[], &options).expect("a ZIP");
     assert!(!package.is_empty());
     let csv = csv::notes_csv(&snapshot, &options).expect("CSV");
     let rows = read_csv(&csv, b',');
     assert_eq!(rows[1][4], long, "the CSV keeps every character");
     assert!(markdown::workbook(&snapshot, &options).contains(&long));
     assert!(html::report(&snapshot, &options).contains(&long));
-    json::write_archive(&fixture.event, &fixture.states(), &options).expect("archive");
+    json::write_archive(&fixture.event, &fixture.states(), &[], &options).expect("archive");
     assert!(svg::board("Bord", &snapshot.tables[0].notes).contains("xxxx"));
 }
 
@@ -378,7 +379,7 @@ fn fields_longer_than_an_excel_cell_export_in_every_format_cut_and_marked() {
 fn package_holds_every_export_and_a_board_per_table() {
     let fixture = fixture();
     let bytes =
-        package::package(&fixture.snapshot(), &fixture.states(), &options()).expect("package");
+        package::package(&fixture.snapshot(), &fixture.states(), &[], &options()).expect("package");
     let entries = zip_entries(&bytes);
     let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
@@ -402,7 +403,7 @@ fn package_holds_every_export_and_a_board_per_table() {
         markdown::workbook(&fixture.snapshot(), &options()).into_bytes()
     );
     let again =
-        package::package(&fixture.snapshot(), &fixture.states(), &options()).expect("package");
+        package::package(&fixture.snapshot(), &fixture.states(), &[], &options()).expect("package");
     assert!(bytes == again, "the same inputs give the same package");
 }
 
@@ -411,8 +412,9 @@ fn package_holds_the_poster_picture_of_a_table_on_the_poster() {
     let fixture = fixture();
     let mut snapshot = fixture.snapshot();
     snapshot.tables[0].poster.view = Some(werktafel_shared::poster::BoardView::Poster);
-    let entries =
-        zip_entries(&package::package(&snapshot, &fixture.states(), &options()).expect("package"));
+    let entries = zip_entries(
+        &package::package(&snapshot, &fixture.states(), &[], &options()).expect("package"),
+    );
     let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
         &names[5..],
@@ -501,7 +503,7 @@ fn anonymous_exports_name_no_author_anywhere() {
     );
 
     let archive =
-        json::write_archive(&fixture.event, &fixture.states(), &options).expect("archive");
+        json::write_archive(&fixture.event, &fixture.states(), &[], &options).expect("archive");
     let archive = json::read_archive(&archive).expect("anonymous archive reads back");
     for state in &archive.tables {
         assert_eq!(
@@ -531,7 +533,7 @@ fn anonymous_exports_name_no_author_anywhere() {
         let cells = rows.concat().join("\n");
         assert_eq!(contains_author(cells.as_bytes()), None, "sheet {name}");
     }
-    let package = package::package(&snapshot, &fixture.states(), &options).expect("package");
+    let package = package::package(&snapshot, &fixture.states(), &[], &options).expect("package");
     for (name, content) in zip_entries(&package) {
         if !name.ends_with(".xlsx") && name != "archief.json" {
             assert_eq!(contains_author(&content), None, "{name} in the package");

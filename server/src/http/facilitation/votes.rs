@@ -147,7 +147,7 @@ async fn ballots_room(state: &AppState, def: &TableDef) -> Result<std::sync::Arc
     state
         .side_room(RoomKey::new(
             &state.event().slug,
-            &format!("{}/ballots", def.id),
+            &werktafel_shared::room::ballots_document(&werktafel_shared::room::RoomRef::Table(def)),
         ))
         .await
 }

@@ -33,8 +33,8 @@ use crate::store::RoomKey;
 /// Where stand files live inside the data directory.
 pub const FILES_DIR: &str = "files";
 /// The ledger's room key (a `/` makes it a name no client can sync to).
-const LEDGER_ROOM: &str = "market/files";
-const LEDGER: &str = "files";
+const LEDGER_ROOM: &str = werktafel_shared::market::FILES_LEDGER;
+const LEDGER: &str = werktafel_shared::market::FILES_LEDGER_ROOT;
 /// Longest material title kept, in characters.
 const MAX_TITLE_CHARS: usize = 120;
 

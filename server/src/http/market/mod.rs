@@ -197,9 +197,10 @@ pub async fn mark(
 /// The server-only document of a stand's useful marks: `ballots` maps an
 /// identity to a map of tip id → 1. No client can connect to it.
 async fn ballots_room(state: &AppState, team: &Team) -> Result<std::sync::Arc<Room>, AppError> {
-    let name = werktafel_shared::room::stand_room(team.number);
+    let name =
+        werktafel_shared::room::ballots_document(&werktafel_shared::room::RoomRef::Stand(team));
     state
-        .side_room(RoomKey::new(&state.event().slug, &format!("{name}/useful")))
+        .side_room(RoomKey::new(&state.event().slug, &name))
         .await
 }
 
