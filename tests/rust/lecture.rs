@@ -219,3 +219,36 @@ async fn participants_cannot_forge_plus_ones_or_pins_in_the_board() -> anyhow::R
     assert_eq!((items[0].plus_ones, items[0].pinned), (0, None));
     Ok(())
 }
+
+/// A +1 answered with 200 is in the summary read right after it, while a
+/// plenary is watching the live feed (whose recomputation waits a moment for
+/// the rest of a burst: a read in that moment must not get the summary from
+/// before the +1).
+#[tokio::test]
+async fn a_summary_read_after_a_plus_one_counts_it_while_the_plenary_watches() -> anyhow::Result<()>
+{
+    let server = Server::start().await?;
+    let live = format!("{EVENT}/summary/live?key={}", server.keys.view);
+    let mut plenary = Plenary::open(&server.addr, &live).await?;
+    let _phone = post(&server, &["ins-1"]).await?;
+    plenary
+        .until("the insight", |s| s["lecture"]["top"][0]["id"] == "ins-1")
+        .await?;
+    let join = server.keys.join.clone();
+    let summary_path = format!("{EVENT}/summary?key={}", server.keys.view);
+    for (round, name) in ["Anna", "Bo", "Cas", "Dirk", "Eva"].iter().enumerate() {
+        let voter = token(&server, name).await?;
+        assert_eq!(plus_one(&server, &join, &voter, "ins-1", 1).await?.0, 200);
+        let (status, body) = server.get(&summary_path).await?;
+        assert_eq!(status, 200, "{body}");
+        let summary: Value = serde_json::from_str(&body)?;
+        assert_eq!(
+            summary["lecture"]["top"][0]["plusOnes"],
+            json!(round + 1),
+            "the summary read right after +1 number {}: {}",
+            round + 1,
+            summary["lecture"]
+        );
+    }
+    Ok(())
+}

@@ -149,10 +149,13 @@ impl Worker {
                     if changed.is_err() {
                         return;
                     }
+                    // From here until it is recomputed the summary is stale:
+                    // a request waits for the new one instead of answering
+                    // with what was true before the change it may have made.
+                    stale.store(true, Ordering::Release);
                     // The feed holds one receiver itself; more are viewers.
                     tracing::debug!(viewers = tx.receiver_count() - 1, "a table changed");
                     if tx.receiver_count() <= 1 {
-                        stale.store(true, Ordering::Release);
                         changes.mark_unchanged();
                         continue;
                     }

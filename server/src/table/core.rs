@@ -277,6 +277,11 @@ impl Table {
         self.durability.held_bytes()
     }
 
+    /// The sequence number of the last update applied to the document.
+    pub fn applied(&self) -> u64 {
+        self.durability.applied()
+    }
+
     /// Updates waiting for a reload to end, each of which will be persisted.
     pub fn backlogged_updates(&self) -> usize {
         self.reload_backlog.as_ref().map_or(0, |backlog| {

@@ -101,6 +101,13 @@ impl DurableSink for Room {
     fn durable(&self, seq: u64) {
         self.run(&mut self.lock(), Event::Durable { seq }, None)
             .ok();
+        self.stored.send_if_modified(|stored| match stored {
+            Some(durable) if *durable < seq => {
+                *durable = seq;
+                true
+            }
+            _ => false,
+        });
     }
 
     fn failed(&self, error: &StoreError) {
@@ -109,6 +116,7 @@ impl DurableSink for Room {
             _ => Event::Failed,
         };
         self.run(&mut self.lock(), event, None).ok();
+        self.stored.send_replace(None);
     }
 }
 

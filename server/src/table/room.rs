@@ -64,6 +64,10 @@ pub struct Room {
     pub(super) tasks: TaskTracker,
     /// This room's own change count, so readers can skip rooms that did not change.
     pub(super) version: AtomicU64,
+    /// What storage has committed of this room: the last durable sequence
+    /// number, or `None` once a commit failed (nothing more will be). Server
+    /// writes wait on it before they answer.
+    pub(super) stored: watch::Sender<Option<u64>>,
     pub(super) me: Weak<Room>,
     pub(super) inner: Mutex<State>,
 }
@@ -124,6 +128,7 @@ impl Room {
             changes,
             tasks,
             version: AtomicU64::new(0),
+            stored: watch::Sender::new(Some(0)),
             me: me.clone(),
             inner: Mutex::new(State {
                 table,
@@ -209,15 +214,27 @@ impl Room {
     /// `control` and `votes`), then stores and delivers the change like any
     /// client's. `f` runs under the room lock, so it can check and write in
     /// one step.
+    ///
+    /// Answers once the change is durable (or storage failed, which closes
+    /// the table): a handler that then says "done" says it of a stored change,
+    /// and a summary read after it sees it.
     pub async fn write_as_server<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> R {
         let slot = self.persister.reserve().await;
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        state.slots.extend(slot);
-        let result = state.table.write_as_server(f, &mut state.out);
-        self.execute(state, None).ok();
-        let keep = state.table.backlogged_updates();
-        state.slots.truncate(keep);
+        let (result, applied) = {
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            state.slots.extend(slot);
+            let result = state.table.write_as_server(f, &mut state.out);
+            self.execute(state, None).ok();
+            let keep = state.table.backlogged_updates();
+            state.slots.truncate(keep);
+            (result, state.table.applied())
+        };
+        let mut stored = self.stored.subscribe();
+        // Ends when the change is stored, or when storage failed (None).
+        let _ = stored
+            .wait_for(|s| s.is_none_or(|durable| durable >= applied))
+            .await;
         result
     }
 
