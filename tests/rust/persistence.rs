@@ -14,7 +14,14 @@ fn ids(client: &Client) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn a_restart_keeps_every_note() -> anyhow::Result<()> {
-    let mut server = Server::start().await?;
+    let server = Server::start().await?;
+    a_restart_keeps_every_note_of(server).await
+}
+
+/// 25 notes and an edit, a graceful shutdown, a restart on the same
+/// arguments: every note is back as it was, and the table's meta. The same
+/// whatever the store (SQLite here, PostgreSQL in `postgres.rs`).
+pub(crate) async fn a_restart_keeps_every_note_of(mut server: Server) -> anyhow::Result<()> {
     let writer = Client::connect(&server, "a").await?;
     writer.synced().await?;
     for i in 0..25 {
@@ -46,7 +53,7 @@ async fn a_restart_keeps_every_note() -> anyhow::Result<()> {
 
     let after = Client::connect(&server, "a").await?;
     after.synced().await?;
-    assert_eq!(after.notes(), before);
+    assert_eq!(after.notes(), before, "log: {}", server.log.display());
     assert_eq!(
         schema::read_meta(&after.doc).map(|m| m.title).as_deref(),
         Some("Vitale systemen")
