@@ -16,6 +16,8 @@ use crate::schema::{as_i64, get_string};
 
 /// Name of the top-level `Y.Map` of insights: id → `Y.Map` of plain values.
 pub const INSIGHTS: &str = "insights";
+/// The document's top-level names: [`INSIGHTS`], then the server-only `votes` and `control`.
+pub const LECTURE_ROOTS: [&str; 3] = [INSIGHTS, VOTES, CONTROL];
 /// Key in `control` of the pinned insight ids, in pin order (an array of strings).
 pub const PINS: &str = "pins";
 

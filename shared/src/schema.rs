@@ -566,3 +566,5 @@ mod tests;
 
 #[cfg(test)]
 mod fixture;
+#[cfg(test)]
+mod lecture_fixture;

@@ -1,5 +1,5 @@
 // The document's names on the TypeScript side (web/src/schema.ts, control.ts,
-// groups.ts) and in the Node helper (tests/interop/schema-js.mjs) against
+// groups.ts, poster.ts, market/standDoc.ts, lecture/lectureDoc.ts) and in the Node helper (tests/interop/schema-js.mjs) against
 // shared/schema/schema.json, the fixture the Rust side is tested against too
 // (shared/src/schema/fixture.rs). A name changed on one side only fails here
 // or there.
@@ -12,6 +12,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as Y from 'yjs'
@@ -20,7 +21,7 @@ import * as js from '../interop/schema-js.mjs'
 
 const fixture = JSON.parse(await readFile(join(repoRoot, 'shared/schema/schema.json'), 'utf8'))
 
-/** web/src/schema.ts, control.ts and groups.ts as one ES module importing `yjs` from tests/node_modules. */
+/** web/src/schema.ts, control.ts, groups.ts, poster.ts, market/standDoc.ts, lecture/lectureDoc.ts and dayApi.ts as one ES module importing `yjs` from tests/node_modules. */
 async function loadClientModules () {
   const esbuild = await import(pathToFileURL(join(repoRoot, 'web/node_modules/esbuild/lib/main.js')).href)
   const entry = [
@@ -29,6 +30,8 @@ async function loadClientModules () {
     "export * as groups from './groups'",
     "export * as poster from './poster'",
     "export * as stand from './market/standDoc'",
+    "export * as lecture from './lecture/lectureDoc'",
+    "export * as dayApi from './dayApi'",
   ].join('\n')
   const out = await esbuild.build({
     stdin: { contents: entry, resolveDir: join(repoRoot, 'web/src'), loader: 'ts' },
@@ -244,4 +247,82 @@ test('the web client writes a stand\'s tips and links, and a note\'s provenance,
   assert.deepEqual(sorted(Object.keys(stored)), sorted(fixture.noteProvenanceKeys))
   assert.deepEqual(table.readNote(id).provenance, { stand: 'markt-ot2', tip })
   assert.equal(js.readNotes(doc).find(n => n.id === id).provenance?.tip, tip, 'the Node helper reads it too')
+})
+
+test('the web client: the lecture board\'s names, keys and limits are the fixture\'s', () => {
+  const f = fixture.lecture
+  assert.equal(client.lecture.LECTURE_ROOM, f.room)
+  assert.deepEqual([...client.lecture.INSIGHT_KINDS], f.insightKinds)
+  assert.equal(client.dayApi.MAX_INSIGHT_CHARS, f.limits.insightChars)
+  const doc = new Y.Doc()
+  const board = new client.lecture.LectureDoc(doc)
+  assert.deepEqual(sorted(doc.share.keys()), sorted(f.roots))
+  const id = board.add('x'.repeat(500), 'vraag', 'A', 'a')
+  const written = doc.getMap('insights').get(id)
+  assert.deepEqual(sorted(written.keys()), sorted(f.insightKeys), 'keys of a new insight')
+  assert.equal(written.get('text').length, f.limits.insightChars, 'cut when written')
+  // What the server writes, under the fixture's names, reads back.
+  doc.getMap('votes').set(id, 3)
+  doc.getMap('control').set(f.controlPinsKey, [id])
+  const [read] = board.all()
+  assert.deepEqual([read.kind, read.plusOnes, read.pinned], ['vraag', 3, 0])
+})
+
+// The closing document is written by the server alone and read by no sync connection; the
+// web client sees next steps as JSON over HTTP (web/src/dayApi.ts). Its limits and follow-ups
+// there are the document's, so they are checked against the Rust side's names too.
+test('the web client: the next steps\' follow-ups and limits are the closing document\'s', () => {
+  const f = fixture.closing
+  assert.deepEqual([...client.dayApi.FOLLOW_UPS], f.followUps)
+  assert.deepEqual(
+    [client.dayApi.MAX_STEP_TEXT_CHARS, client.dayApi.MAX_STEP_OWNER_CHARS, client.dayApi.MAX_STEP_DUE_CHARS],
+    [f.limits.textChars, f.limits.ownerChars, f.limits.dueChars])
+})
+
+// The lecture document's round trip: each side writes a document that is checked in, and the
+// other side reads it (shared/src/schema/lecture_fixture.rs holds the Rust half and checks that
+// its file is byte for byte what shared/src/lecture.rs writes now).
+const BLESS = Boolean(process.env.WERKTAFEL_BLESS_SCHEMA)
+
+test('Rust → web: the web client reads the lecture document shared/src/lecture.rs wrote', () => {
+  const bytes = readFileSync(join(repoRoot, fixture.lecture.roundTrip.fromRust))
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, new Uint8Array(bytes))
+  const items = new client.lecture.LectureDoc(doc).all()
+  const view = items.map(i => ({ id: i.id, kind: i.kind, author: i.author, authorId: i.authorId, createdAt: i.createdAt, plusOnes: i.plusOnes, pinned: i.pinned }))
+  assert.deepEqual(view, [
+    // Pinned first.
+    { id: 'rustInsight01', kind: 'inzicht', author: 'Rust', authorId: 'rust-dev', createdAt: 1000, plusOnes: 0, pinned: 0 },
+    { id: 'rustQuestion01', kind: 'vraag', author: 'Rust', authorId: 'rust-dev', createdAt: 2000, plusOnes: 4, pinned: null },
+  ])
+  assert.equal(items[0].text, `Van Rust: ${'x'.repeat(300)}`.slice(0, fixture.lecture.limits.insightChars), 'a long text is cut at the limit')
+  assert.equal(items[1].text, 'Wie betaalt het?')
+})
+
+test('web → Rust: the checked-in lecture document is what the web client writes', () => {
+  // The texts and author shared/src/schema/lecture_fixture.rs expects.
+  const doc = new Y.Doc()
+  const board = new client.lecture.LectureDoc(doc)
+  board.add('  Van het web: de straat is een verblijfsplek ', 'inzicht', 'Web', 'web-dev')
+  board.add('Wie onderhoudt het groen?', 'vraag', 'Web', 'web-dev')
+  const path = join(repoRoot, fixture.lecture.roundTrip.fromWeb)
+  // Ids and times are the client's own (random, now), so a fresh write differs in bytes:
+  // the checked-in one is compared by what it holds.
+  if (BLESS) writeFileSync(path, Y.encodeStateAsUpdate(doc))
+  const checkedIn = new Y.Doc()
+  Y.applyUpdate(checkedIn, new Uint8Array(readFileSync(path)))
+  const shape = d => {
+    const reader = new client.lecture.LectureDoc(d)
+    const entries = [...d.getMap('insights').values()]
+    return {
+      roots: sorted(d.share.keys()),
+      keys: sorted(new Set(entries.flatMap(m => [...m.keys()]))),
+      types: sorted(new Set(entries.flatMap(m => [...m.entries()].map(([k, v]) => `${k}:${typeof v}`)))),
+      items: reader.all().map(i => [i.text, i.kind, i.author, i.authorId]).sort(),
+    }
+  }
+  const fresh = shape(doc)
+  assert.deepEqual(shape(checkedIn), fresh,
+    `${fixture.lecture.roundTrip.fromWeb} is not what web/src/lecture/lectureDoc.ts writes now: run this test with WERKTAFEL_BLESS_SCHEMA=1, then cargo test -p werktafel-shared lecture_fixture`)
+  assert.deepEqual(fresh.keys, sorted(fixture.lecture.insightKeys))
 })

@@ -6,7 +6,9 @@ import { newNoteId, num, str } from '../schema'
 import { MAX_INSIGHT_CHARS } from '../dayApi'
 
 export const LECTURE_ROOM = 'zaal'
-export type InsightKind = 'inzicht' | 'vraag'
+/** What an item is; anything else reads as the first. */
+export const INSIGHT_KINDS = ['inzicht', 'vraag'] as const
+export type InsightKind = typeof INSIGHT_KINDS[number]
 
 export interface Insight {
   id: string
