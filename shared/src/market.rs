@@ -214,23 +214,19 @@ impl StandSnapshot {
 pub fn read_stand(doc: &Doc, team: &Team) -> StandSnapshot {
     let txn = doc.transact();
     let useful = crate::control::read_vote_totals_in(&txn);
-    let text_of = |map: &Option<yrs::MapRef>, name: &str| {
-        map.as_ref()
-            .and_then(|m| crate::schema::get_string(&txn, m, name))
-            .unwrap_or_default()
+    let text_of = |map: &yrs::MapRef, name: &str| {
+        crate::schema::get_string(&txn, map, name).unwrap_or_default()
     };
+    let int_of = |map: &yrs::MapRef, name: &str| map.get(&txn, name).as_ref().and_then(as_i64);
     let stand = txn.get_map(STAND);
     let mut tips: Vec<Tip> = entries(&txn, TIPS)
         .into_iter()
         .filter_map(|(id, map)| {
-            let text: String = text_of(&Some(map.clone()), "text")
-                .chars()
-                .take(MAX_TIP_CHARS)
-                .collect();
+            let text: String = text_of(&map, "text").chars().take(MAX_TIP_CHARS).collect();
             if text.trim().is_empty() {
                 return None;
             }
-            let kind = match text_of(&Some(map.clone()), stand_key::TIP_KIND).as_str() {
+            let kind = match text_of(&map, stand_key::TIP_KIND).as_str() {
                 "vraag" => TipKind::Vraag,
                 _ => TipKind::Tip,
             };
@@ -238,13 +234,9 @@ pub fn read_stand(doc: &Doc, team: &Team) -> StandSnapshot {
                 useful: useful.get(&id).copied().unwrap_or(0),
                 kind,
                 text,
-                author: text_of(&Some(map.clone()), "author"),
-                author_id: text_of(&Some(map.clone()), "authorId"),
-                created_at: map
-                    .get(&txn, "createdAt")
-                    .as_ref()
-                    .and_then(as_i64)
-                    .unwrap_or(0),
+                author: text_of(&map, "author"),
+                author_id: text_of(&map, "authorId"),
+                created_at: int_of(&map, "createdAt").unwrap_or(0),
                 id,
             })
         })
@@ -256,28 +248,18 @@ pub fn read_stand(doc: &Doc, team: &Team) -> StandSnapshot {
     });
     let mut materials: Vec<Material> = entries(&txn, MATERIALS)
         .into_iter()
-        .map(|(id, map)| {
-            let m = Some(map.clone());
-            Material {
-                kind: text_of(&m, stand_key::MATERIAL_KIND),
-                title: text_of(&m, "title"),
-                url: text_of(&m, stand_key::URL),
-                file: text_of(&m, stand_key::FILE),
-                mime: text_of(&m, stand_key::MIME),
-                size: map
-                    .get(&txn, stand_key::SIZE)
-                    .as_ref()
-                    .and_then(as_i64)
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
-                author: text_of(&m, "author"),
-                created_at: map
-                    .get(&txn, "createdAt")
-                    .as_ref()
-                    .and_then(as_i64)
-                    .unwrap_or(0),
-                id,
-            }
+        .map(|(id, map)| Material {
+            kind: text_of(&map, stand_key::MATERIAL_KIND),
+            title: text_of(&map, "title"),
+            url: text_of(&map, stand_key::URL),
+            file: text_of(&map, stand_key::FILE),
+            mime: text_of(&map, stand_key::MIME),
+            size: int_of(&map, stand_key::SIZE)
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            author: text_of(&map, "author"),
+            created_at: int_of(&map, "createdAt").unwrap_or(0),
+            id,
         })
         .collect();
     materials.sort_by(|a, b| {
@@ -288,8 +270,14 @@ pub fn read_stand(doc: &Doc, team: &Team) -> StandSnapshot {
     StandSnapshot {
         room: crate::room::stand_room(team.number),
         team: team.clone(),
-        status: text_of(&stand, stand_key::STATUS),
-        ambitions: text_of(&stand, stand_key::AMBITIONS),
+        status: stand
+            .as_ref()
+            .map(|m| text_of(m, stand_key::STATUS))
+            .unwrap_or_default(),
+        ambitions: stand
+            .as_ref()
+            .map(|m| text_of(m, stand_key::AMBITIONS))
+            .unwrap_or_default(),
         materials,
         tips,
     }

@@ -253,7 +253,10 @@ pub async fn export(
     for def in &event.tables {
         rooms.push(state.room(def).await?);
     }
-    let day = crate::http::day::DayRooms::load(state.tables()).await?;
+    let day = crate::http::day::DayRooms::load(state.tables())
+        .await?
+        .with_ballots(state.tables())
+        .await?;
     let name = crate::exports::file_name(event, format, None);
     serve_export(&state, format, None, options, rooms, Some(day), name).await
 }

@@ -27,11 +27,14 @@ pub struct DayRooms {
     stands: Vec<(Team, Arc<Room>)>,
     /// The server-only ballots beside the lecture, the stands and the tables, and the files
     /// ledger, by store name: the archive carries them (`werktafel_shared::export::documents`).
+    /// Empty unless loaded with [`DayRooms::with_ballots`].
     ballots: Vec<(String, Arc<Room>)>,
 }
 
 impl DayRooms {
-    /// Loads (once) every document of the day.
+    /// Loads (once) the documents the day view reads: the closing steps, the
+    /// lecture board and the stands. The ballots and the files ledger stay
+    /// unloaded until an export asks for them ([`DayRooms::with_ballots`]).
     pub async fn load(tables: &Tables) -> Result<DayRooms, AppError> {
         let event = tables.event().clone();
         let lecture = match event.room(LECTURE_ROOM) {
@@ -42,25 +45,51 @@ impl DayRooms {
         for team in event.stands() {
             stands.push((team.clone(), tables.open(RoomRef::Stand(team)).await?));
         }
+        Ok(DayRooms {
+            closing: tables.closing().await?,
+            lecture,
+            stands,
+            ballots: Vec::new(),
+        })
+    }
+
+    /// The store keys of what [`DayRooms::load`] loads, without loading them:
+    /// the summary feed checks whether any of them changed.
+    pub fn keys(tables: &Tables) -> Vec<RoomKey> {
+        let event = tables.event();
+        let mut names = vec![CLOSING_DOCUMENT.to_owned()];
+        names.extend(event.room(LECTURE_ROOM).map(|room| room.name()));
+        names.extend(
+            event
+                .stands()
+                .into_iter()
+                .map(|team| RoomRef::Stand(team).name()),
+        );
+        names
+            .iter()
+            .map(|name| RoomKey::new(&event.slug, name))
+            .collect()
+    }
+
+    /// These rooms and also the server-only ballots beside the lecture, the
+    /// stands and the tables, and the files ledger: what an export (the
+    /// archive, and its cache key) needs beyond the day view.
+    pub async fn with_ballots(mut self, tables: &Tables) -> Result<DayRooms, AppError> {
+        let event = tables.event().clone();
         let mut voted: Vec<RoomRef<'_>> = Vec::new();
-        voted.extend(lecture.as_ref().map(|_| RoomRef::Lecture));
+        voted.extend(self.lecture.as_ref().map(|_| RoomRef::Lecture));
         voted.extend(event.stands().into_iter().map(RoomRef::Stand));
         voted.extend(event.tables.iter().map(RoomRef::Table));
         let mut names: Vec<String> = voted.iter().map(ballots_document).collect();
         if event.has_market() {
             names.push(werktafel_shared::market::FILES_LEDGER.to_owned());
         }
-        let mut ballots = Vec::with_capacity(names.len());
         for name in names {
             let key = RoomKey::new(&event.slug, &name);
-            ballots.push((name, tables.rooms().get_or_load(&key, |_| false).await?));
+            let room = tables.rooms().get_or_load(&key, |_| false).await?;
+            self.ballots.push((name, room));
         }
-        Ok(DayRooms {
-            closing: tables.closing().await?,
-            lecture,
-            stands,
-            ballots,
-        })
+        Ok(self)
     }
 
     /// The rooms, for an export's cache key: a change in any of them makes a new export.

@@ -18,11 +18,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
+use werktafel_shared::day::DaySnapshot;
 use werktafel_shared::json_patch;
 use werktafel_shared::snapshot::TableSnapshot;
 use werktafel_shared::summary::{Summary, summarize, summarize_day};
 
 use crate::exports::ExportService;
+use crate::http::day::DayRooms;
 use crate::http::tables::Tables;
 use crate::table::room::Room;
 use tokio_util::task::TaskTracker;
@@ -71,6 +73,7 @@ impl SummaryFeed {
             tables,
             exports,
             cache: HashMap::new(),
+            day: None,
             published: None,
         };
         let first = worker.compute().await;
@@ -109,11 +112,18 @@ impl SummaryFeed {
     }
 }
 
+/// A room as a read found it: its identity and version, or `None` when it
+/// was not in memory.
+type Seen = Option<(usize, u64)>;
+
 struct Worker {
     tables: Tables,
     exports: Arc<ExportService>,
     /// Per table: the room it was read from, that room's version, and what was read.
     cache: HashMap<String, (usize, u64, TableSnapshot)>,
+    /// The day's documents as last read, with each room's identity and
+    /// version then (in [`DayRooms::keys`] order).
+    day: Option<(Vec<Seen>, DaySnapshot)>,
     /// What was published last, to patch against.
     published: Option<Published>,
 }
@@ -207,6 +217,46 @@ impl Worker {
         }
     }
 
+    /// The day beside the tables (closing steps, lecture, market): read again
+    /// only when one of its rooms changed, as the tables are. A room not in
+    /// memory has not changed since it was read (rooms change only while
+    /// loaded), so it is not loaded again for this.
+    async fn day(&mut self) -> DaySnapshot {
+        let fingerprint: Vec<Seen> = DayRooms::keys(&self.tables)
+            .iter()
+            .map(|key| {
+                let room = self.tables.rooms().get(key)?;
+                Some((Arc::as_ptr(&room) as usize, room.version()))
+            })
+            .collect();
+        if let Some((read, snapshot)) = &self.day {
+            let unchanged = read.len() == fingerprint.len()
+                && read
+                    .iter()
+                    .zip(&fingerprint)
+                    .all(|(then, now)| now.is_none() || then == now);
+            if unchanged {
+                return snapshot.clone();
+            }
+        }
+        match DayRooms::load(&self.tables).await {
+            Ok(rooms) => {
+                let snapshot = rooms.read();
+                let read = rooms
+                    .rooms()
+                    .iter()
+                    .map(|room| Some((Arc::as_ptr(room) as usize, room.version())))
+                    .collect();
+                self.day = Some((read, snapshot.clone()));
+                snapshot
+            }
+            Err(error) => {
+                tracing::error!(%error, "the day's documents could not be read");
+                DaySnapshot::default()
+            }
+        }
+    }
+
     async fn compute(&mut self) -> Summary {
         let event = self.tables.event().clone();
         let mut tables = Vec::with_capacity(event.tables.len());
@@ -237,15 +287,7 @@ impl Worker {
                 tables.push(snapshot.clone());
             }
         }
-        // The day beside the tables (closing steps, lecture, market): small
-        // documents, read whole each time.
-        let day = match crate::http::day::DayRooms::load(&self.tables).await {
-            Ok(rooms) => rooms.read(),
-            Err(error) => {
-                tracing::error!(%error, "the day's documents could not be read");
-                Default::default()
-            }
-        };
+        let day = self.day().await;
         // Off the async runtime, at low priority: a summary of hostile notes
         // may take a while, and no request should wait behind it.
         let fallback = event.clone();

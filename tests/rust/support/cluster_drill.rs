@@ -10,9 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use werktafel_shared::schema::{self, Lane, NoteColor, NoteDraft};
+use werktafel_shared::schema;
 
-use crate::crash::{Outcome, SERVER_ARGS};
+use crate::crash::{Outcome, SERVER_ARGS, draft};
 use crate::{Client, Server};
 
 /// A node's lease in the drill: short, so a round takes seconds.
@@ -134,18 +134,4 @@ pub async fn drill(
         }
     }
     Ok((outcome, fail_over))
-}
-
-fn draft(id: &str) -> NoteDraft {
-    NoteDraft {
-        id: id.to_string(),
-        text: "Crashtest".into(),
-        lane: Lane::Goed,
-        color: NoteColor::Geel,
-        x: 0.0,
-        y: 0.0,
-        author: "Drill".into(),
-        author_id: "drill".into(),
-        now_ms: 1_700_000_000_000,
-    }
 }

@@ -104,7 +104,8 @@ pub async fn drill_with(
     Ok(outcome)
 }
 
-fn draft(id: &str) -> NoteDraft {
+/// The note every drill writer inserts (one per id).
+pub(crate) fn draft(id: &str) -> NoteDraft {
     NoteDraft {
         id: id.to_string(),
         text: "Crashtest".into(),
