@@ -68,6 +68,12 @@ pub struct Metrics {
     pub cluster_forwards: Counter,
     /// Relays that could not reach the owner (the client got 1012).
     pub cluster_forward_failures: Counter,
+    /// HTTP writes forwarded to the node that owns their room, ever.
+    pub http_forwards: Counter,
+    /// Forwarded HTTP writes the owner did not answer (the client got 503).
+    pub http_forward_failures: Counter,
+    /// Copies of other nodes' rooms dropped because their log moved.
+    pub cluster_follow_reloads: Counter,
     /// Changes of this node's leases, by change (`claimed`, `taken_over`,
     /// `lost`, `released`).
     pub cluster_lease_changes: Family<Vec<(String, String)>, Counter>,
@@ -118,6 +124,9 @@ impl Metrics {
             cluster_forwarded: Gauge::default(),
             cluster_forwards: Counter::default(),
             cluster_forward_failures: Counter::default(),
+            http_forwards: Counter::default(),
+            http_forward_failures: Counter::default(),
+            cluster_follow_reloads: Counter::default(),
             cluster_lease_changes: Family::default(),
             cluster_store_up: Gauge::default(),
             registry: Registry::with_prefix("werktafel"),
@@ -295,6 +304,21 @@ impl Metrics {
             "cluster_forward_failures",
             "Relays that could not reach the table's owner (closed with 1012)",
             m.cluster_forward_failures.clone(),
+        );
+        r.register(
+            "cluster_http_forwards",
+            "HTTP writes forwarded to the node that owns their room",
+            m.http_forwards.clone(),
+        );
+        r.register(
+            "cluster_http_forward_failures",
+            "Forwarded HTTP writes the owner did not answer (503)",
+            m.http_forward_failures.clone(),
+        );
+        r.register(
+            "cluster_follow_reloads",
+            "Copies of rooms other nodes own dropped to be read again from the store",
+            m.cluster_follow_reloads.clone(),
         );
         r.register(
             "cluster_lease_changes",

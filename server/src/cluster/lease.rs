@@ -63,6 +63,8 @@ const TAKE_OVER: &str = "UPDATE tables t SET owner = $3, epoch = t.epoch + 1
 const HEARTBEAT: &str = "INSERT INTO nodes (id, address, heartbeat_at) VALUES ($1, $2, now())
     ON CONFLICT (id) DO UPDATE SET address = excluded.address, heartbeat_at = now()";
 
+const POSITIONS: &str = "SELECT table_id, next_seq FROM tables WHERE event = $1";
+
 const HELD: &str = "SELECT event, table_id, epoch FROM tables WHERE owner = $1";
 
 /// The cluster's directory on PostgreSQL; see the module docs.
@@ -184,6 +186,29 @@ impl Leases {
             // Another node won the race; read who.
         }
         Err(DirectoryError::Contended(table.to_string()))
+    }
+
+    /// Whether this node holds the lease covering `room` now.
+    pub fn holds(&self, room: &RoomKey) -> bool {
+        self.fence.epoch(room).is_some()
+    }
+
+    /// Every stored room of `event` with its log position (`next_seq`, which
+    /// grows with every durable append and never goes back): one indexed
+    /// read, what a follower compares to know which copies went stale.
+    pub async fn positions(
+        &self,
+        event: &str,
+    ) -> Result<std::collections::HashMap<String, i64>, DirectoryError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(POSITIONS, &[&event])
+            .await
+            .map_err(|e| self.failed(e))?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+            .collect())
     }
 
     /// Gives up every lease and leaves the registry: on shutdown, after the

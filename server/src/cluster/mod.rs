@@ -7,9 +7,15 @@
 //!   the decisions themselves pure ([`decide`]).
 //! - [`relay`]: a client connection to a node that does not own its table,
 //!   relayed frame by frame to the owner's `/internal/sync/...`.
+//! - [`follow`]: reads of rooms another node owns, from copies loaded from
+//!   PostgreSQL again when their log position moved.
+//! - [`forward`]: an HTTP write for a room another node owns, forwarded to
+//!   the owner's `/internal/http/...` once.
 
 pub mod args;
 pub mod decide;
+pub mod follow;
+pub mod forward;
 pub mod lease;
 pub mod relay;
 

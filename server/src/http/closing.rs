@@ -46,8 +46,8 @@ pub async fn add(
     let room = state.tables().closing().await?;
     let id = step_id();
     let step = room
-        .write_as_server(|txn| add_step(txn, &event, &id, input, now_ms()))
-        .await?;
+        .write_durably(|txn| add_step(txn, &event, &id, input, now_ms()))
+        .await??;
     Ok((StatusCode::CREATED, Json(step)).into_response())
 }
 
@@ -62,8 +62,8 @@ pub async fn update(
     require_organiser(role)?;
     let room = state.tables().closing().await?;
     let step = room
-        .write_as_server(|txn| update_step(txn, &event, &id, patch, now_ms()))
-        .await?;
+        .write_durably(|txn| update_step(txn, &event, &id, patch, now_ms()))
+        .await??;
     Ok(Json(step).into_response())
 }
 
@@ -76,7 +76,7 @@ pub async fn remove(
     state.event_by_slug(&slug)?;
     require_organiser(role)?;
     let room = state.tables().closing().await?;
-    room.write_as_server(|txn| remove_step(txn, &id)).await?;
+    room.write_durably(|txn| remove_step(txn, &id)).await??;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -100,8 +100,8 @@ pub async fn reorder(
         return Err(StepError::OrderMismatch.into());
     }
     let room = state.tables().closing().await?;
-    room.write_as_server(|txn| reorder_steps(txn, &order.ids))
-        .await?;
+    room.write_durably(|txn| reorder_steps(txn, &order.ids))
+        .await??;
     Ok(Json(serde_json::json!({ "steps": room.read(read_steps) })).into_response())
 }
 

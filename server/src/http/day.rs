@@ -86,7 +86,7 @@ impl DayRooms {
         }
         for name in names {
             let key = RoomKey::new(&event.slug, &name);
-            let room = tables.rooms().get_or_load(&key, |_| false).await?;
+            let room = tables.side(&key, None).await?;
             self.ballots.push((name, room));
         }
         Ok(self)

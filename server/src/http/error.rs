@@ -5,6 +5,10 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+/// The `Retry-After` of [`AppError::TryAgain`]: a table fails over within a
+/// lease's time, and a client that retries every second lands on it soon.
+pub const TRY_AGAIN_AFTER_SECS: u64 = 1;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0} not found")]
@@ -29,6 +33,11 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: the room's server cannot take it now (it
+    /// is unreachable, the room is moving between nodes, or the change
+    /// could not be stored); the same request may simply be sent again.
+    #[error("{0}")]
+    TryAgain(String),
     /// A request body past a named limit (413).
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -74,6 +83,17 @@ impl IntoResponse for AppError {
                     .into_response();
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
+            AppError::TryAgain(message) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(
+                        axum::http::header::RETRY_AFTER,
+                        TRY_AGAIN_AFTER_SECS.to_string(),
+                    )],
+                    Json(serde_json::json!({ "error": message, "code": "try-again" })),
+                )
+                    .into_response();
+            }
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
             AppError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, self.to_string())
@@ -98,5 +118,11 @@ impl IntoResponse for AppError {
             }
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+impl From<crate::table::room::NotStored> for AppError {
+    fn from(_: crate::table::room::NotStored) -> Self {
+        AppError::TryAgain("the change could not be stored; try again".into())
     }
 }

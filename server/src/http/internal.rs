@@ -1,6 +1,7 @@
-//! The internal endpoint other nodes of a cluster relay clients to:
+//! The internal endpoints other nodes of a cluster relay clients to:
 //! `/internal/sync/{event}/{room}`, the sync entry for a client another
-//! node admitted. The caller proves it is a node with the cluster secret
+//! node admitted, and `/internal/http/api/...`, the API's writes another
+//! node forwarded (`cluster/forward.rs`, `http/owner.rs`). The caller proves it is a node with the cluster secret
 //! (compared in constant time) and says the client's role; the owner then
 //! applies the same policy as to a client of its own.
 

@@ -93,7 +93,7 @@ pub async fn plus_one(
     }
     let ballots = ballots_room(&state).await?;
     let (mine, totals) = ballots
-        .write_as_server(|txn| {
+        .write_durably(|txn| {
             let mut mine = read_ballot(txn, &who.id);
             let had = mine.contains(&body.insight_id);
             match (body.delta, had) {
@@ -125,10 +125,10 @@ pub async fn plus_one(
             }
             Ok((mine, totals(txn)))
         })
-        .await?;
+        .await??;
     board
-        .write_as_server(|txn| write_plus_ones(txn, &totals))
-        .await;
+        .write_durably(|txn| write_plus_ones(txn, &totals))
+        .await?;
     Ok(Json(sorted(mine)).into_response())
 }
 
@@ -155,7 +155,7 @@ pub async fn pin(
         return Err(AppError::NotFound(format!("insight '{}'", body.insight_id)));
     }
     let pins = board
-        .write_as_server(|txn| {
+        .write_durably(|txn| {
             let next = pinned(&read_pins_in(txn), &body.insight_id, body.pinned).map_err(|e| {
                 AppError::Conflict {
                     code: "too-many-pins",
@@ -165,7 +165,7 @@ pub async fn pin(
             write_pins(txn, &next);
             Ok::<_, AppError>(next)
         })
-        .await?;
+        .await??;
     Ok(Json(serde_json::json!({ "pins": pins })).into_response())
 }
 

@@ -2,7 +2,8 @@
 //! ([`router`]), the handlers ([`api`], [`facilitation`], [`identity`],
 //! [`summary_feed`]), the embedded client ([`assets`]), the one error type
 //! ([`error`]), the admission limits ([`gate`], [`reads`]) and the endpoint
-//! other nodes of a cluster relay clients to ([`internal`]).
+//! other nodes of a cluster relay clients to ([`internal`]), and how HTTP
+//! reads and writes work on any node of a cluster ([`owner`]).
 
 pub mod api;
 pub mod assets;
@@ -17,6 +18,7 @@ pub mod identity;
 pub mod internal;
 pub mod lecture;
 pub mod market;
+pub mod owner;
 pub mod poster;
 pub mod reads;
 pub mod router;

@@ -17,7 +17,51 @@ use crate::http::identity::{self};
 use crate::http::{api, facilitation};
 
 pub fn router(state: AppState) -> Router {
-    let guarded = Router::new()
+    let clustered = !matches!(state.directory(), crate::cluster::Directory::Solo);
+    let mut guarded = api().route("/sync/{event}/{room}", get(ws::sync));
+    if clustered {
+        // A cluster node reads what every node stored and writes where the
+        // room is served (`http/owner.rs`); one node alone does neither.
+        guarded = guarded
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::http::owner::to_owner,
+            ))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::http::owner::catch_up,
+            ));
+    }
+    let guarded = guarded.route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    // The API again for requests other nodes forward (`cluster/forward.rs`):
+    // behind the cluster secret instead of a key; 404 on a node without one.
+    let mut forwarded = api();
+    if clustered {
+        forwarded = forwarded.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::owner::to_owner,
+        ));
+    }
+    let internal = Router::new()
+        .route("/internal/sync/{event}/{table}", get(ws::sync))
+        .nest(crate::cluster::forward::INTERNAL_HTTP, forwarded)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::internal::require_node,
+        ));
+    Router::new()
+        .route("/", get(root))
+        .route("/healthz", get(healthz))
+        .merge(internal)
+        .route("/metrics", get(metrics))
+        .merge(guarded)
+        .fallback(crate::http::assets::serve)
+        .with_state(state)
+}
+
+/// The API's routes (not the sync route), without the check in front.
+fn api() -> Router<AppState> {
+    Router::new()
         .route("/api/events/{event}", get(api::event_api))
         .route("/api/events/{event}/summary", get(api::summary))
         .route("/api/events/{event}/summary/live", get(api::summary_live))
@@ -82,22 +126,6 @@ pub fn router(state: AppState) -> Router {
             get(crate::http::market::files::serve),
         )
         .route("/api/events/{event}/{file}", get(api::export))
-        .route("/sync/{event}/{room}", get(ws::sync))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
-    let internal = Router::new()
-        .route("/internal/sync/{event}/{table}", get(ws::sync))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::http::internal::require_node,
-        ));
-    Router::new()
-        .route("/", get(root))
-        .route("/healthz", get(healthz))
-        .merge(internal)
-        .route("/metrics", get(metrics))
-        .merge(guarded)
-        .fallback(crate::http::assets::serve)
-        .with_state(state)
 }
 
 #[derive(serde::Deserialize)]

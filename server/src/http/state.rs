@@ -97,7 +97,13 @@ impl AppState {
         let exports = Arc::new(crate::exports::ExportService::new(
             config.limits.max_concurrent_exports,
         ));
-        let tables = Tables::new(config.event.clone(), rooms.clone());
+        let follow = match &directory {
+            crate::cluster::Directory::Solo => None,
+            crate::cluster::Directory::Leased(leases) => Some(Arc::new(
+                crate::cluster::follow::Follow::new(leases.clone(), rooms.clone()),
+            )),
+        };
+        let tables = Tables::new(config.event.clone(), rooms.clone(), follow);
         let heavy_reads = crate::http::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
         let poster = crate::poster::PosterImage::load_uploaded(&config.data_dir)
             .or_else(|| config.poster_image.clone())
@@ -287,6 +293,7 @@ impl AppState {
 
     /// Starts the plenary summary feed; call once.
     pub async fn start_summary(&self, token: CancellationToken) {
+        let token_for_follow = token.clone();
         let feed = SummaryFeed::start(
             self.inner.tables.clone(),
             self.inner.exports.clone(),
@@ -295,6 +302,29 @@ impl AppState {
         )
         .await;
         let _ = self.inner.summary.set(feed);
+        if self.inner.tables.follows() {
+            self.follow_other_nodes(token_for_follow);
+        }
+    }
+
+    /// On a cluster node: looks for rooms other nodes stored to every
+    /// [`FOLLOW_INTERVAL`](crate::cluster::follow::FOLLOW_INTERVAL), so the
+    /// live summary changes with them (a catch-up that finds any tells it).
+    fn follow_other_nodes(&self, token: CancellationToken) {
+        let tables = self.inner.tables.clone();
+        self.tasks().spawn(async move {
+            let mut tick = tokio::time::interval(crate::cluster::follow::FOLLOW_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = token.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                if let Err(error) = tables.catch_up().await {
+                    tracing::debug!(%error, "could not look for other nodes' changes");
+                }
+            }
+        });
     }
 
     pub fn summary_feed(&self) -> Result<&SummaryFeed, AppError> {
@@ -324,18 +354,14 @@ impl AppState {
 
     /// A room the server keeps beside a table (drafts, ballots): no meta.
     pub async fn side_room(&self, key: RoomKey) -> Result<Arc<Room>, AppError> {
-        Ok(self.inner.rooms.get_or_load(&key, |_| false).await?)
+        self.inner.tables.side(&key, None).await
     }
 
     /// A participant's drafts document (see [`AppState::drafts_key`]),
     /// bounded to [`crate::Limits::max_drafts_bytes`].
     pub async fn drafts_room(&self, key: RoomKey) -> Result<Arc<Room>, AppError> {
         let max = self.limits().max_drafts_bytes;
-        Ok(self
-            .inner
-            .rooms
-            .get_or_load_bounded(&key, max, |_| false)
-            .await?)
+        self.inner.tables.side(&key, Some(max)).await
     }
 
     /// The key of `identity`'s private drafts of `table`.

@@ -102,6 +102,12 @@ impl SummaryFeed {
         rx.borrow().full.clone()
     }
 
+    /// Marks the summary stale now: rooms changed on another node (found by
+    /// [`Tables::catch_up`]), and the next read must not answer from before.
+    pub fn invalidate(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+
     /// A receiver that wakes on every new summary; a stale summary is
     /// recomputed for the new viewer.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Frame>> {
@@ -113,14 +119,16 @@ impl SummaryFeed {
 }
 
 /// A room as a read found it: its identity and version, or `None` when it
-/// was not in memory.
-type Seen = Option<(usize, u64)>;
+/// was not in memory; and its position in the store (on a cluster node,
+/// where another node may store to it while it is not in memory here).
+type Seen = (Option<(usize, u64)>, Option<i64>);
 
 struct Worker {
     tables: Tables,
     exports: Arc<ExportService>,
-    /// Per table: the room it was read from, that room's version, and what was read.
-    cache: HashMap<String, (usize, u64, TableSnapshot)>,
+    /// Per table: the room it was read from, that room's version, its
+    /// position in the store then ([`Tables::position`]), and what was read.
+    cache: HashMap<String, (usize, u64, Option<i64>, TableSnapshot)>,
     /// The day's documents as last read, with each room's identity and
     /// version then (in [`DayRooms::keys`] order).
     day: Option<(Vec<Seen>, DaySnapshot)>,
@@ -225,16 +233,18 @@ impl Worker {
         let fingerprint: Vec<Seen> = DayRooms::keys(&self.tables)
             .iter()
             .map(|key| {
-                let room = self.tables.rooms().get(key)?;
-                Some((Arc::as_ptr(&room) as usize, room.version()))
+                let room = self.tables.rooms().get(key);
+                let seen = room.map(|room| (Arc::as_ptr(&room) as usize, room.version()));
+                (seen, self.tables.position(key))
             })
             .collect();
         if let Some((read, snapshot)) = &self.day {
+            // A room not in memory is unchanged if its store position is.
             let unchanged = read.len() == fingerprint.len()
-                && read
-                    .iter()
-                    .zip(&fingerprint)
-                    .all(|(then, now)| now.is_none() || then == now);
+                && read.iter().zip(&fingerprint).all(|(then, now)| {
+                    now.0
+                        .map_or(now.1 == then.1, |loaded| Some(loaded) == then.0)
+                });
             if unchanged {
                 return snapshot.clone();
             }
@@ -245,7 +255,10 @@ impl Worker {
                 let read = rooms
                     .rooms()
                     .iter()
-                    .map(|room| Some((Arc::as_ptr(room) as usize, room.version())))
+                    .map(|room| {
+                        let seen = (Arc::as_ptr(room) as usize, room.version());
+                        (Some(seen), self.tables.position(room.key()))
+                    })
                     .collect();
                 self.day = Some((read, snapshot.clone()));
                 snapshot
@@ -262,11 +275,20 @@ impl Worker {
         let mut tables = Vec::with_capacity(event.tables.len());
         for def in &event.tables {
             let id = def.id.as_str().to_string();
+            let key = crate::store::RoomKey::new(&event.slug, def.id.as_str());
+            let position = self.tables.position(&key);
             let room = match self.tables.loaded(def) {
                 Some(room) => Some(room),
-                // Not in memory and never read: load it once. Not in memory
-                // but read before: nobody is there and nothing changed.
-                None if !self.cache.contains_key(&id) => self.tables.load(def).await.ok(),
+                // Not in memory and never read, or stored to by another
+                // node since it was read: load it. Not in memory but read
+                // before at this position: nobody is there, nothing changed.
+                None if self
+                    .cache
+                    .get(&id)
+                    .is_none_or(|(_, _, then, _)| *then != position) =>
+                {
+                    self.tables.load(def).await.ok()
+                }
                 None => None,
             };
             if let Some(room) = room {
@@ -275,15 +297,16 @@ impl Worker {
                 let fresh = self
                     .cache
                     .get(&id)
-                    .is_some_and(|(ptr, v, _)| *ptr == identity && *v == version);
+                    .is_some_and(|(ptr, v, _, _)| *ptr == identity && *v == version);
                 if !fresh {
                     let snapshot = read(&room, def.id.clone());
-                    self.cache.insert(id.clone(), (identity, version, snapshot));
+                    self.cache
+                        .insert(id.clone(), (identity, version, position, snapshot));
                 }
-            } else if let Some((_, _, snapshot)) = self.cache.get_mut(&id) {
+            } else if let Some((_, _, _, snapshot)) = self.cache.get_mut(&id) {
                 snapshot.participants = 0;
             }
-            if let Some((_, _, snapshot)) = self.cache.get(&id) {
+            if let Some((_, _, _, snapshot)) = self.cache.get(&id) {
                 tables.push(snapshot.clone());
             }
         }

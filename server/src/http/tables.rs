@@ -11,6 +11,7 @@ use werktafel_shared::market::ensure_stand_meta;
 use werktafel_shared::room::RoomRef;
 use werktafel_shared::schema;
 
+use crate::cluster::follow::Follow;
 use crate::http::error::AppError;
 use crate::store::RoomKey;
 use crate::table::room::Room;
@@ -21,11 +22,85 @@ use crate::table::rooms::Rooms;
 pub struct Tables {
     event: Arc<Event>,
     rooms: Rooms,
+    /// How rooms other nodes own are read; `None` on one node alone.
+    follow: Option<Arc<Follow>>,
 }
 
 impl Tables {
-    pub fn new(event: Arc<Event>, rooms: Rooms) -> Self {
-        Self { event, rooms }
+    pub fn new(event: Arc<Event>, rooms: Rooms, follow: Option<Arc<Follow>>) -> Self {
+        Self {
+            event,
+            rooms,
+            follow,
+        }
+    }
+
+    /// Whether rooms may be stored to by other nodes (a cluster node).
+    pub fn follows(&self) -> bool {
+        self.follow.is_some()
+    }
+
+    /// Drops the copies of other nodes' rooms that went stale, so the reads
+    /// after it see everything stored anywhere before it; nothing on one
+    /// node alone. Returns whether any room of another node changed.
+    pub async fn catch_up(&self) -> Result<bool, AppError> {
+        let Some(follow) = &self.follow else {
+            return Ok(false);
+        };
+        let moved = follow
+            .catch_up(&self.event.slug)
+            .await
+            .map_err(|e| AppError::Unavailable(format!("reading from the store: {e}")))?;
+        Ok(moved > 0)
+    }
+
+    /// Where `key` stood in the store when last read (`None` on one node
+    /// alone, and for a room never stored): changes when another node
+    /// stores to it, so a reader may tell a room it has not loaded changed.
+    pub fn position(&self, key: &RoomKey) -> Option<i64> {
+        self.follow.as_ref()?.position(key)
+    }
+
+    /// The room `key` read from a copy of what is stored, if it is another
+    /// node's (or nobody's) on a cluster; `None` when it is served here.
+    async fn followed(
+        &self,
+        key: &RoomKey,
+        max_bytes: Option<u64>,
+    ) -> Result<Option<Arc<Room>>, AppError> {
+        let Some(follow) = self.follow.as_ref().filter(|f| f.follows(key)) else {
+            return Ok(None);
+        };
+        // A copy loaded for a reader that began before the last catch-up
+        // may miss what that catch-up saw: load it again (a few times at
+        // most; each load holds at least what was stored when it began).
+        for _ in 0..3 {
+            let init = follow.loader(key);
+            let room = match max_bytes {
+                Some(max) => self.rooms.get_or_load_bounded(key, max, init).await?,
+                None => self.rooms.get_or_load(key, init).await?,
+            };
+            if follow.is_current(&room) {
+                return Ok(Some(room));
+            }
+            follow.forget(&room);
+        }
+        Err(AppError::Unavailable(format!(
+            "{key} changes faster than it can be read; try again"
+        )))
+    }
+
+    /// A room the server keeps beside a table or the event (ballots,
+    /// drafts, settings, the files ledger): no meta; `max_bytes` bounds a
+    /// drafts document.
+    pub async fn side(&self, key: &RoomKey, max_bytes: Option<u64>) -> Result<Arc<Room>, AppError> {
+        if let Some(room) = self.followed(key, max_bytes).await? {
+            return Ok(room);
+        }
+        Ok(match max_bytes {
+            Some(max) => self.rooms.get_or_load_bounded(key, max, |_| false).await?,
+            None => self.rooms.get_or_load(key, |_| false).await?,
+        })
     }
 
     pub fn event(&self) -> &Arc<Event> {
@@ -51,6 +126,9 @@ impl Tables {
     pub async fn open(&self, room: RoomRef<'_>) -> Result<Arc<Room>, AppError> {
         let event = self.event.clone();
         let key = RoomKey::new(&event.slug, &room.name());
+        if let Some(room) = self.followed(&key, None).await? {
+            return Ok(room);
+        }
         let loaded = match room {
             RoomRef::Table(table) => {
                 let table = table.clone();
@@ -76,6 +154,6 @@ impl Tables {
             &self.event.slug,
             werktafel_shared::closing::CLOSING_DOCUMENT,
         );
-        Ok(self.rooms.get_or_load(&key, |_| false).await?)
+        self.side(&key, None).await
     }
 }

@@ -57,6 +57,12 @@ pub struct RoomServices {
     pub tasks: TaskTracker,
 }
 
+/// A server write that was applied here but not stored: storage failed,
+/// or the table moved to another node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the change could not be stored")]
+pub struct NotStored;
+
 pub struct Room {
     pub(super) key: RoomKey,
     pub(super) persister: Persister,
@@ -219,6 +225,25 @@ impl Room {
     /// the table): a handler that then says "done" says it of a stored change,
     /// and a summary read after it sees it.
     pub async fn write_as_server<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> R {
+        self.write_stored(f).await.0
+    }
+
+    /// [`Room::write_as_server`] that says whether the change was stored:
+    /// `Err` when storage failed or this node lost the
+    /// table meanwhile, so a handler does not answer 2xx for a change that
+    /// is not durable (`docs/scale-out.md`, Forwarding).
+    pub async fn write_durably<R>(
+        &self,
+        f: impl FnOnce(&mut TransactionMut) -> R,
+    ) -> Result<R, NotStored> {
+        match self.write_stored(f).await {
+            (result, true) => Ok(result),
+            (_, false) => Err(NotStored),
+        }
+    }
+
+    /// `f`'s result, and whether the change it made was stored.
+    async fn write_stored<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> (R, bool) {
         let slot = self.persister.reserve().await;
         let (result, applied) = {
             let mut guard = self.lock();
@@ -232,10 +257,11 @@ impl Room {
         };
         let mut stored = self.stored.subscribe();
         // Ends when the change is stored, or when storage failed (None).
-        let _ = stored
+        let stored = stored
             .wait_for(|s| s.is_none_or(|durable| durable >= applied))
-            .await;
-        result
+            .await
+            .is_ok_and(|s| s.is_some());
+        (result, stored)
     }
 
     /// How the table is run now.

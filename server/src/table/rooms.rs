@@ -158,6 +158,23 @@ impl Rooms {
         slot.get().filter(|r| !r.is_evicted()).cloned()
     }
 
+    /// Takes `room` out of the registry if it is still the one loaded for
+    /// its key (a copy another node's writes made stale: the next read
+    /// loads it again). Whoever holds it keeps a consistent, older copy.
+    pub fn forget(&self, room: &Arc<Room>) -> bool {
+        self.map
+            .remove_if(room.key(), |_, slot| {
+                slot.get().is_some_and(|r| Arc::ptr_eq(r, room))
+            })
+            .is_some()
+    }
+
+    /// Tells the listeners of [`Rooms::changes`] that content changed
+    /// elsewhere (on another node of a cluster).
+    pub fn touch(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Every loaded room.
     pub fn loaded(&self) -> Vec<Arc<Room>> {
         self.map

@@ -31,7 +31,7 @@ pub(super) async fn reveal(state: &AppState, def: &TableDef, table: &Room) -> Re
             *y = y.max(note.y + REVEAL_SPACING);
         }
         table
-            .write_as_server(|txn| {
+            .write_durably(|txn| {
                 for note in &notes {
                     let y = next_y.entry(note.lane).or_insert(0.0);
                     let at = *y;
@@ -52,14 +52,14 @@ pub(super) async fn reveal(state: &AppState, def: &TableDef, table: &Room) -> Re
                     );
                 }
             })
-            .await;
+            .await?;
         drafts
-            .write_as_server(|txn| {
+            .write_durably(|txn| {
                 for note in &notes {
                     schema::delete_note(txn, &note.id);
                 }
             })
-            .await;
+            .await?;
     }
     Ok(())
 }

@@ -100,7 +100,7 @@ pub async fn vote(
     }
     let ballots = ballots_room(&state, &def).await?;
     let mine = ballots
-        .write_as_server(|txn| -> Result<HashMap<String, u32>, AppError> {
+        .write_durably(|txn| -> Result<HashMap<String, u32>, AppError> {
             let mut mine = read_ballot(txn, &identity.id);
             let used: u32 = mine.values().sum();
             let current = mine.get(&body.note_id).copied().unwrap_or(0);
@@ -126,7 +126,7 @@ pub async fn vote(
             mine.retain(|_, n| *n > 0);
             Ok(mine)
         })
-        .await?;
+        .await??;
     if control.votes_public() {
         publish_votes(&state, &def, &room).await?;
     }
@@ -225,8 +225,8 @@ pub(super) async fn publish_votes(
         }
         totals
     });
-    room.write_as_server(|txn| write_vote_totals(txn, &totals))
-        .await;
+    room.write_durably(|txn| write_vote_totals(txn, &totals))
+        .await?;
     Ok(())
 }
 

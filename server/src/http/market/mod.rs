@@ -184,13 +184,13 @@ pub async fn mark(
     }
     let ballots = ballots_room(&state, &team).await?;
     let (mine, totals) = ballots
-        .write_as_server(|txn| {
+        .write_durably(|txn| {
             write_mark(txn, &who.id, &body.tip_id, body.useful);
             (read_marks(txn, &who.id), totals(txn))
         })
-        .await;
-    room.write_as_server(|txn| write_vote_totals(txn, &totals))
-        .await;
+        .await?;
+    room.write_durably(|txn| write_vote_totals(txn, &totals))
+        .await?;
     Ok(axum::Json(MyMarks { mine }).into_response())
 }
 
@@ -264,7 +264,8 @@ impl StartView {
 }
 
 /// The server-only document of event-wide settings (a `/` keeps clients out).
-const SETTINGS_ROOM: &str = "event/settings";
+/// The server-only document of the event's settings (the start view).
+pub const SETTINGS_ROOM: &str = "event/settings";
 const SETTINGS: &str = "settings";
 const START_VIEW: &str = "startView";
 
@@ -303,11 +304,11 @@ pub async fn set_start_view(
         return Err(AppError::Forbidden("only the facilitator link can do this"));
     }
     let room = settings_room(&state).await?;
-    room.write_as_server(|txn| {
+    room.write_durably(|txn| {
         let settings = txn.get_or_insert_map(SETTINGS);
         settings.insert(txn, START_VIEW, body.view.as_str());
     })
-    .await;
+    .await?;
     Ok(axum::Json(serde_json::json!({ "startView": body.view })).into_response())
 }
 
