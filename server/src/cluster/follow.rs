@@ -16,6 +16,7 @@
 //! through them, and they are current by construction.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct Follow {
     leases: Arc<Leases>,
     rooms: Rooms,
     state: Arc<Mutex<Positions>>,
+    /// Bumped after each catch-up that found rooms stored to elsewhere.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -52,6 +55,7 @@ impl Follow {
             leases,
             rooms,
             state: Arc::default(),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -79,6 +83,7 @@ impl Follow {
         if moved.is_empty() {
             return Ok(0);
         }
+        tracing::debug!(?moved, "rooms stored to by other nodes");
         for key in &moved {
             if let Some(room) = self.rooms.get(key)
                 && !self.is_current(&room)
@@ -87,8 +92,15 @@ impl Follow {
                 self.forget(&room);
             }
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.rooms.touch();
         Ok(moved.len())
+    }
+
+    /// How many catch-ups found rooms stored to elsewhere: what a reader
+    /// computed before the last of them may be behind.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The latest position read of `room` (`None`: not stored when last read).
@@ -105,6 +117,7 @@ impl Follow {
         let state = self.state.clone();
         let room = room.clone();
         move |_: &yrs::Doc| {
+            tracing::debug!(room = %room, at, "a copy of another node's room loaded");
             lock(&state).loaded_at.insert(room.clone(), at);
             false
         }
@@ -117,6 +130,11 @@ impl Follow {
         let key = room.key();
         let known = state.known.get(key).copied().unwrap_or(0);
         state.loaded_at.get(key).is_some_and(|at| *at >= known)
+    }
+
+    /// The store position the loaded copy of `room` holds at least.
+    pub fn loaded_at(&self, room: &RoomKey) -> Option<i64> {
+        self.lock().loaded_at.get(room).copied()
     }
 
     /// Drops the copy `room` (stale) so that the next read loads it again.

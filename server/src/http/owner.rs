@@ -74,16 +74,8 @@ pub fn write_target(method: &Method, path: &str) -> Option<Target> {
 /// Middleware in front of the reads of a cluster node; see the module docs.
 pub async fn catch_up(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let read = request.method() == Method::GET && !request.uri().path().starts_with("/sync/");
-    if read {
-        match state.tables().catch_up().await {
-            Ok(true) => {
-                if let Ok(feed) = state.summary_feed() {
-                    feed.invalidate();
-                }
-            }
-            Ok(false) => {}
-            Err(error) => return error.into_response(),
-        }
+    if read && let Err(error) = state.tables().catch_up().await {
+        return error.into_response();
     }
     next.run(request).await
 }

@@ -97,13 +97,7 @@ impl AppState {
         let exports = Arc::new(crate::exports::ExportService::new(
             config.limits.max_concurrent_exports,
         ));
-        let follow = match &directory {
-            crate::cluster::Directory::Solo => None,
-            crate::cluster::Directory::Leased(leases) => Some(Arc::new(
-                crate::cluster::follow::Follow::new(leases.clone(), rooms.clone()),
-            )),
-        };
-        let tables = Tables::new(config.event.clone(), rooms.clone(), follow);
+        let tables = Tables::on(config.event.clone(), rooms.clone(), &directory);
         let heavy_reads = crate::http::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
         let poster = crate::poster::PosterImage::load_uploaded(&config.data_dir)
             .or_else(|| config.poster_image.clone())
@@ -302,29 +296,9 @@ impl AppState {
         )
         .await;
         let _ = self.inner.summary.set(feed);
-        if self.inner.tables.follows() {
-            self.follow_other_nodes(token_for_follow);
-        }
-    }
-
-    /// On a cluster node: looks for rooms other nodes stored to every
-    /// [`FOLLOW_INTERVAL`](crate::cluster::follow::FOLLOW_INTERVAL), so the
-    /// live summary changes with them (a catch-up that finds any tells it).
-    fn follow_other_nodes(&self, token: CancellationToken) {
-        let tables = self.inner.tables.clone();
-        self.tasks().spawn(async move {
-            let mut tick = tokio::time::interval(crate::cluster::follow::FOLLOW_INTERVAL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = token.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
-                if let Err(error) = tables.catch_up().await {
-                    tracing::debug!(%error, "could not look for other nodes' changes");
-                }
-            }
-        });
+        self.inner
+            .tables
+            .follow_other_nodes(self.tasks(), token_for_follow);
     }
 
     pub fn summary_feed(&self) -> Result<&SummaryFeed, AppError> {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -59,6 +59,9 @@ pub struct SummaryFeed {
     latest: watch::Receiver<Arc<Frame>>,
     stale: Arc<AtomicBool>,
     wanted: Arc<Notify>,
+    tables: Tables,
+    /// [`Tables::generation`] when the last computation began.
+    computed_at: Arc<AtomicU64>,
 }
 
 impl SummaryFeed {
@@ -69,8 +72,10 @@ impl SummaryFeed {
         tasks: TaskTracker,
         token: CancellationToken,
     ) -> SummaryFeed {
+        let computed_at = Arc::new(AtomicU64::new(0));
         let mut worker = Worker {
-            tables,
+            tables: tables.clone(),
+            computed_at: computed_at.clone(),
             exports,
             cache: HashMap::new(),
             day: None,
@@ -86,13 +91,15 @@ impl SummaryFeed {
             latest,
             stale,
             wanted,
+            tables,
+            computed_at,
         }
     }
 
     /// The current summary (JSON), brought up to date first if it is stale.
     pub async fn current(&self) -> Arc<str> {
         let mut rx = self.latest.clone();
-        if self.stale.load(Ordering::Acquire) {
+        if self.is_stale() {
             rx.mark_unchanged();
             self.wanted.notify_one();
             // The worker answers within one recomputation; the bound keeps a
@@ -102,16 +109,19 @@ impl SummaryFeed {
         rx.borrow().full.clone()
     }
 
-    /// Marks the summary stale now: rooms changed on another node (found by
-    /// [`Tables::catch_up`]), and the next read must not answer from before.
-    pub fn invalidate(&self) {
-        self.stale.store(true, Ordering::Release);
+    /// Whether the summary may be behind: a change here not yet recomputed,
+    /// or rooms other nodes stored to since it was computed.
+    fn is_stale(&self) -> bool {
+        if self.tables.generation() > self.computed_at.load(Ordering::Acquire) {
+            self.stale.store(true, Ordering::Release);
+        }
+        self.stale.load(Ordering::Acquire)
     }
 
     /// A receiver that wakes on every new summary; a stale summary is
     /// recomputed for the new viewer.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Frame>> {
-        if self.stale.load(Ordering::Acquire) {
+        if self.is_stale() {
             self.wanted.notify_one();
         }
         self.latest.clone()
@@ -119,15 +129,17 @@ impl SummaryFeed {
 }
 
 /// A room as a read found it: its identity and version, or `None` when it
-/// was not in memory; and its position in the store (on a cluster node,
-/// where another node may store to it while it is not in memory here).
+/// was not in memory; and its [`Tables::stamp`] (a copy of another node's
+/// room: a new copy may reuse a dropped one's address).
 type Seen = (Option<(usize, u64)>, Option<i64>);
 
 struct Worker {
     tables: Tables,
+    /// [`Tables::generation`] when the last computation began.
+    computed_at: Arc<AtomicU64>,
     exports: Arc<ExportService>,
     /// Per table: the room it was read from, that room's version, its
-    /// position in the store then ([`Tables::position`]), and what was read.
+    /// [`Tables::stamp`], and what was read.
     cache: HashMap<String, (usize, u64, Option<i64>, TableSnapshot)>,
     /// The day's documents as last read, with each room's identity and
     /// version then (in [`DayRooms::keys`] order).
@@ -230,21 +242,26 @@ impl Worker {
     /// memory has not changed since it was read (rooms change only while
     /// loaded), so it is not loaded again for this.
     async fn day(&mut self) -> DaySnapshot {
-        let fingerprint: Vec<Seen> = DayRooms::keys(&self.tables)
+        let keys = DayRooms::keys(&self.tables);
+        let fingerprint: Vec<Seen> = keys
             .iter()
-            .map(|key| {
-                let room = self.tables.rooms().get(key);
-                let seen = room.map(|room| (Arc::as_ptr(&room) as usize, room.version()));
-                (seen, self.tables.position(key))
+            .map(|key| match self.tables.loaded_key(key) {
+                Some(room) => {
+                    let seen = (Arc::as_ptr(&room) as usize, room.version());
+                    (Some(seen), self.tables.stamp(&room))
+                }
+                None => (None, None),
             })
             .collect();
         if let Some((read, snapshot)) = &self.day {
-            // A room not in memory is unchanged if its store position is.
-            let unchanged = read.len() == fingerprint.len()
-                && read.iter().zip(&fingerprint).all(|(then, now)| {
-                    now.0
-                        .map_or(now.1 == then.1, |loaded| Some(loaded) == then.0)
-                });
+            let unchanged =
+                read.len() == fingerprint.len()
+                    && read.iter().zip(&fingerprint).zip(&keys).all(
+                        |((then, now), key)| match now.0 {
+                            Some(_) => then == now,
+                            None => self.tables.unchanged_since(key, then.1),
+                        },
+                    );
             if unchanged {
                 return snapshot.clone();
             }
@@ -257,7 +274,7 @@ impl Worker {
                     .iter()
                     .map(|room| {
                         let seen = (Arc::as_ptr(room) as usize, room.version());
-                        (Some(seen), self.tables.position(room.key()))
+                        (Some(seen), self.tables.stamp(room))
                     })
                     .collect();
                 self.day = Some((read, snapshot.clone()));
@@ -271,21 +288,23 @@ impl Worker {
     }
 
     async fn compute(&mut self) -> Summary {
+        // Before reading: a catch-up during the computation leaves it stale.
+        self.computed_at
+            .store(self.tables.generation(), Ordering::Release);
         let event = self.tables.event().clone();
         let mut tables = Vec::with_capacity(event.tables.len());
         for def in &event.tables {
             let id = def.id.as_str().to_string();
             let key = crate::store::RoomKey::new(&event.slug, def.id.as_str());
-            let position = self.tables.position(&key);
             let room = match self.tables.loaded(def) {
                 Some(room) => Some(room),
-                // Not in memory and never read, or stored to by another
-                // node since it was read: load it. Not in memory but read
-                // before at this position: nobody is there, nothing changed.
+                // Not in memory and never read, or changed since it was
+                // read (stored to by another node): load it. Not in memory
+                // and unchanged: nobody is there, nothing to read again.
                 None if self
                     .cache
                     .get(&id)
-                    .is_none_or(|(_, _, then, _)| *then != position) =>
+                    .is_none_or(|(_, _, stamp, _)| !self.tables.unchanged_since(&key, *stamp)) =>
                 {
                     self.tables.load(def).await.ok()
                 }
@@ -294,14 +313,15 @@ impl Worker {
             if let Some(room) = room {
                 let identity = Arc::as_ptr(&room) as usize;
                 let version = room.version();
+                let stamp = self.tables.stamp(&room);
                 let fresh = self
                     .cache
                     .get(&id)
-                    .is_some_and(|(ptr, v, _, _)| *ptr == identity && *v == version);
+                    .is_some_and(|(ptr, v, s, _)| *ptr == identity && *v == version && *s == stamp);
                 if !fresh {
                     let snapshot = read(&room, def.id.clone());
                     self.cache
-                        .insert(id.clone(), (identity, version, position, snapshot));
+                        .insert(id.clone(), (identity, version, stamp, snapshot));
                 }
             } else if let Some((_, _, _, snapshot)) = self.cache.get_mut(&id) {
                 snapshot.participants = 0;

@@ -11,7 +11,11 @@ use werktafel_shared::market::ensure_stand_meta;
 use werktafel_shared::room::RoomRef;
 use werktafel_shared::schema;
 
-use crate::cluster::follow::Follow;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::cluster::Directory;
+use crate::cluster::follow::{FOLLOW_INTERVAL, Follow};
 use crate::http::error::AppError;
 use crate::store::RoomKey;
 use crate::table::room::Room;
@@ -35,6 +39,39 @@ impl Tables {
         }
     }
 
+    /// The event's rooms as `directory` serves them: followed from the
+    /// store where other nodes own them (a cluster), else all here.
+    pub fn on(event: Arc<Event>, rooms: Rooms, directory: &Directory) -> Self {
+        let follow = match directory {
+            Directory::Solo => None,
+            Directory::Leased(leases) => Some(Arc::new(Follow::new(leases.clone(), rooms.clone()))),
+        };
+        Self::new(event, rooms, follow)
+    }
+
+    /// On a cluster node: looks for rooms other nodes stored to every
+    /// [`FOLLOW_INTERVAL`], so the live summary changes with them (a
+    /// catch-up that finds any tells it). Nothing on one node alone.
+    pub fn follow_other_nodes(&self, tasks: &TaskTracker, token: CancellationToken) {
+        if self.follow.is_none() {
+            return;
+        }
+        let tables = self.clone();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(FOLLOW_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = token.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                if let Err(error) = tables.catch_up().await {
+                    tracing::debug!(%error, "could not look for other nodes' changes");
+                }
+            }
+        });
+    }
+
     /// Whether rooms may be stored to by other nodes (a cluster node).
     pub fn follows(&self) -> bool {
         self.follow.is_some()
@@ -52,13 +89,6 @@ impl Tables {
             .await
             .map_err(|e| AppError::Unavailable(format!("reading from the store: {e}")))?;
         Ok(moved > 0)
-    }
-
-    /// Where `key` stood in the store when last read (`None` on one node
-    /// alone, and for a room never stored): changes when another node
-    /// stores to it, so a reader may tell a room it has not loaded changed.
-    pub fn position(&self, key: &RoomKey) -> Option<i64> {
-        self.follow.as_ref()?.position(key)
     }
 
     /// The room `key` read from a copy of what is stored, if it is another
@@ -112,9 +142,49 @@ impl Tables {
     }
 
     /// The room of `table` if it is in memory now; never loads.
+    /// A copy of another node's room that is behind the store counts as
+    /// not in memory.
     pub fn loaded(&self, table: &TableDef) -> Option<Arc<Room>> {
-        self.rooms
-            .get(&RoomKey::new(&self.event.slug, table.id.as_str()))
+        self.loaded_key(&RoomKey::new(&self.event.slug, table.id.as_str()))
+    }
+
+    /// [`Tables::loaded`] by key.
+    pub fn loaded_key(&self, key: &RoomKey) -> Option<Arc<Room>> {
+        let room = self.rooms.get(key)?;
+        match &self.follow {
+            Some(follow) if follow.follows(key) && !follow.is_current(&room) => None,
+            _ => Some(room),
+        }
+    }
+
+    /// What a reader keeps beside what it read of `room`, to tell later
+    /// whether it changed ([`Tables::unchanged_since`]): for a copy of
+    /// another node's room, the store position it holds; `None` for a room
+    /// served here.
+    pub fn stamp(&self, room: &Room) -> Option<i64> {
+        let follow = self.follow.as_ref()?;
+        follow
+            .follows(room.key())
+            .then(|| follow.loaded_at(room.key()))?
+    }
+
+    /// Whether `key`, not in memory now, is unchanged since it was read with
+    /// `stamp`: a room served here changes only while loaded; a copy of
+    /// another node's room while the store has nothing newer.
+    pub fn unchanged_since(&self, key: &RoomKey, stamp: Option<i64>) -> bool {
+        let Some(follow) = &self.follow else {
+            return true;
+        };
+        match stamp {
+            None => !follow.follows(key),
+            Some(at) => at >= follow.position(key).unwrap_or(0),
+        }
+    }
+
+    /// Grows each time a catch-up finds rooms other nodes stored to (always
+    /// 0 on one node alone): a summary computed at an older value is stale.
+    pub fn generation(&self) -> u64 {
+        self.follow.as_ref().map_or(0, |f| f.generation())
     }
 
     /// The loaded room of `table`, loading it (and writing its meta) if needed.
