@@ -329,3 +329,62 @@ async fn the_forwarded_api_wants_the_cluster_secret_and_is_never_forwarded_twice
     assert_eq!(status, 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn marks_and_the_start_view_on_a_non_owner_land_on_the_owner() -> anyhow::Result<()> {
+    use werktafel_shared::market::{TipDraft, TipKind, insert_tip, read_stand};
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    let a = node(&db, dir.path(), "127.0.0.1", "n1").await?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let c = node(&db, dir.path(), "127.0.0.3", "n3").await?;
+    // n1 serves stand 6 (its visitor wrote a tip) and the event's settings.
+    let visitor = Client::connect(&a, "markt-ot6").await?;
+    visitor.synced().await?;
+    let draft = TipDraft {
+        id: "tip-1".into(),
+        kind: TipKind::Tip,
+        text: "Kijk naar de omgevingswet".into(),
+        author: "Cees".into(),
+        author_id: "cees".into(),
+        now_ms: 1_000,
+    };
+    visitor.edit(|txn| insert_tip(txn, &draft));
+    visitor.roundtrip().await?;
+    let view = format!("{EVENT}/start-view");
+    let (status, reply) = send(&a, "POST", &view, &json!({ "view": "werktafels" })).await?;
+    assert_eq!(status, 200, "{reply}");
+
+    // Marked twice by one identity on two other nodes: one mark.
+    let anna = token(&b, "Anna").await?;
+    let body = json!({ "token": anna, "tipId": "tip-1", "useful": true });
+    for node in [&b, &c] {
+        let path = format!("{EVENT}/stands/markt-ot6/useful?key={}", node.keys.join);
+        let (status, reply) = send(node, "POST", &path, &body).await?;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let team = werktafel_shared::Event::builtin()
+        .team(6)
+        .cloned()
+        .expect("team 6");
+    visitor
+        .wait_for("Anna's mark", |doc| {
+            read_stand(doc, &team).tips.first().map(|t| t.useful) == Some(1)
+        })
+        .await?;
+    let (status, reply) = send(&c, "POST", &view, &json!({ "view": "markt" })).await?;
+    assert_eq!(status, 200, "{reply}");
+    let (_, event) = send(&b, "GET", EVENT, &Value::Null).await?;
+    assert_eq!(event["startView"], "markt", "{event}");
+    let (_, market) = send(&b, "GET", &format!("{EVENT}/market"), &Value::Null).await?;
+    assert!(market.to_string().contains("omgevingswet"), "{market}");
+    assert_eq!(b.metric(crate::cluster::OWNED).await?, 0, "n2 took nothing");
+    assert_eq!(c.metric(crate::cluster::OWNED).await?, 0, "n3 took nothing");
+
+    // A body past the forwarding limit is refused before it goes anywhere.
+    let path = format!("{EVENT}/stands/markt-ot6/useful?key={}", b.keys.join);
+    let huge = json!({ "token": "x".repeat(300 * 1024), "tipId": "tip-1", "useful": true });
+    let (status, _) = send(&b, "POST", &path, &huge).await?;
+    assert_eq!(status, 413);
+    Ok(())
+}
