@@ -388,3 +388,72 @@ async fn marks_and_the_start_view_on_a_non_owner_land_on_the_owner() -> anyhow::
     assert_eq!(status, 413);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_write_for_an_unreachable_owner_gets_503_and_goes_through_once_it_is_back()
+-> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    // n1 is reached by the other nodes only through a proxy the test cuts;
+    // its heartbeat goes to PostgreSQL directly, so it keeps its tables.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let proxy = werktafel_tests::proxy::Proxy::start(format!("127.0.0.1:{port}").parse()?).await?;
+    let advertise = proxy.addr.to_string();
+    let args = [
+        "--store",
+        &db.url,
+        "--node-id",
+        "n1",
+        "--cluster-secret",
+        SECRET,
+        "--advertise",
+        &advertise,
+    ];
+    let a = Server::start_at(&format!("127.0.0.1:{port}"), dir.path(), &args).await?;
+    let b = node(&db, dir.path(), "127.0.0.2", "n2").await?;
+    let writer = Client::connect(&a, "a").await?;
+    writer.synced().await?;
+
+    proxy.cut();
+    let control = format!("{EVENT}/control");
+    let lock = json!({ "tables": ["a"], "locked": true });
+    let path = werktafel_tests::server::with_key(&control, &b.keys.facilitate);
+    let body = lock.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len(),
+        addr = b.addr,
+    );
+    let (status, head, reply) = exchange(&b.addr, &request).await?;
+    let reply: Value = serde_json::from_slice(&reply)?;
+    assert_eq!(status, 503, "{reply}");
+    assert_eq!(reply["code"], "try-again", "{reply}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 1"),
+        "{head}"
+    );
+    assert!(!werktafel_shared::control::read_control(&writer.doc).locked);
+    assert_eq!(
+        b.metric(crate::cluster::OWNED).await?,
+        0,
+        "n1 still owns it"
+    );
+
+    proxy.restore();
+    let (status, reply) = send(&b, "POST", &control, &lock).await?;
+    assert_eq!(status, 200, "{reply}");
+    writer
+        .wait_for("the lock, once n1 is reachable", |doc| {
+            werktafel_shared::control::read_control(doc).locked
+        })
+        .await?;
+    assert!(
+        b.metric("werktafel_cluster_http_forward_failures_total")
+            .await?
+            >= 1
+    );
+    Ok(())
+}
