@@ -7,6 +7,7 @@ mod bad_input;
 mod closing;
 mod cluster;
 mod cluster_faults;
+mod cluster_outages;
 mod exports;
 mod facilitation;
 mod http;

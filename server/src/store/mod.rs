@@ -101,6 +101,29 @@ pub enum StoreError {
     Corrupt { room: RoomKey, reason: String },
 }
 
+impl StoreError {
+    /// Whether the store could not be reached, rather than refused what it
+    /// was given: the connection failed or closed (a database restarting,
+    /// a cut network), or the server is shutting down or starting up. Worth
+    /// trying again later; nothing of the failed statement was committed.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Postgres(error) => match error.code() {
+                // No SQLSTATE: the connection itself failed or closed.
+                None => true,
+                Some(state) => [
+                    ::postgres::error::SqlState::ADMIN_SHUTDOWN,
+                    ::postgres::error::SqlState::CRASH_SHUTDOWN,
+                    ::postgres::error::SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(state),
+            },
+            _ => false,
+        }
+    }
+}
+
 /// What a compaction read of a room: its snapshot and its log up to the entry
 /// numbered `upto`. Taken without holding the write lock, merged outside any
 /// transaction, then written only if the snapshot is still the one read.
