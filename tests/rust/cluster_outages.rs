@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use werktafel_shared::schema::Lane;
 use werktafel_tests::private_pg::PrivatePostgres;
+use werktafel_tests::proxy::{Latency, Proxy};
 use werktafel_tests::{Client, NodePeer, Server};
 
-use crate::cluster::{has_all, insert, node_on, ws_base};
+use crate::cluster::{FORWARDS, OWNED, SECRET, has_all, insert, node_on, ws_base};
 use crate::cluster_faults::health_becomes;
 use crate::notes;
 
@@ -146,5 +147,105 @@ async fn postgres_stopped_under_writers_nodes_refuse_writes_and_recover_without_
             has_all(n, &later.iter().cloned().collect())
         })
         .await?;
+    Ok(())
+}
+
+/// The latency the delay tests add to each direction of a link: a
+/// database or a node in another data centre.
+const DELAY: Duration = Duration::from_millis(30);
+
+/// Notes each writer adds in the delay tests, as fast as it can.
+const NOTES_PER_WRITER: usize = 20;
+
+/// Writers on `owner` (direct) and on `relay` (a relayed Rust client and a
+/// stock y-websocket client) type at once; every client, and a client
+/// connecting afterwards to either node, must end up with every note.
+async fn writers_converge(owner: &Server, relay: &Server) -> anyhow::Result<()> {
+    let direct = Client::connect(owner, "a").await?;
+    direct.synced().await?;
+    let relayed = connect_retrying(relay).await?;
+    let mut stock = NodePeer::start(&ws_base(relay), "a", &relay.keys.join).await?;
+    let mut all = BTreeSet::new();
+    for i in 0..NOTES_PER_WRITER {
+        let (d, r, s) = (format!("d{i}"), format!("r{i}"), format!("s{i}"));
+        notes::add(&direct, &d, "Direct", Lane::Goed);
+        notes::add(&relayed, &r, "Doorgegeven", Lane::Goed);
+        insert(&mut stock, &s).await?;
+        all.extend([d, r, s]);
+    }
+    for (who, client) in [("direct", &direct), ("relayed", &relayed)] {
+        client
+            .wait_for(&format!("every note on the {who} client"), |_| {
+                all.iter().all(|id| notes::has_note(client, id))
+            })
+            .await?;
+    }
+    stock
+        .wait_for_notes("every note on the stock client", |n| has_all(n, &all))
+        .await?;
+    // Delivered means stored: a fresh client on either node reads them all.
+    for node in [owner, relay] {
+        let fresh = Client::connect(node, "a").await?;
+        fresh
+            .wait_for("every note, read afresh", |_| {
+                all.iter().all(|id| notes::has_note(&fresh, id))
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_owner_reaching_postgres_through_a_delay_loses_nothing() -> anyhow::Result<()> {
+    let db = werktafel_tests::postgres::TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    // n1 reaches PostgreSQL through the delay (every statement, the
+    // heartbeat and each commit, pays a round trip of 60 ms); n2 directly.
+    let (head, rest) = db.url.split_once('@').expect("a user in the URL");
+    let (target, database) = rest.split_once('/').expect("a database in the URL");
+    let proxy = Proxy::start_at("127.0.0.1:0", target.parse()?, Latency::each_way(DELAY)).await?;
+    let slow_url = format!("{head}@{}/{database}", proxy.addr);
+    let a = node_on(&slow_url, dir.path(), "127.0.0.1", "n1", &[]).await?;
+    let b = node_on(&db.url, dir.path(), "127.0.0.2", "n2", &[]).await?;
+    writers_converge(&a, &b).await?;
+    assert_eq!(a.metric(OWNED).await?, 1, "the slow node kept the table");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_relay_reaching_the_owner_through_a_delay_loses_nothing() -> anyhow::Result<()> {
+    let db = werktafel_tests::postgres::TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    // n1 advertises the delayed proxy as its internal address, so every
+    // relayed frame pays the delay both ways. The proxy dials n1 lazily,
+    // so it can start first, on the port n1 is about to take.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let owner_addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let proxy = Proxy::start_at("127.0.0.1:0", owner_addr, Latency::each_way(DELAY)).await?;
+    let advertise = proxy.addr.to_string();
+    let args = [
+        "--store",
+        &db.url,
+        "--node-id",
+        "n1",
+        "--cluster-secret",
+        SECRET,
+        "--lease-ttl-ms",
+        "1500",
+        "--heartbeat-ms",
+        "300",
+        "--advertise",
+        &advertise,
+    ];
+    let a = Server::start_at(&owner_addr.to_string(), dir.path(), &args).await?;
+    let b = node_on(&db.url, dir.path(), "127.0.0.2", "n2", &[]).await?;
+    writers_converge(&a, &b).await?;
+    assert_eq!(a.metric(OWNED).await?, 1);
+    assert!(
+        b.metric(FORWARDS).await? >= 2,
+        "n2 relayed through the delay"
+    );
     Ok(())
 }
