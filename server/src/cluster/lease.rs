@@ -65,6 +65,68 @@ const HEARTBEAT: &str = "INSERT INTO nodes (id, address, heartbeat_at) VALUES ($
 
 const HELD: &str = "SELECT event, table_id, epoch FROM tables WHERE owner = $1";
 
+/// Who serves a table, as [`resolve`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    /// This node, under `epoch`; `how` it got the lease (for the metrics:
+    /// `claimed`, `taken_over`).
+    Mine { epoch: i64, how: &'static str },
+    /// Another live node.
+    Theirs(Remote),
+}
+
+/// Finds who serves `table`, claiming its lease for `me` if nobody live
+/// (heartbeat younger than `ttl`) holds it: the one place a lease is taken.
+/// Of several nodes asking at once exactly one gets it (the claim is a
+/// compare-and-set on the epoch); the others read the winner.
+pub(crate) async fn resolve(
+    client: &Client,
+    me: &str,
+    table: &RoomKey,
+    ttl: Duration,
+) -> Result<Resolved, DirectoryError> {
+    let ttl = ttl.as_secs_f64();
+    for _ in 0..CLAIM_ATTEMPTS {
+        let row = client
+            .query_opt(READ, &[&&*table.event, &&*table.table, &ttl])
+            .await?
+            .map(|row| LeaseRow {
+                owner: row.get(0),
+                epoch: row.get(1),
+                addr: row.get(2),
+                alive: row.get(3),
+            });
+        let claimed = match decide(me, row.as_ref()) {
+            Decision::Here { epoch } => {
+                return Ok(Resolved::Mine {
+                    epoch,
+                    how: "claimed",
+                });
+            }
+            Decision::There { node, addr, epoch } => {
+                return Ok(Resolved::Theirs(Remote { node, addr, epoch }));
+            }
+            Decision::Claim { over: None } => client
+                .query_opt(CLAIM_NEW, &[&&*table.event, &&*table.table, &me])
+                .await?
+                .map(|r| (r.get::<_, i64>(0), "claimed")),
+            Decision::Claim { over: Some(epoch) } => client
+                .query_opt(
+                    TAKE_OVER,
+                    &[&&*table.event, &&*table.table, &me, &epoch, &ttl],
+                )
+                .await?
+                .map(|r| (r.get::<_, i64>(0), "taken_over")),
+        };
+        if let Some((epoch, how)) = claimed {
+            tracing::info!(table = %table, epoch, how, "took the table's lease");
+            return Ok(Resolved::Mine { epoch, how });
+        }
+        // Another node won the race; read who.
+    }
+    Err(DirectoryError::Contended(table.to_string()))
+}
+
 /// The cluster's directory on PostgreSQL; see the module docs.
 pub struct Leases {
     cluster: Cluster,
@@ -142,48 +204,16 @@ impl Leases {
     pub async fn owner(&self, room: &RoomKey) -> Result<Owner, DirectoryError> {
         let table = lease_key(room);
         let me = self.cluster.node_id.as_str();
-        let ttl = self.cluster.lease_ttl.as_secs_f64();
-        for _ in 0..CLAIM_ATTEMPTS {
-            let client = self.client().await?;
-            let row = client
-                .query_opt(READ, &[&&*table.event, &&*table.table, &ttl])
-                .await
-                .map_err(|e| self.failed(e))?
-                .map(|row| LeaseRow {
-                    owner: row.get(0),
-                    epoch: row.get(1),
-                    addr: row.get(2),
-                    alive: row.get(3),
-                });
-            let claimed = match decide(me, row.as_ref()) {
-                Decision::Here { epoch } => {
-                    self.held(&table, epoch, "claimed");
-                    return Ok(Owner::Here);
-                }
-                Decision::There { node, addr, epoch } => {
-                    return Ok(Owner::There(Remote { node, addr, epoch }));
-                }
-                Decision::Claim { over: None } => client
-                    .query_opt(CLAIM_NEW, &[&&*table.event, &&*table.table, &me])
-                    .await
-                    .map(|row| row.map(|r| (r.get::<_, i64>(0), "claimed"))),
-                Decision::Claim { over: Some(epoch) } => client
-                    .query_opt(
-                        TAKE_OVER,
-                        &[&&*table.event, &&*table.table, &me, &epoch, &ttl],
-                    )
-                    .await
-                    .map(|row| row.map(|r| (r.get::<_, i64>(0), "taken_over"))),
-            }
-            .map_err(|e| self.failed(e))?;
-            if let Some((epoch, how)) = claimed {
-                tracing::info!(table = %table, epoch, how, "took the table's lease");
+        let client = self.client().await?;
+        match resolve(&client, me, &table, self.cluster.lease_ttl).await {
+            Ok(Resolved::Mine { epoch, how }) => {
                 self.held(&table, epoch, how);
-                return Ok(Owner::Here);
+                Ok(Owner::Here)
             }
-            // Another node won the race; read who.
+            Ok(Resolved::Theirs(remote)) => Ok(Owner::There(remote)),
+            Err(DirectoryError::Store(error)) => Err(self.failed(error)),
+            Err(error) => Err(error),
         }
-        Err(DirectoryError::Contended(table.to_string()))
     }
 
     /// Gives up every lease and leaves the registry: on shutdown, after the
@@ -220,7 +250,7 @@ impl Leases {
     /// Records that this node holds `table` at `epoch`. A table held before
     /// at another epoch (or not at all) may have a stale room in memory,
     /// from before another node served it: that room is dropped first.
-    fn held(&self, table: &RoomKey, epoch: i64, how: &str) {
+    fn held(&self, table: &RoomKey, epoch: i64, how: &'static str) {
         let before = self.fence.hold(table.clone(), epoch);
         if before == Some(epoch) {
             return;
@@ -329,3 +359,6 @@ impl Leases {
         self.client.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests;

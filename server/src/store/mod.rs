@@ -80,8 +80,6 @@ pub enum StoreError {
         target: String,
         source: ::postgres::Error,
     },
-    #[error("{room} is owned by another node now (this node's lease, epoch {epoch}, is stale)")]
-    StaleEpoch { room: RoomKey, epoch: i64 },
     #[error(
         "the PostgreSQL schema is at version {found}, newer than this werktafel knows ({known}): run a newer werktafel"
     )]
