@@ -13,6 +13,11 @@
 //! store for a whole TTL gives up every lease the same way: others may take
 //! them by now. The store's append checks the epoch too ([`Fence`]), so
 //! even a write already on its way cannot commit after a takeover.
+//!
+//! Each heartbeat also reads the event's participant key as stored
+//! ([`ParticipantKey`]): a key renewed on one node reaches every other node
+//! within a heartbeat, which then refuses the old key and closes what it
+//! opened, as the renewing node does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +27,9 @@ use tokio_postgres::{Client, NoTls};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use tokio::sync::watch;
+
+use crate::access::EventKeys;
 use crate::config::Cluster;
 use crate::metrics::METRICS;
 use crate::store::fence::{Fence, lease_key};
@@ -64,6 +72,16 @@ const HEARTBEAT: &str = "INSERT INTO nodes (id, address, heartbeat_at) VALUES ($
     ON CONFLICT (id) DO UPDATE SET address = excluded.address, heartbeat_at = now()";
 
 const HELD: &str = "SELECT event, table_id, epoch FROM tables WHERE owner = $1";
+
+const SECRETS: &str = "SELECT name, value FROM secrets WHERE name = ANY($1)";
+
+/// The event's participant key and its generation, as PostgreSQL holds
+/// them (`EventKeys::join_secrets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantKey {
+    pub join: String,
+    pub generation: u64,
+}
 
 /// Who serves a table, as [`resolve`] found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,16 +157,22 @@ pub struct Leases {
     drivers: TaskTracker,
     /// Whether the last heartbeat reached PostgreSQL within the TTL.
     up: AtomicBool,
+    /// The names of the participant key's secrets, and the key as the last
+    /// heartbeat read it.
+    key_names: Vec<String>,
+    participant_key: watch::Sender<Option<ParticipantKey>>,
 }
 
 impl Leases {
     /// A directory for `cluster`, recording its leases in `fence` (which the
-    /// store checks) and dropping rooms of `rooms` it loses. Registers this
-    /// node and starts its heartbeat as a task of `tasks`, until `shutdown`.
+    /// store checks), dropping rooms of `rooms` it loses and following the
+    /// participant key of event `slug`. Registers this node and starts its
+    /// heartbeat as a task of `tasks`, until `shutdown`.
     pub async fn start(
         cluster: Cluster,
         fence: Fence,
         rooms: Rooms,
+        slug: &str,
         tasks: &TaskTracker,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
@@ -159,6 +183,8 @@ impl Leases {
             client: Mutex::new(None),
             drivers: TaskTracker::new(),
             up: AtomicBool::new(false),
+            key_names: EventKeys::join_secret_names(slug).to_vec(),
+            participant_key: watch::channel(None).0,
         });
         // The first heartbeat before any client is served, so the node is
         // known (and ready) as soon as it can be.
@@ -192,6 +218,12 @@ impl Leases {
             }
         });
         leases
+    }
+
+    /// The participant key as the heartbeat last read it from PostgreSQL;
+    /// changes when another node renewed it.
+    pub fn participant_key(&self) -> watch::Receiver<Option<ParticipantKey>> {
+        self.participant_key.subscribe()
     }
 
     /// Whether this node's heartbeat reaches the store (for `/healthz`).
@@ -307,7 +339,26 @@ impl Leases {
                 (RoomKey::new(event, table), row.get(2))
             })
             .collect();
+        let secrets = client
+            .query(SECRETS, &[&self.key_names])
+            .await
+            .map_err(|e| self.failed(e))?;
         self.set_up(true);
+        let value = |i: usize| {
+            secrets
+                .iter()
+                .find(|row| row.get::<_, &str>(0) == self.key_names[i])
+                .map(|row| row.get::<_, String>(1))
+        };
+        if let Some(join) = value(0) {
+            let generation = value(1).and_then(|g| g.parse().ok()).unwrap_or(0);
+            let stored = Some(ParticipantKey { join, generation });
+            self.participant_key.send_if_modified(|now| {
+                let changed = *now != stored;
+                *now = stored;
+                changed
+            });
+        }
         let gone: Vec<RoomKey> = lost(believed.iter().map(|(k, e)| (k, *e)), &stored)
             .into_iter()
             .cloned()

@@ -208,21 +208,63 @@ impl AppState {
         })
         .await
         .map_err(|e| AppError::Unavailable(format!("renewing the key: {e}")))??;
+        self.install_participant_key(&renewed.join, renewed.generation);
+        tracing::info!(
+            generation = renewed.generation,
+            "the participant link was renewed"
+        );
+        Ok(renewed)
+    }
+
+    /// Follows the participant key as a cluster's heartbeat reads it from
+    /// PostgreSQL, until `shutdown`: a key renewed on another node (a newer
+    /// generation, or the same generation written last by a node renewing
+    /// at the same moment) is installed here too, which refuses the old key
+    /// and closes its connections with [`CLOSE_REVOKED`].
+    pub async fn follow_participant_key(
+        self,
+        mut stored: tokio::sync::watch::Receiver<Option<crate::cluster::lease::ParticipantKey>>,
+        shutdown: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                changed = stored.changed() => if changed.is_err() { return },
+            }
+            let Some(key) = stored.borrow_and_update().clone() else {
+                continue;
+            };
+            let _one_at_a_time = self.inner.renewing.lock().await;
+            let current = self.keys();
+            let newer = key.generation > current.generation
+                || (key.generation == current.generation && key.join != current.join);
+            if newer && self.install_participant_key(&key.join, key.generation) {
+                tracing::info!(
+                    generation = key.generation,
+                    "the participant link was renewed on another node"
+                );
+            }
+        }
+    }
+
+    /// Makes `join` (at `generation`) the participant key and closes what
+    /// the old key opened; false if it is the key already.
+    fn install_participant_key(&self, join: &str, generation: u64) -> bool {
         let revoked = {
             let mut current = self
                 .inner
                 .keys
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            current.keys = renewed.clone();
+            if current.keys.join == join && current.keys.generation == generation {
+                return false;
+            }
+            current.keys.join = join.to_owned();
+            current.keys.generation = generation;
             std::mem::replace(&mut current.revoked, CancellationToken::new())
         };
         revoked.cancel();
-        tracing::info!(
-            generation = renewed.generation,
-            "the participant link was renewed"
-        );
-        Ok(renewed)
+        true
     }
 
     fn current_keys(&self) -> std::sync::RwLockReadGuard<'_, CurrentKeys> {
