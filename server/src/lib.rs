@@ -162,11 +162,7 @@ pub async fn run(
     }
 
     if let Directory::Leased(leases) = &directory {
-        tracker.spawn(
-            state
-                .clone()
-                .follow_participant_key(leases.participant_key(), token.clone()),
-        );
+        tracker.spawn(state.clone().follow_shared(leases.shared(), token.clone()));
     }
     tracker.spawn(janitor(rooms.clone(), state.clone(), token.clone()));
     tracker.spawn(awareness_ticker(rooms.clone(), token.clone()));

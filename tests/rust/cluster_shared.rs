@@ -79,3 +79,115 @@ async fn a_participant_key_renewed_on_one_node_is_refused_on_every_node() -> any
     }
     Ok(())
 }
+
+/// An image file of `len` bytes that passes the servers' checks (they read
+/// the signature only), filled with `fill` so two differ.
+fn png(len: usize, fill: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.resize(len, fill);
+    bytes
+}
+
+/// Mints an identity on `server` and returns its token.
+async fn token(server: &Server, name: &str) -> anyhow::Result<String> {
+    let path = format!("{EVENT}/identity?key={}", server.keys.join);
+    let (status, reply) = server.post(&path, &json!({ "name": name })).await?;
+    anyhow::ensure!(status == 200, "identity answered {status}: {reply}");
+    Ok(serde_json::from_str::<Value>(&reply)?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Uploads `bytes` to market stand 1 on `server`; the status and the body.
+async fn upload(server: &Server, token: &str, bytes: &[u8]) -> anyhow::Result<(u16, String)> {
+    let path = format!(
+        "{EVENT}/stands/markt-ot1/files?key={}&token={token}&name=foto.png",
+        server.keys.join
+    );
+    let (status, _, body) =
+        werktafel_tests::server::http_post_bytes(&server.addr, &path, "image/png", bytes).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[tokio::test]
+async fn uploads_and_the_poster_are_served_by_every_node_under_one_quota() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    // A quota of 1.5 files per person: the second upload must fail
+    // wherever it lands.
+    let quota = ["--upload-quota-per-identity", "6000"];
+    let nodes = [
+        crate::cluster::node_on(&db.url, dir.path(), "127.0.0.1", "n1", &quota).await?,
+        crate::cluster::node_on(&db.url, dir.path(), "127.0.0.2", "n2", &quota).await?,
+        crate::cluster::node_on(&db.url, dir.path(), "127.0.0.3", "n3", &quota).await?,
+    ];
+    let anna = token(&nodes[0], "Anna").await?;
+    let first = png(4000, 1);
+    let (status, body) = upload(&nodes[0], &anna, &first).await?;
+    assert_eq!(status, 201, "{body}");
+    let url = serde_json::from_str::<Value>(&body)?["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for server in &nodes {
+        let (status, head, served) = server.get_bytes(&url).await?;
+        assert_eq!(status, 200, "{} serves {url}: {head}", server.addr);
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: image/png"),
+            "{head}"
+        );
+        assert!(served == first, "{} served other bytes", server.addr);
+    }
+    // The quota counts what every node stored.
+    let (status, body) = upload(&nodes[2], &anna, &png(4000, 2)).await?;
+    assert_eq!(status, 507, "past the quota on another node: {body}");
+    let (status, body) = upload(&nodes[1], &anna, &first).await?;
+    assert_eq!(status, 201, "the same file again costs nothing: {body}");
+
+    // A poster put on n2 is served by every node after its heartbeat.
+    let poster = png(3000, 7);
+    let path = format!("{EVENT}/poster?key={}", nodes[1].keys.facilitate);
+    let (status, _, body) =
+        werktafel_tests::server::http_put_bytes(&nodes[1].addr, &path, "image/png", &poster)
+            .await?;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    for server in &nodes {
+        poster_becomes(server, &poster).await?;
+    }
+    // Kept in the database: a node restarted on an empty data directory
+    // serves it and the file too.
+    let [_, _, mut n3] = nodes;
+    n3.kill().await;
+    let fresh = tempfile::tempdir()?;
+    n3.data_dir = fresh.path().to_path_buf();
+    n3.restart().await?;
+    poster_becomes(&n3, &poster).await?;
+    let (status, _, served) = n3.get_bytes(&url).await?;
+    assert!(
+        status == 200 && served == first,
+        "the file after a restart: {status}"
+    );
+    Ok(())
+}
+
+/// Polls `server`'s poster until it is `image` (the node reads a poster
+/// another node stored at its next heartbeat, every 300 ms here).
+async fn poster_becomes(server: &Server, image: &[u8]) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + werktafel_tests::WAIT;
+    let path = format!("{EVENT}/poster?key={}", server.keys.join);
+    loop {
+        let (status, _, served) = server.get_bytes(&path).await?;
+        if status == 200 && served == image {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{} never served the new poster; log: {}",
+            server.addr,
+            server.log.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -75,6 +75,17 @@ const HELD: &str = "SELECT event, table_id, epoch FROM tables WHERE owner = $1";
 
 const SECRETS: &str = "SELECT name, value FROM secrets WHERE name = ANY($1)";
 
+const POSTER_STORED: &str = "SELECT stored_at::TEXT FROM blobs WHERE name = $1";
+
+/// What one node may change and every node must follow, as the last
+/// heartbeat read it from PostgreSQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shared {
+    pub participant_key: Option<ParticipantKey>,
+    /// When the uploaded poster image was stored (`store/blobs.rs`).
+    pub poster_stored_at: Option<String>,
+}
+
 /// The event's participant key and its generation, as PostgreSQL holds
 /// them (`EventKeys::join_secrets`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +171,7 @@ pub struct Leases {
     /// The names of the participant key's secrets, and the key as the last
     /// heartbeat read it.
     key_names: Vec<String>,
-    participant_key: watch::Sender<Option<ParticipantKey>>,
+    shared: watch::Sender<Shared>,
 }
 
 impl Leases {
@@ -184,7 +195,7 @@ impl Leases {
             drivers: TaskTracker::new(),
             up: AtomicBool::new(false),
             key_names: EventKeys::join_secret_names(slug).to_vec(),
-            participant_key: watch::channel(None).0,
+            shared: watch::channel(Shared::default()).0,
         });
         // The first heartbeat before any client is served, so the node is
         // known (and ready) as soon as it can be.
@@ -220,10 +231,11 @@ impl Leases {
         leases
     }
 
-    /// The participant key as the heartbeat last read it from PostgreSQL;
-    /// changes when another node renewed it.
-    pub fn participant_key(&self) -> watch::Receiver<Option<ParticipantKey>> {
-        self.participant_key.subscribe()
+    /// What every node follows, as the heartbeat last read it from
+    /// PostgreSQL; changes when a node renewed the participant key or
+    /// stored a new poster.
+    pub fn shared(&self) -> watch::Receiver<Shared> {
+        self.shared.subscribe()
     }
 
     /// Whether this node's heartbeat reaches the store (for `/healthz`).
@@ -350,15 +362,24 @@ impl Leases {
                 .find(|row| row.get::<_, &str>(0) == self.key_names[i])
                 .map(|row| row.get::<_, String>(1))
         };
-        if let Some(join) = value(0) {
-            let generation = value(1).and_then(|g| g.parse().ok()).unwrap_or(0);
-            let stored = Some(ParticipantKey { join, generation });
-            self.participant_key.send_if_modified(|now| {
-                let changed = *now != stored;
-                *now = stored;
-                changed
-            });
-        }
+        let participant_key = value(0).map(|join| ParticipantKey {
+            join,
+            generation: value(1).and_then(|g| g.parse().ok()).unwrap_or(0),
+        });
+        let poster_stored_at = client
+            .query_opt(POSTER_STORED, &[&crate::store::blobs::POSTER])
+            .await
+            .map_err(|e| self.failed(e))?
+            .map(|row| row.get(0));
+        let shared = Shared {
+            participant_key,
+            poster_stored_at,
+        };
+        self.shared.send_if_modified(|now| {
+            let changed = *now != shared;
+            *now = shared;
+            changed
+        });
         let gone: Vec<RoomKey> = lost(believed.iter().map(|(k, e)| (k, *e)), &stored)
             .into_iter()
             .cloned()

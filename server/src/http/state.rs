@@ -83,6 +83,8 @@ struct StateInner {
     poster: std::sync::RwLock<(Option<Arc<crate::poster::PosterImage>>, u64)>,
     /// Where each table is served: here, or on the node to relay to.
     directory: crate::cluster::Directory,
+    /// Uploaded files and the poster: the data directory, or PostgreSQL.
+    blobs: Arc<crate::store::blobs::Blobs>,
 }
 
 impl AppState {
@@ -99,11 +101,23 @@ impl AppState {
         ));
         let tables = Tables::new(config.event.clone(), rooms.clone());
         let heavy_reads = crate::http::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
-        let poster = crate::poster::PosterImage::load_uploaded(&config.data_dir)
+        let blobs = Arc::new(crate::store::blobs::Blobs::of(
+            &config.store,
+            &config.data_dir,
+        ));
+        // On PostgreSQL the uploaded poster is in the database: the
+        // cluster's first heartbeat reads it (`follow_shared`).
+        let uploaded = if blobs.is_shared() {
+            None
+        } else {
+            crate::poster::PosterImage::load_uploaded(&config.data_dir)
+        };
+        let poster = uploaded
             .or_else(|| config.poster_image.clone())
             .map(Arc::new);
         Self {
             inner: Arc::new(StateInner {
+                blobs,
                 exports,
                 heavy_reads,
                 config,
@@ -216,22 +230,31 @@ impl AppState {
         Ok(renewed)
     }
 
-    /// Follows the participant key as a cluster's heartbeat reads it from
-    /// PostgreSQL, until `shutdown`: a key renewed on another node (a newer
+    /// Follows what a cluster's heartbeat reads from PostgreSQL, until
+    /// `shutdown`: a participant key renewed on another node (a newer
     /// generation, or the same generation written last by a node renewing
     /// at the same moment) is installed here too, which refuses the old key
-    /// and closes its connections with [`CLOSE_REVOKED`].
-    pub async fn follow_participant_key(
+    /// and closes its connections with [`CLOSE_REVOKED`]; a poster another
+    /// node stored is read and shown here too.
+    pub async fn follow_shared(
         self,
-        mut stored: tokio::sync::watch::Receiver<Option<crate::cluster::lease::ParticipantKey>>,
+        mut stored: tokio::sync::watch::Receiver<crate::cluster::lease::Shared>,
         shutdown: CancellationToken,
     ) {
+        let mut poster_seen = None;
+        // What the first heartbeat read (before this started) counts too.
+        stored.mark_changed();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 changed = stored.changed() => if changed.is_err() { return },
             }
-            let Some(key) = stored.borrow_and_update().clone() else {
+            let shared = stored.borrow_and_update().clone();
+            if shared.poster_stored_at.is_some() && shared.poster_stored_at != poster_seen {
+                poster_seen = shared.poster_stored_at.clone();
+                self.reload_poster().await;
+            }
+            let Some(key) = shared.participant_key else {
                 continue;
             };
             let _one_at_a_time = self.inner.renewing.lock().await;
@@ -245,6 +268,29 @@ impl AppState {
                 );
             }
         }
+    }
+
+    /// Reads the uploaded poster from the shared blobs and shows it here.
+    async fn reload_poster(&self) {
+        let blobs = self.inner.blobs.clone();
+        let read =
+            tokio::task::spawn_blocking(move || blobs.get(crate::store::blobs::POSTER)).await;
+        match read {
+            Ok(Ok(Some(blob))) => {
+                match crate::poster::PosterImage::check(axum::body::Bytes::from(blob.data)) {
+                    Ok(image) => self.set_poster_image(Arc::new(image)),
+                    Err(refusal) => tracing::warn!(%refusal, "the stored poster is refused"),
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "reading the stored poster failed"),
+            Err(error) => tracing::warn!(%error, "reading the stored poster failed"),
+        }
+    }
+
+    /// Where uploaded files and the poster are kept.
+    pub fn blobs(&self) -> &Arc<crate::store::blobs::Blobs> {
+        &self.inner.blobs
     }
 
     /// Makes `join` (at `generation`) the participant key and closes what

@@ -11,6 +11,7 @@
 //! holds between the two handles of one process: the persistence worker
 //! appends on one while the compactor folds the log on the other.
 
+pub mod blobs;
 pub mod compactor;
 pub mod config;
 pub mod fence;

@@ -1,6 +1,7 @@
 //! Files on the market stands: `POST /api/events/{event}/stands/{stand}/files`
 //! takes an image or a PDF (type read from its bytes, size capped), stores it
-//! content-addressed under `{data_dir}/files/` (0600) and puts it on the stand
+//! content-addressed (`store/blobs.rs`: under `{data_dir}/files/`, 0600, on
+//! SQLite; in PostgreSQL's `blobs`, for every node, on PostgreSQL) and puts it on the stand
 //! as a material; `GET /api/events/{event}/files/{id}` serves it with its real
 //! type, `nosniff`, a `Content-Disposition` and a sandbox CSP.
 //!
@@ -10,7 +11,6 @@
 //! quota check and the write, so two cannot both squeeze under a limit.
 
 use std::collections::HashMap;
-use std::path::{Path as FsPath, PathBuf};
 
 use axum::Extension;
 use axum::body::Body;
@@ -29,6 +29,7 @@ use crate::http::error::AppError;
 use crate::http::identity;
 use crate::http::state::AppState;
 use crate::store::RoomKey;
+use crate::store::blobs::{Blob, Put, Quota};
 
 /// Where stand files live inside the data directory.
 pub const FILES_DIR: &str = "files";
@@ -140,7 +141,21 @@ pub async fn upload(
     {
         let _one_at_a_time = state.market().uploads.lock().await;
         let entries = ledger.read(|doc| read_ledger(&doc.transact()));
-        if !entries.contains_key(&id) {
+        let entry = Entry {
+            size,
+            kind,
+            name: name.clone(),
+            by: who.id.clone(),
+        };
+        if state.blobs().is_shared() {
+            // PostgreSQL: the database checks the quotas across every node.
+            store_shared(&state, &id, &entry, bytes, &limits).await?;
+            if !entries.contains_key(&id) {
+                ledger
+                    .write_as_server(|txn| write_entry(txn, &id, &entry))
+                    .await;
+            }
+        } else if !entries.contains_key(&id) {
             let mine: u64 = entries
                 .values()
                 .filter(|e| e.by == who.id)
@@ -159,20 +174,15 @@ pub async fn upload(
                     limits.max_upload_bytes_total
                 )));
             }
-            let path = file_path(&state.config().data_dir, &id);
-            tokio::task::spawn_blocking(move || write_file(&path, &bytes))
+            let blobs = state.blobs().clone();
+            let (blob_name, blob) = (blob_name(&id), blob_of(&entry, bytes));
+            tokio::task::spawn_blocking(move || blobs.put(&blob_name, &blob, ""))
                 .await
                 .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
                 .map_err(|e| {
                     tracing::error!(error = %e, "storing an upload failed");
                     AppError::Unavailable("the file could not be stored".into())
                 })?;
-            let entry = Entry {
-                size,
-                kind,
-                name: name.clone(),
-                by: who.id.clone(),
-            };
             ledger
                 .write_as_server(|txn| write_entry(txn, &id, &entry))
                 .await;
@@ -228,17 +238,34 @@ pub async fn serve(
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_found());
     }
-    let ledger = state
-        .side_room(RoomKey::new(&state.event().slug, LEDGER_ROOM))
-        .await?;
-    let entry = ledger
-        .read(|doc| read_ledger(&doc.transact()).remove(&id))
-        .ok_or_else(not_found)?;
-    let path = file_path(&state.config().data_dir, &id);
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+    let blobs = state.blobs().clone();
+    let name = blob_name(&id);
+    let stored = tokio::task::spawn_blocking(move || blobs.get(&name))
         .await
         .map_err(|e| AppError::Unavailable(format!("reading the file: {e}")))?
-        .map_err(|_| not_found())?;
+        .map_err(|e| {
+            tracing::warn!(error = %e, "reading an upload failed");
+            AppError::Unavailable("the file could not be read".into())
+        })?
+        .ok_or_else(not_found)?;
+    let entry = if state.blobs().is_shared() {
+        // What any node stored, as the database has it: this node's copy
+        // of the ledger may not have another node's upload yet.
+        Entry {
+            size: stored.data.len() as u64,
+            kind: FileKind::parse(&stored.kind).ok_or_else(not_found)?,
+            name: stored.file_name,
+            by: String::new(),
+        }
+    } else {
+        let ledger = state
+            .side_room(RoomKey::new(&state.event().slug, LEDGER_ROOM))
+            .await?;
+        ledger
+            .read(|doc| read_ledger(&doc.transact()).remove(&id))
+            .ok_or_else(not_found)?
+    };
+    let bytes = stored.data;
     let disposition = if entry.kind.is_image() {
         "inline"
     } else {
@@ -280,31 +307,59 @@ impl Drop for Receiving {
     }
 }
 
-fn file_path(data_dir: &FsPath, id: &str) -> PathBuf {
-    data_dir.join(FILES_DIR).join(id)
+/// The blob a stand file is kept as (`{data_dir}/files/{id}` on SQLite).
+fn blob_name(id: &str) -> String {
+    format!("{FILES_DIR}/{id}")
 }
 
-/// Writes `bytes` to `path` (0600, in a 0700 directory) through a temporary
-/// name, so a crash never leaves half a file under the id.
-fn write_file(path: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(FsPath::new("."));
-    crate::store::private_dir(dir)?;
-    let tmp = dir.join(format!(".upload-{}", random_token(9)));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&tmp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+fn blob_of(entry: &Entry, bytes: axum::body::Bytes) -> Blob {
+    Blob {
+        data: bytes.to_vec(),
+        kind: entry.kind.extension().to_owned(),
+        file_name: entry.name.clone(),
+    }
+}
+
+/// Stores an upload in the shared blobs (PostgreSQL) if the uploader's
+/// quota and the event's total allow, checked by the database across every
+/// node; an upload of the same content again stores nothing.
+async fn store_shared(
+    state: &AppState,
+    id: &str,
+    entry: &Entry,
+    bytes: axum::body::Bytes,
+    limits: &crate::config::Limits,
+) -> Result<(), AppError> {
+    let blobs = state.blobs().clone();
+    let (name, blob) = (blob_name(id), blob_of(entry, bytes));
+    let by = entry.by.clone();
+    let (per_person, total) = (
+        limits.upload_quota_per_identity,
+        limits.max_upload_bytes_total,
+    );
+    let put = tokio::task::spawn_blocking(move || {
+        let quota = Quota {
+            by: &by,
+            per_person,
+            total,
+            prefix: "files/",
+        };
+        blobs.put_within(&name, &blob, &quota)
+    })
+    .await
+    .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
+    .map_err(|e| {
+        tracing::error!(error = %e, "storing an upload failed");
+        AppError::Unavailable("the file could not be stored".into())
+    })?;
+    match put {
+        Put::Stored | Put::Existed => Ok(()),
+        Put::OverPerson => Err(AppError::Full(format!(
+            "your uploads would exceed the quota of {per_person} bytes per person"
+        ))),
+        Put::OverTotal => Err(AppError::Full(format!(
+            "the event's files would exceed their total of {total} bytes"
+        ))),
     }
 }
 

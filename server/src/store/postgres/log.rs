@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use postgres::{Client, IsolationLevel, Statement, Transaction};
 
 use super::PostgresStore;
-use crate::store::fence::{Fence as ClusterFence, lease_key};
+use crate::store::fence::{Fence as ClusterFence, is_fenced, lease_key};
 use crate::store::{AppendRecord, RoomKey, StoreError};
 
 /// The statements of the hot paths, prepared once per connection.
@@ -123,7 +123,7 @@ fn check_leases<'a>(
     fence: &ClusterFence,
     rooms: impl Iterator<Item = &'a RoomKey>,
 ) -> Result<(), StoreError> {
-    let mut tables: Vec<RoomKey> = rooms.map(lease_key).collect();
+    let mut tables: Vec<RoomKey> = rooms.filter(|r| is_fenced(r)).map(lease_key).collect();
     // Locked in key order, as the rooms are, so two writers cannot deadlock.
     tables.sort();
     tables.dedup();
