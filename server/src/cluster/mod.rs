@@ -9,6 +9,7 @@
 //!   relayed frame by frame to the owner's `/internal/sync/...`.
 
 pub mod args;
+pub mod claim;
 pub mod decide;
 pub mod lease;
 pub mod relay;

@@ -5,6 +5,7 @@
 //! `tests/rust/cluster.rs`.)
 
 use super::*;
+use crate::cluster::claim::{Resolved, resolve};
 use crate::store::postgres::PostgresStore;
 use crate::store::postgres::testing::{TEST_PG, TestDb};
 

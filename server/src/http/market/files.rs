@@ -23,13 +23,13 @@ use werktafel_shared::market::{Material, MaterialDraft, insert_material};
 use werktafel_shared::upload::{FileKind, download_name};
 use yrs::{Any, Map, Out, ReadTxn, Transact, WriteTxn};
 
+use self::blob::{blob_name, blob_of, store_shared};
 use super::stand_of;
 use crate::access::{Role, random_token};
 use crate::http::error::AppError;
 use crate::http::identity;
 use crate::http::state::AppState;
 use crate::store::RoomKey;
-use crate::store::blobs::{Blob, Put, Quota};
 
 /// Where stand files live inside the data directory.
 pub const FILES_DIR: &str = "files";
@@ -38,6 +38,8 @@ const LEDGER_ROOM: &str = werktafel_shared::market::FILES_LEDGER;
 const LEDGER: &str = werktafel_shared::market::FILES_LEDGER_ROOT;
 /// Longest material title kept, in characters.
 const MAX_TITLE_CHARS: usize = 120;
+
+mod blob;
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -304,62 +306,6 @@ impl Receiving {
 impl Drop for Receiving {
     fn drop(&mut self) {
         crate::metrics::METRICS.uploads_receiving.dec();
-    }
-}
-
-/// The blob a stand file is kept as (`{data_dir}/files/{id}` on SQLite).
-fn blob_name(id: &str) -> String {
-    format!("{FILES_DIR}/{id}")
-}
-
-fn blob_of(entry: &Entry, bytes: axum::body::Bytes) -> Blob {
-    Blob {
-        data: bytes.to_vec(),
-        kind: entry.kind.extension().to_owned(),
-        file_name: entry.name.clone(),
-    }
-}
-
-/// Stores an upload in the shared blobs (PostgreSQL) if the uploader's
-/// quota and the event's total allow, checked by the database across every
-/// node; an upload of the same content again stores nothing.
-async fn store_shared(
-    state: &AppState,
-    id: &str,
-    entry: &Entry,
-    bytes: axum::body::Bytes,
-    limits: &crate::config::Limits,
-) -> Result<(), AppError> {
-    let blobs = state.blobs().clone();
-    let (name, blob) = (blob_name(id), blob_of(entry, bytes));
-    let by = entry.by.clone();
-    let (per_person, total) = (
-        limits.upload_quota_per_identity,
-        limits.max_upload_bytes_total,
-    );
-    let put = tokio::task::spawn_blocking(move || {
-        let quota = Quota {
-            by: &by,
-            per_person,
-            total,
-            prefix: "files/",
-        };
-        blobs.put_within(&name, &blob, &quota)
-    })
-    .await
-    .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
-    .map_err(|e| {
-        tracing::error!(error = %e, "storing an upload failed");
-        AppError::Unavailable("the file could not be stored".into())
-    })?;
-    match put {
-        Put::Stored | Put::Existed => Ok(()),
-        Put::OverPerson => Err(AppError::Full(format!(
-            "your uploads would exceed the quota of {per_person} bytes per person"
-        ))),
-        Put::OverTotal => Err(AppError::Full(format!(
-            "the event's files would exceed their total of {total} bytes"
-        ))),
     }
 }
 
