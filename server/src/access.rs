@@ -81,10 +81,17 @@ impl EventKeys {
     /// The stored secrets that hold the participant key of `slug` and its
     /// generation, as (name, value), for [`crate::store::SqliteStore::set_secrets`].
     pub fn join_secrets(&self, slug: &str) -> [(String, String); 2] {
+        let [join, generation] = Self::join_secret_names(slug);
         [
-            (format!("event/{slug}/join"), self.join.clone()),
-            (generation_name(slug), self.generation.to_string()),
+            (join, self.join.clone()),
+            (generation, self.generation.to_string()),
         ]
+    }
+
+    /// The names of the secrets [`EventKeys::join_secrets`] writes: what a
+    /// cluster node reads to follow a key renewed on another node.
+    pub fn join_secret_names(slug: &str) -> [String; 2] {
+        [format!("event/{slug}/join"), generation_name(slug)]
     }
 
     /// The role `key` grants, if any; constant time in the key's content.

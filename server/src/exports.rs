@@ -268,10 +268,16 @@ pub fn export_data_dir(
     table: Option<&str>,
     options: &ExportOptions,
 ) -> Result<Vec<u8>, DataDirError> {
+    // The uploaded poster where the server kept it: the data directory on
+    // SQLite, the database on PostgreSQL (`store/blobs.rs`).
+    let poster = crate::store::blobs::Blobs::of(store, data_dir)
+        .get(crate::store::blobs::POSTER)
+        .ok()
+        .flatten()
+        .and_then(|blob| crate::poster::PosterImage::check(blob.data.into()).ok());
     let mut store = store.open()?;
     let event = saved_event(&mut store, slug)?;
     let tables = stored_tables(&mut store, &event)?;
-    let poster = crate::poster::PosterImage::load_uploaded(data_dir);
     let day = crate::day::stored_day(&mut store, &event)?;
     let documents = match format {
         Format::Json | Format::Zip => archive::stored_documents(&mut store, &event)?,

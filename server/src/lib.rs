@@ -115,6 +115,7 @@ pub async fn run(
         tracker.clone(),
     );
     let token = CancellationToken::new();
+    let state_slug = config.event.slug.clone();
     let directory = match &config.cluster {
         None => Directory::Solo,
         Some(cluster) => {
@@ -124,6 +125,7 @@ pub async fn run(
                     cluster.clone(),
                     fence,
                     rooms.clone(),
+                    &state_slug,
                     &tracker,
                     token.clone(),
                 )
@@ -159,6 +161,9 @@ pub async fn run(
             })?;
     }
 
+    if let Directory::Leased(leases) = &directory {
+        tracker.spawn(state.clone().follow_shared(leases.shared(), token.clone()));
+    }
     tracker.spawn(janitor(rooms.clone(), state.clone(), token.clone()));
     tracker.spawn(awareness_ticker(rooms.clone(), token.clone()));
     state.start_summary(token.clone()).await;

@@ -27,6 +27,17 @@ pub enum PosterRefusal {
 }
 
 impl PosterImage {
+    /// A short name for the image's bytes (the first 8 bytes of its
+    /// SHA-256, in hex): boards load `poster?v={tag}`, a new address per
+    /// image, so no cached picture stands in for a new one.
+    pub fn tag(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&self.bytes)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Checks `bytes` by size and by their first bytes.
     pub fn check(bytes: Bytes) -> Result<PosterImage, PosterRefusal> {
         if bytes.len() > MAX_POSTER_IMAGE_BYTES {

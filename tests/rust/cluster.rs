@@ -21,9 +21,21 @@ pub(crate) const FORWARDS: &str = "werktafel_cluster_forwards_total";
 /// A node named `name` on `ip`, with a short lease so a killed owner's
 /// tables move within the tests' patience.
 pub(crate) async fn node(db: &TestDb, dir: &Path, ip: &str, name: &str) -> anyhow::Result<Server> {
-    let args = [
+    node_on(&db.url, dir, ip, name, &[]).await
+}
+
+/// [`node`] on the database `url`, with `extra` arguments (an
+/// `--advertise` address, say).
+pub(crate) async fn node_on(
+    url: &str,
+    dir: &Path,
+    ip: &str,
+    name: &str,
+    extra: &[&str],
+) -> anyhow::Result<Server> {
+    let mut args = vec![
         "--store",
-        &db.url,
+        url,
         "--node-id",
         name,
         "--cluster-secret",
@@ -33,6 +45,7 @@ pub(crate) async fn node(db: &TestDb, dir: &Path, ip: &str, name: &str) -> anyho
         "--heartbeat-ms",
         "300",
     ];
+    args.extend_from_slice(extra);
     Server::start_at(&format!("{ip}:0"), dir, &args).await
 }
 

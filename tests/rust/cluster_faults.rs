@@ -162,7 +162,7 @@ async fn an_owner_paused_past_its_lease_commits_nothing_after_and_its_clients_mo
 }
 
 /// Polls `/healthz` until it answers `status`.
-async fn health_becomes(server: &Server, status: u16) -> anyhow::Result<()> {
+pub(crate) async fn health_becomes(server: &Server, status: u16) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + werktafel_tests::WAIT;
     loop {
         let (now, body) = server.get("/healthz").await?;

@@ -8,6 +8,8 @@ mod closing;
 mod cluster;
 mod cluster_faults;
 mod cluster_http;
+mod cluster_outages;
+mod cluster_shared;
 mod exports;
 mod facilitation;
 mod http;

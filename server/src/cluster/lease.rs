@@ -13,6 +13,11 @@
 //! store for a whole TTL gives up every lease the same way: others may take
 //! them by now. The store's append checks the epoch too ([`Fence`]), so
 //! even a write already on its way cannot commit after a takeover.
+//!
+//! Each heartbeat also reads the event's participant key as stored
+//! ([`ParticipantKey`]): a key renewed on one node reaches every other node
+//! within a heartbeat, which then refuses the old key and closes what it
+//! opened, as the renewing node does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +27,9 @@ use tokio_postgres::{Client, NoTls};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use tokio::sync::watch;
+
+use crate::access::EventKeys;
 use crate::config::Cluster;
 use crate::metrics::METRICS;
 use crate::store::fence::{Fence, lease_key};
@@ -29,36 +37,13 @@ use crate::store::persist::DurableSink;
 use crate::store::{RoomKey, StoreError};
 use crate::table::rooms::Rooms;
 
-use super::decide::{Decision, LeaseRow, decide, lost};
-use super::{DirectoryError, Owner, Remote};
+use super::claim::{Resolved, resolve};
+use super::decide::lost;
+use super::{DirectoryError, Owner};
 
 /// How long connecting to PostgreSQL may take before a heartbeat counts as
 /// failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Claims tried for one table before giving up: each lost race means
-/// another node just took it, so the next read finds a live owner.
-const CLAIM_ATTEMPTS: usize = 3;
-
-const READ: &str = "SELECT t.owner, t.epoch, n.address,
-        COALESCE(n.heartbeat_at > now() - make_interval(secs => $3), false)
-    FROM tables t LEFT JOIN nodes n ON n.id = t.owner
-    WHERE t.event = $1 AND t.table_id = $2";
-
-const CLAIM_NEW: &str = "INSERT INTO tables (event, table_id, next_seq, owner, epoch)
-    VALUES ($1, $2, 1, $3, 1)
-    ON CONFLICT (event, table_id) DO NOTHING
-    RETURNING epoch";
-
-/// Takes a table over from an owner that expired or left, if its epoch is
-/// still `$4`: of several nodes trying at once, PostgreSQL lets the first
-/// update the row and re-checks the others' `WHERE` against it, which no
-/// longer matches.
-const TAKE_OVER: &str = "UPDATE tables t SET owner = $3, epoch = t.epoch + 1
-    WHERE t.event = $1 AND t.table_id = $2 AND t.epoch = $4
-      AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = t.owner AND n.id <> $3
-                      AND n.heartbeat_at > now() - make_interval(secs => $5))
-    RETURNING t.epoch";
 
 const HEARTBEAT: &str = "INSERT INTO nodes (id, address, heartbeat_at) VALUES ($1, $2, now())
     ON CONFLICT (id) DO UPDATE SET address = excluded.address, heartbeat_at = now()";
@@ -66,6 +51,27 @@ const HEARTBEAT: &str = "INSERT INTO nodes (id, address, heartbeat_at) VALUES ($
 const POSITIONS: &str = "SELECT table_id, next_seq FROM tables WHERE event = $1";
 
 const HELD: &str = "SELECT event, table_id, epoch FROM tables WHERE owner = $1";
+
+const SECRETS: &str = "SELECT name, value FROM secrets WHERE name = ANY($1)";
+
+const POSTER_STORED: &str = "SELECT stored_at::TEXT FROM blobs WHERE name = $1";
+
+/// What one node may change and every node must follow, as the last
+/// heartbeat read it from PostgreSQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shared {
+    pub participant_key: Option<ParticipantKey>,
+    /// When the uploaded poster image was stored (`store/blobs.rs`).
+    pub poster_stored_at: Option<String>,
+}
+
+/// The event's participant key and its generation, as PostgreSQL holds
+/// them (`EventKeys::join_secrets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantKey {
+    pub join: String,
+    pub generation: u64,
+}
 
 /// The cluster's directory on PostgreSQL; see the module docs.
 pub struct Leases {
@@ -82,16 +88,22 @@ pub struct Leases {
     /// The positions query, prepared once per connection (it runs before
     /// every HTTP read: one round trip instead of two).
     positions: Mutex<Option<(std::sync::Weak<Client>, tokio_postgres::Statement)>>,
+    /// The names of the participant key's secrets, and the key as the last
+    /// heartbeat read it.
+    key_names: Vec<String>,
+    shared: watch::Sender<Shared>,
 }
 
 impl Leases {
     /// A directory for `cluster`, recording its leases in `fence` (which the
-    /// store checks) and dropping rooms of `rooms` it loses. Registers this
-    /// node and starts its heartbeat as a task of `tasks`, until `shutdown`.
+    /// store checks), dropping rooms of `rooms` it loses and following the
+    /// participant key of event `slug`. Registers this node and starts its
+    /// heartbeat as a task of `tasks`, until `shutdown`.
     pub async fn start(
         cluster: Cluster,
         fence: Fence,
         rooms: Rooms,
+        slug: &str,
         tasks: &TaskTracker,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
@@ -103,6 +115,8 @@ impl Leases {
             drivers: TaskTracker::new(),
             up: AtomicBool::new(false),
             positions: Mutex::new(None),
+            key_names: EventKeys::join_secret_names(slug).to_vec(),
+            shared: watch::channel(Shared::default()).0,
         });
         // The first heartbeat before any client is served, so the node is
         // known (and ready) as soon as it can be.
@@ -138,6 +152,13 @@ impl Leases {
         leases
     }
 
+    /// What every node follows, as the heartbeat last read it from
+    /// PostgreSQL; changes when a node renewed the participant key or
+    /// stored a new poster.
+    pub fn shared(&self) -> watch::Receiver<Shared> {
+        self.shared.subscribe()
+    }
+
     /// Whether this node's heartbeat reaches the store (for `/healthz`).
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
@@ -148,48 +169,16 @@ impl Leases {
     pub async fn owner(&self, room: &RoomKey) -> Result<Owner, DirectoryError> {
         let table = lease_key(room);
         let me = self.cluster.node_id.as_str();
-        let ttl = self.cluster.lease_ttl.as_secs_f64();
-        for _ in 0..CLAIM_ATTEMPTS {
-            let client = self.client().await?;
-            let row = client
-                .query_opt(READ, &[&&*table.event, &&*table.table, &ttl])
-                .await
-                .map_err(|e| self.failed(e))?
-                .map(|row| LeaseRow {
-                    owner: row.get(0),
-                    epoch: row.get(1),
-                    addr: row.get(2),
-                    alive: row.get(3),
-                });
-            let claimed = match decide(me, row.as_ref()) {
-                Decision::Here { epoch } => {
-                    self.held(&table, epoch, "claimed");
-                    return Ok(Owner::Here);
-                }
-                Decision::There { node, addr, epoch } => {
-                    return Ok(Owner::There(Remote { node, addr, epoch }));
-                }
-                Decision::Claim { over: None } => client
-                    .query_opt(CLAIM_NEW, &[&&*table.event, &&*table.table, &me])
-                    .await
-                    .map(|row| row.map(|r| (r.get::<_, i64>(0), "claimed"))),
-                Decision::Claim { over: Some(epoch) } => client
-                    .query_opt(
-                        TAKE_OVER,
-                        &[&&*table.event, &&*table.table, &me, &epoch, &ttl],
-                    )
-                    .await
-                    .map(|row| row.map(|r| (r.get::<_, i64>(0), "taken_over"))),
-            }
-            .map_err(|e| self.failed(e))?;
-            if let Some((epoch, how)) = claimed {
-                tracing::info!(table = %table, epoch, how, "took the table's lease");
+        let client = self.client().await?;
+        match resolve(&client, me, &table, self.cluster.lease_ttl).await {
+            Ok(Resolved::Mine { epoch, how }) => {
                 self.held(&table, epoch, how);
-                return Ok(Owner::Here);
+                Ok(Owner::Here)
             }
-            // Another node won the race; read who.
+            Ok(Resolved::Theirs(remote)) => Ok(Owner::There(remote)),
+            Err(DirectoryError::Store(error)) => Err(self.failed(error)),
+            Err(error) => Err(error),
         }
-        Err(DirectoryError::Contended(table.to_string()))
     }
 
     /// Whether this node holds the lease covering `room` now.
@@ -268,7 +257,7 @@ impl Leases {
     /// Records that this node holds `table` at `epoch`. A table held before
     /// at another epoch (or not at all) may have a stale room in memory,
     /// from before another node served it: that room is dropped first.
-    fn held(&self, table: &RoomKey, epoch: i64, how: &str) {
+    fn held(&self, table: &RoomKey, epoch: i64, how: &'static str) {
         let before = self.fence.hold(table.clone(), epoch);
         if before == Some(epoch) {
             return;
@@ -325,7 +314,35 @@ impl Leases {
                 (RoomKey::new(event, table), row.get(2))
             })
             .collect();
+        let secrets = client
+            .query(SECRETS, &[&self.key_names])
+            .await
+            .map_err(|e| self.failed(e))?;
         self.set_up(true);
+        let value = |i: usize| {
+            secrets
+                .iter()
+                .find(|row| row.get::<_, &str>(0) == self.key_names[i])
+                .map(|row| row.get::<_, String>(1))
+        };
+        let participant_key = value(0).map(|join| ParticipantKey {
+            join,
+            generation: value(1).and_then(|g| g.parse().ok()).unwrap_or(0),
+        });
+        let poster_stored_at = client
+            .query_opt(POSTER_STORED, &[&crate::store::blobs::POSTER])
+            .await
+            .map_err(|e| self.failed(e))?
+            .map(|row| row.get(0));
+        let shared = Shared {
+            participant_key,
+            poster_stored_at,
+        };
+        self.shared.send_if_modified(|now| {
+            let changed = *now != shared;
+            *now = shared;
+            changed
+        });
         let gone: Vec<RoomKey> = lost(believed.iter().map(|(k, e)| (k, *e)), &stored)
             .into_iter()
             .cloned()
@@ -377,3 +394,6 @@ impl Leases {
         self.client.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@
 //!   the owner's `/internal/http/...` once.
 
 pub mod args;
+pub mod claim;
 pub mod decide;
 pub mod follow;
 pub mod forward;
@@ -73,6 +74,15 @@ impl Directory {
         match self {
             Directory::Solo => Ok(Owner::Here),
             Directory::Leased(leases) => leases.owner(room).await,
+        }
+    }
+
+    /// Whether this node serves `room` now without asking anyone: always
+    /// alone; in a cluster while it holds the room's lease. Never claims.
+    pub fn holds(&self, room: &RoomKey) -> bool {
+        match self {
+            Directory::Solo => true,
+            Directory::Leased(leases) => leases.holds(room),
         }
     }
 

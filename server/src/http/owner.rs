@@ -65,7 +65,7 @@ pub fn write_target(method: &Method, path: &str) -> Option<Target> {
         }
         ["zaal", "plus-ones" | "pins"] if post => werktafel_shared::room::LECTURE_ROOM.to_owned(),
         ["start-view"] if post => crate::http::market::SETTINGS_ROOM.to_owned(),
-        ["stands", stand, "useful"] if post => (*stand).to_owned(),
+        ["stands", stand, "useful" | "files"] if post => (*stand).to_owned(),
         _ => return None,
     };
     Some(Target::Room(room))
@@ -116,11 +116,31 @@ pub async fn to_owner(State(state): State<AppState>, request: Request, next: Nex
     let Some(role) = role else {
         return AppError::Forbidden("a valid key is required").into_response();
     };
-    let Ok(body) = axum::body::to_bytes(body, MAX_FORWARDED_BODY).await else {
-        return AppError::PayloadTooLarge(format!(
-            "a request body has at most {MAX_FORWARDED_BODY} bytes"
-        ))
-        .into_response();
+    // An upload is held here while it arrives, as on the owner: only so
+    // many at once, each at most the upload limit (the owner checks it
+    // again, with the quotas).
+    let upload = parts.uri.path().ends_with("/files");
+    let _slot = match upload {
+        true => match state.market().upload_slots.try_acquire() {
+            Ok(slot) => Some(slot),
+            Err(_) => {
+                return AppError::RetryLater {
+                    message: "other uploads are being received: try again in a moment".into(),
+                    retry_after_secs: 2,
+                    code: Some("uploads-busy"),
+                }
+                .into_response();
+            }
+        },
+        false => None,
+    };
+    let limit = match upload {
+        true => usize::try_from(state.limits().max_upload_bytes).unwrap_or(usize::MAX),
+        false => MAX_FORWARDED_BODY,
+    };
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return AppError::PayloadTooLarge(format!("a request body has at most {limit} bytes"))
+            .into_response();
     };
     let forwarded = Forwarded {
         method: parts.method.clone(),
@@ -265,8 +285,14 @@ mod tests {
             ),
             room("markt-ot2")
         );
-        // Not forwarded: identities, the key, uploads, the poster.
-        for path in ["identity", "keys/rotate", "stands/markt-ot2/files"] {
+        // An upload writes its material into the stand's document.
+        assert_eq!(
+            write_target(&Method::POST, &format!("{e}/stands/markt-ot2/files")),
+            room("markt-ot2")
+        );
+        // Not forwarded: identities, the key, the poster (each node tells
+        // the tables it holds: `AppState::announce_poster`).
+        for path in ["identity", "keys/rotate"] {
             assert_eq!(write_target(&Method::POST, &format!("{e}/{path}")), None);
         }
         assert_eq!(write_target(&Method::PUT, &format!("{e}/poster")), None);

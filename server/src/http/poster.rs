@@ -3,12 +3,13 @@
 //! drawing ([`werktafel_shared::export::svg::droomproces`]); `PUT` (facilitator) replaces it.
 //!
 //! An upload is at most [`MAX_POSTER_IMAGE_BYTES`] (413 past it) and must start like a PNG,
-//! JPEG or WebP (415 otherwise, whatever its `Content-Type` says). It is stored in the data
-//! directory as [`POSTER_FILE`] with mode 0600, written to a temporary file and renamed, so a
-//! crash leaves the old poster or the new one, never half of one. Every table's `control` then
+//! JPEG or WebP (415 otherwise, whatever its `Content-Type` says). It is stored as the blob
+//! [`POSTER`] (`store/blobs.rs`): on SQLite in the data directory (`poster.img`, mode 0600,
+//! written to a temporary file and renamed, so a crash leaves the old poster or the new one,
+//! never half of one); on PostgreSQL in the database, where every node of a cluster reads it
+//! after its next heartbeat. Every table's `control` then
 //! gets the new image's tag (`posterImage`), so open boards load it without a reload.
 
-use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -23,7 +24,8 @@ use crate::access::Role;
 use crate::http::error::AppError;
 use crate::http::state::AppState;
 
-use crate::poster::{POSTER_FILE, PosterImage, PosterRefusal};
+use crate::poster::{PosterImage, PosterRefusal};
+use crate::store::blobs::{Blob, POSTER};
 
 /// `GET /api/events/{event}/poster`: the poster image, with its type and `nosniff`.
 pub async fn get(
@@ -87,9 +89,14 @@ pub async fn put(
         PosterRefusal::TooLarge => AppError::PayloadTooLarge(refusal.to_string()),
         PosterRefusal::NotAnImage => AppError::UnsupportedMediaType(refusal.to_string()),
     })?;
-    let dir = state.config().data_dir.clone();
-    let stored = image.bytes.clone();
-    tokio::task::spawn_blocking(move || store(&dir, &stored))
+    let blobs = state.blobs().clone();
+    let blob = Blob {
+        data: image.bytes.to_vec(),
+        kind: image.kind.mime().to_owned(),
+        file_name: POSTER.to_owned(),
+    };
+    // In a cluster the other nodes read it back after their next heartbeat.
+    tokio::task::spawn_blocking(move || blobs.put(POSTER, &blob, "facilitator"))
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?
         .map_err(|e| {
@@ -98,54 +105,12 @@ pub async fn put(
         })?;
     let kind = image.kind;
     let size = image.bytes.len();
-    let tag = image_tag(&image.bytes);
+    let tag = image.tag();
     state.set_poster_image(Arc::new(image));
-    announce(&state, &tag).await?;
+    state.announce_poster(&tag).await?;
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "type": kind.mime(), "bytes": size })),
     )
         .into_response())
-}
-
-/// A short name for an image's bytes: the first 8 bytes of its SHA-256, in hex.
-fn image_tag(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Tells every open board of the event that the poster changed: the image's tag goes into
-/// each table's `control` (which every board already syncs and observes), and a board
-/// then loads `poster?v={tag}` — a new address, so no cached picture stands in for it.
-async fn announce(state: &AppState, tag: &str) -> Result<(), AppError> {
-    for def in &state.event().tables {
-        let room = state.room(def).await?;
-        room.write_as_server(|txn| werktafel_shared::poster::write_image_tag(txn, tag))
-            .await;
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to `dir/POSTER_FILE` (0600) through a temporary file and a rename.
-fn store(dir: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let target: PathBuf = dir.join(POSTER_FILE);
-    let temporary = dir.join(format!("{POSTER_FILE}.tmp"));
-    // A temporary file left by a crash may have been made by someone else: start afresh.
-    let _ = std::fs::remove_file(&temporary);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, &target)
 }

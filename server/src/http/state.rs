@@ -57,6 +57,8 @@ pub struct Admitted {
 /// facilitator (its key now gets 403).
 pub use crate::sync::connection::CLOSE_REVOKED;
 
+mod follow;
+
 struct StateInner {
     config: Config,
     rooms: Rooms,
@@ -83,6 +85,8 @@ struct StateInner {
     poster: std::sync::RwLock<(Option<Arc<crate::poster::PosterImage>>, u64)>,
     /// Where each table is served: here, or on the node to relay to.
     directory: crate::cluster::Directory,
+    /// Uploaded files and the poster: the data directory, or PostgreSQL.
+    blobs: Arc<crate::store::blobs::Blobs>,
 }
 
 impl AppState {
@@ -99,11 +103,22 @@ impl AppState {
         ));
         let tables = Tables::on(config.event.clone(), rooms.clone(), &directory);
         let heavy_reads = crate::http::reads::HeavyReads::new(config.limits.heavy_reads_per_minute);
-        let poster = crate::poster::PosterImage::load_uploaded(&config.data_dir)
+        let blobs = Arc::new(crate::store::blobs::Blobs::of(
+            &config.store,
+            &config.data_dir,
+        ));
+        // On PostgreSQL the first heartbeat reads it (`follow_shared`).
+        let uploaded = if blobs.is_shared() {
+            None
+        } else {
+            crate::poster::PosterImage::load_uploaded(&config.data_dir)
+        };
+        let poster = uploaded
             .or_else(|| config.poster_image.clone())
             .map(Arc::new);
         Self {
             inner: Arc::new(StateInner {
+                blobs,
                 exports,
                 heavy_reads,
                 config,
@@ -208,21 +223,17 @@ impl AppState {
         })
         .await
         .map_err(|e| AppError::Unavailable(format!("renewing the key: {e}")))??;
-        let revoked = {
-            let mut current = self
-                .inner
-                .keys
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            current.keys = renewed.clone();
-            std::mem::replace(&mut current.revoked, CancellationToken::new())
-        };
-        revoked.cancel();
+        self.install_participant_key(&renewed.join, renewed.generation);
         tracing::info!(
             generation = renewed.generation,
             "the participant link was renewed"
         );
         Ok(renewed)
+    }
+
+    /// Where uploaded files and the poster are kept.
+    pub fn blobs(&self) -> &Arc<crate::store::blobs::Blobs> {
+        &self.inner.blobs
     }
 
     fn current_keys(&self) -> std::sync::RwLockReadGuard<'_, CurrentKeys> {

@@ -26,6 +26,15 @@ pub fn lease_key(room: &RoomKey) -> RoomKey {
     }
 }
 
+/// Whether appends to `room` are fenced by a table's lease. The files
+/// ledger (`market/files`) is not: no client syncs it, every node writes
+/// its own uploads' entries into it (as Yjs updates they merge in the
+/// stored log), and what a node needs of another node's uploads it reads
+/// from the database (`store/blobs.rs`), not from its copy of the ledger.
+pub fn is_fenced(room: &RoomKey) -> bool {
+    &*room.table != werktafel_shared::market::FILES_LEDGER
+}
+
 impl Fence {
     /// The epoch at which this node holds the lease covering `room`.
     pub fn epoch(&self, room: &RoomKey) -> Option<i64> {

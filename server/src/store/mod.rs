@@ -11,6 +11,7 @@
 //! holds between the two handles of one process: the persistence worker
 //! appends on one while the compactor folds the log on the other.
 
+pub mod blobs;
 pub mod compactor;
 pub mod config;
 pub mod fence;
@@ -80,8 +81,6 @@ pub enum StoreError {
         target: String,
         source: ::postgres::Error,
     },
-    #[error("{room} is owned by another node now (this node's lease, epoch {epoch}, is stale)")]
-    StaleEpoch { room: RoomKey, epoch: i64 },
     #[error(
         "the PostgreSQL schema is at version {found}, newer than this werktafel knows ({known}): run a newer werktafel"
     )]
@@ -99,6 +98,29 @@ pub enum StoreError {
     NotOwner { room: RoomKey },
     #[error("stored update for {room} is corrupt: {reason}")]
     Corrupt { room: RoomKey, reason: String },
+}
+
+impl StoreError {
+    /// Whether the store could not be reached, rather than refused what it
+    /// was given: the connection failed or closed (a database restarting,
+    /// a cut network), or the server is shutting down or starting up. Worth
+    /// trying again later; nothing of the failed statement was committed.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Postgres(error) => match error.code() {
+                // No SQLSTATE: the connection itself failed or closed.
+                None => true,
+                Some(state) => [
+                    ::postgres::error::SqlState::ADMIN_SHUTDOWN,
+                    ::postgres::error::SqlState::CRASH_SHUTDOWN,
+                    ::postgres::error::SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(state),
+            },
+            _ => false,
+        }
+    }
 }
 
 /// What a compaction read of a room: its snapshot and its log up to the entry

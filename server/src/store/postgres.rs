@@ -28,7 +28,6 @@
 //! quarantine) and [`lease`] (nodes and who owns a room).
 
 mod compaction;
-pub mod lease;
 mod log;
 mod schema;
 
@@ -36,7 +35,6 @@ use std::time::Duration;
 
 use postgres::{Client, NoTls};
 
-use self::lease::Fence;
 use self::log::Statements;
 use super::fence::Fence as ClusterFence;
 use super::{AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc};
@@ -50,9 +48,6 @@ pub struct PostgresStore {
     client: Client,
     config: postgres::Config,
     statements: Statements,
-    /// The epochs of the leases this node holds, shared by every handle
-    /// [`Store::reopen`] makes.
-    fence: Fence,
     /// In a cluster: this node's id and the table leases it holds. Every
     /// append checks, in its own transaction, that each table it writes is
     /// still this node's at the epoch held ([`PostgresStore::fenced`]).
@@ -91,7 +86,6 @@ impl PostgresStore {
             client,
             config,
             statements,
-            fence: Fence::default(),
         })
     }
 
@@ -118,7 +112,6 @@ impl PostgresStore {
 impl Store for PostgresStore {
     fn reopen(&self) -> Result<Self, StoreError> {
         let mut store = Self::open(&self.config)?;
-        store.fence = self.fence.clone();
         store.cluster_fence = self.cluster_fence.clone();
         Ok(store)
     }

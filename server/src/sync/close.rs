@@ -20,6 +20,10 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The table failed on the server side (storage, reload).
 pub const CLOSE_INTERNAL: u16 = 1011;
+/// The store cannot be reached (a cluster's PostgreSQL restarting or cut
+/// off): the updates since the last delivery were not stored; the client
+/// reconnects later and sends them again (`docs/scale-out.md`).
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// The table is served by another node now (or the relay to it broke):
 /// the client reconnects and lands where it is served (`docs/scale-out.md`).
 pub const CLOSE_SERVICE_RESTART: u16 = 1012;
@@ -47,6 +51,7 @@ pub fn close_frame(reason: &Reason) -> (u16, String) {
         Reason::TextFrame => fixed(CLOSE_UNSUPPORTED, "binary y-protocol messages only"),
         Reason::Refused(refusal) => (refusal_code(refusal), refusal.to_string()),
         Reason::Internal(what) => fixed(CLOSE_INTERNAL, what),
+        Reason::Unavailable => fixed(CLOSE_TRY_AGAIN, "storage unavailable; try again later"),
         Reason::TooFast => fixed(CLOSE_RATE, "sending too fast"),
         Reason::Idle => fixed(CLOSE_IDLE, "idle timeout"),
         Reason::Stalled => fixed(CLOSE_STALLED, "not reading"),

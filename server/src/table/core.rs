@@ -55,6 +55,10 @@ pub enum Event<'a> {
     Durable { seq: u64 },
     /// A commit with updates of this table failed: they are not durable.
     Failed,
+    /// A commit with updates of this table failed because the store could
+    /// not be reached (the database restarting, a cut network): they are
+    /// not durable, and the clients are told to come back later.
+    Unreachable,
     /// Another node took the table over (its lease moved): commits of it
     /// fail here from now on, and its clients belong on the new owner.
     Moved,
@@ -214,6 +218,12 @@ impl Table {
                 // reconnect to a fresh load and send again what is missing.
                 tracing::error!(room = %self.key, "updates could not be stored; closing the table");
                 self.close_all(Reason::Internal("storage failure"), out);
+            }
+            Event::Unreachable => {
+                // Nothing held is delivered (it is not durable); the clients
+                // reconnect once the store is back and send it again.
+                tracing::warn!(room = %self.key, "the store cannot be reached; closing the table");
+                self.close_all(Reason::Unavailable, out);
             }
             Event::Moved => {
                 // Not broken: the clients reconnect and land on the new owner.

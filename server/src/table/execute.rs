@@ -113,6 +113,7 @@ impl DurableSink for Room {
     fn failed(&self, error: &StoreError) {
         let event = match error {
             StoreError::NotOwner { .. } => Event::Moved,
+            error if error.is_unreachable() => Event::Unreachable,
             _ => Event::Failed,
         };
         self.run(&mut self.lock(), event, None).ok();

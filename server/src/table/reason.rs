@@ -34,6 +34,9 @@ pub enum Reason {
     Refused(Refusal),
     /// The table failed on the server side (storage, reload); says what.
     Internal(&'static str),
+    /// The store cannot be reached: what the client sent since its last
+    /// delivery is not stored; it may reconnect and send it again later.
+    Unavailable,
     /// The client sent faster than its rate allows.
     TooFast,
     /// Nothing was received from the client for the idle timeout.

@@ -432,6 +432,17 @@ fn a_failed_reload_or_commit_closes_the_table() {
 }
 
 #[test]
+fn a_commit_the_store_could_not_take_closes_the_table_to_be_retried() {
+    let t0 = Instant::now();
+    let mut t = table(t0);
+    frame(&mut t, A, protocol::encode_update(&typing(1)[0]), t0);
+    let out = event(&mut t, Event::Unreachable, t0);
+    assert_eq!(out, vec![Command::CloseAll(Reason::Unavailable)]);
+    assert!(t.is_evicted());
+    assert_eq!(t.held_bytes(), 0, "nothing held is delivered");
+}
+
+#[test]
 fn an_idle_table_is_evicted_only_after_the_grace_and_once_settled() {
     let t0 = Instant::now();
     let mut t = table(t0);

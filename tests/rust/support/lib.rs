@@ -8,6 +8,7 @@ pub mod cluster_drill;
 pub mod crash;
 pub mod node_peer;
 pub mod postgres;
+pub mod private_pg;
 pub mod proxy;
 pub mod server;
 

@@ -361,6 +361,16 @@ pub async fn exchange(addr: &str, request: &str) -> anyhow::Result<(u16, String,
     exchange_bytes(addr, request.as_bytes()).await
 }
 
+/// `POST path` with `body` as it is (binary), `content_type` as its type.
+pub async fn http_post_bytes(
+    addr: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    send_bytes("POST", addr, path, content_type, body).await
+}
+
 /// `PUT path` with `body` as it is (binary), `content_type` as its type.
 pub async fn http_put_bytes(
     addr: &str,
@@ -368,8 +378,18 @@ pub async fn http_put_bytes(
     content_type: &str,
     body: &[u8],
 ) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    send_bytes("PUT", addr, path, content_type, body).await
+}
+
+async fn send_bytes(
+    method: &str,
+    addr: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<(u16, String, Vec<u8>)> {
     let mut request = format!(
-        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .into_bytes();

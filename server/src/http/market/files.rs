@@ -1,6 +1,7 @@
 //! Files on the market stands: `POST /api/events/{event}/stands/{stand}/files`
 //! takes an image or a PDF (type read from its bytes, size capped), stores it
-//! content-addressed under `{data_dir}/files/` (0600) and puts it on the stand
+//! content-addressed (`store/blobs.rs`: under `{data_dir}/files/`, 0600, on
+//! SQLite; in PostgreSQL's `blobs`, for every node, on PostgreSQL) and puts it on the stand
 //! as a material; `GET /api/events/{event}/files/{id}` serves it with its real
 //! type, `nosniff`, a `Content-Disposition` and a sandbox CSP.
 //!
@@ -10,7 +11,6 @@
 //! quota check and the write, so two cannot both squeeze under a limit.
 
 use std::collections::HashMap;
-use std::path::{Path as FsPath, PathBuf};
 
 use axum::Extension;
 use axum::body::Body;
@@ -23,6 +23,7 @@ use werktafel_shared::market::{Material, MaterialDraft, insert_material};
 use werktafel_shared::upload::{FileKind, download_name};
 use yrs::{Any, Map, Out, ReadTxn, Transact, WriteTxn};
 
+use self::blob::{blob_name, blob_of, store_shared};
 use super::stand_of;
 use crate::access::{Role, random_token};
 use crate::http::error::AppError;
@@ -37,6 +38,8 @@ const LEDGER_ROOM: &str = werktafel_shared::market::FILES_LEDGER;
 const LEDGER: &str = werktafel_shared::market::FILES_LEDGER_ROOT;
 /// Longest material title kept, in characters.
 const MAX_TITLE_CHARS: usize = 120;
+
+mod blob;
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -140,7 +143,21 @@ pub async fn upload(
     {
         let _one_at_a_time = state.market().uploads.lock().await;
         let entries = ledger.read(|doc| read_ledger(&doc.transact()));
-        if !entries.contains_key(&id) {
+        let entry = Entry {
+            size,
+            kind,
+            name: name.clone(),
+            by: who.id.clone(),
+        };
+        if state.blobs().is_shared() {
+            // PostgreSQL: the database checks the quotas across every node.
+            store_shared(&state, &id, &entry, bytes, &limits).await?;
+            if !entries.contains_key(&id) {
+                ledger
+                    .write_as_server(|txn| write_entry(txn, &id, &entry))
+                    .await;
+            }
+        } else if !entries.contains_key(&id) {
             let mine: u64 = entries
                 .values()
                 .filter(|e| e.by == who.id)
@@ -159,20 +176,15 @@ pub async fn upload(
                     limits.max_upload_bytes_total
                 )));
             }
-            let path = file_path(&state.config().data_dir, &id);
-            tokio::task::spawn_blocking(move || write_file(&path, &bytes))
+            let blobs = state.blobs().clone();
+            let (blob_name, blob) = (blob_name(&id), blob_of(&entry, bytes));
+            tokio::task::spawn_blocking(move || blobs.put(&blob_name, &blob, ""))
                 .await
                 .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
                 .map_err(|e| {
                     tracing::error!(error = %e, "storing an upload failed");
                     AppError::Unavailable("the file could not be stored".into())
                 })?;
-            let entry = Entry {
-                size,
-                kind,
-                name: name.clone(),
-                by: who.id.clone(),
-            };
             ledger
                 .write_as_server(|txn| write_entry(txn, &id, &entry))
                 .await;
@@ -228,17 +240,34 @@ pub async fn serve(
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_found());
     }
-    let ledger = state
-        .side_room(RoomKey::new(&state.event().slug, LEDGER_ROOM))
-        .await?;
-    let entry = ledger
-        .read(|doc| read_ledger(&doc.transact()).remove(&id))
-        .ok_or_else(not_found)?;
-    let path = file_path(&state.config().data_dir, &id);
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+    let blobs = state.blobs().clone();
+    let name = blob_name(&id);
+    let stored = tokio::task::spawn_blocking(move || blobs.get(&name))
         .await
         .map_err(|e| AppError::Unavailable(format!("reading the file: {e}")))?
-        .map_err(|_| not_found())?;
+        .map_err(|e| {
+            tracing::warn!(error = %e, "reading an upload failed");
+            AppError::Unavailable("the file could not be read".into())
+        })?
+        .ok_or_else(not_found)?;
+    let entry = if state.blobs().is_shared() {
+        // What any node stored, as the database has it: this node's copy
+        // of the ledger may not have another node's upload yet.
+        Entry {
+            size: stored.data.len() as u64,
+            kind: FileKind::parse(&stored.kind).ok_or_else(not_found)?,
+            name: stored.file_name,
+            by: String::new(),
+        }
+    } else {
+        let ledger = state
+            .side_room(RoomKey::new(&state.event().slug, LEDGER_ROOM))
+            .await?;
+        ledger
+            .read(|doc| read_ledger(&doc.transact()).remove(&id))
+            .ok_or_else(not_found)?
+    };
+    let bytes = stored.data;
     let disposition = if entry.kind.is_image() {
         "inline"
     } else {
@@ -277,34 +306,6 @@ impl Receiving {
 impl Drop for Receiving {
     fn drop(&mut self) {
         crate::metrics::METRICS.uploads_receiving.dec();
-    }
-}
-
-fn file_path(data_dir: &FsPath, id: &str) -> PathBuf {
-    data_dir.join(FILES_DIR).join(id)
-}
-
-/// Writes `bytes` to `path` (0600, in a 0700 directory) through a temporary
-/// name, so a crash never leaves half a file under the id.
-fn write_file(path: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(FsPath::new("."));
-    crate::store::private_dir(dir)?;
-    let tmp = dir.join(format!(".upload-{}", random_token(9)));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&tmp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The hot path of the PostgreSQL store: appending a batch (numbers handed
 //! out under each room's row lock, the whole batch in one transaction,
-//! fenced by the lease's epoch) and reading a room's snapshot and log from
+//! fenced by the cluster's leases) and reading a room's snapshot and log from
 //! one state of the database, with the statements both use prepared once
 //! per connection.
 
@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use postgres::{Client, IsolationLevel, Statement, Transaction};
 
 use super::PostgresStore;
-use crate::store::fence::{Fence as ClusterFence, lease_key};
+use crate::store::fence::{Fence as ClusterFence, is_fenced, lease_key};
 use crate::store::{AppendRecord, RoomKey, StoreError};
 
 /// The statements of the hot paths, prepared once per connection.
@@ -17,8 +17,7 @@ pub(super) struct Statements {
     /// Hands out `$3` sequence numbers of room (`$1`, `$2`), creating its
     /// row on first use; returns the first number. The upsert locks the
     /// room's row until the transaction ends, like `SELECT … FOR UPDATE`,
-    /// in one round trip. With an epoch `$4`, returns no row unless the
-    /// room's epoch is still that one.
+    /// in one round trip.
     claim: Statement,
     /// Inserts the updates `$4`, numbered from `$3` on.
     insert: Statement,
@@ -33,7 +32,6 @@ impl Statements {
                 "INSERT INTO tables AS t (event, table_id, next_seq)
                  VALUES ($1, $2, 1 + $3::BIGINT)
                  ON CONFLICT (event, table_id) DO UPDATE SET next_seq = t.next_seq + $3::BIGINT
-                     WHERE $4::BIGINT IS NULL OR t.epoch = $4::BIGINT
                  RETURNING t.next_seq - $3::BIGINT",
             )?,
             insert: client.prepare(
@@ -65,24 +63,17 @@ impl PostgresStore {
                 .push(record.update.as_ref());
         }
         // One transaction for the whole batch: group commit, one fsync. A
-        // stale epoch fails all of it: nothing of a batch commits in part.
+        // table this node lost fails all of it: nothing commits in part.
         let mut tx = self.client.transaction()?;
         if let Some((node, fence)) = &self.cluster_fence {
             check_leases(&mut tx, node, fence, by_room.keys().copied())?;
         }
         for (room, updates) in &by_room {
             let count = updates.len() as i64;
-            let epoch = self.fence.epoch(room);
-            let Some(row) = tx.query_opt(
+            let row = tx.query_one(
                 &self.statements.claim,
-                &[&&*room.event, &&*room.table, &count, &epoch],
-            )?
-            else {
-                return Err(StoreError::StaleEpoch {
-                    room: (*room).clone(),
-                    epoch: epoch.unwrap_or_default(),
-                });
-            };
+                &[&&*room.event, &&*room.table, &count],
+            )?;
             let first: i64 = row.get(0);
             tx.execute(
                 &self.statements.insert,
@@ -132,7 +123,7 @@ fn check_leases<'a>(
     fence: &ClusterFence,
     rooms: impl Iterator<Item = &'a RoomKey>,
 ) -> Result<(), StoreError> {
-    let mut tables: Vec<RoomKey> = rooms.map(lease_key).collect();
+    let mut tables: Vec<RoomKey> = rooms.filter(|r| is_fenced(r)).map(lease_key).collect();
     // Locked in key order, as the rooms are, so two writers cannot deadlock.
     tables.sort();
     tables.dedup();

@@ -61,6 +61,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
          address TEXT NOT NULL,
          heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
      );",
+    // 3: uploaded files and the poster image, so every node serves them
+    //    (`store/blobs.rs`); `stored_at` tells nodes the poster changed.
+    "CREATE TABLE blobs (
+         name TEXT PRIMARY KEY,
+         data BYTEA NOT NULL,
+         kind TEXT NOT NULL,
+         file_name TEXT NOT NULL,
+         by_id TEXT NOT NULL,
+         stored_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+     );",
 ];
 
 /// Brings the schema to [`MIGRATIONS`]' last version, in one transaction.

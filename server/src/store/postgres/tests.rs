@@ -100,3 +100,98 @@ fn a_connection_postgres_closed_is_replaced_on_the_next_call() {
     let stored = store.load(&room).unwrap();
     assert_eq!(crate::store::testing::text_of(&room, &stored), "xxx");
 }
+
+/// `node`'s store for a cluster, holding the leases `fence` records, and
+/// the table `name` claimed for `node` at epoch 1 as the cluster's
+/// directory claims it (`cluster/lease.rs`).
+fn fenced_with(db: &TestDb, node: &str, fence: &ClusterFence, name: &str) -> PostgresStore {
+    let mut store = PostgresStore::open(&db.config)
+        .unwrap()
+        .fenced(node.into(), fence.clone());
+    let table = crate::store::testing::key(name);
+    store
+        .client
+        .execute(
+            "INSERT INTO tables (event, table_id, next_seq, owner, epoch) VALUES ($1, $2, 1, $3, 1)",
+            &[&&*table.event, &&*table.table, &node],
+        )
+        .unwrap();
+    fence.hold(table, 1);
+    store
+}
+
+/// Another node takes `table` over, as the directory's takeover does.
+fn take_over(store: &mut PostgresStore, table: &RoomKey, by: &str) {
+    let taken = store
+        .client
+        .execute(
+            "UPDATE tables SET owner = $3, epoch = epoch + 1 WHERE event = $1 AND table_id = $2",
+            &[&&*table.event, &&*table.table, &by],
+        )
+        .unwrap();
+    assert_eq!(taken, 1);
+}
+
+fn batch(rooms: &[&RoomKey]) -> Vec<AppendRecord> {
+    let update = crate::store::testing::typing(&yrs::Doc::new(), 1).remove(0);
+    rooms
+        .iter()
+        .map(|room| AppendRecord {
+            room: (*room).clone(),
+            update: update.clone().into(),
+        })
+        .collect()
+}
+
+#[test]
+fn an_append_after_a_takeover_fails_and_stores_nothing() {
+    let db = TestDb::create();
+    let fence = ClusterFence::default();
+    let mut a = fenced_with(&db, "a", &fence, "fenced");
+    let table = crate::store::testing::key("fenced");
+    let drafts = RoomKey::new(&table.event, &format!("{}/drafts/anna", table.table));
+    a.append(&batch(&[&table, &drafts])).unwrap();
+
+    // a was paused past its lease; b took the table over at epoch 2. a's
+    // fence still says epoch 1: its next append must not commit.
+    take_over(&mut a, &table, "b");
+    let refused = a.append(&batch(&[&drafts])).expect_err("the lease moved");
+    assert!(
+        matches!(&refused, StoreError::NotOwner { room } if *room == table),
+        "a side room goes under its table's lease: {refused}"
+    );
+    assert_eq!(a.log_len(&table).unwrap(), 1);
+    assert_eq!(a.log_len(&drafts).unwrap(), 1, "nothing after the takeover");
+}
+
+#[test]
+fn a_batch_with_one_lost_table_commits_nothing() {
+    let db = TestDb::create();
+    let fence = ClusterFence::default();
+    let mut a = fenced_with(&db, "a", &fence, "kept");
+    drop(fenced_with(&db, "a", &fence, "lost"));
+    let (kept, lost) = (
+        crate::store::testing::key("kept"),
+        crate::store::testing::key("lost"),
+    );
+    let never = crate::store::testing::key("never-claimed");
+    take_over(&mut a, &lost, "b");
+    assert!(matches!(
+        a.append(&batch(&[&kept, &lost])),
+        Err(StoreError::NotOwner { room }) if room == lost
+    ));
+    assert_eq!(
+        a.log_len(&kept).unwrap(),
+        0,
+        "group commit is all or nothing"
+    );
+    assert!(
+        matches!(
+            a.append(&batch(&[&never])),
+            Err(StoreError::NotOwner { .. })
+        ),
+        "a table never claimed is not this node's"
+    );
+    a.append(&batch(&[&kept])).unwrap();
+    assert_eq!(a.log_len(&kept).unwrap(), 1);
+}
