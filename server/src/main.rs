@@ -18,7 +18,11 @@ use werktafel_shared::export::{CsvDelimiter, ExportOptions, Formulas};
 /// an update on its own and frees them again when a transaction ends, and
 /// with glibc a quarter of a note insert's apply went to consolidating and
 /// unlinking free chunks (`cargo bench -p werktafel-server --bench
-/// note_insert`, docs/benchmarks.md).
+/// note_insert`, docs/benchmarks.md). Without transparent huge pages (the
+/// `no_thp` feature, and [`no_huge_pages`] for kernels that use them
+/// unasked): mimalloc's arenas otherwise ask for them, and every page it
+/// hands back and touches again was a 2 MiB page for the kernel to zero,
+/// a fifth of the server's CPU on note inserts.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -218,6 +222,7 @@ struct ServeArgs {
 }
 
 fn main() -> anyhow::Result<()> {
+    no_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WERKTAFEL_LOG")
@@ -231,6 +236,17 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::Export(args) => export(args),
         Command::Import(args) => import(args),
+    }
+}
+
+/// Turns transparent huge pages off for this process (see [`ALLOCATOR`]):
+/// with `enabled=always` the kernel would back the allocator's 2 MiB-aligned
+/// ranges with huge pages even though mimalloc no longer asks for them.
+/// Failing (an old kernel) only costs speed.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("could not turn transparent huge pages off: {error}");
     }
 }
 

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -30,6 +31,12 @@ pub use super::growth::{COMPACT_EVERY, COMPACT_MIN_BYTES};
 /// Most updates committed in one transaction; bounds commit latency under a
 /// flood while still amortising the fsync across everything queued.
 pub const MAX_BATCH: usize = 2048;
+
+/// After a commit of several updates (busy tables) the next one starts this
+/// long after it at the earliest, gathering meanwhile: an fsync costs
+/// hundreds of µs of CPU whatever it holds. A lone update's commit (a quiet
+/// table) lets the next one start at once.
+pub const MIN_COMMIT_INTERVAL: Duration = Duration::from_millis(2);
 
 /// The most jobs (appends, loads, compaction requests) that may wait in the
 /// persistence queue. A room reserves a place ([`Persister::reserve`]) before
@@ -229,7 +236,16 @@ impl<S: Store> Worker<S> {
 
     fn run(mut self, mut rx: mpsc::Receiver<Job>) {
         let mut appends: Vec<(AppendRecord, u64, Arc<dyn DurableSink>)> = Vec::new();
+        let mut last_commit: Option<Instant> = None;
         while let Some(job) = rx.blocking_recv() {
+            // Let appends gather after a busy commit (MIN_COMMIT_INTERVAL).
+            if matches!(job, Job::Append { .. })
+                && let Some(wait) = last_commit
+                    .map(|at| MIN_COMMIT_INTERVAL.saturating_sub(at.elapsed()))
+                    .filter(|wait| !wait.is_zero())
+            {
+                std::thread::sleep(wait);
+            }
             let mut next = Some(job);
             // Gather every append already queued into one commit; any other
             // job ends the group so that it runs in queue order.
@@ -252,6 +268,9 @@ impl<S: Store> Worker<S> {
                     }
                 }
             }
+            // Only a commit of several updates says the tables are busy: a
+            // lone update (a quiet table's keystroke) never waits.
+            last_commit = (appends.len() > 1).then(Instant::now);
             self.commit(&mut appends);
         }
         tracing::debug!("persistence worker stopped");

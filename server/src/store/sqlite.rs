@@ -2,8 +2,13 @@
 //! database file in the data directory (WAL mode, a write lock polled
 //! briefly rather than SQLite's coarse busy sleeps), and the files'
 //! permissions.
+//!
+//! Long: every SQL statement of the store is here (schema, appends, loads,
+//! compaction's read, write and chunked deletes, quarantine, events and
+//! secrets), so what touches the database file reads in one place.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -16,6 +21,25 @@ use super::{
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+}
+
+/// Rows per `INSERT` statement of an append, largest first, ending in 1
+/// (see `append`): four cached statements cover any batch.
+const INSERT_CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// The `INSERT` of each of [`INSERT_CHUNKS`]' sizes, built once.
+static INSERT_SQL: LazyLock<[(usize, String); 4]> =
+    LazyLock::new(|| INSERT_CHUNKS.map(|rows| (rows, insert_sql(rows))));
+
+/// `INSERT` of `rows` log rows, numbered parameters three per row.
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    format!(
+        "INSERT INTO updates (event, table_id, data) VALUES {}",
+        values.join(", ")
+    )
 }
 
 /// Log rows a compaction deletes per transaction (see `write_compaction`).
@@ -137,16 +161,22 @@ impl Store for SqliteStore {
 
     fn append(&mut self, batch: &[AppendRecord]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO updates (event, table_id, data) VALUES (?1, ?2, ?3)",
-            )?;
-            for record in batch {
-                stmt.execute(params![
-                    &*record.room.event,
-                    &*record.room.table,
-                    record.update.as_ref()
-                ])?;
+        let mut rest = batch;
+        // As few statements as the chunk sizes allow: each row of one
+        // multi-row INSERT skips a statement's step, reset and AUTOINCREMENT
+        // bookkeeping. Rows keep their order, so ids stay in sequence.
+        for (rows, sql) in INSERT_SQL.iter() {
+            let rows = *rows;
+            while rest.len() >= rows {
+                let (chunk, tail) = rest.split_at(rows);
+                let mut stmt = tx.prepare_cached(sql)?;
+                for (i, record) in chunk.iter().enumerate() {
+                    stmt.raw_bind_parameter(3 * i + 1, &*record.room.event)?;
+                    stmt.raw_bind_parameter(3 * i + 2, &*record.room.table)?;
+                    stmt.raw_bind_parameter(3 * i + 3, record.update.as_ref())?;
+                }
+                stmt.raw_execute()?;
+                rest = tail;
             }
         }
         tx.commit()?;
@@ -411,6 +441,29 @@ mod tests {
     fn the_suite_deletes_more_than_one_chunk() {
         // `compaction_folds_a_long_log` must span several delete chunks.
         const { assert!(4_017 > 2 * DELETE_CHUNK) };
+    }
+
+    #[test]
+    fn one_batch_of_every_chunk_size_keeps_each_rooms_order() {
+        let (_dir, mut store) = fresh();
+        let (a, b) = (key("a"), key("b"));
+        // 64 + 16 + 4 + 1 + 1 + 1 rows: every statement size, two rooms interleaved.
+        let (typed_a, typed_b) = (typing(&Doc::new(), 44), typing(&Doc::new(), 43));
+        let mut batch = Vec::new();
+        for i in 0..44 {
+            for (room, typed) in [(&a, &typed_a), (&b, &typed_b)] {
+                if let Some(update) = typed.get(i) {
+                    batch.push(AppendRecord {
+                        room: room.clone(),
+                        update: bytes::Bytes::from(update.clone()),
+                    });
+                }
+            }
+        }
+        assert_eq!(batch.len(), 87);
+        store.append(&batch).unwrap();
+        assert_eq!(store.load(&a).unwrap().updates, typed_a);
+        assert_eq!(store.load(&b).unwrap().updates, typed_b);
     }
 
     #[test]

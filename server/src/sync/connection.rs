@@ -22,13 +22,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
 use crate::metrics::METRICS;
-use crate::protocol::{self, ProtocolError};
+use crate::protocol::{self, Incoming, ProtocolError};
 use crate::sync::liveness::{Decision, Liveness, Written};
 use crate::sync::upgrade::{Socket, send_fragmented};
 use crate::table::peer::{CatchUp, PeerLink};
 use crate::table::presence::PeerId;
 use crate::table::reason::Reason;
-use crate::table::room::Room;
+use crate::table::room::{Room, Slots};
 
 pub use super::close::*;
 
@@ -113,15 +113,15 @@ async fn read_loop(
                     link.close(reason);
                     return;
                 }
-                // Waits while the persistence queue is full (a stalled disk
-                // pushes back on the writers); a close still ends it.
-                let handled = tokio::select! {
-                    _ = link.closed().cancelled() => return,
-                    _ = shutdown.cancelled() => {
-                        link.close(Reason::ShuttingDown);
-                        return;
+                let handled = match decode(&frame, limits) {
+                    Ok(messages) => {
+                        let Some(slots) = reserve(room, &messages, link, shutdown).await else {
+                            return;
+                        };
+                        room.handle_reserved(peer, &frame, messages, slots)
+                            .map_err(Reason::Refused)
                     }
-                    handled = handle_frame(room, peer, &frame, limits) => handled,
+                    Err(reason) => Err(reason),
                 };
                 if let Err(reason) = handled {
                     let (code, text) = close_frame(&reason);
@@ -143,20 +143,35 @@ async fn read_loop(
     }
 }
 
-async fn handle_frame(
+/// The places in the persistence queue `messages` need: at once as a rule
+/// (no select, no waiter registered); while the queue is full it waits, so
+/// a stalled disk pushes back on the writers. `None`: the connection closed
+/// meanwhile.
+async fn reserve(
     room: &Room,
-    peer: PeerId,
-    frame: &Bytes,
-    limits: &Limits,
-) -> Result<(), Reason> {
-    let messages =
-        protocol::decode_frame(frame, limits.max_message_bytes).map_err(|e| match e {
-            ProtocolError::TooLarge { .. } => Reason::TooBig(e.to_string()),
-            _ => Reason::Malformed(e.to_string()),
-        })?;
-    room.handle(peer, frame, messages)
-        .await
-        .map_err(Reason::Refused)
+    messages: &[Incoming],
+    link: &PeerLink,
+    shutdown: &CancellationToken,
+) -> Option<Slots> {
+    if let Some(slots) = room.try_reserve(messages) {
+        return Some(slots);
+    }
+    tokio::select! {
+        _ = link.closed().cancelled() => None,
+        _ = shutdown.cancelled() => {
+            link.close(Reason::ShuttingDown);
+            None
+        }
+        slots = room.reserve(messages) => Some(slots),
+    }
+}
+
+/// The frame's messages, or why the connection closes over it.
+fn decode(frame: &Bytes, limits: &Limits) -> Result<Vec<Incoming>, Reason> {
+    protocol::decode_frame(frame, limits.max_message_bytes).map_err(|e| match e {
+        ProtocolError::TooLarge { .. } => Reason::TooBig(e.to_string()),
+        _ => Reason::Malformed(e.to_string()),
+    })
 }
 
 /// Drains the outbox, sends keepalives and catch-ups, and keeps the
@@ -171,6 +186,12 @@ async fn write_loop(
     liveness: Arc<Mutex<Liveness>>,
 ) {
     let table = room.key();
+    // One timer for the loop's waits. Under load the next deadline moves with
+    // every message (the keepalive is due an interval after the last one),
+    // and re-arming a timer takes a lock on tokio's timer wheel: so it is
+    // only ever moved earlier, and waking too early merely polls again.
+    let mut timer = pin!(tokio::time::sleep_until(now().into()));
+    let mut timer_at: Option<Instant> = None;
     let closing = loop {
         if link.closed().is_cancelled() {
             break None;
@@ -195,15 +216,24 @@ async fn write_loop(
                 })
                 .await
             }
-            Decision::Wait(at) => tokio::select! {
-                biased;
-                _ = link.closed().cancelled() => break None,
-                first = outbox.recv() => {
-                    let Some(first) = first else { break None };
-                    guarded(&liveness, Written::Messages, write_batch(&mut sink, first, &mut outbox)).await
+            Decision::Wait(at) => {
+                if timer_at.is_none_or(|armed| at < armed) {
+                    timer.as_mut().reset(at.into());
+                    timer_at = Some(at);
                 }
-                () = tokio::time::sleep_until(at.into()) => continue,
-            },
+                tokio::select! {
+                    biased;
+                    _ = link.closed().cancelled() => break None,
+                    first = outbox.recv() => {
+                        let Some(first) = first else { break None };
+                        guarded(&liveness, Written::Messages, write_batch(&mut sink, first, &mut outbox)).await
+                    }
+                    () = &mut timer => {
+                        timer_at = None;
+                        continue;
+                    }
+                }
+            }
         };
         // The room keeps what a lagging peer misses; once everything queued
         // before is written, it is its turn.
@@ -300,7 +330,9 @@ async fn guarded(
     loop {
         let expiry = lock(liveness).expiry(now());
         let at = expiry.map_err(WriteFailure::Close)?;
+        // The write first: one that finishes at once never arms the timer.
         tokio::select! {
+            biased;
             result = &mut write => {
                 result.map_err(|_| WriteFailure::Socket)?;
                 lock(liveness).write_finished(now(), written);

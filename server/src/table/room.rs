@@ -41,6 +41,18 @@ use crate::store::{RoomKey, StoreError, build_doc};
 /// round instead of 250 per tick.
 pub const AWARENESS_TICK: Duration = Duration::from_millis(100);
 
+/// Places reserved in the persistence queue for one frame's updates; a
+/// frame holds one update as a rule, so this does not allocate.
+pub type Slots = SmallVec<[Slot; 1]>;
+
+/// How many updates `messages` may store: each needs a place in the queue.
+fn writes(messages: &[Incoming]) -> usize {
+    messages
+        .iter()
+        .filter(|m| matches!(m, Incoming::Update(_) | Incoming::SyncStep2(_)))
+        .count()
+}
+
 /// Returned by [`Room::join`] when the room left the registry in the
 /// meantime; the caller looks the table up again.
 #[derive(Debug)]
@@ -186,18 +198,46 @@ impl Room {
         frame: &Bytes,
         messages: Vec<Incoming>,
     ) -> Result<(), Refusal> {
-        let writes = messages
-            .iter()
-            .filter(|m| matches!(m, Incoming::Update(_) | Incoming::SyncStep2(_)))
-            .count();
-        // A frame holds one update as a rule: no allocation for its place.
-        let mut slots: SmallVec<[Slot; 1]> = SmallVec::new();
-        for _ in 0..writes {
+        let slots = match self.try_reserve(&messages) {
+            Some(slots) => slots,
+            None => self.reserve(&messages).await,
+        };
+        self.handle_reserved(peer, frame, messages, slots)
+    }
+
+    /// The places in the persistence queue `messages` may need, if the queue
+    /// has them now: the common case, which costs no `.await` (a connection
+    /// waits with [`Room::reserve`] only when this says no).
+    pub fn try_reserve(&self, messages: &[Incoming]) -> Option<Slots> {
+        let mut slots = Slots::new();
+        for _ in 0..writes(messages) {
+            slots.push(self.persister.try_reserve()?);
+        }
+        Some(slots)
+    }
+
+    /// The places in the persistence queue `messages` may need, waiting
+    /// while it is full; fewer once the worker has stopped (the table then
+    /// fails the update it cannot store).
+    pub async fn reserve(&self, messages: &[Incoming]) -> Slots {
+        let mut slots = Slots::new();
+        for _ in 0..writes(messages) {
             match self.persister.reserve().await {
                 Some(slot) => slots.push(slot),
                 None => break,
             }
         }
+        slots
+    }
+
+    /// [`Room::handle`] with the places already reserved.
+    pub fn handle_reserved(
+        &self,
+        peer: PeerId,
+        frame: &Bytes,
+        messages: Vec<Incoming>,
+        slots: Slots,
+    ) -> Result<(), Refusal> {
         let mut state = self.lock();
         state.slots.extend(slots);
         let result = self.run(
