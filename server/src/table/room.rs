@@ -21,7 +21,7 @@ use smallvec::SmallVec;
 use tokio::sync::{mpsc, watch};
 use tokio_util::task::TaskTracker;
 use werktafel_shared::control::Control;
-use yrs::{Doc, ReadTxn, Transact, TransactionMut};
+use yrs::{Doc, ReadTxn, Transact};
 
 use super::core::{Commands, Event, Loaded, Table};
 use super::outbox::Next;
@@ -34,6 +34,9 @@ use crate::protocol::Incoming;
 use crate::screen::Depths;
 use crate::store::persist::{Persister, Slot};
 use crate::store::{RoomKey, StoreError, build_doc};
+
+mod writes;
+pub use writes::NotStored;
 
 /// Presence changes are gathered for this long and then sent to the table as
 /// one message, encoded once: with 250 people at a table renewing presence,
@@ -68,12 +71,6 @@ pub struct RoomServices {
     /// Reloads from storage run here, so shutdown waits for them.
     pub tasks: TaskTracker,
 }
-
-/// A server write that was applied here but not stored: storage failed,
-/// or the table moved to another node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the change could not be stored")]
-pub struct NotStored;
 
 pub struct Room {
     pub(super) key: RoomKey,
@@ -254,54 +251,6 @@ impl Room {
         let keep = state.table.backlogged_updates();
         state.slots.truncate(keep);
         result
-    }
-
-    /// Changes the document as the server (the only writer of `meta`,
-    /// `control` and `votes`), then stores and delivers the change like any
-    /// client's. `f` runs under the room lock, so it can check and write in
-    /// one step.
-    ///
-    /// Answers once the change is durable (or storage failed, which closes
-    /// the table): a handler that then says "done" says it of a stored change,
-    /// and a summary read after it sees it.
-    pub async fn write_as_server<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> R {
-        self.write_stored(f).await.0
-    }
-
-    /// [`Room::write_as_server`] that says whether the change was stored:
-    /// `Err` when storage failed or this node lost the
-    /// table meanwhile, so a handler does not answer 2xx for a change that
-    /// is not durable (`docs/scale-out.md`, Forwarding).
-    pub async fn write_durably<R>(
-        &self,
-        f: impl FnOnce(&mut TransactionMut) -> R,
-    ) -> Result<R, NotStored> {
-        match self.write_stored(f).await {
-            (result, true) => Ok(result),
-            (_, false) => Err(NotStored),
-        }
-    }
-
-    /// `f`'s result, and whether the change it made was stored.
-    async fn write_stored<R>(&self, f: impl FnOnce(&mut TransactionMut) -> R) -> (R, bool) {
-        let slot = self.persister.reserve().await;
-        let (result, applied) = {
-            let mut guard = self.lock();
-            let state = &mut *guard;
-            state.slots.extend(slot);
-            let result = state.table.write_as_server(f, &mut state.out);
-            self.execute(state, None).ok();
-            let keep = state.table.backlogged_updates();
-            state.slots.truncate(keep);
-            (result, state.table.applied())
-        };
-        let mut stored = self.stored.subscribe();
-        // Ends when the change is stored, or when storage failed (None).
-        let stored = stored
-            .wait_for(|s| s.is_none_or(|durable| durable >= applied))
-            .await
-            .is_ok_and(|s| s.is_some());
-        (result, stored)
     }
 
     /// How the table is run now.
