@@ -25,9 +25,16 @@ struct Cli {
     #[arg(long, default_value = "sqlite")]
     store: String,
     /// Three nodes on the `--store` PostgreSQL database, killing the table's
-    /// owner each round (the lease TTL and heartbeat of the CI test).
+    /// owner each round.
     #[arg(long)]
     cluster: bool,
+    /// `--cluster`: the nodes' lease TTL (default: the CI test's, short so a
+    /// round takes seconds).
+    #[arg(long, default_value = cluster_drill::LEASE_TTL_MS)]
+    lease_ttl_ms: String,
+    /// `--cluster`: the nodes' heartbeat interval.
+    #[arg(long, default_value = cluster_drill::HEARTBEAT_MS)]
+    heartbeat_ms: String,
 }
 
 #[tokio::main]
@@ -40,8 +47,19 @@ async fn main() -> anyhow::Result<()> {
             cli.store.starts_with("postgres"),
             "--cluster needs --store postgres://… (an empty database the three nodes share)"
         );
-        let (outcome, fail_over) =
-            cluster_drill::drill(&cli.store, dir.path(), cli.rounds, cli.writers, cli.seed).await?;
+        let lease = cluster_drill::Lease {
+            ttl_ms: &cli.lease_ttl_ms,
+            heartbeat_ms: &cli.heartbeat_ms,
+        };
+        let (outcome, fail_over) = cluster_drill::drill_with_lease(
+            &cli.store,
+            dir.path(),
+            cli.rounds,
+            cli.writers,
+            cli.seed,
+            lease,
+        )
+        .await?;
         (outcome, "cluster of 3 on postgres", fail_over.times)
     } else {
         let store = ["--store", cli.store.as_str()];
@@ -71,8 +89,8 @@ async fn main() -> anyhow::Result<()> {
         };
         println!(
             "fail-over (kill → a client of a surviving node synced on the new owner, retrying every 100 ms; lease TTL {} ms, heartbeat {} ms): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
-            cluster_drill::LEASE_TTL_MS,
-            cluster_drill::HEARTBEAT_MS,
+            cli.lease_ttl_ms,
+            cli.heartbeat_ms,
             at(50.0),
             at(99.0),
             times
