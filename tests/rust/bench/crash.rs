@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
             ttl_ms: &cli.lease_ttl_ms,
             heartbeat_ms: &cli.heartbeat_ms,
         };
-        let (outcome, fail_over) = cluster_drill::drill_with_lease(
+        let drilled = cluster_drill::drill_with_lease(
             &cli.store,
             dir.path(),
             cli.rounds,
@@ -59,7 +59,16 @@ async fn main() -> anyhow::Result<()> {
             cli.seed,
             lease,
         )
-        .await?;
+        .await;
+        let (outcome, fail_over) = match drilled {
+            Ok(done) => done,
+            Err(error) => {
+                // The nodes' logs say what happened: keep them.
+                let kept = dir.keep();
+                eprintln!("the nodes' logs are kept in {}", kept.display());
+                return Err(error);
+            }
+        };
         (outcome, "cluster of 3 on postgres", fail_over.times)
     } else {
         let store = ["--store", cli.store.as_str()];

@@ -124,10 +124,17 @@ pub async fn drill_with_lease(
         // the observer on one that survives the kill.
         let mut clients = Vec::with_capacity(writers);
         for w in 0..writers {
-            clients.push(connect_retrying(&nodes[(owner + w) % 3]).await?);
+            let node = (owner + w) % 3;
+            clients.push(
+                connect_retrying(&nodes[node])
+                    .await
+                    .with_context(|| format!("round {round}: writer {w} on n{}", node + 1))?,
+            );
         }
         let watcher = (owner + 1) % 3;
-        let observer = connect_retrying(&nodes[watcher]).await?;
+        let observer = connect_retrying(&nodes[watcher])
+            .await
+            .with_context(|| format!("round {round}: the observer on n{}", watcher + 1))?;
         let before = schema::note_count(&observer.doc);
         rng = rng
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -150,9 +157,13 @@ pub async fn drill_with_lease(
         drop(clients);
         drop(observer);
 
-        let check = connect_retrying(&nodes[watcher])
-            .await
-            .context("syncing after the kill")?;
+        let check = connect_retrying(&nodes[watcher]).await.with_context(|| {
+            format!(
+                "round {round}: syncing on n{} after n{} was killed",
+                watcher + 1,
+                owner + 1
+            )
+        })?;
         fail_over.times.push(killed.elapsed());
         let kept: BTreeSet<String> = check.notes().into_iter().map(|n| n.id).collect();
         outcome.lost.extend(all_observed.difference(&kept).cloned());
