@@ -22,7 +22,7 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, Map, Out, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
 
-use crate::report::{CpuClock, cpu_seconds};
+use crate::report::{CpuClock, Watched, cpu_seconds};
 use crate::wire::{self, Wire, Ws};
 use crate::{CONNECT_CONCURRENCY, Cli, Plan, Target, table_name};
 
@@ -68,7 +68,7 @@ pub async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
             type_one(&mut seeder, &wire, &seeder_doc).await?;
             tokio::time::sleep(SETTLE).await;
         }
-        let (times, cpu) = storm(&url, &wire, plan.clients, target.server_pid).await;
+        let (times, cpu) = storm(&url, &wire, plan.clients, &target.watched).await;
         failures += times.iter().filter(|t| t.is_none()).count();
         latencies_us.extend(times.into_iter().flatten());
         if let Some(s) = cpu {
@@ -149,7 +149,7 @@ async fn storm(
     url: &str,
     wire: &Wire,
     n: usize,
-    server_pid: Option<u32>,
+    watched: &Watched,
 ) -> (Vec<Option<u32>>, Option<f64>) {
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let ready = Arc::new(Barrier::new(n + 1));
@@ -170,12 +170,12 @@ async fn storm(
         }));
     }
     ready.wait().await;
-    let before = CpuClock::now(server_pid);
+    let before = CpuClock::now(watched);
     let mut times = Vec::with_capacity(n);
     for task in tasks {
         times.push(task.await.ok().flatten());
     }
-    let cpu = CpuClock::now(server_pid).since(&before).server_seconds();
+    let cpu = CpuClock::now(watched).since(&before).server_seconds();
     (times, cpu)
 }
 

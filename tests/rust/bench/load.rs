@@ -23,7 +23,7 @@ use tokio::sync::{Semaphore, watch};
 use werktafel_tests::Server;
 
 use crate::peer::{AWARENESS_RENEW, Peer, PeerStats, Phase, Presence, Role, TableWriters};
-use crate::report::{CpuClock, Memory, Readings, Report, Sample, status_kib};
+use crate::report::{CpuClock, Memory, Readings, Report, Sample, Watched, status_kib};
 use crate::wire::{Protocol, Wire};
 use crate::workload::Workload;
 
@@ -50,10 +50,13 @@ const DRAIN: Duration = Duration::from_secs(3);
     about = "Load generator for Werktafel's sync endpoint"
 )]
 struct Cli {
-    /// A running server (`HOST:PORT`); without it the bench starts
+    /// A running server (`HOST:PORT`), or the nodes of a cluster
+    /// (`HOST:PORT,HOST:PORT,…`): connections are spread over them round-robin
+    /// in the order they are opened (connection i goes to node i mod n), as a
+    /// load balancer would. Without it the bench starts
     /// `target/<profile>/werktafel` (or `$WERKTAFEL_BIN`) on a temporary data dir.
-    #[arg(long)]
-    addr: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    addr: Vec<String>,
     /// The participant key of the server given with `--addr` (the `key=` of
     /// the participant link it prints).
     #[arg(long)]
@@ -122,9 +125,15 @@ struct Cli {
     /// `--presence-interval` (15 s, like y-protocols' awareness does).
     #[arg(long, value_enum)]
     presence: Option<Presence>,
-    /// The pid of the server given with `--addr`, to report its CPU use.
+    /// The pid of the server given with `--addr`, to report its CPU use; for
+    /// a cluster every node's, comma-separated: their CPU is summed (memory
+    /// and open files are the first one's).
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
+    /// The pid of the database's postmaster (PostgreSQL), to report the CPU
+    /// of it and its backends apart from the server's.
     #[arg(long)]
-    server_pid: Option<u32>,
+    store_pid: Option<u32>,
     /// The plenary key of the server given with `--addr` (`hostile`: the
     /// export loops use it).
     #[arg(long)]
@@ -212,10 +221,16 @@ fn main() -> anyhow::Result<()> {
 
 /// Where the load goes: a server given with `--addr`, or one this bench started.
 pub struct Target {
+    /// The first (or only) node: where the single-address scenarios go.
     pub addr: String,
+    /// Every node; the load spreads its connections over them.
+    pub addrs: Vec<String>,
     pub key: String,
     pub view_key: Option<String>,
+    /// The first node's pid: whose memory and open files are sampled.
     pub server_pid: Option<u32>,
+    /// Whose CPU is read: every node, and the database if given.
+    pub watched: Watched,
     /// Keeps a server the bench started alive until the end of the run.
     _server: Option<Server>,
     /// The data directory of a server the bench started.
@@ -224,12 +239,17 @@ pub struct Target {
 
 impl Target {
     async fn from_cli(cli: &Cli, plan: &Plan) -> anyhow::Result<Target> {
-        Ok(match &cli.addr {
+        Ok(match cli.addr.first() {
             Some(addr) => Target {
                 addr: addr.clone(),
+                addrs: cli.addr.clone(),
                 key: cli.key.clone().unwrap_or_default(),
                 view_key: cli.view_key.clone(),
-                server_pid: cli.server_pid,
+                server_pid: cli.server_pid.first().copied(),
+                watched: Watched {
+                    servers: cli.server_pid.clone(),
+                    store: cli.store_pid,
+                },
                 _server: None,
                 _data: None,
             },
@@ -248,9 +268,14 @@ impl Target {
                     .context("starting the server")?;
                 Target {
                     addr: server.addr.clone(),
+                    addrs: vec![server.addr.clone()],
                     key: server.keys.join.clone(),
                     view_key: Some(server.keys.view.clone()),
                     server_pid: server.pid(),
+                    watched: Watched {
+                        servers: server.pid().into_iter().collect(),
+                        store: None,
+                    },
                     _server: Some(server),
                     _data: Some(data),
                 }
@@ -258,13 +283,17 @@ impl Target {
         })
     }
 
-    /// The sync URL of a table and the framing for it (Hocuspocus names the
-    /// document `{event}/{table}` in every message).
+    /// The sync URL of a table on the first node and the framing for it
+    /// (Hocuspocus names the document `{event}/{table}` in every message).
     pub fn endpoint(&self, plan: &Plan, table: &str) -> (String, Wire) {
-        let url = format!(
-            "ws://{}/sync/{}/{table}?key={}",
-            self.addr, plan.event, self.key
-        );
+        self.endpoint_on(plan, table, 0)
+    }
+
+    /// [`Target::endpoint`] for the `n`th connection opened: on node `n mod
+    /// nodes`, round-robin.
+    pub fn endpoint_on(&self, plan: &Plan, table: &str, n: usize) -> (String, Wire) {
+        let addr = &self.addrs[n % self.addrs.len()];
+        let url = format!("ws://{addr}/sync/{}/{table}?key={}", plan.event, self.key);
         let document = format!("{}/{table}", plan.event);
         (url, Wire::new(plan.protocol, &document, &self.key))
     }
@@ -285,7 +314,7 @@ pub fn table_name(plan: &Plan, index: usize) -> String {
 
 async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     let target = Target::from_cli(&cli, &plan).await?;
-    let (addr, server_pid) = (target.addr.clone(), target.server_pid);
+    let (addr, server_pid) = (target.addrs.join(","), target.server_pid);
     let rss_before = target.rss_kib("VmRSS");
     eprintln!(
         "werktafel-load: {} against {addr}; connecting {} clients",
@@ -300,17 +329,18 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     let edit_structs = plan.workload.structs();
     for t in 0..plan.tables {
-        let (url, wire) = target.endpoint(&plan, &table_name(&plan, t));
+        let table = table_name(&plan, t);
         let writers = Arc::new(TableWriters::new(plan.writers));
         for index in 0..plan.clients {
+            let (url, wire) = target.endpoint_on(&plan, &table, t * plan.clients + index);
             let role = if index < plan.writers {
                 Role::Writer(index)
             } else {
                 Role::Reader
             };
             let peer = Peer {
-                url: url.clone(),
-                wire: wire.clone(),
+                url,
+                wire,
                 role,
                 applies: index < plan.appliers,
                 writers: writers.clone(),
@@ -344,7 +374,7 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
 
     let attack = (cli.scenario == Scenario::Hostile).then(|| {
         let aim = hostile::Aim {
-            addr: addr.clone(),
+            addr: target.addr.clone(),
             event: plan.event.clone(),
             join_key: target.key.clone(),
             view_key: target.view_key.clone(),
@@ -355,7 +385,7 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
     phase_tx.send_replace(Phase::Warmup);
     tokio::time::sleep(plan.warmup).await;
     let rss_connected = target.rss_kib("VmRSS");
-    let cpu_start = CpuClock::now(server_pid);
+    let cpu_start = CpuClock::now(&target.watched);
     phase_tx.send_replace(Phase::Measure);
     let window_start = Instant::now();
     let mut samples = Vec::new();
@@ -368,7 +398,7 @@ async fn run(cli: Cli, plan: Plan) -> anyhow::Result<()> {
         tokio::time::sleep(left.min(SAMPLE_EVERY)).await;
     }
     phase_tx.send_replace(Phase::Drain);
-    let cpu = CpuClock::now(server_pid).since(&cpu_start);
+    let cpu = CpuClock::now(&target.watched).since(&cpu_start);
     let attacked = match attack {
         Some(running) => Some(running.finish().await),
         None => None,
@@ -547,5 +577,53 @@ mod tests {
         let ids: Vec<&str> = event.tables.iter().map(|t| t.id.as_str()).collect();
         let names: Vec<String> = (0..plan.tables).map(|i| table_name(&plan, i)).collect();
         assert_eq!(ids, names);
+    }
+
+    #[test]
+    fn connections_are_spread_over_the_nodes_round_robin() {
+        let plan = Plan::from_cli(&Cli::parse_from(["werktafel-load"])).expect("workshop preset");
+        let nodes = ["127.0.0.1:1", "127.0.0.2:2", "127.0.0.3:3"];
+        let target = Target {
+            addr: nodes[0].into(),
+            addrs: nodes.iter().map(ToString::to_string).collect(),
+            key: "k".into(),
+            view_key: None,
+            server_pid: None,
+            watched: Watched::default(),
+            _server: None,
+            _data: None,
+        };
+        let hosts: Vec<String> = (0..7)
+            .map(|n| {
+                let (url, _) = target.endpoint_on(&plan, "a", n);
+                url.trim_start_matches("ws://")
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        let expected: Vec<&str> = (0..7).map(|n| nodes[n % 3]).collect();
+        assert_eq!(hosts, expected);
+        assert_eq!(
+            target.endpoint(&plan, "a").0,
+            target.endpoint_on(&plan, "a", 3).0
+        );
+    }
+
+    #[test]
+    fn several_server_pids_and_a_store_pid_are_parsed() {
+        let cli = Cli::parse_from([
+            "werktafel-load",
+            "--addr",
+            "127.0.0.1:1,127.0.0.2:2",
+            "--server-pid",
+            "10,11",
+            "--store-pid",
+            "12",
+        ]);
+        assert_eq!(cli.addr, ["127.0.0.1:1", "127.0.0.2:2"]);
+        assert_eq!(cli.server_pid, [10, 11]);
+        assert_eq!(cli.store_pid, Some(12));
     }
 }

@@ -53,12 +53,29 @@ pub struct Sample {
     pub fds: Option<usize>,
 }
 
+/// The processes whose CPU a run reads: the server's (one, or every node of
+/// a cluster, summed) and the database's (PostgreSQL: its postmaster and
+/// every backend under it), reported apart.
+#[derive(Debug, Clone, Default)]
+pub struct Watched {
+    pub servers: Vec<u32>,
+    pub store: Option<u32>,
+}
+
+impl Watched {
+    /// The first server: the one whose memory and open files are sampled.
+    pub fn first(&self) -> Option<u32> {
+        self.servers.first().copied()
+    }
+}
+
 /// CPU seconds used by this process and (if known) the server at one instant.
 pub struct CpuClock {
     at: std::time::Instant,
     generator: Option<f64>,
     server: Option<f64>,
-    server_pid: Option<u32>,
+    /// The database's CPU seconds (postmaster and backends), if watched.
+    store: Option<f64>,
     /// CPU seconds every process on the machine has used (`/proc/stat`).
     machine: Option<f64>,
 }
@@ -78,8 +95,10 @@ pub struct CpuUse {
     server: Option<f64>,
     /// Cores the generator may run on (its affinity mask).
     generator_cores: usize,
-    /// Server CPU seconds over the interval.
+    /// Server CPU seconds over the interval (every node's, summed).
     server_seconds: Option<f64>,
+    /// The database's CPU seconds over the interval, if watched.
+    store_seconds: Option<f64>,
     /// CPU used by every other process (the other engineers' builds and
     /// tests on this machine), in cores: what disturbed this run.
     pub others: Option<f64>,
@@ -172,6 +191,14 @@ impl Report {
         Some(self.cpu.server_seconds? * 1e6 / delivered as f64)
     }
 
+    /// The database's CPU time per delivery in the window, in µs (PostgreSQL's
+    /// processes; SQLite runs inside the server and is counted there).
+    fn store_us_per_delivery(&self) -> Option<f64> {
+        let delivered = self.latencies_us.len();
+        (delivered > 0).then_some(())?;
+        Some(self.cpu.store_seconds? * 1e6 / delivered as f64)
+    }
+
     /// The server's RSS over the window: first (when the window opened,
     /// after the warm-up), last, highest, and the drift from first to last in %.
     fn rss_drift(&self) -> Option<RssDrift> {
@@ -220,6 +247,8 @@ impl Report {
             "cpu_server": self.cpu.server,
             "cpu_others": self.cpu.others,
             "server_us_per_delivery": self.server_us_per_delivery(),
+            "store_us_per_delivery": self.store_us_per_delivery(),
+            "cpu_store": self.cpu.store_seconds.map(|s| s / secs),
             "rss_before_kib": self.memory.map(|m| m.before_kib),
             "rss_connected_kib": self.memory.map(|m| m.connected_kib),
             "rss_peak_kib": self.memory.map(|m| m.peak_kib),
@@ -324,6 +353,12 @@ impl fmt::Display for Report {
         if let Some(us) = self.server_us_per_delivery() {
             writeln!(f, "server cpu      {us:.2} µs per delivery")?;
         }
+        if let Some(us) = self.store_us_per_delivery() {
+            writeln!(
+                f,
+                "database cpu    {us:.2} µs per delivery (PostgreSQL's processes)"
+            )?;
+        }
         if let Some(m) = self.memory {
             writeln!(
                 f,
@@ -396,12 +431,22 @@ impl fmt::Display for Report {
 }
 
 impl CpuClock {
-    pub fn now(server_pid: Option<u32>) -> CpuClock {
+    pub fn now(watched: &Watched) -> CpuClock {
+        // Every node must be readable, or the sum would silently shrink.
+        let server = (!watched.servers.is_empty())
+            .then(|| {
+                watched
+                    .servers
+                    .iter()
+                    .map(|pid| cpu_seconds(&pid.to_string()))
+                    .sum::<Option<f64>>()
+            })
+            .flatten();
         CpuClock {
             at: std::time::Instant::now(),
             generator: cpu_seconds("self"),
-            server: server_pid.and_then(|pid| cpu_seconds(&pid.to_string())),
-            server_pid,
+            server,
+            store: watched.store.and_then(tree_cpu_seconds),
             machine: machine_cpu_seconds(),
         }
     }
@@ -410,7 +455,6 @@ impl CpuClock {
     pub fn since(&self, start: &CpuClock) -> CpuUse {
         let wall = self.at.duration_since(start.at).as_secs_f64();
         let share = |end: Option<f64>, begin: Option<f64>| Some((end? - begin?) / wall);
-        debug_assert_eq!(self.server_pid, start.server_pid);
         CpuUse {
             generator: share(self.generator, start.generator),
             server: share(self.server, start.server),
@@ -419,10 +463,12 @@ impl CpuClock {
                 .server
                 .zip(start.server)
                 .map(|(end, begin)| end - begin),
+            store_seconds: self.store.zip(start.store).map(|(end, begin)| end - begin),
             others: (|| {
                 let all = self.machine? - start.machine?;
                 let ours = (self.generator? - start.generator?)
-                    + self.server.zip(start.server).map_or(0.0, |(e, b)| e - b);
+                    + self.server.zip(start.server).map_or(0.0, |(e, b)| e - b)
+                    + self.store.zip(start.store).map_or(0.0, |(e, b)| e - b);
                 Some(((all - ours) / wall).max(0.0))
             })(),
         }
@@ -458,7 +504,7 @@ fn machine_cpu_seconds() -> Option<f64> {
 
 impl Sample {
     /// The server's RSS and open files now (`None` where its pid is unknown
-    /// or `/proc` cannot be read).
+    /// or `/proc` cannot be read; of a cluster, the first node's).
     pub fn take(server_pid: Option<u32>, at: Duration) -> Sample {
         Sample {
             at,
@@ -488,10 +534,89 @@ pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
 
 /// utime + stime of a process from `/proc/{pid}/stat`, in seconds.
 pub fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may contain spaces; fields after its ')' are plain.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let fields = stat_fields(pid)?;
     // utime and stime are fields 14 and 15, i.e. 12 and 13 after the name.
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / USER_HZ)
+}
+
+/// The fields of `/proc/{pid}/stat` after the command name (which may
+/// contain spaces; the fields after its ')' are plain): field 3 is index 0.
+fn stat_fields(pid: &str) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// CPU seconds of a process and its children: its own utime + stime, the
+/// cutime + cstime of the children it has reaped (PostgreSQL's postmaster
+/// reaps its backends), and the utime + stime of the children alive now.
+/// A backend that exited inside a window counts its whole life there.
+fn tree_cpu_seconds(pid: u32) -> Option<f64> {
+    let fields = stat_fields(&pid.to_string())?;
+    // utime, stime, cutime, cstime: fields 14–17.
+    let mut ticks = 0.0;
+    for i in 11..15 {
+        ticks += fields.get(i)?.parse::<f64>().ok()?;
+    }
+    let mut seconds = ticks / USER_HZ;
+    let parent = pid.to_string();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(child) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        // The parent's pid is field 4, index 1.
+        if stat_fields(child).is_some_and(|f| f.get(1) == Some(&parent)) {
+            seconds += cpu_seconds(child).unwrap_or(0.0);
+        }
+    }
+    Some(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_tree_counts_at_least_the_process_itself() {
+        let pid = std::process::id();
+        // Burn a little CPU so the counters are not all zero.
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        assert_ne!(x, 1);
+        let own = cpu_seconds(&pid.to_string()).expect("our own /proc/PID/stat");
+        let tree = tree_cpu_seconds(pid).expect("our own process tree");
+        assert!(tree >= own, "tree {tree} < own {own}");
+    }
+
+    #[test]
+    fn cluster_cpu_is_summed_over_every_node_and_unknown_if_one_is_gone() {
+        let me = std::process::id();
+        let one = CpuClock::now(&Watched {
+            servers: vec![me],
+            store: None,
+        });
+        let two = CpuClock::now(&Watched {
+            servers: vec![me, me],
+            store: None,
+        });
+        let (one, two) = (one.server.expect("readable"), two.server.expect("readable"));
+        assert!(two >= 2.0 * one - 0.05, "{two} is not about twice {one}");
+        let gone = CpuClock::now(&Watched {
+            servers: vec![me, u32::MAX],
+            store: None,
+        });
+        assert_eq!(gone.server, None, "a node that is gone is not counted as 0");
+    }
 }

@@ -18,6 +18,19 @@ use crate::{Client, Server};
 /// A node's lease in the drill: short, so a round takes seconds.
 pub const LEASE_TTL_MS: &str = "1500";
 pub const HEARTBEAT_MS: &str = "300";
+
+/// The lease the nodes of a drill run with (`--lease-ttl-ms`, `--heartbeat-ms`).
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub ttl_ms: &'a str,
+    pub heartbeat_ms: &'a str,
+}
+
+/// The drill's usual lease: [`LEASE_TTL_MS`], [`HEARTBEAT_MS`].
+pub const SHORT_LEASE: Lease<'static> = Lease {
+    ttl_ms: LEASE_TTL_MS,
+    heartbeat_ms: HEARTBEAT_MS,
+};
 const SECRET: &str = "het-geheim-van-de-crash-drill";
 
 /// What the drill measured besides losses.
@@ -28,7 +41,12 @@ pub struct FailOver {
 }
 
 /// Node `i` (0, 1, 2) of the drill on `db_url`, listening on 127.0.0.(i+1).
-async fn start_node(db_url: &str, dir: &Path, i: usize) -> anyhow::Result<Server> {
+async fn start_node(
+    db_url: &str,
+    dir: &Path,
+    i: usize,
+    lease: Lease<'_>,
+) -> anyhow::Result<Server> {
     let name = format!("n{}", i + 1);
     let mut args: Vec<&str> = SERVER_ARGS.to_vec();
     args.extend([
@@ -39,20 +57,26 @@ async fn start_node(db_url: &str, dir: &Path, i: usize) -> anyhow::Result<Server
         "--cluster-secret",
         SECRET,
         "--lease-ttl-ms",
-        LEASE_TTL_MS,
+        lease.ttl_ms,
         "--heartbeat-ms",
-        HEARTBEAT_MS,
+        lease.heartbeat_ms,
     ]);
     Server::start_at(&format!("127.0.0.{}:0", i + 1), dir, &args).await
 }
 
-/// Connects to table `a` on `server`, trying again while the table's dead
-/// owner still holds its lease (its node answers 503), as a stock client's
-/// back-off does.
+/// Connects to table `a` on `server` and waits until it is synced, trying
+/// again while the table's dead owner still holds its lease (its node
+/// answers 503) or when the table moves before the sync (1012: a node whose
+/// heartbeat was late gave its lease up), as a stock client's back-off does.
 async fn connect_retrying(server: &Server) -> anyhow::Result<Client> {
     let deadline = Instant::now() + crate::WAIT;
     loop {
-        match Client::connect(server, "a").await {
+        let synced = async {
+            let client = Client::connect(server, "a").await?;
+            client.synced().await?;
+            anyhow::Ok(client)
+        };
+        match synced.await {
             Ok(client) => return Ok(client),
             // A stock client waits at least 100 ms between attempts too.
             Err(_) if Instant::now() < deadline => {
@@ -72,9 +96,21 @@ pub async fn drill(
     writers: usize,
     seed: u64,
 ) -> anyhow::Result<(Outcome, FailOver)> {
+    drill_with_lease(db_url, dir, rounds, writers, seed, SHORT_LEASE).await
+}
+
+/// [`drill`] with the nodes on `lease`.
+pub async fn drill_with_lease(
+    db_url: &str,
+    dir: &Path,
+    rounds: usize,
+    writers: usize,
+    seed: u64,
+    lease: Lease<'_>,
+) -> anyhow::Result<(Outcome, FailOver)> {
     let mut nodes = Vec::new();
     for i in 0..3 {
-        nodes.push(start_node(db_url, dir, i).await?);
+        nodes.push(start_node(db_url, dir, i, lease).await?);
     }
     let mut rng = seed | 1;
     let mut outcome = Outcome::default();
@@ -88,13 +124,17 @@ pub async fn drill(
         // the observer on one that survives the kill.
         let mut clients = Vec::with_capacity(writers);
         for w in 0..writers {
-            let c = connect_retrying(&nodes[(owner + w) % 3]).await?;
-            c.synced().await?;
-            clients.push(c);
+            let node = (owner + w) % 3;
+            clients.push(
+                connect_retrying(&nodes[node])
+                    .await
+                    .with_context(|| format!("round {round}: writer {w} on n{}", node + 1))?,
+            );
         }
         let watcher = (owner + 1) % 3;
-        let observer = connect_retrying(&nodes[watcher]).await?;
-        observer.synced().await?;
+        let observer = connect_retrying(&nodes[watcher])
+            .await
+            .with_context(|| format!("round {round}: the observer on n{}", watcher + 1))?;
         let before = schema::note_count(&observer.doc);
         rng = rng
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -117,8 +157,13 @@ pub async fn drill(
         drop(clients);
         drop(observer);
 
-        let check = connect_retrying(&nodes[watcher]).await?;
-        check.synced().await.context("syncing after the kill")?;
+        let check = connect_retrying(&nodes[watcher]).await.with_context(|| {
+            format!(
+                "round {round}: syncing on n{} after n{} was killed",
+                watcher + 1,
+                owner + 1
+            )
+        })?;
         fail_over.times.push(killed.elapsed());
         let kept: BTreeSet<String> = check.notes().into_iter().map(|n| n.id).collect();
         outcome.lost.extend(all_observed.difference(&kept).cloned());
@@ -127,7 +172,7 @@ pub async fn drill(
         drop(check);
         // The killed node comes back (as the same node, on its own
         // address); the table stays with whoever took it.
-        nodes[owner] = start_node(db_url, dir, owner).await?;
+        nodes[owner] = start_node(db_url, dir, owner, lease).await?;
         owner = watcher;
         if !outcome.lost.is_empty() {
             break;
