@@ -110,6 +110,51 @@ async fn stock_clients_on_three_nodes_converge_through_the_tables_owner() -> any
     Ok(())
 }
 
+/// A relayed client's first sync answer is the whole table, which may be
+/// larger than any message a client may send: the relay must pass it on
+/// (the 100-round drill found relayed joins refused with 1012 once the table
+/// had outgrown `--max-message-bytes`).
+#[tokio::test]
+async fn a_relayed_client_joins_a_table_larger_than_a_clients_message() -> anyhow::Result<()> {
+    let db = TestDb::create()?;
+    let dir = tempfile::tempdir()?;
+    // Small messages; no rate limit in the way of writing the table fast.
+    let small = [
+        "--max-message-bytes",
+        "16384",
+        "--bytes-per-second",
+        "1000000000",
+        "--messages-per-second",
+        "100000",
+    ];
+    let a = node_on(&db.url, dir.path(), "127.0.0.1", "n1", &small).await?;
+    let b = node_on(&db.url, dir.path(), "127.0.0.2", "n2", &small).await?;
+    let writer = Client::connect(&a, "a").await?;
+    writer.synced().await?;
+    // 400 notes: each message is small, the table is not.
+    let text = "lang verhaal over de gebiedsregisseur ".repeat(26);
+    let ids: Vec<String> = (0..400).map(|i| format!("n{i}")).collect();
+    for id in &ids {
+        notes::add(&writer, id, &text, Lane::Goed);
+    }
+    // A second client of the owner sees them all: the owner has them.
+    let direct = Client::connect(&a, "a").await?;
+    direct
+        .wait_for("every note on the owner", |_| {
+            ids.iter().all(|id| notes::has_note(&direct, id))
+        })
+        .await?;
+    let relayed = Client::connect(&b, "a").await?;
+    relayed.synced().await?;
+    relayed
+        .wait_for("the whole table through the relay", |_| {
+            ids.iter().all(|id| notes::has_note(&relayed, id))
+        })
+        .await?;
+    assert_eq!(b.metric(FORWARDS).await?, 1, "n2 relayed its client");
+    Ok(())
+}
+
 #[tokio::test]
 async fn two_nodes_racing_for_a_new_tables_lease_one_wins() -> anyhow::Result<()> {
     let db = TestDb::create()?;

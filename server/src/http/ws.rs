@@ -268,16 +268,17 @@ async fn forward_to(
     };
     let ticket = admit(state, client)?;
     let config = socket_config(state.limits());
-    let upstream = match relay::connect(&remote, forward, &secret, config).await {
-        Ok(upstream) => upstream,
-        Err(error) => {
-            crate::metrics::METRICS.cluster_forward_failures.inc();
-            tracing::warn!(%error, node = %remote.node, "cannot relay to the table's owner");
-            return Err(AppError::Unavailable(
-                "the server that holds this table cannot be reached; try again".into(),
-            ));
-        }
-    };
+    let upstream =
+        match relay::connect(&remote, forward, &secret, upstream_config(state.limits())).await {
+            Ok(upstream) => upstream,
+            Err(error) => {
+                crate::metrics::METRICS.cluster_forward_failures.inc();
+                tracing::warn!(%error, node = %remote.node, "cannot relay to the table's owner");
+                return Err(AppError::Unavailable(
+                    "the server that holds this table cannot be reached; try again".into(),
+                ));
+            }
+        };
     tracing::debug!(node = %remote.node, epoch = remote.epoch, "relaying a client to the table's owner");
     let idle = state.limits().idle_timeout;
     let shutdown = state.shutdown().clone();
@@ -290,7 +291,24 @@ async fn forward_to(
     )
 }
 
-/// The WebSocket settings of a client's socket (and of a relay's upstream).
+/// The WebSocket settings of a relay's internal connection to the owner.
+/// What the owner sends is not a client's message: a joining client's first
+/// sync answer is the whole table, which may be far larger than any one
+/// message a client may send (`--max-message-bytes`). The owner is
+/// another node of the cluster, authenticated by the secret, and bounds a
+/// table to `--max-document-bytes`: its messages are bounded by that, with
+/// room for the encoding's overhead.
+fn upstream_config(limits: &crate::config::Limits) -> WebSocketConfig {
+    let document = usize::try_from(limits.max_document_bytes).unwrap_or(usize::MAX);
+    let most = limits
+        .max_message_bytes
+        .max(document.saturating_mul(2).saturating_add(1024 * 1024));
+    socket_config(limits)
+        .max_message_size(Some(most))
+        .max_frame_size(Some(most))
+}
+
+/// The WebSocket settings of a client's socket.
 fn socket_config(limits: &crate::config::Limits) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(limits.max_message_bytes))
