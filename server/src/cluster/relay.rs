@@ -7,8 +7,10 @@
 //! so a stock y-websocket client sees no difference.
 //!
 //! Memory stays bounded: each direction reads the next frame only after
-//! the last one was written, so a side that does not read holds back the
-//! other (the owner then closes a client that stopped reading, 4409, and
+//! the last one was written (towards the client, a batch of what was
+//! already read — at most [`RELAY_BATCH`] messages, about
+//! [`RELAY_BATCH_BYTES`] — goes out in one write), so a side that does not
+//! read holds back the other (the owner then closes a client that stopped reading, 4409, and
 //! that close is passed on). When the owner goes away (it died, or shut
 //! down, or lost the table) the client is closed with 1012 and reconnects,
 //! landing wherever the table is served then.
@@ -16,7 +18,7 @@
 use std::time::Duration;
 
 use axum::http::HeaderValue;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -128,6 +130,14 @@ pub async fn connect(
         .map_err(|_| RelayError::Timeout { addr: addr.clone() })?
 }
 
+/// At most this many of the owner's messages, already read, go to the
+/// client in one write: a bound on the batch, so a busy owner cannot keep
+/// the relay from checking its other side.
+const RELAY_BATCH: usize = 64;
+/// And at most about this many bytes (the batch ends after the message
+/// that passes it): what the relay holds for a client stays small.
+const RELAY_BATCH_BYTES: usize = 64 * 1024;
+
 /// How a relay ended, for the client's close frame.
 enum End {
     /// The client closed or went away: close the owner's side normally.
@@ -172,17 +182,53 @@ pub async fn relay(
         };
         let down = async {
             loop {
-                let Ok(Some(Ok(next))) = tokio::time::timeout(idle, from_owner.next()).await else {
+                let Ok(Some(Ok(first))) = tokio::time::timeout(idle, from_owner.next()).await
+                else {
                     return End::Owner(None);
                 };
-                let sent = match next {
-                    Message::Close(frame) => return End::Owner(frame),
-                    Message::Binary(bytes) => send_fragmented(&mut to_client, bytes).await,
-                    Message::Text(text) => to_client.feed(Message::Text(text)).await,
-                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-                };
-                if sent.is_err() || to_client.flush().await.is_err() {
+                // Under load the owner's writes arrive several to a read:
+                // what is already here goes out in the same write to the
+                // client, one flush (one syscall) per batch, not per message.
+                let mut next = Some(first);
+                let (mut fed, mut bytes_fed) = (0, 0);
+                let mut ended = None;
+                while let Some(message) = next.take() {
+                    let sent = match message {
+                        Message::Close(frame) => {
+                            ended = Some(End::Owner(frame));
+                            break;
+                        }
+                        Message::Binary(bytes) => {
+                            bytes_fed += bytes.len();
+                            send_fragmented(&mut to_client, bytes).await
+                        }
+                        Message::Text(text) => {
+                            bytes_fed += text.len();
+                            to_client.feed(Message::Text(text)).await
+                        }
+                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
+                    };
+                    if sent.is_err() {
+                        return End::Client;
+                    }
+                    fed += 1;
+                    if fed < RELAY_BATCH && bytes_fed < RELAY_BATCH_BYTES {
+                        next = match from_owner.next().now_or_never() {
+                            Some(Some(Ok(message))) => Some(message),
+                            Some(_) => {
+                                ended = Some(End::Owner(None));
+                                None
+                            }
+                            None => None,
+                        };
+                    }
+                }
+                // What was fed reaches the client before any close.
+                if to_client.flush().await.is_err() {
                     return End::Client;
+                }
+                if let Some(end) = ended {
+                    return end;
                 }
             }
         };
