@@ -111,8 +111,9 @@ async fn send(
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    // Drives the connection until the answer is read; dropped with it.
-    let driver = tokio::spawn(connection);
+    // Drives the connection until the answer is read; aborted when this
+    // request ends, however it ends (answered, failed, or timed out).
+    let _driver = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(connection));
     let uri = match without_key(request.query) {
         Some(query) => format!("{INTERNAL_HTTP}{}?{query}", request.path),
         None => format!("{INTERNAL_HTTP}{}", request.path),
@@ -141,7 +142,6 @@ async fn send(
         .await
         .map_err(|e| unreachable(e.to_string()))?
         .to_bytes();
-    driver.abort();
     let mut back = Response::builder().status(parts.status);
     for name in PASSED_BACK {
         if let Some(value) = parts.headers.get(&name) {

@@ -121,16 +121,9 @@ pub async fn to_owner(State(state): State<AppState>, request: Request, next: Nex
     // again, with the quotas).
     let upload = parts.uri.path().ends_with("/files");
     let _slot = match upload {
-        true => match state.market().upload_slots.try_acquire() {
+        true => match state.market().upload_slot() {
             Ok(slot) => Some(slot),
-            Err(_) => {
-                return AppError::RetryLater {
-                    message: "other uploads are being received: try again in a moment".into(),
-                    retry_after_secs: 2,
-                    code: Some("uploads-busy"),
-                }
-                .into_response();
-            }
+            Err(busy) => return busy.into_response(),
         },
         false => None,
     };

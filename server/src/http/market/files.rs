@@ -23,7 +23,7 @@ use werktafel_shared::market::{Material, MaterialDraft, insert_material};
 use werktafel_shared::upload::{FileKind, download_name};
 use yrs::{Any, Map, Out, ReadTxn, Transact, WriteTxn};
 
-use self::blob::{blob_name, blob_of, store_shared};
+use self::blob::{blob_name, blob_of, store_shared, storing};
 use super::stand_of;
 use crate::access::{Role, random_token};
 use crate::http::error::AppError;
@@ -104,15 +104,7 @@ pub async fn upload(
         return Err(too_large());
     }
     // A body is held in memory while it arrives: only so many at once.
-    let _slot = state
-        .market()
-        .upload_slots
-        .try_acquire()
-        .map_err(|_| AppError::RetryLater {
-            message: "other uploads are being received: try again in a moment".into(),
-            retry_after_secs: 2,
-            code: Some("uploads-busy"),
-        })?;
+    let _slot = state.market().upload_slot()?;
     let _receiving = Receiving::start();
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
@@ -178,13 +170,7 @@ pub async fn upload(
             }
             let blobs = state.blobs().clone();
             let (blob_name, blob) = (blob_name(&id), blob_of(&entry, bytes));
-            tokio::task::spawn_blocking(move || blobs.put(&blob_name, &blob, ""))
-                .await
-                .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
-                .map_err(|e| {
-                    tracing::error!(error = %e, "storing an upload failed");
-                    AppError::Unavailable("the file could not be stored".into())
-                })?;
+            storing(move || blobs.put(&blob_name, &blob, "")).await?;
             ledger
                 .write_as_server(|txn| write_entry(txn, &id, &entry))
                 .await;

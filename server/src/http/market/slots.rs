@@ -12,6 +12,22 @@ pub struct MarketState {
     pub uploads: tokio::sync::Mutex<()>,
 }
 
+impl MarketState {
+    /// A place to receive an upload's body in, or 429 while
+    /// [`MAX_CONCURRENT_UPLOADS`] are being received (here or forwarded on).
+    pub fn upload_slot(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, crate::http::error::AppError> {
+        self.upload_slots
+            .try_acquire()
+            .map_err(|_| crate::http::error::AppError::RetryLater {
+                message: "other uploads are being received: try again in a moment".into(),
+                retry_after_secs: 2,
+                code: Some("uploads-busy"),
+            })
+    }
+}
+
 impl Default for MarketState {
     fn default() -> Self {
         Self {

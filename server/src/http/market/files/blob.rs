@@ -22,6 +22,20 @@ pub(super) fn blob_of(entry: &Entry, bytes: axum::body::Bytes) -> Blob {
     }
 }
 
+/// Runs a blob store's `put` off the async runtime; its failure is the
+/// client's 503 (and a log line with the cause).
+pub(super) async fn storing<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    put: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(put)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "storing an upload failed");
+            AppError::Unavailable("the file could not be stored".into())
+        })
+}
+
 /// Stores an upload in the shared blobs (PostgreSQL) if the uploader's
 /// quota and the event's total allow, checked by the database across every
 /// node; an upload of the same content again stores nothing.
@@ -39,7 +53,7 @@ pub(super) async fn store_shared(
         limits.upload_quota_per_identity,
         limits.max_upload_bytes_total,
     );
-    let put = tokio::task::spawn_blocking(move || {
+    let put = storing(move || {
         let quota = Quota {
             by: &by,
             per_person,
@@ -48,12 +62,7 @@ pub(super) async fn store_shared(
         };
         blobs.put_within(&name, &blob, &quota)
     })
-    .await
-    .map_err(|e| AppError::Unavailable(format!("storing the upload: {e}")))?
-    .map_err(|e| {
-        tracing::error!(error = %e, "storing an upload failed");
-        AppError::Unavailable("the file could not be stored".into())
-    })?;
+    .await?;
     match put {
         Put::Stored | Put::Existed => Ok(()),
         Put::OverPerson => Err(AppError::Full(format!(
