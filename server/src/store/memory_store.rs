@@ -171,6 +171,7 @@ impl Store for MemoryStore {
         };
         Ok(Some(LogRead {
             snapshot: stored.snapshot.clone(),
+            generation: None,
             log: stored.log.iter().map(|(_, data)| data.clone()).collect(),
             upto,
         }))

@@ -129,6 +129,9 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub struct LogRead {
     pub snapshot: Option<Vec<u8>>,
+    /// The generation the snapshot read is stored under, in a store that
+    /// writes snapshots in parts (SQLite); `None` for one stored whole.
+    pub generation: Option<i64>,
     pub log: Vec<Vec<u8>>,
     /// Id of the last log entry read; entries appended later have larger ids.
     pub upto: u64,

@@ -152,6 +152,7 @@ impl Store for PostgresStore {
         };
         Ok(Some(LogRead {
             snapshot,
+            generation: None,
             log: log.into_iter().map(|(_, data)| data).collect(),
             upto: u64::try_from(upto).unwrap_or(0),
         }))

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -17,10 +17,15 @@ use super::{
     AppendRecord, Compaction, LogRead, RoomKey, Store, StoreError, StoredDoc, private_dir,
 };
 
+mod snapshot;
+
 /// The embedded store: one SQLite database file in the data directory.
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The largest part a snapshot is written in ([`snapshot::PART_BYTES`];
+    /// smaller in tests, so that a small document spans several).
+    part_bytes: usize,
 }
 
 /// Rows per `INSERT` statement of an append, largest first, ending in 1
@@ -93,6 +98,14 @@ impl SqliteStore {
                  data BLOB NOT NULL,
                  PRIMARY KEY (event, table_id)
              );
+             CREATE TABLE IF NOT EXISTS snapshot_parts (
+                 event TEXT NOT NULL,
+                 table_id TEXT NOT NULL,
+                 generation INTEGER NOT NULL,
+                 part INTEGER NOT NULL,
+                 data BLOB NOT NULL,
+                 PRIMARY KEY (event, table_id, generation, part)
+             );
              CREATE TABLE IF NOT EXISTS events (
                  slug TEXT PRIMARY KEY,
                  definition TEXT NOT NULL
@@ -111,6 +124,18 @@ impl SqliteStore {
                  value TEXT NOT NULL
              );",
         )?;
+        // Added with snapshots in parts (see `snapshot`): the generation a
+        // room's snapshot is stored under, NULL for one held in `data`.
+        let has_parts: bool = store.conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('snapshots') WHERE name = 'parts'",
+            [],
+            |row| row.get(0),
+        )?;
+        if !has_parts {
+            store
+                .conn
+                .execute("ALTER TABLE snapshots ADD COLUMN parts INTEGER", [])?;
+        }
         Ok(store)
     }
 
@@ -126,26 +151,25 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_handler(Some(wait_for_lock))?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            part_bytes: snapshot::PART_BYTES,
+        })
     }
 }
 
 impl Store for SqliteStore {
     fn reopen(&self) -> Result<Self, StoreError> {
-        Self::connect(self.path.clone())
+        let mut store = Self::connect(self.path.clone())?;
+        store.part_bytes = self.part_bytes;
+        Ok(store)
     }
 
     fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
         let tx = self.conn.transaction()?;
         let mut updates = Vec::new();
-        let snapshot: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
-                params![&*room.event, &*room.table],
-                |row| row.get(0),
-            )
-            .optional()?;
-        updates.extend(snapshot);
+        updates.extend(snapshot::read(&tx, room)?.map(|(data, _)| data));
         {
             let mut stmt = tx.prepare_cached(
                 "SELECT data FROM updates WHERE event = ?1 AND table_id = ?2 ORDER BY id",
@@ -196,13 +220,7 @@ impl Store for SqliteStore {
         // A read transaction: the snapshot and the log come from one state of
         // the database (WAL), and no writer waits for it.
         let tx = self.conn.transaction()?;
-        let snapshot: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
-                params![&*room.event, &*room.table],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let (snapshot, generation) = snapshot::read(&tx, room)?.unzip();
         let mut log = Vec::new();
         let mut upto = None;
         {
@@ -218,6 +236,7 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok(upto.map(|upto| LogRead {
             snapshot,
+            generation: generation.flatten(),
             log,
             upto,
         }))
@@ -229,44 +248,41 @@ impl Store for SqliteStore {
         read: &LogRead,
         merged: &[u8],
     ) -> Result<Compaction, StoreError> {
+        // The parts first, outside the head's transaction: the long write,
+        // in short paced ones (`snapshot`).
+        let generation = snapshot::write_parts(&mut self.conn, room, merged, self.part_bytes)?;
         // IMMEDIATE takes the write lock up front, so nothing changes between
-        // the check and the write; an append waiting meanwhile is held only
+        // the check and the flip; an append waiting meanwhile is held only
         // for this short write (`wait_for_lock`), never for the merge.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let snapshot: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT data FROM snapshots WHERE event = ?1 AND table_id = ?2",
-                params![&*room.event, &*room.table],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if snapshot != read.snapshot {
+        let read_head = read.snapshot.as_deref().map(|data| (data, read.generation));
+        if !snapshot::unchanged(snapshot::head(&tx, room)?, read_head) {
             // Another compaction (of this process or another) replaced it
             // after the read and deleted the rows it folded; ours was merged
             // from the old snapshot and would drop them again.
+            drop(tx);
+            snapshot::delete_parts(&mut self.conn, room, generation, true)?;
             return Ok(Compaction::Superseded);
         }
-        tx.execute(
-            "INSERT INTO snapshots (event, table_id, data) VALUES (?1, ?2, ?3)
-             ON CONFLICT (event, table_id) DO UPDATE SET data = excluded.data",
-            params![&*room.event, &*room.table, merged],
-        )?;
+        snapshot::flip(&tx, room, generation)?;
         tx.commit()?;
+        snapshot::delete_parts(&mut self.conn, room, generation, false)?;
         // Exactly the rows that were read are deleted. A row the read did not
         // see was committed after it (by this process or another); SQLite
         // has one writer at a time and AUTOINCREMENT gives each new row an id
         // above every id ever used, so that row's id is above `upto` and it
         // stays in the log.
         //
-        // The rows go in short transactions of their own, because deleting
-        // a busy table's log (100,000 rows and more) in one held the write
-        // lock, and with it every commit and every client's edit, for up to
-        // 100 ms. Until the last one, a load sees the new snapshot and some
-        // rows it already holds; applying a Yjs update twice changes nothing,
-        // so that is the same document.
+        // The rows go in short transactions of their own, paced, because
+        // deleting a busy table's log (100,000 rows and more) in one held the
+        // write lock, and with it every commit and every client's edit, for
+        // up to 100 ms. Until the last one, a load sees the new snapshot and
+        // some rows it already holds; applying a Yjs update twice changes
+        // nothing, so that is the same document.
         loop {
+            let started = Instant::now();
             let deleted = self.conn.execute(
                 "DELETE FROM updates WHERE id IN (
                      SELECT id FROM updates WHERE event = ?1 AND table_id = ?2 AND id <= ?3
@@ -276,6 +292,7 @@ impl Store for SqliteStore {
             if deleted < DELETE_CHUNK {
                 break;
             }
+            snapshot::pace(started);
         }
         Ok(Compaction::Written)
     }
@@ -286,13 +303,26 @@ impl Store for SqliteStore {
             .map_or(0, |d| d.as_millis() as i64);
         let tx = self.conn.transaction()?;
         let room_args = params![&*room.event, &*room.table];
-        // Snapshot first, then the log in order: the order they load in.
+        // Snapshot first, then the log in order: the order they load in. A
+        // snapshot in parts moves as its parts, in order (`snapshot-part`
+        // rows, whose concatenation is the snapshot), whole or not.
         let mut moved = tx.execute(
             "INSERT INTO quarantine (event, table_id, kind, data, reason, at_ms)
              SELECT event, table_id, 'snapshot', data, ?3, ?4 FROM snapshots
-             WHERE event = ?1 AND table_id = ?2",
+             WHERE event = ?1 AND table_id = ?2 AND parts IS NULL",
             params![&*room.event, &*room.table, reason, at_ms],
         )?;
+        // Counted as one entry, as a snapshot is in every store.
+        moved += tx
+            .execute(
+                "INSERT INTO quarantine (event, table_id, kind, data, reason, at_ms)
+             SELECT p.event, p.table_id, 'snapshot-part', p.data, ?3, ?4
+             FROM snapshot_parts p JOIN snapshots s
+               ON s.event = p.event AND s.table_id = p.table_id AND s.parts = p.generation
+             WHERE p.event = ?1 AND p.table_id = ?2 ORDER BY p.part",
+                params![&*room.event, &*room.table, reason, at_ms],
+            )?
+            .min(1);
         moved += tx.execute(
             "INSERT INTO quarantine (event, table_id, kind, data, reason, at_ms)
              SELECT event, table_id, 'update', data, ?3, ?4 FROM updates
@@ -301,6 +331,10 @@ impl Store for SqliteStore {
         )?;
         tx.execute(
             "DELETE FROM snapshots WHERE event = ?1 AND table_id = ?2",
+            room_args,
+        )?;
+        tx.execute(
+            "DELETE FROM snapshot_parts WHERE event = ?1 AND table_id = ?2",
             room_args,
         )?;
         tx.execute(
@@ -436,6 +470,20 @@ mod tests {
     }
 
     crate::store::suite::store_suite!(fresh);
+
+    /// The same suite with snapshots written in parts of 64 bytes, so that
+    /// every snapshot spans several.
+    mod in_parts {
+        use super::*;
+
+        pub(crate) fn fresh_in_parts() -> (tempfile::TempDir, SqliteStore) {
+            let (dir, mut store) = fresh();
+            store.part_bytes = 64;
+            (dir, store)
+        }
+
+        crate::store::suite::store_suite!(fresh_in_parts);
+    }
 
     #[test]
     fn the_suite_deletes_more_than_one_chunk() {
