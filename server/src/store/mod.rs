@@ -18,6 +18,7 @@ pub mod fence;
 pub mod growth;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory_store;
+pub(crate) mod parts;
 pub mod persist;
 pub mod postgres;
 pub mod quarantine;
@@ -129,8 +130,8 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub struct LogRead {
     pub snapshot: Option<Vec<u8>>,
-    /// The generation the snapshot read is stored under, in a store that
-    /// writes snapshots in parts (SQLite); `None` for one stored whole.
+    /// The generation the snapshot read is stored under ([`parts`]); `None`
+    /// for one stored whole (and in the memory store).
     pub generation: Option<i64>,
     pub log: Vec<Vec<u8>>,
     /// Id of the last log entry read; entries appended later have larger ids.

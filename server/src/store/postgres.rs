@@ -52,6 +52,9 @@ pub struct PostgresStore {
     /// append checks, in its own transaction, that each table it writes is
     /// still this node's at the epoch held ([`PostgresStore::fenced`]).
     cluster_fence: Option<(String, ClusterFence)>,
+    /// The largest part a snapshot is written in ([`super::parts::PART_BYTES`];
+    /// smaller in tests, so that a small document spans several).
+    part_bytes: usize,
 }
 
 impl PostgresStore {
@@ -86,6 +89,7 @@ impl PostgresStore {
             client,
             config,
             statements,
+            part_bytes: super::parts::PART_BYTES,
         })
     }
 
@@ -113,11 +117,13 @@ impl Store for PostgresStore {
     fn reopen(&self) -> Result<Self, StoreError> {
         let mut store = Self::open(&self.config)?;
         store.cluster_fence = self.cluster_fence.clone();
+        store.part_bytes = self.part_bytes;
         Ok(store)
     }
 
     fn load(&mut self, room: &RoomKey) -> Result<StoredDoc, StoreError> {
-        let (snapshot, log) = self.read(room)?;
+        let read = self.read(room)?;
+        let (snapshot, log) = (read.snapshot, read.log);
         let updates = snapshot
             .into_iter()
             .chain(log.into_iter().map(|(_, data)| data))
@@ -146,14 +152,14 @@ impl Store for PostgresStore {
     }
 
     fn read_log(&mut self, room: &RoomKey) -> Result<Option<LogRead>, StoreError> {
-        let (snapshot, log) = self.read(room)?;
-        let Some(&(upto, _)) = log.last() else {
+        let read = self.read(room)?;
+        let Some(&(upto, _)) = read.log.last() else {
             return Ok(None);
         };
         Ok(Some(LogRead {
-            snapshot,
-            generation: None,
-            log: log.into_iter().map(|(_, data)| data).collect(),
+            snapshot: read.snapshot,
+            generation: read.generation,
+            log: read.log.into_iter().map(|(_, data)| data).collect(),
             upto: u64::try_from(upto).unwrap_or(0),
         }))
     }

@@ -23,7 +23,7 @@ mod snapshot;
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
-    /// The largest part a snapshot is written in ([`snapshot::PART_BYTES`];
+    /// The largest part a snapshot is written in ([`super::parts::PART_BYTES`];
     /// smaller in tests, so that a small document spans several).
     part_bytes: usize,
 }
@@ -154,7 +154,7 @@ impl SqliteStore {
         Ok(Self {
             conn,
             path,
-            part_bytes: snapshot::PART_BYTES,
+            part_bytes: super::parts::PART_BYTES,
         })
     }
 }
@@ -257,8 +257,8 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let read_head = read.snapshot.as_deref().map(|data| (data, read.generation));
-        if !snapshot::unchanged(snapshot::head(&tx, room)?, read_head) {
+        let now = snapshot::head(&tx, room)?;
+        if !super::parts::unchanged(now.as_ref(), read.snapshot.as_deref(), read.generation) {
             // Another compaction (of this process or another) replaced it
             // after the read and deleted the rows it folded; ours was merged
             // from the old snapshot and would drop them again.
@@ -292,7 +292,7 @@ impl Store for SqliteStore {
             if deleted < DELETE_CHUNK {
                 break;
             }
-            snapshot::pace(started);
+            super::parts::pace(started);
         }
         Ok(Compaction::Written)
     }

@@ -10,7 +10,17 @@ use postgres::{Client, IsolationLevel, Statement, Transaction};
 
 use super::PostgresStore;
 use crate::store::fence::{Fence as ClusterFence, is_fenced, lease_key};
+use crate::store::parts::{Assembler, Head};
 use crate::store::{AppendRecord, RoomKey, StoreError};
+
+/// A room as [`PostgresStore::read`] found it.
+pub(super) struct RoomRead {
+    pub(super) snapshot: Option<Vec<u8>>,
+    /// The generation the snapshot is stored under; `None` if whole.
+    pub(super) generation: Option<i64>,
+    /// The log, numbered.
+    pub(super) log: Vec<(i64, Vec<u8>)>,
+}
 
 /// The statements of the hot paths, prepared once per connection.
 pub(super) struct Statements {
@@ -21,7 +31,10 @@ pub(super) struct Statements {
     claim: Statement,
     /// Inserts the updates `$4`, numbered from `$3` on.
     insert: Statement,
+    /// The room's head: `parts` and `data` of its `snapshots` row.
     snapshot: Statement,
+    /// A generation's parts, in order.
+    parts: Statement,
     log: Statement,
 }
 
@@ -40,7 +53,11 @@ impl Statements {
                  FROM unnest($4::BYTEA[]) WITH ORDINALITY AS u (data, ord)",
             )?,
             snapshot: client
-                .prepare("SELECT data FROM snapshots WHERE event = $1 AND table_id = $2")?,
+                .prepare("SELECT parts, data FROM snapshots WHERE event = $1 AND table_id = $2")?,
+            parts: client.prepare(
+                "SELECT part, data FROM snapshot_parts
+                 WHERE event = $1 AND table_id = $2 AND generation = $3 ORDER BY part",
+            )?,
             log: client.prepare(
                 "SELECT seq, data FROM updates WHERE event = $1 AND table_id = $2 ORDER BY seq",
             )?,
@@ -84,14 +101,11 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// `room`'s snapshot and numbered log, from one state of the database:
-    /// read committed would let a compaction commit between the two reads,
-    /// and the log would then miss what the old snapshot did not hold.
-    #[allow(clippy::type_complexity)]
-    pub(super) fn read(
-        &mut self,
-        room: &RoomKey,
-    ) -> Result<(Option<Vec<u8>>, Vec<(i64, Vec<u8>)>), StoreError> {
+    /// `room`'s snapshot (and the generation of its parts) and numbered
+    /// log, from one state of the database: read committed would let a
+    /// compaction commit between the reads, and the log would then miss what
+    /// the old snapshot did not hold.
+    pub(super) fn read(&mut self, room: &RoomKey) -> Result<RoomRead, StoreError> {
         self.connected()?;
         let mut tx = self
             .client
@@ -100,16 +114,35 @@ impl PostgresStore {
             .read_only(true)
             .start()?;
         let args: [&(dyn postgres::types::ToSql + Sync); 2] = [&&*room.event, &&*room.table];
-        let snapshot = tx
+        let head = tx
             .query_opt(&self.statements.snapshot, &args)?
-            .map(|row| row.get(0));
+            .map(|row| Head::from_row(row.get(0), row.get(1)));
+        let (snapshot, generation) = match head {
+            None => (None, None),
+            Some(Head::Whole(data)) => (Some(data), None),
+            Some(Head::Parts(generation)) => {
+                let mut snapshot = Assembler::new(room, generation);
+                for row in tx.query(
+                    &self.statements.parts,
+                    &[&&*room.event, &&*room.table, &generation],
+                )? {
+                    let part: i32 = row.get(0);
+                    snapshot.push(i64::from(part), row.get(1))?;
+                }
+                (Some(snapshot.finish()?), Some(generation))
+            }
+        };
         let log = tx
             .query(&self.statements.log, &args)?
             .iter()
             .map(|row| (row.get(0), row.get(1)))
             .collect();
         tx.commit()?;
-        Ok((snapshot, log))
+        Ok(RoomRead {
+            snapshot,
+            generation,
+            log,
+        })
     }
 }
 

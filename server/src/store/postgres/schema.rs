@@ -71,6 +71,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
          by_id TEXT NOT NULL,
          stored_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
      );",
+    // 4: snapshots in parts (`store/parts.rs`): a room's `snapshots` row
+    //    names the generation of its parts, from a sequence so that one
+    //    chosen later is larger.
+    "ALTER TABLE snapshots ADD COLUMN parts BIGINT;
+     CREATE TABLE snapshot_parts (
+         event TEXT NOT NULL,
+         table_id TEXT NOT NULL,
+         generation BIGINT NOT NULL,
+         part INTEGER NOT NULL,
+         data BYTEA NOT NULL,
+         PRIMARY KEY (event, table_id, generation, part)
+     );
+     CREATE SEQUENCE snapshot_generations;",
 ];
 
 /// Brings the schema to [`MIGRATIONS`]' last version, in one transaction.

@@ -6,6 +6,106 @@ use super::*;
 
 crate::store::suite::store_suite!(TestDb::store);
 
+/// The same suite with snapshots written in parts of 64 bytes, so that
+/// every snapshot spans several.
+mod in_parts {
+    use super::*;
+
+    pub(crate) fn store_in_parts() -> (TestDb, PostgresStore) {
+        let (db, mut store) = TestDb::store();
+        store.part_bytes = 64;
+        (db, store)
+    }
+
+    crate::store::suite::store_suite!(store_in_parts);
+
+    /// (generation, parts) of every generation stored for `table`.
+    fn generations(store: &mut PostgresStore, table: &str) -> Vec<(i64, i64)> {
+        store
+            .client
+            .query(
+                "SELECT generation, COUNT(*) FROM snapshot_parts
+                 WHERE event = 'e' AND table_id = $1 GROUP BY generation ORDER BY generation",
+                &[&table],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_in_parts_loads_whole_older_parts_go_and_a_superseded_one_leaves_none() {
+        use crate::store::testing::{
+            append, changed_snapshot_makes_compaction_give_up, key, text_of, typing,
+        };
+        let (_db, mut store) = store_in_parts();
+        let room = key("a");
+        let typed = typing(&yrs::Doc::new(), 300);
+        append(&mut store, &room, &typed[..100]);
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
+        let first = generations(&mut store, "a");
+        assert!(first.len() == 1 && first[0].1 > 1, "{first:?}");
+        append(&mut store, &room, &typed[100..]);
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
+        let second = generations(&mut store, "a");
+        assert!(second.len() == 1 && second[0].0 > first[0].0, "{second:?}");
+        let loaded = store.load(&room).unwrap();
+        assert_eq!(loaded.updates.len(), 1);
+        assert_eq!(text_of(&room, &loaded), "x".repeat(300));
+
+        let mut other = store.reopen().unwrap();
+        changed_snapshot_makes_compaction_give_up(&mut store, &mut other);
+        assert_eq!(
+            generations(&mut store, "superseded").len(),
+            1,
+            "only the other's"
+        );
+
+        // A missing part is named, not served as a shorter document.
+        store
+            .client
+            .execute(
+                "DELETE FROM snapshot_parts WHERE table_id = 'a' AND part = 1",
+                &[],
+            )
+            .unwrap();
+        let error = store.load(&room).unwrap_err().to_string();
+        assert!(error.contains("lacks part 1"), "{error}");
+    }
+
+    #[test]
+    fn a_snapshot_stored_whole_before_parts_loads_and_is_replaced() {
+        use crate::store::testing::{append, key, text_of, typing};
+        let (_db, mut store) = store_in_parts();
+        let room = key("a");
+        let typed = typing(&yrs::Doc::new(), 40);
+        append(&mut store, &room, &typed[..20]);
+        let whole = crate::store::merge(&room, typed[..20].iter().map(Vec::as_slice))
+            .unwrap()
+            .unwrap();
+        // As a compaction before schema 4 left it.
+        store
+            .client
+            .execute(
+                "INSERT INTO snapshots (event, table_id, data) VALUES ('e', 'a', $1)",
+                &[&whole],
+            )
+            .unwrap();
+        store
+            .client
+            .execute("DELETE FROM updates WHERE table_id = 'a'", &[])
+            .unwrap();
+        append(&mut store, &room, &typed[20..]);
+        assert_eq!(text_of(&room, &store.load(&room).unwrap()), "x".repeat(40));
+        assert_eq!(store.compact(&room).unwrap(), Compaction::Written);
+        assert_eq!(generations(&mut store, "a").len(), 1);
+        let loaded = store.load(&room).unwrap();
+        assert_eq!(loaded.updates.len(), 1);
+        assert_eq!(text_of(&room, &loaded), "x".repeat(40));
+    }
+}
+
 #[test]
 fn sequence_numbers_are_per_room_and_never_reused() {
     let (_db, mut store) = TestDb::store();

@@ -1,54 +1,21 @@
-//! A room's snapshot in SQLite, written in parts so that no single write
-//! holds the database's one write lock for long.
-//!
-//! A compaction's snapshot is the whole table: tens of MB for a busy one.
-//! Written as one row it held the write lock, and with it every commit and so
-//! every client's next delivery, for as long as SQLite took to write and
-//! sync it (280 ms for 55 MB, 900 ms for 67 MB, measured under the
-//! note-insert bench). Now:
-//!
-//! 1. the snapshot is cut into parts of at most [`PART_BYTES`], each
-//!    inserted into `snapshot_parts` under a new *generation* in a short
-//!    transaction of its own, with a pause as long as the write after each
-//!    ([`pace`]), so a waiting commit gets the lock within one part's write;
-//! 2. one short transaction checks that the room's snapshot is still the one
-//!    the compaction read and points the room's `snapshots` row at the new
-//!    generation (`parts` column; `data` empty);
-//! 3. the parts of older generations are deleted, a few per transaction.
-//!
-//! Invariants: a `snapshots` row with `parts` = g is the concatenation, in
-//! `part` order, of generation g's parts, numbered 0, 1, … without a gap; a
-//! row with `parts` NULL holds its snapshot in `data` (how every snapshot
-//! was written before, still read). Generations only grow (each is one
-//! above the largest of the room's), so a compaction's cleanup (older than
-//! its own) never touches the parts another one is still writing. Stopped
-//! anywhere, the room's snapshot is the old or the new one, whole; parts
-//! left behind by a stopped write are newer than the current generation and
-//! go with the next compaction's cleanup.
+//! A room's snapshot in SQLite, stored in parts (the rules:
+//! [`crate::store::parts`]): reading the head and its parts, writing a
+//! generation's parts, flipping the head, deleting older parts. In SQLite
+//! every write takes the database's one write lock, which every commit
+//! needs too; each of these holds it for one part at most.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::store::parts::{self, Assembler, Head};
 use crate::store::{RoomKey, StoreError};
-
-/// The largest part a snapshot is written in: one part's write and sync is
-/// what a commit may wait for behind a compaction.
-pub(super) const PART_BYTES: usize = 512 * 1024;
 
 /// Parts deleted per transaction when older generations are cleaned up.
 const DELETE_PARTS: usize = 8;
 
-/// The longest pause after a compaction's write; see [`pace`].
-const MAX_PAUSE: Duration = Duration::from_millis(50);
-
-/// What a room's `snapshots` row says: `parts` (the generation, or `None`
-/// for a snapshot held in `data`) and `data`.
-pub(super) type Head = (Option<i64>, Vec<u8>);
-
-/// A room's snapshot and the generation it is stored under (`None`: held
-/// in the `snapshots` row itself).
-pub(super) type Stored = (Vec<u8>, Option<i64>);
+/// A snapshot read, and the generation it is stored under (`None`: whole).
+pub(super) type Read = (Vec<u8>, Option<i64>);
 
 /// The room's snapshot head, if it has a snapshot.
 pub(super) fn head(conn: &Connection, room: &RoomKey) -> Result<Option<Head>, StoreError> {
@@ -56,7 +23,7 @@ pub(super) fn head(conn: &Connection, room: &RoomKey) -> Result<Option<Head>, St
         .query_row(
             "SELECT parts, data FROM snapshots WHERE event = ?1 AND table_id = ?2",
             params![&*room.event, &*room.table],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok(Head::from_row(row.get(0)?, row.get(1)?)),
         )
         .optional()?)
 }
@@ -64,46 +31,23 @@ pub(super) fn head(conn: &Connection, room: &RoomKey) -> Result<Option<Head>, St
 /// The room's snapshot and the generation it is stored under (`None`: held
 /// in the row itself), read inside the caller's transaction so that head
 /// and parts are of one state of the database.
-pub(super) fn read(
-    tx: &Transaction<'_>,
-    room: &RoomKey,
-) -> Result<Option<Stored>, StoreError> {
-    let Some((generation, data)) = head(tx, room)? else {
-        return Ok(None);
-    };
-    let Some(generation) = generation else {
-        return Ok(Some((data, None)));
+pub(super) fn read(tx: &Transaction<'_>, room: &RoomKey) -> Result<Option<Read>, StoreError> {
+    let generation = match head(tx, room)? {
+        None => return Ok(None),
+        Some(Head::Whole(data)) => return Ok(Some((data, None))),
+        Some(Head::Parts(generation)) => generation,
     };
     let mut stmt = tx.prepare_cached(
         "SELECT part, data FROM snapshot_parts
          WHERE event = ?1 AND table_id = ?2 AND generation = ?3 ORDER BY part",
     )?;
     let mut rows = stmt.query(params![&*room.event, &*room.table, generation])?;
-    let mut snapshot = Vec::new();
-    let mut expected = 0i64;
+    let mut snapshot = Assembler::new(room, generation);
     while let Some(row) = rows.next()? {
-        let part: i64 = row.get(0)?;
-        if part != expected {
-            return Err(missing_part(room, generation, expected));
-        }
-        let data = row.get_ref(1)?;
-        snapshot.extend_from_slice(data.as_blob().map_err(|e| StoreError::Corrupt {
-            room: room.clone(),
-            reason: format!("snapshot generation {generation} part {part}: {e}"),
-        })?);
-        expected += 1;
+        let data: Vec<u8> = row.get(1)?;
+        snapshot.push(row.get(0)?, &data)?;
     }
-    if expected == 0 {
-        return Err(missing_part(room, generation, 0));
-    }
-    Ok(Some((snapshot, Some(generation))))
-}
-
-fn missing_part(room: &RoomKey, generation: i64, part: i64) -> StoreError {
-    StoreError::Corrupt {
-        room: room.clone(),
-        reason: format!("snapshot generation {generation} lacks part {part}"),
-    }
+    Ok(Some((snapshot.finish()?, Some(generation))))
 }
 
 /// Writes `snapshot` as a new generation of parts, each in a short
@@ -115,20 +59,13 @@ pub(super) fn write_parts(
     snapshot: &[u8],
     part_bytes: usize,
 ) -> Result<i64, StoreError> {
-    // An empty snapshot (never an encoded update) is one empty part.
-    let parts: Vec<&[u8]> = if snapshot.is_empty() {
-        vec![snapshot]
-    } else {
-        snapshot.chunks(part_bytes.max(1)).collect()
-    };
     let mut generation = 0;
-    for (part, data) in parts.into_iter().enumerate() {
+    for (part, data) in parts::split(snapshot, part_bytes).into_iter().enumerate() {
         let started = Instant::now();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Chosen inside the first part's write: one above every generation
-        // of the room's, current or left behind, so no other handle's
-        // compaction has it.
         if part == 0 {
+            // Chosen under the write lock: one above every generation of the
+            // room's, current or left behind, so no other handle has it.
             generation = tx.query_row(
                 "SELECT COALESCE(MAX(generation), 0) + 1 FROM snapshot_parts
                  WHERE event = ?1 AND table_id = ?2",
@@ -142,20 +79,9 @@ pub(super) fn write_parts(
             params![&*room.event, &*room.table, generation, part as i64, data],
         )?;
         tx.commit()?;
-        pace(started);
+        parts::pace(started);
     }
     Ok(generation)
-}
-
-/// Whether the head read now is the one the compaction read: the same
-/// generation, or the same bytes in the row.
-pub(super) fn unchanged(now: Option<Head>, read: Option<(&[u8], Option<i64>)>) -> bool {
-    match (now, read) {
-        (None, None) => true,
-        (Some((Some(now), _)), Some((_, Some(read)))) => now == read,
-        (Some((None, now)), Some((read, None))) => now == read,
-        _ => false,
-    }
 }
 
 /// Points the room's head at `generation`, inside the caller's write
@@ -173,13 +99,13 @@ pub(super) fn flip(
     Ok(())
 }
 
-/// Deletes the room's parts of generations below `below` (all older ones,
-/// after a flip to `below`) or, with `only`, of that generation alone (a
-/// compaction that gave up), a few per transaction, paced.
+/// Deletes the room's parts of generations below `generation` (after a
+/// flip to it) or, with `only`, of that generation alone (a compaction that
+/// gave up), a few per transaction, paced.
 pub(super) fn delete_parts(
     conn: &mut Connection,
     room: &RoomKey,
-    below: i64,
+    generation: i64,
     only: bool,
 ) -> Result<(), StoreError> {
     let sql = if only {
@@ -195,21 +121,13 @@ pub(super) fn delete_parts(
         let started = Instant::now();
         let deleted = conn.execute(
             sql,
-            params![&*room.event, &*room.table, below, DELETE_PARTS],
+            params![&*room.event, &*room.table, generation, DELETE_PARTS],
         )?;
         if deleted < DELETE_PARTS {
             return Ok(());
         }
-        pace(started);
+        parts::pace(started);
     }
-}
-
-/// After a compaction's write that began at `started`, waits as long as it
-/// took (at most [`MAX_PAUSE`]): the compactor then holds the write lock at
-/// most half the time, and a commit polling for it (every 250 µs) gets it
-/// before the next write rather than after a run of them.
-pub(super) fn pace(started: Instant) {
-    std::thread::sleep(started.elapsed().min(MAX_PAUSE));
 }
 
 #[cfg(test)]
