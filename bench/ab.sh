@@ -13,6 +13,10 @@
 # --rate (edits/s per writer), "-" runs the preset's own rate with its own
 # duration. Saturation and note-insert run 3 s of warm-up and 10 s measured.
 #
+# Each server's /metrics is kept after its run (metrics-SIDE-STEP-RUN.prom), and the
+# table counts its commits over 51 ms: every delivery waits for its commit, so a p99
+# spike with slow commits is the disk's sync, one without them is the server.
+#
 # Build the old one from a worktree, e.g.
 #   git worktree add /tmp/base COMMIT && (cd /tmp/base && WERKTAFEL_SKIP_WEB_BUILD=1 cargo build --release -p werktafel-server)
 set -euo pipefail
@@ -53,11 +57,28 @@ for step in $steps; do
       addr=$(sed -n 's|^listening on http://||p' "$work/server.out" | head -1)
       key=$(sed -n 's|^participant link:.*key=||p' "$work/server.out" | head -1)
       echo "# $scenario $step run $run $side: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-      taskset -c 1 "$load_bin" --addr "$addr" --key="$key" --server-pid "$pid" \
+      out=$(taskset -c 1 "$load_bin" --addr "$addr" --key="$key" --server-pid "$pid" \
         --scenario "$scenario" "${rate[@]}" "${load_extra[@]}" --label "$side" 2>>"$work/load.log" |
-        sed -n 's/^result //p' |
-        python3 -c 'import json,sys; [print(json.dumps({**json.loads(l), "step": sys.argv[1], "run": int(sys.argv[2]), "load_average": sys.argv[3]})) for l in sys.stdin]' \
-          "$step" "$run" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
+        sed -n 's/^result //p')
+      # The server's own view of the run: a delivery waits for its commit, so
+      # a p99 spike with slow commits is the disk, without them the server.
+      prom="$work/metrics-$side-$step-$run.prom"
+      curl -s "http://$addr/metrics" >"$prom" || true
+      echo "$out" | python3 -c '
+import json, sys
+step, run, load, prom = sys.argv[1:5]
+buckets = {}
+for line in open(prom):
+    if line.startswith("werktafel_commit_seconds_bucket{le="):
+        le = line.split("\"")[1]
+        buckets[le] = float(line.split()[-1])
+total = buckets.get("+Inf")
+slow = total - buckets["0.0512"] if total is not None and "0.0512" in buckets else None
+for l in sys.stdin:
+    if l.strip():
+        print(json.dumps({**json.loads(l), "step": step, "run": int(run), "load_average": load,
+                          "commits": total, "commits_over_51ms": slow}))
+' "$step" "$run" "$(cut -d' ' -f1-3 /proc/loadavg)" "$prom" >>"$results"
       kill -TERM "$pid"
       wait "$pid" 2>/dev/null || true
       rm -rf "$data"
@@ -72,8 +93,8 @@ def med(rs, k):
     return statistics.median(vs) if vs else float("nan")
 steps = list(dict.fromkeys(r["step"] for r in rows))
 if "deliveries_per_s" in rows[0]:
-    print("| step | build | delivered (min) | deliveries/s | µs CPU/delivery (each run) | p50 ms | p99 ms (each run) | others' CPU |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| step | build | delivered (min) | deliveries/s | µs CPU/delivery (each run) | p50 ms | p99 ms (each run) | commits over 51 ms (each run) | others' CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for step in steps:
         for side in ("old", "new"):
             rs = [r for r in rows if r["step"] == step and r["server"] == side]
@@ -82,8 +103,9 @@ if "deliveries_per_s" in rows[0]:
             us = " / ".join("%.2f" % (r["server_us_per_delivery"] or float("nan")) for r in rs)
             p99s = " / ".join("%.1f" % (r["p99_ms"] or float("nan")) for r in rs)
             delivered = min(r["delivered_share"] for r in rs)
+            slow = " / ".join("-" if r.get("commits_over_51ms") is None else "%d" % r["commits_over_51ms"] for r in rs)
             print(f"| {step} | {side} | {delivered:.1%} | {med(rs, 'deliveries_per_s'):,.0f} | "
-                  f"median {med(rs, 'server_us_per_delivery'):.2f} ({us}) | {med(rs, 'p50_ms'):.1f} | {p99s} | "
+                  f"median {med(rs, 'server_us_per_delivery'):.2f} ({us}) | {med(rs, 'p50_ms'):.1f} | {p99s} | {slow} | "
                   f"{100 * med(rs, 'cpu_others'):.0f} % |")
 else:
     print("| build | p50 ms | p99 ms | max ms | server CPU ms per round (each run) | failed |")
