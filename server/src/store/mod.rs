@@ -86,6 +86,19 @@ pub enum StoreError {
         "the PostgreSQL schema is at version {found}, newer than this werktafel knows ({known}): run a newer werktafel"
     )]
     SchemaTooNew { found: usize, known: usize },
+    #[error(
+        "the PostgreSQL schema is at version {found} and this werktafel needs {known}, but node \
+         {node} of the cluster was alive {seconds} s ago: stop every node before a newer version \
+         migrates the schema (an older node would misread what the newer one writes), or wait \
+         until that node's last heartbeat is {quiet} s old"
+    )]
+    MigrationWhileNodesAlive {
+        found: usize,
+        known: usize,
+        node: String,
+        seconds: i64,
+        quiet: i64,
+    },
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         path: String,

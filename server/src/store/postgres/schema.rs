@@ -86,6 +86,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE SEQUENCE snapshot_generations;",
 ];
 
+/// How long ago a node's last heartbeat must be before a newer version
+/// migrates the schema under it: a node that stopped cleanly has left the
+/// `nodes` table; one that beat within this long may still be running, on
+/// code that reads the old schema (a snapshot stored in parts, schema 4,
+/// reads as an empty one there).
+const QUIET_BEFORE_MIGRATION_SECS: i64 = 60;
+
 /// Brings the schema to [`MIGRATIONS`]' last version, in one transaction.
 pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
@@ -105,6 +112,24 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     if found == MIGRATIONS.len() {
         return Ok(());
+    }
+    // Schema 2 on has a `nodes` table: refuse to change the schema under a
+    // node that may still be running older code.
+    if found >= 2
+        && let Some(row) = tx.query_opt(
+            "SELECT id, EXTRACT(EPOCH FROM now() - heartbeat_at)::BIGINT FROM nodes
+             WHERE heartbeat_at > now() - make_interval(secs => $1)
+             ORDER BY heartbeat_at DESC LIMIT 1",
+            &[&(QUIET_BEFORE_MIGRATION_SECS as f64)],
+        )?
+    {
+        return Err(StoreError::MigrationWhileNodesAlive {
+            found,
+            known: MIGRATIONS.len(),
+            node: row.get(0),
+            seconds: row.get(1),
+            quiet: QUIET_BEFORE_MIGRATION_SECS,
+        });
     }
     for step in &MIGRATIONS[found..] {
         tx.batch_execute(step)?;

@@ -148,6 +148,51 @@ fn opening_twice_migrates_once_and_a_newer_schema_is_refused() {
 }
 
 #[test]
+fn a_newer_schema_is_not_migrated_under_a_node_that_may_still_run_older_code() {
+    let db = TestDb::create();
+    let mut store = PostgresStore::open(&db.config).unwrap();
+    // The database as schema 3 left it, with a node that beat 5 s ago.
+    store
+        .client
+        .batch_execute(
+            "DROP TABLE snapshot_parts; ALTER TABLE snapshots DROP COLUMN parts;
+             DROP SEQUENCE snapshot_generations; UPDATE werktafel_schema SET version = 3;
+             INSERT INTO nodes (id, address, heartbeat_at)
+             VALUES ('oud-1', '127.0.0.1:1', now() - interval '5 seconds');",
+        )
+        .unwrap();
+    let refused = PostgresStore::open(&db.config).err().expect("refused");
+    let message = refused.to_string();
+    assert!(
+        matches!(&refused, StoreError::MigrationWhileNodesAlive { found: 3, node, .. } if node == "oud-1"),
+        "{message}"
+    );
+    assert!(message.contains("stop every node"), "{message}");
+    let version: i32 = store
+        .client
+        .query_one("SELECT version FROM werktafel_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 3, "nothing migrated");
+
+    // A node gone quiet for longer (crashed, never back) does not hold it up.
+    store
+        .client
+        .execute(
+            "UPDATE nodes SET heartbeat_at = now() - interval '2 minutes'",
+            &[],
+        )
+        .unwrap();
+    drop(PostgresStore::open(&db.config).expect("migrated"));
+    let version: i32 = store
+        .client
+        .query_one("SELECT version FROM werktafel_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version as usize, PostgresStore::schema_version());
+}
+
+#[test]
 fn an_unreachable_server_is_named_in_the_error() {
     // A port nothing listens on: bound, then closed again.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
