@@ -87,6 +87,15 @@ pub enum StoreError {
     )]
     SchemaTooNew { found: usize, known: usize },
     #[error(
+        "the database {path} is at schema version {found}, newer than this werktafel knows \
+         ({known}): run a newer werktafel"
+    )]
+    SqliteSchemaTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error(
         "the PostgreSQL schema is at version {found} and this werktafel needs {known}, but node \
          {node} of the cluster was alive {seconds} s ago: stop every node before a newer version \
          migrates the schema (an older node would misread what the newer one writes), or wait \

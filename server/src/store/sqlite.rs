@@ -64,6 +64,11 @@ fn wait_for_lock(attempt: i32) -> bool {
     true
 }
 
+/// The database's schema version (`PRAGMA user_version`): 1 since
+/// snapshots are stored in parts (`snapshot`). A database of a later
+/// version is refused at open.
+const SCHEMA_VERSION: i64 = 1;
+
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "werktafel.db";
 
@@ -135,6 +140,24 @@ impl SqliteStore {
             store
                 .conn
                 .execute("ALTER TABLE snapshots ADD COLUMN parts INTEGER", [])?;
+        }
+        // Checked from schema 1 on, so that a later werktafel's database is
+        // refused here rather than misread (this one reads a snapshot in
+        // parts; the ones before it, which set no version, do not).
+        let found: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SqliteSchemaTooNew {
+                path: store.path.display().to_string(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            store
+                .conn
+                .pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
         Ok(store)
     }
@@ -483,6 +506,30 @@ mod tests {
         }
 
         crate::store::suite::store_suite!(fresh_in_parts);
+    }
+
+    #[test]
+    fn a_database_of_a_later_schema_is_refused_and_left_alone() {
+        let (dir, store) = fresh();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(store);
+        let refused = SqliteStore::open(dir.path()).err().expect("refused");
+        assert!(
+            matches!(refused, StoreError::SqliteSchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1),
+            "{refused}"
+        );
+        assert!(
+            refused.to_string().contains("run a newer werktafel"),
+            "{refused}"
+        );
     }
 
     #[test]
