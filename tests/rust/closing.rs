@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 use werktafel_shared::closing::{MAX_STEP_TEXT_CHARS, MAX_STEPS};
-use werktafel_tests::server::exchange;
 use werktafel_tests::{Client, Server};
 
 use crate::summary::Plenary;
@@ -20,17 +19,8 @@ async fn send(
 ) -> anyhow::Result<(u16, Value)> {
     let body = body.map(Value::to_string).unwrap_or_default();
     let sep = if path.contains('?') { '&' } else { '?' };
-    let request = format!(
-        "{method} {path}{sep}key={key} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len(),
-        addr = server.addr,
-    );
-    let (status, _, reply) = exchange(&server.addr, &request).await?;
-    Ok((
-        status,
-        serde_json::from_slice(&reply).unwrap_or(Value::Null),
-    ))
+    let path = format!("{path}{sep}key={key}");
+    werktafel_tests::server::http_json(&server.addr, method, &path, &body).await
 }
 
 async fn add(server: &Server, body: Value) -> anyhow::Result<Value> {

@@ -24,18 +24,7 @@ async fn send(
     body: &Value,
 ) -> anyhow::Result<(u16, Value)> {
     let path = werktafel_tests::server::with_key(path, &server.keys.facilitate);
-    let body = body.to_string();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len(),
-        addr = server.addr,
-    );
-    let (status, _, reply) = exchange(&server.addr, &request).await?;
-    Ok((
-        status,
-        serde_json::from_slice(&reply).unwrap_or(Value::Null),
-    ))
+    werktafel_tests::server::http_json(&server.addr, method, &path, &body.to_string()).await
 }
 
 /// A signed identity's token, minted on `server`.

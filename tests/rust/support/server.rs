@@ -292,6 +292,26 @@ pub async fn http_post(
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// `method path` with a JSON body (may be empty): the status and the
+/// answer as JSON, `Null` when it is none.
+pub async fn http_json(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len(),
+    );
+    let (status, _, reply) = exchange(addr, &request).await?;
+    Ok((
+        status,
+        serde_json::from_slice(&reply).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
 /// A minimal HTTP/1.1 GET over a raw socket (the tests need nothing more).
 pub async fn http_get(addr: &str, path: &str) -> anyhow::Result<(u16, String)> {
     let (status, _, body) = http_get_bytes(addr, path).await?;
