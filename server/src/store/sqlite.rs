@@ -286,12 +286,12 @@ impl Store for SqliteStore {
             // after the read and deleted the rows it folded; ours was merged
             // from the old snapshot and would drop them again.
             drop(tx);
-            snapshot::delete_parts(&mut self.conn, room, generation, true)?;
+            snapshot::delete_parts(&mut self.conn, room, snapshot::Stale::Only(generation))?;
             return Ok(Compaction::Superseded);
         }
         snapshot::flip(&tx, room, generation)?;
         tx.commit()?;
-        snapshot::delete_parts(&mut self.conn, room, generation, false)?;
+        snapshot::delete_parts(&mut self.conn, room, snapshot::Stale::Below(generation))?;
         // Exactly the rows that were read are deleted. A row the read did not
         // see was committed after it (by this process or another); SQLite
         // has one writer at a time and AUTOINCREMENT gives each new row an id

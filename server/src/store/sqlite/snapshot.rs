@@ -99,23 +99,33 @@ pub(super) fn flip(
     Ok(())
 }
 
-/// Deletes the room's parts of generations below `generation` (after a
-/// flip to it) or, with `only`, of that generation alone (a compaction that
-/// gave up), a few per transaction, paced.
+/// Which of a room's parts [`delete_parts`] deletes.
+pub(super) enum Stale {
+    /// Every generation below this one: after a flip to it.
+    Below(i64),
+    /// This generation alone: the parts of a compaction that gave up.
+    Only(i64),
+}
+
+/// Deletes the room's `stale` parts, a few per transaction, paced.
 pub(super) fn delete_parts(
     conn: &mut Connection,
     room: &RoomKey,
-    generation: i64,
-    only: bool,
+    stale: Stale,
 ) -> Result<(), StoreError> {
-    let sql = if only {
-        "DELETE FROM snapshot_parts WHERE rowid IN (
-             SELECT rowid FROM snapshot_parts
-             WHERE event = ?1 AND table_id = ?2 AND generation = ?3 LIMIT ?4)"
-    } else {
-        "DELETE FROM snapshot_parts WHERE rowid IN (
-             SELECT rowid FROM snapshot_parts
-             WHERE event = ?1 AND table_id = ?2 AND generation < ?3 LIMIT ?4)"
+    let (sql, generation) = match stale {
+        Stale::Below(generation) => (
+            "DELETE FROM snapshot_parts WHERE rowid IN (
+                 SELECT rowid FROM snapshot_parts
+                 WHERE event = ?1 AND table_id = ?2 AND generation < ?3 LIMIT ?4)",
+            generation,
+        ),
+        Stale::Only(generation) => (
+            "DELETE FROM snapshot_parts WHERE rowid IN (
+                 SELECT rowid FROM snapshot_parts
+                 WHERE event = ?1 AND table_id = ?2 AND generation = ?3 LIMIT ?4)",
+            generation,
+        ),
     };
     loop {
         let started = Instant::now();
